@@ -1,0 +1,199 @@
+// The one app factory. `buildApp(opts)` wires the ledger (Ingestor, verify pool, database) to the route
+// plugins; it neither opens the database nor listens, so tests, the process entry (server.ts), the test
+// stack and the benchmark all build the same app.
+//
+// Validation policy: nothing the client sends is rewritten. Ajv runs without type coercion, without
+// removing additional properties and without filling defaults (queries are validated as text and
+// converted by the routes). The ballot route goes further: its body is parsed with plain JSON.parse and
+// validated only by the protocol's strict parser inside the Ingestor, so the bytes hashed and verified are
+// exactly what the client sent, and every refusal leaves its audit row.
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { Sql } from 'postgres';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Ingestor, type IngestOptions } from '../../ledger/src/ingest.js';
+import { VerifyPool } from '../../ledger/src/verify-pool.js';
+import type { LedgerKey } from '../../ledger/src/ledger-key.js';
+import { ProtocolError, apiError, sendApiError, toApiError } from './errors.js';
+import type { AnchorRequests, ChainInfo, DependencyProbe } from './dependencies.js';
+import { ApiMetrics } from './services/metrics.js';
+import { TallyTracker } from './services/tally.js';
+import { WindowTreeCache } from '../../ledger/src/windows.js';
+import { CredentialCheckPool } from './services/credential-check.js';
+import { registerDocs } from './plugins/docs.js';
+import webPlugin from './plugins/web.js';
+import ballotRoutes, { BALLOTS_URL } from './routes/ballots.js';
+import electionRoutes from './routes/elections.js';
+import adminRoutes from './routes/admin.js';
+import proofRoutes from './routes/proofs.js';
+import resultRoutes from './routes/results.js';
+import healthRoutes from './routes/health.js';
+
+export interface AppOptions {
+  /** Application-role connection to the ledger database (the caller owns and ends it). */
+  sql: Sql;
+  ledgerKey: LedgerKey;
+  /** Bearer token of the admin routes; null or unset: admin routes refuse everything (401). */
+  adminToken?: string | null;
+  /** A verify pool to share; by default the app starts its own (`verifyThreads`, 0 = one per core) and stops it on close. */
+  verifier?: VerifyPool;
+  verifyThreads?: number;
+  /** Tuning of the Ingestor (batch size, queue limit before 503 overloaded, …). */
+  ingest?: Partial<Omit<IngestOptions, 'sql' | 'ledgerKey' | 'verifier' | 'metrics'>>;
+  /** Chain id and contract shown in elections and proof bundles (a function when it is learnt later). */
+  chain?: ChainInfo | (() => ChainInfo);
+  /** The anchor worker's request queue; absent: elections are stored but nothing is asked of the worker. */
+  anchorRequests?: AnchorRequests | null;
+  /** Chain and queue health for /api/v1/health; absent: reported as "unknown". */
+  dependencies?: DependencyProbe | null;
+  /** Per-IP requests per minute; 0 = off. `ballotRateLimit` applies to the ballot route, `rateLimit` to the others. */
+  rateLimit?: number;
+  ballotRateLimit?: number;
+  /** Trust X-Forwarded-For for this many proxy hops (rate limits then key on the real client). */
+  trustProxy?: number;
+  /** Static voter/results pages (web/dist); served when the directory holds an index.html. */
+  webDir?: string | null;
+  logger?: FastifyServerOptions['logger'];
+  /** How often results streams look for new commits (ms). */
+  resultsPollMs?: number;
+  /** Worker threads checking roll keys; default one per core. */
+  rollCheckThreads?: number;
+  /** Size of `sql`'s pool, reported in /metrics. */
+  poolSize?: number;
+  /** Node process metrics in /metrics (default on; tests building many apps turn them off). */
+  processMetrics?: boolean;
+}
+
+/** What the route plugins share, as `app.tp`. */
+export interface AppContext {
+  sql: Sql;
+  ledgerKey: LedgerKey;
+  ingestor: Ingestor;
+  metrics: ApiMetrics;
+  tally: TallyTracker;
+  trees: WindowTreeCache;
+  credentialCheck: CredentialCheckPool;
+  chain(): ChainInfo;
+  anchorRequests: AnchorRequests | null;
+  dependencies: DependencyProbe | null;
+  adminToken: string | null;
+  /** Open results streams, ended when the app closes. */
+  streams: Set<ServerResponse>;
+  closing: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tp: AppContext;
+  }
+}
+
+/** Body limit of every route but the ballot route (16 KiB, its own) and the election creation (8 MiB). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // No per-request access log (the reverse proxy keeps one); our error handler still logs 5xx.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    trustProxy: opts.trustProxy ? (_address: string, hop: number) => hop < opts.trustProxy! : false,
+    // Our own 503 with Retry-After and the error body (see the onRequest hook below).
+    return503OnClosing: false,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    frameworkErrors: (err, _req, reply) => {
+      sendApiError(reply, err.code === 'FST_ERR_BAD_URL' ? apiError('invalid-query', 'the URL is malformed') : toApiError(err));
+    },
+  });
+
+  const ownVerifier = !opts.verifier;
+  const verifier = opts.verifier ?? new VerifyPool({ threads: opts.verifyThreads || undefined, signingSeed: opts.ledgerKey.seed });
+  let ingestor: Ingestor | null = null;
+  const metrics = new ApiMetrics({ sql: opts.sql, poolSize: opts.poolSize ?? 10, queueDepth: () => ingestor?.queued ?? 0, defaultMetrics: opts.processMetrics });
+  ingestor = new Ingestor({ ...opts.ingest, sql: opts.sql, ledgerKey: opts.ledgerKey, verifier, metrics: metrics.ingestHooks() });
+  const chain = typeof opts.chain === 'function' ? opts.chain : () => (opts.chain as ChainInfo | undefined) ?? { chainId: null, contract: null };
+  const ctx: AppContext = {
+    sql: opts.sql,
+    ledgerKey: opts.ledgerKey,
+    ingestor,
+    metrics,
+    tally: new TallyTracker(opts.sql, { pollMs: opts.resultsPollMs, onError: (err) => app.log.warn({ err }, 'results refresh failed') }),
+    trees: new WindowTreeCache(),
+    credentialCheck: new CredentialCheckPool(opts.rollCheckThreads),
+    chain,
+    anchorRequests: opts.anchorRequests ?? null,
+    dependencies: opts.dependencies ?? null,
+    adminToken: opts.adminToken ?? null,
+    streams: new Set(),
+    closing: false,
+  };
+  app.decorate('tp', ctx);
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toApiError(err);
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    return sendApiError(reply, e);
+  });
+  app.setNotFoundHandler((req, reply) => sendApiError(reply, apiError('not-found', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`)));
+
+  // Shutting down: requests that still arrive on open connections get a clean 503 to retry elsewhere.
+  app.addHook('onRequest', async () => {
+    if (ctx.closing) throw new ProtocolError('unavailable', 'this API process is shutting down; retry');
+  });
+  // Graceful close: fastify stops accepting and waits for the server's connections to end. Node closes
+  // idle keep-alive connections itself, but not a connection that never carried a request (clients open
+  // those ahead of time), so connections are counted here: at close, the ones without a request in
+  // progress are ended, and the others as soon as their response is done.
+  const activeRequests = new Map<Socket, number>();
+  app.server.on('connection', (socket: Socket) => {
+    activeRequests.set(socket, 0);
+    socket.once('close', () => activeRequests.delete(socket));
+  });
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    activeRequests.set(socket, (activeRequests.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const left = (activeRequests.get(socket) ?? 1) - 1;
+      activeRequests.set(socket, left);
+      if (ctx.closing && left === 0) socket.end();
+    });
+  });
+  app.addHook('preClose', async () => {
+    ctx.closing = true;
+    for (const res of ctx.streams) res.end();
+    ctx.streams.clear();
+    for (const [socket, active] of activeRequests) if (active === 0) socket.end();
+  });
+  app.addHook('onClose', async () => {
+    ctx.tally.stop();
+    await ctx.credentialCheck.close();
+    if (ownVerifier) await verifier.close();
+  });
+
+  // Rate limits: per IP, in this process's memory (several replicas each count their own share).
+  const ballotLimit = opts.ballotRateLimit ?? 0;
+  const otherLimit = opts.rateLimit ?? 0;
+  if (ballotLimit > 0 || otherLimit > 0) {
+    app.addHook('onRoute', (route) => {
+      const isBallot = route.url === BALLOTS_URL && route.method === 'POST';
+      const max = isBallot ? ballotLimit : otherLimit;
+      if (max > 0) route.config = { ...(route.config as object), rateLimit: { max, timeWindow: 60_000 } };
+    });
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_req, context) => new ProtocolError('rate-limited', `more than ${context.max} requests per minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`),
+    });
+  }
+
+  await registerDocs(app);
+  await app.register(ballotRoutes);
+  await app.register(electionRoutes);
+  await app.register(adminRoutes);
+  await app.register(proofRoutes);
+  await app.register(resultRoutes);
+  await app.register(healthRoutes);
+  await app.register(webPlugin, { webDir: opts.webDir ?? null });
+  return app;
+}

@@ -1,0 +1,61 @@
+// What the API needs from outside its own database: the anchor worker's request queue, the chain it
+// anchors on, and a probe of their health. All optional, so the API also runs (and is tested) alone.
+
+/**
+ * Requests to the anchor worker (anchor-worker/src/index.ts `createAnchorRequests`): each resolves once
+ * the request is on record; the worker does the chain work and writes the outcome into the ledger.
+ */
+export type { AnchorRequests } from '../../anchor-worker/src/index.js';
+
+/** The chain and contract the ledger anchors on, as shown in elections and proof bundles. */
+export interface ChainInfo {
+  chainId: number | null;
+  /** TallyAnchor address, 0x-prefixed (EIP-55 or lowercase as configured). */
+  contract: string | null;
+}
+
+export type UpDown = 'up' | 'down' | 'unknown';
+
+/** Health of the dependencies other than PostgreSQL (which the API probes itself). */
+export interface DependencyStatus {
+  chain: UpDown;
+  queue: UpDown;
+}
+
+export type DependencyProbe = () => Promise<DependencyStatus>;
+
+/** Await `p` with a deadline: after `ms` the result is `onTimeout()` (which may throw). A probe that hangs counts as down. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => {
+      try {
+        resolve(onTimeout());
+      } catch (err) {
+        reject(err);
+      }
+    }, ms);
+  });
+  p.catch(() => {}); // a late rejection after the deadline is not unhandled
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Probe an EVM JSON-RPC endpoint with eth_chainId; resolves to the chain id or null when unreachable. */
+export async function probeChainId(rpcUrl: string, timeoutMs = 2000): Promise<number | null> {
+  try {
+    const res = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = (await res.json()) as { result?: unknown };
+    return typeof body.result === 'string' ? Number(BigInt(body.result)) : null;
+  } catch {
+    return null;
+  }
+}

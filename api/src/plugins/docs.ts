@@ -1,0 +1,28 @@
+// OpenAPI 3 from the route schemas (@fastify/swagger), browsable at /docs, raw at /docs/json.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+/** Registered on the root instance (not as a child plugin): swagger's onRoute hook must see every route. */
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tallyproof API',
+        version: '1',
+        description: 'Verifiable vote ledger. Errors are {"error":{"code","message"}} with the stable codes listed in api/README.md; the wire format is docs/protocol.md.',
+      },
+      tags: [
+        { name: 'ballots', description: 'Casting ballots' },
+        { name: 'elections', description: 'Elections' },
+        { name: 'proofs', description: 'Receipts, proof bundles, windows, ledger export' },
+        { name: 'results', description: 'Live tally' },
+        { name: 'admin', description: 'Election administration (bearer token)' },
+        { name: 'operations', description: 'Health and metrics' },
+      ],
+      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+}

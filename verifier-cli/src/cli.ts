@@ -1,0 +1,204 @@
+// The command line: `tallyproof-verify receipt|audit|roots`. runCli() takes argv and output streams
+// and returns the exit code, so tests run it in-process; main.ts wires it to the process.
+import { writeFile } from 'node:fs/promises';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runAudit } from './audit/audit.js';
+import { defaultThreads } from './audit/pool.js';
+import { runReceipt } from './commands/receipt.js';
+import { runRoots } from './commands/roots.js';
+import type { Engine } from './ed25519.js';
+import { EXIT, InputError } from './errors.js';
+import { formatAudit, formatReceipt, formatRoots, terminalProgress, type OutputStream } from './output.js';
+import { ApiSource, FileSource, type ElectionSource } from './sources.js';
+
+export interface CliIo {
+  stdout: OutputStream;
+  stderr: OutputStream;
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  every check holds
+  1  at least one check failed (the findings say which, naming the seq or window)
+  2  usage error, unreadable file, or a server / RPC endpoint that does not answer
+  3  receipt only: the ballot is acknowledged but not anchored yet (try again later)`;
+
+const TRUST_HELP = `
+Roots, the manifest hash, the roll root and the result hash are read from the chain (--rpc,
+--contract), never taken from the server. See docs/auditors.md.`;
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(value);
+}
+
+function electionIdArg(value: string): string {
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(value)) throw new InvalidArgumentError('an election id matches ^[a-z0-9][a-z0-9-]{0,63}$');
+  return value;
+}
+
+interface AuditFlags {
+  election: string;
+  api?: string;
+  ledger?: string;
+  manifest?: string;
+  roll?: string;
+  results?: string;
+  rpc: string;
+  contract: string;
+  report?: string;
+  engine: Engine;
+  threads?: number;
+  json?: boolean;
+  progress: boolean;
+}
+
+/** --api, or --ledger + --manifest + --roll (+ --results). */
+export function auditSource(flags: AuditFlags): ElectionSource {
+  const files = flags.ledger !== undefined || flags.manifest !== undefined || flags.results !== undefined;
+  if (flags.api !== undefined) {
+    if (files) throw new InputError('give either --api or the files (--ledger, --manifest, --roll, --results), not both');
+    return new ApiSource(flags.api, flags.election, flags.roll);
+  }
+  if (flags.ledger === undefined || flags.manifest === undefined || flags.roll === undefined) {
+    throw new InputError('give --api URL, or all of --ledger FILE, --manifest FILE and --roll FILE');
+  }
+  const opts = { ledger: flags.ledger, manifest: flags.manifest, roll: flags.roll };
+  return new FileSource(flags.results === undefined ? opts : { ...opts, results: flags.results });
+}
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const print = (text: string): void => void io.stdout.write(text);
+  const program = new Command('tallyproof-verify')
+    .description('Independent verifier for Tallyproof elections: checks receipts, whole ledgers and on-chain roots.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `${EXIT_CODES_HELP}\n${TRUST_HELP}`);
+
+  program
+    .command('receipt')
+    .description('check that one ballot is in a window anchored on chain (a voter\'s check)')
+    .argument('<receipt>', 'the receipt file you were given (JSON), or the 64-hex-digit ballot hash')
+    .requiredOption('--api <url>', 'the Tallyproof server, e.g. https://vote.example.org')
+    .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
+    .option('--contract <address>', 'the TallyAnchor contract (default: the one the server names; pin it)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Fetches GET /api/v1/receipts/{ballotHash} and GET /api/v1/elections/{id}; checks the receipt's signature
+against the manifest's ledgerKey, the manifest hash against the chain, and the inclusion proof against
+the window root read from the chain (with this tool's RFC 9162 code and the contract's verifyInclusion).
+With a receipt file, also checks that the server still holds exactly that receipt.
+${EXIT_CODES_HELP}
+
+Example:
+  tallyproof-verify receipt receipt.json --api https://vote.example.org --rpc https://rpc.example.org --contract 0x…`,
+    )
+    .action(async (input: string, flags: { api: string; rpc: string; contract?: string; json?: boolean }) => {
+      const opts = { input, api: flags.api, rpcUrl: flags.rpc };
+      const report = await runReceipt(flags.contract === undefined ? opts : { ...opts, contract: flags.contract });
+      print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReceipt(report));
+      setExit(report.verdict === 'anchored' ? EXIT.ok : report.verdict === 'not-anchored' ? EXIT.notYetAnchored : EXIT.failed);
+    });
+
+  program
+    .command('audit')
+    .description('check a whole election: every ballot, the roll, every window root, the tally')
+    .requiredOption('--election <id>', 'the election id', electionIdArg)
+    .option('--api <url>', 'read manifest, roll, ledger and results from this Tallyproof server')
+    .option('--ledger <file>', 'the ledger as NDJSON, one {"seq","ballotHash","ballot","signature","receivedAt"} per line')
+    .option('--manifest <file>', 'the manifest (or a saved GET /api/v1/elections/{id} response)')
+    .option('--roll <file>', 'the credential roll: a JSON array of hex keys, or one key per line (with --api: instead of GET …/roll)')
+    .option('--results <file>', 'the published results to compare with the recount (file mode)')
+    .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
+    .requiredOption('--contract <address>', 'the TallyAnchor contract')
+    .option('--report <file>', 'write the full JSON report (every finding) to this file')
+    .addOption(new Option('--engine <engine>', 'signature engine: node (node:crypto, fast) or noble (pure JS cross-check)').choices(['node', 'noble']).default('node'))
+    .option('--threads <n>', `worker threads for signature checks (default: one per core, ${defaultThreads()} here; 0 = none)`, positiveInt)
+    .option('--json', 'print the report as JSON instead of text')
+    .option('--no-progress', 'no progress bar (it only shows on a terminal anyway)')
+    .addHelpText(
+      'after',
+      `
+Checks: every ballot's signature (strict Ed25519), JCS form and manifest rules; every credential on
+the roll; one ballot per credential and per hash; seq gap-free from 0; every window's RFC 6962 root
+recomputed and equal to the chain's; ballots beyond the last window reported as unanchored (a warning
+while open, a failure after the close); the recount against the published results and, after the
+close, against the chain's resultHash and totalBallots.
+${EXIT_CODES_HELP}
+
+Examples:
+  tallyproof-verify audit --election demo-2026 --api https://vote.example.org --rpc URL --contract 0x… --report report.json
+  tallyproof-verify audit --election demo-2026 --ledger ledger.ndjson --manifest manifest.json --roll roll.json \\
+      --results results.json --rpc URL --contract 0x…`,
+    )
+    .action(async (flags: AuditFlags) => {
+      const source = auditSource(flags);
+      const progress = terminalProgress(io.stderr as OutputStream & NodeJS.WritableStream, flags.progress && !flags.json);
+      const report = await runAudit({
+        electionId: flags.election,
+        source,
+        rpcUrl: flags.rpc,
+        contract: flags.contract,
+        engine: flags.engine,
+        threads: flags.threads ?? defaultThreads(),
+        ...(progress === undefined ? {} : { progress }),
+      });
+      if (flags.report !== undefined) {
+        try {
+          await writeFile(flags.report, JSON.stringify(report, null, 2) + '\n');
+        } catch (err) {
+          throw new InputError(`cannot write the report to ${flags.report}: ${(err as Error).message}`);
+        }
+      }
+      print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatAudit(report));
+      setExit(report.verdict === 'pass' ? EXIT.ok : EXIT.failed);
+    });
+
+  program
+    .command('roots')
+    .description("list an election's registration, anchored windows and close, read from the chain (an observer's lookup)")
+    .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
+    .requiredOption('--contract <address>', 'the TallyAnchor contract')
+    .requiredOption('--election <id>', 'the election id', electionIdArg)
+    .option('--logs [fromBlock]', 'also find the transactions of the events (eth_getLogs from this block, default 0)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', `${EXIT_CODES_HELP}`)
+    .action(async (flags: { rpc: string; contract: string; election: string; logs?: string | boolean; json?: boolean }) => {
+      let logsFromBlock: number | undefined;
+      if (flags.logs !== undefined) logsFromBlock = flags.logs === true ? 0 : positiveIntOrInput(String(flags.logs), '--logs');
+      const opts = { rpcUrl: flags.rpc, contract: flags.contract, electionId: flags.election };
+      const report = await runRoots(logsFromBlock === undefined ? opts : { ...opts, logsFromBlock });
+      print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatRoots(report));
+      setExit(report.findings.some((f) => f.severity === 'error') ? EXIT.failed : EXIT.ok);
+    });
+
+  return program;
+}
+
+function positiveIntOrInput(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new InputError(`${flag} takes a block number`);
+  return Number(value);
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof InputError) {
+      io.stderr.write(`tallyproof-verify: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`tallyproof-verify: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.usage;
+  }
+}

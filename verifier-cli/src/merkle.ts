@@ -1,0 +1,141 @@
+// RFC 6962 / RFC 9162 Merkle trees, the verifier's own code.
+//   - merkleTreeHead(): MTH (RFC 9162 §2.1.1) through merkletreejs configured as RFC 6962: leaves are
+//     hashed by us with the 0x00 prefix (hashLeaves: false), nodes with the 0x01 prefix in the hash
+//     function, no sorting, an odd last node promoted unchanged, which is the same tree as RFC 6962's
+//     split at the largest power of two below n. Used for window roots and the roll root.
+//   - verifyInclusion(): RFC 9162 §2.1.3.2, hand-written, step by step.
+// Indices are JavaScript numbers (safe up to 2^53): no 32-bit bitwise operators anywhere.
+import { MerkleTree } from 'merkletreejs';
+import { bytesEqual, sha256, sha256Parts } from './hex.js';
+
+/** RFC 6962 §2.1 domain separation: leaf hashes start with 0x00, interior nodes with 0x01. */
+export const LEAF_HASH_PREFIX = 0x00;
+export const NODE_HASH_PREFIX = 0x01;
+
+/** MTH({}) = HASH() — the hash of the empty string. */
+export const EMPTY_TREE_HEAD: Uint8Array = sha256(new Uint8Array(0));
+
+const LEAF_PREFIX_BYTES = Uint8Array.of(LEAF_HASH_PREFIX);
+const NODE_PREFIX_BYTES = Uint8Array.of(NODE_HASH_PREFIX);
+
+/** HASH(0x00 || leaf). */
+export function leafHash(leaf: Uint8Array): Uint8Array {
+  return sha256Parts(LEAF_PREFIX_BYTES, leaf);
+}
+
+/** HASH(0x01 || left || right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256Parts(NODE_PREFIX_BYTES, left, right);
+}
+
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+/** merkletreejs hash function: it is handed left || right already concatenated. */
+function hashChildren(children: Buffer): Buffer {
+  return asBuffer(sha256Parts(NODE_PREFIX_BYTES, children));
+}
+
+/** RFC 6962 MTH over the leaf data `leaves` (each hashed with the 0x00 prefix first). */
+export function merkleTreeHead(leaves: readonly Uint8Array[]): Uint8Array {
+  if (leaves.length === 0) return EMPTY_TREE_HEAD;
+  const leafHashes = leaves.map((leaf) => asBuffer(leafHash(leaf)));
+  const tree = new MerkleTree(leafHashes, hashChildren, {
+    hashLeaves: false,
+    sortLeaves: false,
+    sortPairs: false,
+    sort: false,
+    duplicateOdd: false,
+    isBitcoinTree: false,
+    complete: false,
+  });
+  return new Uint8Array(tree.getRoot());
+}
+
+/** 32-byte leaves stored back to back, as views. */
+export function unpackLeaves(packed: Uint8Array, size = 32): Uint8Array[] {
+  return Array.from({ length: Math.floor(packed.byteLength / size) }, (_, i) => packed.subarray(i * size, (i + 1) * size));
+}
+
+/** rollRoot = MTH over the credentials' 32 raw bytes, sorted ascending (DESIGN.md). */
+export function rollRoot(sortedKeys: readonly Uint8Array[]): Uint8Array {
+  return merkleTreeHead(sortedKeys);
+}
+
+export interface InclusionProof {
+  /** Index of the leaf in the tree (0-based). */
+  leafIndex: number;
+  /** Number of leaves in the tree. */
+  treeSize: number;
+  /** Sibling hashes from the leaf's level up to the root's child (RFC 9162 inclusion_path). */
+  auditPath: readonly Uint8Array[];
+}
+
+/**
+ * RFC 9162 §2.1.3.2: the root that `proof` leads to from `leaf` (the leaf data, hashed here with the
+ * 0x00 prefix). Throws InclusionProofError saying which RFC step failed; callers name the seq and
+ * window.
+ */
+export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof): Uint8Array {
+  const { leafIndex, treeSize, auditPath } = proof;
+  if (!Number.isSafeInteger(leafIndex) || !Number.isSafeInteger(treeSize) || leafIndex < 0 || treeSize < 0) {
+    throw new InclusionProofError('leaf index and tree size must be non-negative integers');
+  }
+  // Step 1: leaf_index < tree_size.
+  if (leafIndex >= treeSize) throw new InclusionProofError(`leaf index ${leafIndex} is not below tree size ${treeSize}`);
+  // Step 2: fn = leaf_index, sn = tree_size - 1.
+  let fn = leafIndex;
+  let sn = treeSize - 1;
+  // Step 3: r = hash (the leaf hash).
+  let r = leafHash(leaf);
+  // Step 4: for each p in inclusion_path.
+  for (const p of auditPath) {
+    if (p.length !== 32) throw new InclusionProofError('audit path entries must be 32 bytes');
+    // 4a: sn = 0 means the path is longer than the tree is deep.
+    if (sn === 0) throw new InclusionProofError(`audit path has ${auditPath.length} entries, more than the tree of ${treeSize} needs`);
+    if (isOdd(fn) || fn === sn) {
+      // 4b: r = HASH(0x01 || p || r), then climb past the levels where the node has no right sibling.
+      r = nodeHash(p, r);
+      if (!isOdd(fn)) {
+        while (!isOdd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      // 4b otherwise: r = HASH(0x01 || r || p).
+      r = nodeHash(r, p);
+    }
+    // 4c: right-shift fn and sn once.
+    fn = half(fn);
+    sn = half(sn);
+  }
+  // Step 5: sn = 0, else the path is shorter than the tree is deep.
+  if (sn !== 0) throw new InclusionProofError(`audit path has ${auditPath.length} entries, fewer than the tree of ${treeSize} needs`);
+  return r;
+}
+
+/** RFC 9162 §2.1.3.2 step 5: the proof leads to `root`. Returns false instead of throwing. */
+export function verifyInclusion(leaf: Uint8Array, proof: InclusionProof, root: Uint8Array): boolean {
+  try {
+    return bytesEqual(rootFromInclusionProof(leaf, proof), root);
+  } catch (err) {
+    if (err instanceof InclusionProofError) return false;
+    throw err;
+  }
+}
+
+/** A malformed inclusion proof (wrong length, index out of range). */
+export class InclusionProofError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InclusionProofError';
+  }
+}
+
+function isOdd(n: number): boolean {
+  return n % 2 === 1;
+}
+
+function half(n: number): number {
+  return Math.floor(n / 2);
+}

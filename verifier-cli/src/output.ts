@@ -1,0 +1,149 @@
+// Human-readable output: verdicts, findings, the roots table, and the progress bar (cli-progress, only
+// on a terminal). JSON output is the reports themselves, printed by cli.ts.
+import cliProgress from 'cli-progress';
+import type { AuditProgress, AuditReport } from './audit/audit.js';
+import type { ReceiptReport } from './commands/receipt.js';
+import type { RootsReport } from './commands/roots.js';
+import type { Finding } from './errors.js';
+
+/** Where output goes; process.stdout/stderr in the bin, buffers in tests. */
+export interface OutputStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+/** Findings printed per code before "… and N more" (the --report file has them all). */
+const FINDINGS_PER_CODE = 20;
+
+export function formatFinding(f: Finding): string {
+  const mark = f.severity === 'error' ? '✗' : '!';
+  return `  ${mark} ${f.code.padEnd(22)} ${f.message}`;
+}
+
+export function formatFindings(findings: readonly Finding[]): string[] {
+  const shown = new Map<string, number>();
+  const lines: string[] = [];
+  for (const f of findings) {
+    const n = (shown.get(f.code) ?? 0) + 1;
+    shown.set(f.code, n);
+    if (n <= FINDINGS_PER_CODE) lines.push(formatFinding(f));
+  }
+  for (const [code, n] of shown) {
+    if (n > FINDINGS_PER_CODE) lines.push(`  … and ${n - FINDINGS_PER_CODE} more ${code} findings (see --report)`);
+  }
+  return lines;
+}
+
+export function formatAudit(report: AuditReport): string {
+  const r = report;
+  const lines = [
+    `Audit of election ${r.electionId}`,
+    `  source:   ${r.source}`,
+    `  chain:    ${r.chain.chainId} via ${r.chain.rpcUrl}, contract ${r.chain.contract}`,
+  ];
+  const e = r.chain.election;
+  if (e !== null) {
+    lines.push(`  on chain: manifest ${e.manifestHash}, roll root ${e.rollRoot}`);
+    lines.push(`            ${r.chain.windows} windows, ${e.anchoredBallots} ballots anchored, ${e.closed ? `closed with resultHash ${e.resultHash} (${e.totalBallots} ballots)` : 'open'}`);
+  }
+  lines.push(`  ledger:   ${r.ledger.rows} rows (highest seq ${r.ledger.maxSeq}), ${r.ledger.countable} counted, ${r.ledger.unanchoredRows} not anchored`);
+  if (r.recount !== null) {
+    const parts = Object.entries(r.recount.tally).map(([c, choices]) => `${c}: ${Object.entries(choices).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    lines.push(`  recount:  ${parts.join(' | ')}`);
+    lines.push(`            published results ${r.publishedResults}`);
+  }
+  lines.push(`  checked in ${(r.elapsedMs / 1000).toFixed(1)} s with ${r.threads === 0 ? 'no worker threads' : `${r.threads} worker threads`} (${r.engine} engine)`);
+  lines.push('');
+  if (r.findings.length > 0) lines.push(...formatFindings(r.findings), '');
+  lines.push(
+    r.verdict === 'pass'
+      ? `PASS: every check holds${r.summary.warnings > 0 ? ` (${r.summary.warnings} warnings)` : ''}.`
+      : `FAIL: ${r.summary.errors} failed checks, ${r.summary.warnings} warnings.`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+export function formatReceipt(report: ReceiptReport): string {
+  const r = report;
+  const lines = [`Receipt ${r.ballotHash}${r.electionId === undefined ? '' : ` in election ${r.electionId}`}${r.seq === undefined ? '' : `, seq ${r.seq}`}`];
+  if (r.chain !== undefined) {
+    lines.push(`  chain ${r.chain.chainId} via ${r.chain.rpcUrl}, contract ${r.chain.contract}${r.chain.contractFrom === 'server' ? ' (named by the server: pass --contract to pin it)' : ''}`);
+  }
+  for (const p of r.passed) lines.push(`  ✓ ${p}`);
+  lines.push(...r.findings.map(formatFinding), '');
+  if (r.verdict === 'anchored') lines.push('VERIFIED: the ballot is in a window whose root is anchored on chain.');
+  else if (r.verdict === 'not-anchored') lines.push(`NOT YET ANCHORED: the ledger acknowledged the ballot (${r.status ?? 'pending'}); check again later (exit code 3).`);
+  else lines.push('FAILED: the receipt does not check out (see above).');
+  return lines.join('\n') + '\n';
+}
+
+export function formatRoots(report: RootsReport): string {
+  const r = report;
+  const lines = [`Election ${r.electionId} (key ${r.electionKey}) on chain ${r.chainId}, contract ${r.contract}`];
+  if (!r.registered || r.registration === undefined) {
+    lines.push('  not registered');
+    return lines.join('\n') + '\n';
+  }
+  const g = r.registration;
+  lines.push(`  registered ${g.registeredAt}${g.tx ? ` in ${g.tx.txHash} (block ${g.tx.blockNumber})` : ''}`);
+  lines.push(`    manifestHash ${g.manifestHash}`);
+  lines.push(`    rollRoot     ${g.rollRoot}`);
+  lines.push('');
+  const header = ['window', 'firstSeq', 'lastSeq', 'count', 'root', 'anchoredAt'];
+  const rows = r.windows.map((w) => [String(w.index), String(w.firstSeq), String(w.lastSeq), String(w.count), w.root, w.anchoredAtIso]);
+  if (r.windows.some((w) => w.tx !== undefined)) {
+    header.push('tx');
+    r.windows.forEach((w, i) => rows[i]!.push(w.tx?.txHash ?? ''));
+  }
+  lines.push(...table(header, rows).map((l) => `  ${l}`));
+  lines.push('', `  ${r.windows.length} windows, ${r.anchoredBallots} ballots anchored`);
+  lines.push(
+    r.close
+      ? `  closed: resultHash ${r.close.resultHash}, totalBallots ${r.close.totalBallots}${r.close.tx ? ` in ${r.close.tx.txHash}` : ''}`
+      : '  not closed',
+  );
+  if (r.findings.length > 0) lines.push('', ...r.findings.map(formatFinding));
+  return lines.join('\n') + '\n';
+}
+
+/** Left-aligned columns, numbers right-aligned. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const fmt = (cells: string[]): string =>
+    cells.map((c, i) => (/^\d+$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)];
+}
+
+/** A cli-progress bar on `stream` when it is a terminal; otherwise nothing. */
+export function terminalProgress(stream: OutputStream & NodeJS.WritableStream, enabled: boolean): AuditProgress | undefined {
+  if (!enabled || stream.isTTY !== true) return undefined;
+  let bar: cliProgress.SingleBar | undefined;
+  let total = 0;
+  let unit: 'bytes' | 'ballots' = 'ballots';
+  return {
+    start(t, u) {
+      unit = u;
+      total = t ?? 0;
+      bar = new cliProgress.SingleBar(
+        {
+          stream,
+          format: unit === 'bytes' ? 'ledger |{bar}| {percentage}% {value}/{total} MB | {eta_formatted} left' : 'ledger |{bar}| {value} ballots',
+          hideCursor: true,
+          clearOnComplete: true,
+          fps: 5,
+          formatValue: (v, _o, type) => (unit === 'bytes' && (type === 'value' || type === 'total') ? (v / 1e6).toFixed(1) : String(v)),
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      bar.start(Math.max(total, 1), 0);
+    },
+    update(value) {
+      if (bar === undefined) return;
+      if (value > total) bar.setTotal((total = value));
+      bar.update(value);
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// A tiny stand-in for the Tallyproof API on 127.0.0.1, serving what a test puts in it (honest or not):
+// GET /api/v1/elections/{id}, /roll, /results, /ledger, and /api/v1/receipts/{ballotHash}.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeElection {
+  /** GET /api/v1/elections/{id} body. */
+  info: unknown;
+  roll?: string[];
+  results?: unknown;
+  ledgerLines: string[];
+}
+
+export interface FakeServer {
+  url: string;
+  elections: Map<string, FakeElection>;
+  bundles: Map<string, unknown>;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export async function startFakeServer(): Promise<FakeServer> {
+  const elections = new Map<string, FakeElection>();
+  const bundles = new Map<string, unknown>();
+  const requests: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const json = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const notFound = (): void => json(404, { error: { code: 'not-found', message: `nothing at ${url.pathname}` } });
+    let m = /^\/api\/v1\/receipts\/([0-9a-f]{64})$/.exec(url.pathname);
+    if (m) {
+      const bundle = bundles.get(m[1]!);
+      return bundle === undefined ? notFound() : json(200, bundle);
+    }
+    m = /^\/api\/v1\/elections\/([a-z0-9-]+)(\/roll|\/results|\/ledger)?$/.exec(url.pathname);
+    const election = m ? elections.get(m[1]!) : undefined;
+    if (!m || election === undefined) return notFound();
+    switch (m[2]) {
+      case undefined:
+        return json(200, election.info);
+      case '/roll':
+        return election.roll === undefined ? notFound() : json(200, election.roll);
+      case '/results':
+        return election.results === undefined ? notFound() : json(200, election.results);
+      case '/ledger': {
+        const from = Number(url.searchParams.get('from') ?? '0');
+        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        // Written in small pieces so that lines straddle chunks.
+        const body = election.ledgerLines.slice(from).map((l) => l + '\n').join('');
+        for (let i = 0; i < body.length; i += 97) res.write(body.slice(i, i + 97));
+        return res.end();
+      }
+    }
+    return notFound();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    elections,
+    bundles,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

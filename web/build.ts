@@ -1,0 +1,114 @@
+// Builds the voter and results pages into web/dist with esbuild's JS API:
+//   web/dist/index.html, web/dist/results.html   the pages, with src/style.css inlined as <style>
+//   web/dist/assets/voter.js, results.js          the page scripts (ES modules) + shared chunks
+//
+//   npx tsx web/build.ts            build once (what `npm run build:web` and postinstall run)
+//   npx tsx web/build.ts --watch    rebuild on change, for working on the pages
+//
+// Everything is bundled from node_modules (noble, canonicalize, ethers): no CDN, no request to any
+// other origin than the API itself and the chain's JSON-RPC endpoint.
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const WEB = dirname(fileURLToPath(import.meta.url));
+export const DIST = join(WEB, 'dist');
+/** URL path under which the API serves web/dist/assets (absolute: /results/{id} is one level down). */
+const ASSETS_URL = '/assets';
+
+const PAGES = [
+  { html: 'index.html', entry: 'voter' },
+  { html: 'results.html', entry: 'results' },
+] as const;
+
+function options(dist: string): esbuild.BuildOptions {
+  return {
+    absWorkingDir: WEB,
+    entryPoints: Object.fromEntries(PAGES.map((p) => [p.entry, join(WEB, 'src', `${p.entry}.ts`)])),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022', 'chrome100', 'firefox100', 'safari15'],
+    outdir: join(dist, 'assets'),
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    logLevel: 'warning',
+    metafile: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [htmlPlugin(dist)],
+  };
+}
+
+/** After each build: the HTML pages with the CSS inlined and the script tags pointing at the bundles. */
+function htmlPlugin(dist: string): esbuild.Plugin {
+  return {
+    name: 'tallyproof-html',
+    setup(build) {
+      build.onEnd(async (result) => {
+        if (result.errors.length > 0) return;
+        const css = (await esbuild.transform(await readFile(join(WEB, 'src', 'style.css'), 'utf8'), { loader: 'css', minify: true })).code.trim();
+        for (const page of PAGES) {
+          let html = await readFile(join(WEB, page.html), 'utf8');
+          html = replaceOnce(html, /<link rel="stylesheet" href="src\/style\.css" data-inline>/, `<style>${css}</style>`, page.html);
+          html = replaceOnce(html, new RegExp(`<script type="module" src="src/${page.entry}\\.ts"></script>`), `<script type="module" src="${ASSETS_URL}/${page.entry}.js"></script>`, page.html);
+          await writeFile(join(dist, page.html), html);
+        }
+      });
+    },
+  };
+}
+
+function replaceOnce(text: string, pattern: RegExp, replacement: string, file: string): string {
+  if (!pattern.test(text)) throw new Error(`web/${file}: expected ${pattern} to be replaced`);
+  return text.replace(pattern, () => replacement);
+}
+
+/**
+ * Build web/dist from scratch; resolves with the files written (relative to dist) and their sizes. The
+ * build goes to a temporary directory first and replaces dist in one rename, so a server reading dist
+ * never sees a half-written page.
+ */
+export async function buildWeb(dist = DIST): Promise<{ file: string; bytes: number }[]> {
+  const tmp = `${dist}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(join(tmp, 'assets'), { recursive: true });
+  let result: esbuild.BuildResult;
+  try {
+    result = await esbuild.build(options(tmp));
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  await rm(dist, { recursive: true, force: true });
+  await rename(tmp, dist);
+  const files = Object.entries(result.metafile!.outputs).map(([file, o]) => ({ file: relative(tmp, join(WEB, file)), bytes: o.bytes }));
+  for (const page of PAGES) files.push({ file: page.html, bytes: (await readFile(join(dist, page.html))).length });
+  return files;
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--watch')) {
+    await rm(DIST, { recursive: true, force: true });
+    await mkdir(join(DIST, 'assets'), { recursive: true });
+    const ctx = await esbuild.context({ ...options(DIST), logLevel: 'info' });
+    await ctx.watch();
+    console.log(`web: watching web/src, writing ${relative(process.cwd(), DIST)}`);
+    return;
+  }
+  const started = Date.now();
+  const files = await buildWeb();
+  const js = files.filter((f) => f.file.endsWith('.js')).reduce((n, f) => n + f.bytes, 0);
+  console.log(`web: built ${relative(process.cwd(), DIST) || DIST} (${files.filter((f) => !f.file.endsWith('.map')).length} files, ${Math.round(js / 1024)} KiB of JS) in ${Date.now() - started} ms`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: Error) => {
+    console.error(`web: build failed: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,126 @@
+// The public Tallyproof API (DESIGN.md "HTTP API"), called from the same origin that served the page.
+import type { Manifest, ProofBundle, Receipt, Submission } from './protocol.js';
+
+export const API = '/api/v1';
+
+export interface ElectionInfo {
+  manifest: Manifest;
+  manifestHash: string;
+  rollRoot: string | null;
+  rollSize?: number;
+  status: 'scheduled' | 'open' | 'closed';
+  chainId: number | null;
+  contract: string | null;
+  registration?: { txHash: string | null; blockNumber: number | null } | null;
+  /** Public JSON-RPC URL of the chain for observers (proposed addition; absent: the page asks). */
+  chainRpcUrl?: string | null;
+}
+
+export interface Results {
+  electionId: string;
+  tally: Record<string, Record<string, number>>;
+  totalBallots: number;
+  anchoredBallots: number;
+  asOfSeq: number;
+}
+
+/** A sealed window as GET …/windows lists it; `anchor` is null until the anchoring transaction is mined. */
+export interface WindowInfo {
+  index: number;
+  firstSeq: number;
+  count: number;
+  root: string;
+  sealedAt?: string;
+  anchor: { chainId: number | null; contract: string | null; txHash: string; blockNumber: number | null; anchoredAt?: string | null } | null;
+}
+
+/** An error answer of the API: `{"error":{"code","message"}}` plus the HTTP status. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly body: unknown) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+  let res: Response;
+  try {
+    res = await fetch(API + path, { ...init, headers: { accept: 'application/json', ...(init?.headers ?? {}) } });
+  } catch (err) {
+    throw new ApiError(0, 'network', (err as Error).message, null);
+  }
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text === '' ? null : JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    const code = typeof error?.code === 'string' ? error.code : `http-${res.status}`;
+    const message = typeof error?.message === 'string' ? error.message : `${res.status} ${res.statusText}`;
+    throw new ApiError(res.status, code, message, body);
+  }
+  return { status: res.status, body: body as T };
+}
+
+export async function getElection(id: string): Promise<ElectionInfo> {
+  return (await request<ElectionInfo>(`/elections/${encodeURIComponent(id)}`)).body;
+}
+
+/** The election list when the server has one (GET /api/v1/elections); null when it has none. */
+export async function listElections(): Promise<{ electionId: string; title: string; status?: string }[] | null> {
+  try {
+    const { body } = await request<unknown>('/elections');
+    const list = Array.isArray(body) ? body : (body as { elections?: unknown } | null)?.elections;
+    if (!Array.isArray(list)) return null;
+    return list
+      .map((e: { electionId?: unknown; title?: unknown; status?: unknown; manifest?: { electionId?: unknown; title?: unknown } }) => ({
+        electionId: String(e.electionId ?? e.manifest?.electionId ?? ''),
+        title: String(e.title ?? e.manifest?.title ?? ''),
+        status: typeof e.status === 'string' ? e.status : undefined,
+      }))
+      .filter((e) => e.electionId !== '');
+  } catch {
+    return null;
+  }
+}
+
+export type SubmitOutcome =
+  | { kind: 'accepted'; status: number; receipt: Receipt }
+  | { kind: 'duplicate'; attemptCount: number; receipt: Receipt | null; message: string };
+
+export async function submitBallot(electionId: string, submission: Submission): Promise<SubmitOutcome> {
+  try {
+    const { status, body } = await request<{ receipt: Receipt }>(`/elections/${encodeURIComponent(electionId)}/ballots`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(submission),
+    });
+    return { kind: 'accepted', status, receipt: body.receipt };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409 && err.code === 'duplicate') {
+      const b = err.body as { attemptCount?: unknown; receipt?: Receipt };
+      return { kind: 'duplicate', attemptCount: Number(b.attemptCount ?? 0), receipt: b.receipt ?? null, message: err.message };
+    }
+    throw err;
+  }
+}
+
+export async function getProofBundle(ballotHash: string): Promise<ProofBundle> {
+  return (await request<ProofBundle>(`/receipts/${encodeURIComponent(ballotHash)}`)).body;
+}
+
+export async function getResults(electionId: string): Promise<Results> {
+  return (await request<Results>(`/elections/${encodeURIComponent(electionId)}/results`)).body;
+}
+
+export async function getWindows(electionId: string): Promise<WindowInfo[]> {
+  const { body } = await request<{ windows?: unknown }>(`/elections/${encodeURIComponent(electionId)}/windows`);
+  return Array.isArray(body?.windows) ? (body.windows as WindowInfo[]) : [];
+}
+
+export function resultsStreamUrl(electionId: string): string {
+  return `${API}/elections/${encodeURIComponent(electionId)}/results/stream`;
+}

@@ -1,0 +1,106 @@
+// Reads from the chain itself, over its JSON-RPC, with ethers: the page never takes a root from the
+// Tallyproof server when it can read it from the TallyAnchor contract.
+import { Contract, JsonRpcProvider, Network, getAddress, id, isAddress } from 'ethers';
+
+const ABI = [
+  'function getWindow(bytes32 electionKey, uint64 windowIndex) view returns (uint64 firstSeq, uint64 count, bytes32 root, uint64 anchoredAt)',
+  'function windowCount(bytes32 electionKey) view returns (uint64)',
+];
+
+const RPC_TIMEOUT_MS = 8000;
+
+/** electionKey = keccak256(utf8(electionId)), 0x-prefixed. */
+export function electionKey(electionId: string): string {
+  return id(electionId);
+}
+
+export interface ChainWindow {
+  firstSeq: number;
+  count: number;
+  /** Lowercase hex without 0x, as the wire format writes bytes. */
+  root: string;
+  /** Block timestamp of the anchoring, seconds. */
+  anchoredAt: number;
+}
+
+export interface ChainTx {
+  blockNumber: number;
+  to: string | null;
+  status: number | null;
+}
+
+export class ChainError extends Error {
+  constructor(readonly kind: 'unreachable' | 'wrong-chain' | 'bad-contract' | 'no-window', message: string) {
+    super(message);
+    this.name = 'ChainError';
+  }
+}
+
+/** eth_chainId with a deadline: ethers alone would retry an unreachable node forever. */
+async function chainIdOf(rpcUrl: string): Promise<number> {
+  let res: Response;
+  try {
+    res = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      signal: AbortSignal.timeout(RPC_TIMEOUT_MS),
+    });
+  } catch (err) {
+    throw new ChainError('unreachable', `${rpcUrl}: ${(err as Error).message}`);
+  }
+  const body = (await res.json().catch(() => null)) as { result?: unknown } | null;
+  if (typeof body?.result !== 'string') throw new ChainError('unreachable', `${rpcUrl} did not answer eth_chainId`);
+  return Number(BigInt(body.result));
+}
+
+/** A read-only view of one TallyAnchor contract through one JSON-RPC endpoint. */
+export class ChainReader {
+  private constructor(
+    readonly rpcUrl: string,
+    readonly chainId: number,
+    readonly contractAddress: string,
+    private readonly provider: JsonRpcProvider,
+    private readonly contract: Contract,
+  ) {}
+
+  /** Connects and checks the node's chain id against `expectedChainId` (when known). */
+  static async connect(rpcUrl: string, contractAddress: string, expectedChainId: number | null): Promise<ChainReader> {
+    if (!isAddress(contractAddress)) throw new ChainError('bad-contract', `"${contractAddress}" is not a contract address`);
+    const chainId = await chainIdOf(rpcUrl);
+    if (expectedChainId !== null && chainId !== expectedChainId) {
+      throw new ChainError('wrong-chain', `${rpcUrl} is chain ${chainId}, the election is on chain ${expectedChainId}`);
+    }
+    const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), { staticNetwork: true, batchMaxCount: 1 });
+    const address = getAddress(contractAddress);
+    return new ChainReader(rpcUrl, chainId, address, provider, new Contract(address, ABI, provider));
+  }
+
+  /** getWindow(electionKey, index); ChainError 'no-window' when the contract holds no such window. */
+  async getWindow(electionId: string, index: number): Promise<ChainWindow> {
+    let r: { firstSeq: bigint; count: bigint; root: string; anchoredAt: bigint };
+    try {
+      r = await this.contract.getFunction('getWindow').staticCall(electionKey(electionId), index);
+    } catch (err) {
+      const e = err as { code?: string; shortMessage?: string; message: string };
+      if (e.code === 'CALL_EXCEPTION') throw new ChainError('no-window', `window ${index} of ${electionId} is not on chain (${e.shortMessage ?? e.message})`);
+      throw new ChainError('unreachable', e.shortMessage ?? e.message);
+    }
+    return { firstSeq: Number(r.firstSeq), count: Number(r.count), root: r.root.slice(2).toLowerCase(), anchoredAt: Number(r.anchoredAt) };
+  }
+
+  async windowCount(electionId: string): Promise<number> {
+    return Number(await this.contract.getFunction('windowCount').staticCall(electionKey(electionId)));
+  }
+
+  /** The mined transaction, or null when this node does not know it. */
+  async transaction(txHash: string): Promise<ChainTx | null> {
+    const r = await this.provider.getTransactionReceipt(txHash);
+    if (r === null) return null;
+    return { blockNumber: r.blockNumber, to: r.to, status: r.status };
+  }
+
+  destroy(): void {
+    this.provider.destroy();
+  }
+}

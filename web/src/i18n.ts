@@ -1,0 +1,492 @@
+// English and French labels. Static text carries data-i18n="key" (textContent) and
+// data-i18n-attr="attr:key;attr:key"; scripts call t(key, params) and re-render on onLanguageChange.
+// The language is the user's last choice (localStorage), else navigator.language, else English.
+
+export type Lang = 'en' | 'fr';
+export const LANGS: Lang[] = ['en', 'fr'];
+
+const en = {
+  'skip': 'Skip to main content',
+  'nav.vote': 'Vote',
+  'nav.check': 'Check my receipt',
+  'nav.results': 'Results',
+  'lang.label': 'Language',
+  'common.load': 'Load',
+  'common.working': 'Working…',
+  'common.yes': 'yes',
+  'common.no': 'no',
+  'common.none': 'none',
+  'common.networkError': 'The server could not be reached: {message}',
+  'common.apiError': '{message} ({code})',
+
+  'voter.title': 'Cast your ballot',
+  'voter.intro': 'Your ballot is signed on this device with your credential; the key never leaves the page. You get a signed receipt and can check later that your ballot is in a tree whose root is on the public chain.',
+  'election.heading': '1. Election',
+  'election.idLabel': 'Election identifier',
+  'election.idHelp': 'Lowercase letters, digits and hyphens, as printed on your voting notice.',
+  'election.invalidId': 'This is not a valid election identifier.',
+  'election.notFound': 'There is no election “{id}”.',
+  'election.status.scheduled': 'Not open yet',
+  'election.status.open': 'Open',
+  'election.status.closed': 'Closed',
+  'election.opens': 'Opens',
+  'election.closes': 'Closes',
+  'election.manifestHash': 'Manifest hash',
+  'election.contract': 'Contract',
+  'election.chain': 'Chain id',
+  'election.resultsLink': 'Live results of this election',
+  'election.notOpen': 'Voting has not started: it opens {when}. You can still prepare your credential.',
+  'election.closedNote': 'This election is closed: no more ballots are accepted. You can still check a receipt.',
+
+  'cred.heading': '2. Your credential',
+  'cred.how': 'How do you want to load your credential?',
+  'cred.mode.paste': 'Paste my private key',
+  'cred.mode.file': 'Open my credentials file',
+  'cred.mode.secret': 'Derive it from my voter secret',
+  'cred.pasteLabel': 'Private key (64 hexadecimal characters)',
+  'cred.pasteHelp': 'The 32-byte seed you were given, or a line {"credential":…,"seed":…} of a credentials file.',
+  'cred.use': 'Use this key',
+  'cred.fileLabel': 'Credentials file (one JSON line per voter)',
+  'cred.lineLabel': 'Credential in the file',
+  'cred.lineNumberLabel': 'Line number (1 to {n})',
+  'cred.useLine': 'Use this line',
+  'cred.fileEmpty': 'The file holds no credential line.',
+  'cred.fileBadLine': 'Line {n} is not a credential line {"credential":HEX,"seed":HEX}.',
+  'cred.secretLabel': 'Voter secret',
+  'cred.secretHelp': 'Exactly as given to you (for example NAS|code). It is stretched with scrypt in your browser; this takes a few seconds.',
+  'cred.derive': 'Derive my credential',
+  'cred.deriving': 'Deriving… {percent}%',
+  'cred.progressLabel': 'Derivation progress',
+  'cred.derived': 'Derived.',
+  'cred.badSeed': 'A private key is 64 hexadecimal characters (0–9, a–f).',
+  'cred.mismatch': 'This private key does not belong to credential {credential}.',
+  'cred.emptySecret': 'Enter your voter secret.',
+  'cred.loaded': 'Credential loaded. Your public credential is:',
+  'cred.needElection': 'Load the election first: a derived credential depends on it.',
+
+  'choices.heading': '3. Your choices',
+  'choices.pickOne': 'Choose one.',
+  'choices.pickOneOrNone': 'Choose one, or none for a blank vote.',
+  'choices.pickExactly': 'Choose exactly {n}.',
+  'choices.pickRange': 'Choose from {min} to {max}.',
+  'choices.pickUpTo': 'Choose up to {max} (none is a blank vote).',
+  'choices.blank': 'No choice (blank vote)',
+  'choices.count': '{n} of {max} chosen.',
+  'choices.tooFew': '“{contest}”: choose at least {min}.',
+  'choices.tooMany': '“{contest}”: choose at most {max}.',
+  'choices.review': 'Review my ballot',
+  'choices.fix': 'Please correct your choices:',
+
+  'review.heading': '4. Review and cast',
+  'review.intro': 'Check your choices. Casting signs the ballot with your credential and sends it; a credential can cast only one ballot.',
+  'review.blank': 'Blank vote',
+  'review.credential': 'Credential',
+  'review.edit': 'Change my choices',
+  'review.cast': 'Sign and cast my ballot',
+  'review.casting': 'Signing and sending…',
+
+  'receipt.heading': '5. Your receipt',
+  'receipt.accepted': 'Your ballot was recorded.',
+  'receipt.again': 'This ballot had already been recorded; here is its receipt again.',
+  'receipt.hash': 'Receipt hash (ballot hash)',
+  'receipt.seq': 'Position in the ledger',
+  'receipt.receivedAt': 'Received at',
+  'receipt.signatureOk': 'The receipt is signed by the ledger key of this election.',
+  'receipt.signatureBad': 'Warning: the receipt signature does NOT verify with the ledger key of this election.',
+  'receipt.hashMismatch': 'Warning: the receipt names ballot hash {got}, but the ballot sent hashes to {expected}.',
+  'receipt.promise': 'The ledger promises to anchor it on chain within {seconds} seconds.',
+  'receipt.download': 'Download my receipt (JSON)',
+  'receipt.check': 'Check my receipt now',
+  'receipt.keep': 'Keep the receipt hash: it lets you check your ballot without revealing your vote.',
+
+  'dup.title': 'This credential has already voted.',
+  'dup.body': 'The ledger keeps the first ballot of each credential. This attempt was refused (refused attempts with this credential: {n}).',
+  'dup.original': 'Receipt of the ballot already recorded:',
+
+  'error.credential-not-on-roll': 'This credential is not on the roll of this election.',
+  'error.election-not-open': 'The election is not open yet.',
+  'error.election-closed': 'The election is closed.',
+  'error.invalid-selections': 'The server refused the choices: {message}',
+  'error.bad-signature': 'The server could not verify the signature of the ballot.',
+  'error.rate-limited': 'Too many attempts; wait a minute and try again.',
+  'error.unavailable': 'The ledger is temporarily unavailable; your ballot was not recorded. Try again in a moment.',
+  'error.overloaded': 'The ledger is busy; your ballot was not recorded. Try again in a moment.',
+  'error.not-found': 'No receipt has this hash.',
+  'error.unknown-election': 'There is no such election.',
+
+  'check.heading': 'Check my receipt',
+  'check.intro': 'The page fetches the proof for your receipt, checks the receipt signature, recomputes the Merkle root from your ballot hash and reads the anchored root directly from the chain.',
+  'check.hashLabel': 'Receipt hash (64 hexadecimal characters)',
+  'check.fileLabel': 'or open a receipt file',
+  'check.submit': 'Check',
+  'check.again': 'Check again',
+  'check.badHash': 'A receipt hash is 64 hexadecimal characters (0–9, a–f).',
+  'check.badFile': 'This file is not a Tallyproof receipt.',
+  'check.settings': 'Chain settings',
+  'check.rpcLabel': 'Chain JSON-RPC URL',
+  'check.rpcHelp': 'Any node of the chain will do; the page reads the anchored root from it directly.',
+  'check.contractLabel': 'TallyAnchor contract address',
+  'check.contractHelp': 'Compare it with the address published by the electoral body.',
+  'check.badge.pending': 'pending',
+  'check.badge.sealed': 'sealed',
+  'check.badge.anchored': 'anchored',
+  'check.status.pending': 'Pending: recorded in the ledger, not yet sealed into a window.',
+  'check.status.sealed': 'Sealed in window {index}, waiting for its anchoring transaction.',
+  'check.status.anchored': 'Anchored on chain.',
+  'check.waiting': 'Checking again automatically every few seconds…',
+  'check.ok': 'Verified: your ballot is in the tree whose root is anchored on chain.',
+  'check.okSealed': 'So far so good: the receipt and the proof are consistent, but the root is not on chain yet.',
+  'check.okPending': 'The receipt is valid; the proof will exist once the ballot is sealed.',
+  'check.failed': 'Verification FAILED: {reason}',
+  'check.failedAdvice': 'Keep your receipt file and report this to the electoral body: the server gave a proof that does not match what is on the chain.',
+  'check.serverSays': 'Status reported by the server:',
+  'check.step.receipt': 'Receipt signed by the ledger key',
+  'check.step.file': 'Receipt identical to the one you kept',
+  'check.step.proof': 'Inclusion proof well formed (leaf index {leaf}, tree of {count})',
+  'check.step.serverRoot': 'Proof leads to the root the server reports',
+  'check.step.chainWindow': 'Window {index} read from the chain: seqs {first}–{last}',
+  'check.step.chainRoot': 'Proof leads to the root anchored on chain',
+  'check.step.tx': 'Anchoring transaction {tx} in block {block}',
+  'check.fail.receipt': 'the receipt signature does not verify with the ledger key of election “{id}”.',
+  'check.fail.file': 'the server returned a receipt that differs from your file.',
+  'check.fail.hash': 'the server returned a receipt for another ballot hash.',
+  'check.fail.proof': 'the inclusion proof is malformed ({message}).',
+  'check.fail.serverRoot': 'the inclusion proof does not lead to the root the server reports for window {index}.',
+  'check.fail.chainRoot': 'the inclusion proof does not lead to the root anchored on chain for window {index}. The ballot hash, its position or the audit path was altered.',
+  'check.fail.chainWindow': 'the server and the chain disagree on window {index} (seqs or size).',
+  'check.fail.noWindow': 'window {index} is not anchored on chain, although the server says it is.',
+  'check.fail.chain': 'the chain could not be read: {message}',
+  'check.fail.noRpc': 'no chain JSON-RPC URL: enter one under “Chain settings”.',
+  'check.fail.noContract': 'no contract address: enter it under “Chain settings”.',
+  'check.fail.tx': 'the anchoring transaction {tx} is not the one on chain.',
+  'check.txUnknown': 'The node does not know transaction {tx}.',
+  'check.chainRoot': 'Root on chain',
+  'check.cli': 'Check it again with the independent verifier:',
+  'check.anchoredAt': 'Anchored at',
+  'check.tx': 'Transaction',
+  'check.block': 'Block',
+  'check.window': 'Window',
+
+  'results.title': 'Results',
+  'results.pick': 'Which election?',
+  'results.live': 'Live',
+  'results.reconnecting': 'Reconnecting…',
+  'results.total': 'Ballots counted',
+  'results.anchored': 'Ballots anchored on chain',
+  'results.asOf': 'Up to ledger position {seq}',
+  'results.votes': '{n} votes',
+  'results.vote1': '1 vote',
+  'results.percentOf': '{percent}% of ballots',
+  'results.rule': 'Up to {max} choices per ballot',
+  'results.windows': 'Anchored windows',
+  'results.windowsIntro': 'Every window is a Merkle tree of consecutive ballots; its root is written to the TallyAnchor contract. The last column is read from the chain by this page.',
+  'results.noWindows': 'No window anchored yet.',
+  'results.windowsShown': 'The newest {shown} of {total} windows; the verifier checks them all.',
+  'results.window': 'Window {index}',
+  'results.seqs': 'Ballots',
+  'results.range': 'seq {first} to {last} ({count})',
+  'results.root': 'Root',
+  'results.tx': 'Transaction',
+  'results.block': 'Block',
+  'results.onChain': 'On chain',
+  'results.chainMatch': 'same root on chain ✓',
+  'results.chainMismatch': 'DIFFERENT root on chain: {root} ✗',
+  'results.chainMissing': 'not found on chain ✗',
+  'results.chainUnread': 'not read ({message})',
+  'results.notAnchored': 'sealed, not anchored yet',
+  'results.verifyHeading': 'What is verified, and how to verify it yourself',
+  'results.verify1': 'Each ballot is signed by a credential on the roll; the ledger signs a receipt for it.',
+  'results.verify2': 'Ballots are sealed into windows; the Merkle root of each window is anchored in the TallyAnchor contract on the chain, where nobody can change it afterwards.',
+  'results.verify3': 'A voter checks with the receipt hash that the ballot is in an anchored tree (“Check my receipt” on the voting page).',
+  'results.verify4': 'This tally is computed by the server. An auditor recounts it from the public ledger and checks every window root and the roll against the chain with the independent verifier:',
+  'results.verify5': 'See docs/auditors.md in the Tallyproof source for the options and how to read the findings, and docs/observers.md for reading the roots with any EVM client.',
+  'results.unknown': 'There is no election “{id}”.',
+  'results.none': 'No ballots yet.',
+} as const;
+
+export type Key = keyof typeof en;
+
+const fr: Record<Key, string> = {
+  'skip': 'Aller au contenu principal',
+  'nav.vote': 'Voter',
+  'nav.check': 'Vérifier mon reçu',
+  'nav.results': 'Résultats',
+  'lang.label': 'Langue',
+  'common.load': 'Charger',
+  'common.working': 'En cours…',
+  'common.yes': 'oui',
+  'common.no': 'non',
+  'common.none': 'aucun',
+  'common.networkError': 'Le serveur est injoignable : {message}',
+  'common.apiError': '{message} ({code})',
+
+  'voter.title': 'Voter',
+  'voter.intro': 'Votre bulletin est signé sur cet appareil avec votre identifiant de vote ; la clé ne quitte jamais la page. Vous recevez un reçu signé et pourrez vérifier que votre bulletin est dans un arbre dont la racine est inscrite sur la chaîne publique.',
+  'election.heading': '1. Scrutin',
+  'election.idLabel': 'Identifiant du scrutin',
+  'election.idHelp': 'Lettres minuscules, chiffres et tirets, tel qu’il figure sur votre avis de vote.',
+  'election.invalidId': 'Cet identifiant de scrutin n’est pas valide.',
+  'election.notFound': 'Il n’existe pas de scrutin « {id} ».',
+  'election.status.scheduled': 'Pas encore ouvert',
+  'election.status.open': 'Ouvert',
+  'election.status.closed': 'Clos',
+  'election.opens': 'Ouverture',
+  'election.closes': 'Clôture',
+  'election.manifestHash': 'Empreinte du manifeste',
+  'election.contract': 'Contrat',
+  'election.chain': 'Identifiant de chaîne',
+  'election.resultsLink': 'Résultats en direct de ce scrutin',
+  'election.notOpen': 'Le vote n’a pas commencé : il ouvre {when}. Vous pouvez déjà préparer votre identifiant.',
+  'election.closedNote': 'Ce scrutin est clos : plus aucun bulletin n’est accepté. Vous pouvez encore vérifier un reçu.',
+
+  'cred.heading': '2. Votre identifiant de vote',
+  'cred.how': 'Comment voulez-vous charger votre identifiant ?',
+  'cred.mode.paste': 'Coller ma clé privée',
+  'cred.mode.file': 'Ouvrir mon fichier d’identifiants',
+  'cred.mode.secret': 'La dériver de mon secret d’électeur',
+  'cred.pasteLabel': 'Clé privée (64 caractères hexadécimaux)',
+  'cred.pasteHelp': 'La graine de 32 octets qui vous a été remise, ou une ligne {"credential":…,"seed":…} d’un fichier d’identifiants.',
+  'cred.use': 'Utiliser cette clé',
+  'cred.fileLabel': 'Fichier d’identifiants (une ligne JSON par électeur)',
+  'cred.lineLabel': 'Identifiant dans le fichier',
+  'cred.lineNumberLabel': 'Numéro de ligne (1 à {n})',
+  'cred.useLine': 'Utiliser cette ligne',
+  'cred.fileEmpty': 'Le fichier ne contient aucune ligne d’identifiant.',
+  'cred.fileBadLine': 'La ligne {n} n’est pas une ligne d’identifiant {"credential":HEX,"seed":HEX}.',
+  'cred.secretLabel': 'Secret d’électeur',
+  'cred.secretHelp': 'Exactement tel qu’il vous a été remis (par exemple NAS|code). Il est étiré avec scrypt dans votre navigateur ; cela prend quelques secondes.',
+  'cred.derive': 'Dériver mon identifiant',
+  'cred.deriving': 'Dérivation… {percent} %',
+  'cred.progressLabel': 'Progression de la dérivation',
+  'cred.derived': 'Dérivé.',
+  'cred.badSeed': 'Une clé privée compte 64 caractères hexadécimaux (0–9, a–f).',
+  'cred.mismatch': 'Cette clé privée ne correspond pas à l’identifiant {credential}.',
+  'cred.emptySecret': 'Saisissez votre secret d’électeur.',
+  'cred.loaded': 'Identifiant chargé. Votre identifiant public est :',
+  'cred.needElection': 'Chargez d’abord le scrutin : un identifiant dérivé en dépend.',
+
+  'choices.heading': '3. Vos choix',
+  'choices.pickOne': 'Choisissez une réponse.',
+  'choices.pickOneOrNone': 'Choisissez une réponse, ou aucune pour voter blanc.',
+  'choices.pickExactly': 'Choisissez exactement {n} réponses.',
+  'choices.pickRange': 'Choisissez de {min} à {max} réponses.',
+  'choices.pickUpTo': 'Choisissez jusqu’à {max} réponses (aucune : vote blanc).',
+  'choices.blank': 'Aucun choix (vote blanc)',
+  'choices.count': '{n} sur {max} choisies.',
+  'choices.tooFew': '« {contest} » : choisissez au moins {min} réponse(s).',
+  'choices.tooMany': '« {contest} » : choisissez au plus {max} réponse(s).',
+  'choices.review': 'Relire mon bulletin',
+  'choices.fix': 'Veuillez corriger vos choix :',
+
+  'review.heading': '4. Relire et voter',
+  'review.intro': 'Vérifiez vos choix. Voter signe le bulletin avec votre identifiant et l’envoie ; un identifiant ne peut déposer qu’un seul bulletin.',
+  'review.blank': 'Vote blanc',
+  'review.credential': 'Identifiant',
+  'review.edit': 'Modifier mes choix',
+  'review.cast': 'Signer et déposer mon bulletin',
+  'review.casting': 'Signature et envoi…',
+
+  'receipt.heading': '5. Votre reçu',
+  'receipt.accepted': 'Votre bulletin a été enregistré.',
+  'receipt.again': 'Ce bulletin était déjà enregistré ; voici de nouveau son reçu.',
+  'receipt.hash': 'Empreinte du reçu (empreinte du bulletin)',
+  'receipt.seq': 'Position dans le registre',
+  'receipt.receivedAt': 'Reçu le',
+  'receipt.signatureOk': 'Le reçu est signé par la clé du registre de ce scrutin.',
+  'receipt.signatureBad': 'Attention : la signature du reçu NE se vérifie PAS avec la clé du registre de ce scrutin.',
+  'receipt.hashMismatch': 'Attention : le reçu indique l’empreinte {got}, mais le bulletin envoyé a pour empreinte {expected}.',
+  'receipt.promise': 'Le registre s’engage à l’ancrer sur la chaîne sous {seconds} secondes.',
+  'receipt.download': 'Télécharger mon reçu (JSON)',
+  'receipt.check': 'Vérifier mon reçu maintenant',
+  'receipt.keep': 'Conservez l’empreinte du reçu : elle permet de vérifier votre bulletin sans révéler votre vote.',
+
+  'dup.title': 'Cet identifiant a déjà voté.',
+  'dup.body': 'Le registre garde le premier bulletin de chaque identifiant. Cette tentative a été refusée (tentatives refusées avec cet identifiant : {n}).',
+  'dup.original': 'Reçu du bulletin déjà enregistré :',
+
+  'error.credential-not-on-roll': 'Cet identifiant ne figure pas sur la liste électorale de ce scrutin.',
+  'error.election-not-open': 'Le scrutin n’est pas encore ouvert.',
+  'error.election-closed': 'Le scrutin est clos.',
+  'error.invalid-selections': 'Le serveur a refusé les choix : {message}',
+  'error.bad-signature': 'Le serveur n’a pas pu vérifier la signature du bulletin.',
+  'error.rate-limited': 'Trop de tentatives ; attendez une minute et réessayez.',
+  'error.unavailable': 'Le registre est momentanément indisponible ; votre bulletin n’a pas été enregistré. Réessayez dans un instant.',
+  'error.overloaded': 'Le registre est surchargé ; votre bulletin n’a pas été enregistré. Réessayez dans un instant.',
+  'error.not-found': 'Aucun reçu ne porte cette empreinte.',
+  'error.unknown-election': 'Ce scrutin n’existe pas.',
+
+  'check.heading': 'Vérifier mon reçu',
+  'check.intro': 'La page récupère la preuve de votre reçu, vérifie la signature du reçu, recalcule la racine de Merkle à partir de l’empreinte de votre bulletin et lit la racine ancrée directement sur la chaîne.',
+  'check.hashLabel': 'Empreinte du reçu (64 caractères hexadécimaux)',
+  'check.fileLabel': 'ou ouvrez un fichier de reçu',
+  'check.submit': 'Vérifier',
+  'check.again': 'Vérifier de nouveau',
+  'check.badHash': 'Une empreinte de reçu compte 64 caractères hexadécimaux (0–9, a–f).',
+  'check.badFile': 'Ce fichier n’est pas un reçu Tallyproof.',
+  'check.settings': 'Réglages de la chaîne',
+  'check.rpcLabel': 'URL JSON-RPC de la chaîne',
+  'check.rpcHelp': 'N’importe quel nœud de la chaîne convient ; la page y lit directement la racine ancrée.',
+  'check.contractLabel': 'Adresse du contrat TallyAnchor',
+  'check.contractHelp': 'Comparez-la avec l’adresse publiée par l’autorité électorale.',
+  'check.badge.pending': 'en attente',
+  'check.badge.sealed': 'scellé',
+  'check.badge.anchored': 'ancré',
+  'check.status.pending': 'En attente : enregistré dans le registre, pas encore scellé dans une fenêtre.',
+  'check.status.sealed': 'Scellé dans la fenêtre {index}, en attente de sa transaction d’ancrage.',
+  'check.status.anchored': 'Ancré sur la chaîne.',
+  'check.waiting': 'Nouvelle vérification automatique toutes les quelques secondes…',
+  'check.ok': 'Vérifié : votre bulletin est dans l’arbre dont la racine est ancrée sur la chaîne.',
+  'check.okSealed': 'Pour l’instant tout concorde : le reçu et la preuve sont cohérents, mais la racine n’est pas encore sur la chaîne.',
+  'check.okPending': 'Le reçu est valide ; la preuve existera une fois le bulletin scellé.',
+  'check.failed': 'Échec de la vérification : {reason}',
+  'check.failedAdvice': 'Gardez votre fichier de reçu et signalez-le à l’autorité électorale : le serveur a fourni une preuve qui ne correspond pas à ce qui est inscrit sur la chaîne.',
+  'check.serverSays': 'État annoncé par le serveur :',
+  'check.step.receipt': 'Reçu signé par la clé du registre',
+  'check.step.file': 'Reçu identique à celui que vous avez gardé',
+  'check.step.proof': 'Preuve d’inclusion bien formée (indice de feuille {leaf}, arbre de {count})',
+  'check.step.serverRoot': 'La preuve mène à la racine annoncée par le serveur',
+  'check.step.chainWindow': 'Fenêtre {index} lue sur la chaîne : positions {first} à {last}',
+  'check.step.chainRoot': 'La preuve mène à la racine ancrée sur la chaîne',
+  'check.step.tx': 'Transaction d’ancrage {tx} dans le bloc {block}',
+  'check.fail.receipt': 'la signature du reçu ne se vérifie pas avec la clé du registre du scrutin « {id} ».',
+  'check.fail.file': 'le serveur a renvoyé un reçu différent de votre fichier.',
+  'check.fail.hash': 'le serveur a renvoyé le reçu d’un autre bulletin.',
+  'check.fail.proof': 'la preuve d’inclusion est mal formée ({message}).',
+  'check.fail.serverRoot': 'la preuve d’inclusion ne mène pas à la racine annoncée par le serveur pour la fenêtre {index}.',
+  'check.fail.chainRoot': 'la preuve d’inclusion ne mène pas à la racine ancrée sur la chaîne pour la fenêtre {index}. L’empreinte du bulletin, sa position ou le chemin d’audit a été modifié.',
+  'check.fail.chainWindow': 'le serveur et la chaîne ne concordent pas sur la fenêtre {index} (positions ou taille).',
+  'check.fail.noWindow': 'la fenêtre {index} n’est pas ancrée sur la chaîne, bien que le serveur l’affirme.',
+  'check.fail.chain': 'la chaîne n’a pas pu être lue : {message}',
+  'check.fail.noRpc': 'aucune URL JSON-RPC : indiquez-en une dans « Réglages de la chaîne ».',
+  'check.fail.noContract': 'aucune adresse de contrat : indiquez-la dans « Réglages de la chaîne ».',
+  'check.fail.tx': 'la transaction d’ancrage {tx} n’est pas celle de la chaîne.',
+  'check.txUnknown': 'Le nœud ne connaît pas la transaction {tx}.',
+  'check.chainRoot': 'Racine sur la chaîne',
+  'check.cli': 'Vérifiez-le de nouveau avec le vérificateur indépendant :',
+  'check.anchoredAt': 'Ancré le',
+  'check.tx': 'Transaction',
+  'check.block': 'Bloc',
+  'check.window': 'Fenêtre',
+
+  'results.title': 'Résultats',
+  'results.pick': 'Quel scrutin ?',
+  'results.live': 'En direct',
+  'results.reconnecting': 'Reconnexion…',
+  'results.total': 'Bulletins comptés',
+  'results.anchored': 'Bulletins ancrés sur la chaîne',
+  'results.asOf': 'Jusqu’à la position {seq} du registre',
+  'results.votes': '{n} voix',
+  'results.vote1': '1 voix',
+  'results.percentOf': '{percent} % des bulletins',
+  'results.rule': 'Jusqu’à {max} choix par bulletin',
+  'results.windows': 'Fenêtres ancrées',
+  'results.windowsIntro': 'Chaque fenêtre est un arbre de Merkle de bulletins consécutifs ; sa racine est inscrite dans le contrat TallyAnchor. La dernière colonne est lue sur la chaîne par cette page.',
+  'results.noWindows': 'Aucune fenêtre ancrée pour l’instant.',
+  'results.windowsShown': 'Les {shown} fenêtres les plus récentes sur {total} ; le vérificateur les contrôle toutes.',
+  'results.window': 'Fenêtre {index}',
+  'results.seqs': 'Bulletins',
+  'results.range': 'positions {first} à {last} ({count})',
+  'results.root': 'Racine',
+  'results.tx': 'Transaction',
+  'results.block': 'Bloc',
+  'results.onChain': 'Sur la chaîne',
+  'results.chainMatch': 'même racine sur la chaîne ✓',
+  'results.chainMismatch': 'racine DIFFÉRENTE sur la chaîne : {root} ✗',
+  'results.chainMissing': 'absente de la chaîne ✗',
+  'results.chainUnread': 'non lue ({message})',
+  'results.notAnchored': 'scellée, pas encore ancrée',
+  'results.verifyHeading': 'Ce qui est vérifié, et comment le vérifier vous-même',
+  'results.verify1': 'Chaque bulletin est signé par un identifiant de la liste électorale ; le registre signe un reçu pour chacun.',
+  'results.verify2': 'Les bulletins sont scellés en fenêtres ; la racine de Merkle de chaque fenêtre est ancrée dans le contrat TallyAnchor de la chaîne, où personne ne peut plus la modifier.',
+  'results.verify3': 'Un électeur vérifie avec l’empreinte de son reçu que son bulletin est dans un arbre ancré (« Vérifier mon reçu » sur la page de vote).',
+  'results.verify4': 'Ce décompte est calculé par le serveur. Un auditeur le recompte à partir du registre public et confronte chaque racine et la liste électorale à la chaîne avec le vérificateur indépendant :',
+  'results.verify5': 'Voir docs/auditors.md dans les sources de Tallyproof pour les options et la lecture des constats, et docs/observers.md pour lire les racines avec n’importe quel client EVM.',
+  'results.unknown': 'Il n’existe pas de scrutin « {id} ».',
+  'results.none': 'Aucun bulletin pour l’instant.',
+};
+
+const DICTS: Record<Lang, Record<Key, string>> = { en, fr };
+const STORAGE_KEY = 'tallyproof.lang';
+
+function initialLang(): Lang {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY);
+    if (saved === 'en' || saved === 'fr') return saved;
+  } catch {
+    // storage blocked: fall through
+  }
+  const langs = navigator.languages?.length ? navigator.languages : [navigator.language];
+  for (const l of langs) {
+    const base = (l ?? '').toLowerCase().split('-')[0];
+    if (base === 'fr' || base === 'en') return base;
+  }
+  return 'en';
+}
+
+let current: Lang = initialLang();
+const listeners: (() => void)[] = [];
+
+export function lang(): Lang {
+  return current;
+}
+
+/** The text of `key` in the current language, `{name}` replaced from `params`. */
+export function t(key: Key, params: Record<string, string | number> = {}): string {
+  const text = DICTS[current][key] ?? en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** Dates and numbers in the page's language. */
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString(current === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+export function formatNumber(n: number, fractionDigits = 0): string {
+  return n.toLocaleString(current === 'fr' ? 'fr-FR' : 'en-GB', { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits });
+}
+
+/** Fill data-i18n / data-i18n-attr under `root`. */
+export function applyStatic(root: ParentNode = document): void {
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(el.dataset.i18n as Key);
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-attr]')) {
+    for (const pair of (el.dataset.i18nAttr ?? '').split(';')) {
+      const [attr, key] = pair.split(':');
+      if (attr && key) el.setAttribute(attr.trim(), t(key.trim() as Key));
+    }
+  }
+}
+
+export function onLanguageChange(fn: () => void): void {
+  listeners.push(fn);
+}
+
+export function setLang(l: Lang): void {
+  current = l;
+  try {
+    localStorage.setItem(STORAGE_KEY, l);
+  } catch {
+    // not persisted; fine
+  }
+  document.documentElement.lang = l;
+  applyStatic();
+  syncSwitch();
+  for (const fn of listeners) fn();
+}
+
+function syncSwitch(): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-lang]')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === current));
+  }
+}
+
+/** Wire the language buttons (data-lang="en|fr") and translate the page once. */
+export function initI18n(): void {
+  document.documentElement.lang = current;
+  for (const b of document.querySelectorAll<HTMLButtonElement>('[data-lang]')) {
+    b.addEventListener('click', () => setLang(b.dataset.lang as Lang));
+  }
+  applyStatic();
+  syncSwitch();
+}

@@ -1,0 +1,182 @@
+// The page's own implementation of what it signs, hashes and checks (docs/protocol.md): JCS, ballots,
+// receipts, credentials and RFC 9162 inclusion proofs. Browser code: noble for the cryptography, no
+// Node built-ins, nothing imported from the server's folders.
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { scryptAsync } from '@noble/hashes/scrypt.js';
+import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import canonicalizeModule from 'canonicalize';
+
+// canonicalize is CommonJS (module.exports = fn): a bundler's or Node's default import is the function
+// itself, while TypeScript's NodeNext typing sees a namespace; accept both.
+const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).default ?? canonicalizeModule) as (input: unknown) => string | undefined;
+
+export const BALLOT_PREFIX = 'tallyproof:ballot:v1:';
+export const RECEIPT_PREFIX = 'tallyproof:receipt:v1:';
+export const CREDENTIAL_SALT_PREFIX = 'tallyproof:credential:v1:';
+/** scrypt cost of derived credentials (protocol.md section 4). */
+export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1, dkLen: 32 } as const;
+
+export interface Choice { id: string; label: string }
+export interface Contest { id: string; title: string; choices: Choice[]; minSelections: number; maxSelections: number }
+export interface Manifest {
+  version: 1;
+  electionId: string;
+  title: string;
+  contests: Contest[];
+  opensAt: string;
+  closesAt: string;
+  windowSeconds: number;
+  ledgerKey: string;
+}
+export type Selections = Record<string, string[]>;
+export interface Ballot { version: 1; electionId: string; credential: string; selections: Selections }
+export interface Submission { ballot: Ballot; signature: string }
+export interface Receipt { version: 1; electionId: string; seq: number; ballotHash: string; receivedAt: string; signature: string }
+
+export interface ProofBundle {
+  receipt: Receipt;
+  status: 'pending' | 'sealed' | 'anchored';
+  window?: { index: number; firstSeq: number; count: number; root: string };
+  inclusion?: { leafIndex: number; auditPath: string[] };
+  anchor?: { chainId: number | null; contract: string | null; txHash: string; blockNumber: number | null };
+}
+
+export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+/** Lowercase hex of exactly `bytes` bytes (no 0x), as the wire format writes bytes. */
+export function isHex(value: unknown, bytes: number): value is string {
+  return typeof value === 'string' && value.length === 2 * bytes && /^[0-9a-f]*$/.test(value);
+}
+
+/** RFC 8785 canonical JSON. */
+export function jcs(value: unknown): string {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError('value has no JSON form');
+  return text;
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return bytesToHex(sha256(typeof data === 'string' ? utf8ToBytes(data) : data));
+}
+
+/** RFC 8032 public key (credential) of a 32-byte seed. */
+export function publicKeyOf(seed: Uint8Array): string {
+  return bytesToHex(ed25519.getPublicKey(seed));
+}
+
+/** seed = scrypt(secret, "tallyproof:credential:v1:" || electionId, N=2^15, r=8, p=1, 32). */
+export async function deriveSeed(secret: string, electionId: string, onProgress?: (fraction: number) => void): Promise<Uint8Array> {
+  return scryptAsync(utf8ToBytes(secret), utf8ToBytes(CREDENTIAL_SALT_PREFIX + electionId), {
+    ...SCRYPT_PARAMS,
+    // Yield to the page every few ms so the progress bar moves and the page stays responsive.
+    asyncTick: 20,
+    onProgress,
+  });
+}
+
+export function ballotMessage(ballot: Ballot): Uint8Array {
+  return utf8ToBytes(BALLOT_PREFIX + jcs(ballot));
+}
+
+export function signBallot(seed: Uint8Array, ballot: Ballot): Submission {
+  return { ballot, signature: bytesToHex(ed25519.sign(ballotMessage(ballot), seed)) };
+}
+
+/** ballotHash = H(JCS({"ballot","signature"})): the receipt hash and the Merkle leaf. */
+export function ballotHash(submission: Submission): string {
+  return sha256Hex(jcs({ ballot: submission.ballot, signature: submission.signature }));
+}
+
+export function receiptMessage(receipt: Receipt): Uint8Array {
+  const { signature: _omit, ...unsigned } = receipt;
+  return utf8ToBytes(RECEIPT_PREFIX + jcs(unsigned));
+}
+
+/** Strict RFC 8032 check (noble, zip215: false) of a receipt's signature by the ledger key. */
+export function verifyReceiptSignature(receipt: Receipt, ledgerKey: string): boolean {
+  if (!isHex(receipt.signature, 64) || !isHex(ledgerKey, 32)) return false;
+  try {
+    return ed25519.verify(hexToBytes(receipt.signature), receiptMessage(receipt), hexToBytes(ledgerKey), { zip215: false });
+  } catch {
+    return false;
+  }
+}
+
+/** Is `value` a receipt of the wire format's shape (exactly its keys, typed)? */
+export function isReceipt(value: unknown): value is Receipt {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  const keys = Object.keys(r).sort().join(',');
+  return keys === 'ballotHash,electionId,receivedAt,seq,signature,version'
+    && r.version === 1 && typeof r.electionId === 'string' && Number.isSafeInteger(r.seq) && (r.seq as number) >= 0
+    && isHex(r.ballotHash, 32) && typeof r.receivedAt === 'string' && isHex(r.signature, 64);
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 6962 / RFC 9162 inclusion proofs
+
+const LEAF_PREFIX = new Uint8Array([0x00]);
+const NODE_PREFIX = new Uint8Array([0x01]);
+
+/** H(0x00 || leaf). */
+export function leafHash(leaf: Uint8Array): Uint8Array {
+  return sha256(concatBytes(LEAF_PREFIX, leaf));
+}
+
+/** H(0x01 || left || right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(concatBytes(NODE_PREFIX, left, right));
+}
+
+export class InclusionProofError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InclusionProofError';
+  }
+}
+
+/**
+ * RFC 9162 §2.1.3.2: the root an inclusion proof leads to from `leaf` (its data; the leaf hash is
+ * taken here). Throws InclusionProofError when the proof cannot be for a tree of `treeSize`.
+ * Plain arithmetic (no 32-bit bitwise operators): indices stay exact up to 2^53.
+ */
+export function rootFromInclusionProof(leaf: Uint8Array, leafIndex: number, treeSize: number, auditPath: readonly Uint8Array[]): Uint8Array {
+  if (!Number.isSafeInteger(leafIndex) || !Number.isSafeInteger(treeSize) || leafIndex < 0) {
+    throw new InclusionProofError('the leaf index and tree size must be non-negative integers');
+  }
+  // 1. leaf_index must be below tree_size.
+  if (leafIndex >= treeSize) throw new InclusionProofError(`leaf index ${leafIndex} is not below the tree size ${treeSize}`);
+  // 2. fn = leaf_index, sn = tree_size - 1.
+  let fn = leafIndex;
+  let sn = treeSize - 1;
+  // 3. r = the leaf hash.
+  let r = leafHash(leaf);
+  const odd = (n: number) => n % 2 === 1;
+  const half = (n: number) => Math.floor(n / 2);
+  // 4. for each p in the path:
+  for (const p of auditPath) {
+    if (p.length !== 32) throw new InclusionProofError('audit path entries must be 32 bytes');
+    // a. a path longer than the tree is deep
+    if (sn === 0) throw new InclusionProofError(`the audit path has ${auditPath.length} entries, more than a tree of ${treeSize} needs`);
+    if (odd(fn) || fn === sn) {
+      // b. r = H(0x01 || p || r); then, while fn is even and not 0, shift fn and sn right.
+      r = nodeHash(p, r);
+      while (!odd(fn) && fn !== 0) {
+        fn = half(fn);
+        sn = half(sn);
+      }
+    } else {
+      // otherwise r = H(0x01 || r || p)
+      r = nodeHash(r, p);
+    }
+    // c. shift fn and sn right once.
+    fn = half(fn);
+    sn = half(sn);
+  }
+  // 5. sn must be 0 (else the path is too short); the caller compares r with the trusted root.
+  if (sn !== 0) throw new InclusionProofError(`the audit path has ${auditPath.length} entries, fewer than a tree of ${treeSize} needs`);
+  return r;
+}
+
+export { bytesToHex, hexToBytes };

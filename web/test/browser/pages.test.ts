@@ -1,0 +1,268 @@
+// The voter and results pages in a real browser (Chromium via playwright-core) against a real stack:
+// PostgreSQL, anvil with TallyAnchor, the anchor worker (windows of 2 s) and the API serving web/dist.
+// Screenshots at phone and desktop widths go to docs/screenshots/.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ballotFor, type Voter } from '../../../test/support/fixtures.js';
+import { ballotHash, deriveCredential, type Manifest, type Receipt } from '../../../ledger/src/protocol/protocol.js';
+import { DESKTOP, PHONE, launchChromium } from './browser.js';
+import { startWebStack, type WebStack } from './stack.js';
+
+const SHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const E = 'spring-vote';
+const SECRET = '1 85 05 78 006 048 22|A7K-93Q';
+
+let stack: WebStack;
+let browser: Browser;
+let manifest: Manifest;
+let voters: Voter[];
+let derived: { seed: Buffer; publicKey: Buffer };
+let firstReceipt: Receipt;
+const contexts: BrowserContext[] = [];
+
+interface Bundle {
+  receipt: Receipt;
+  status: string;
+  window?: { index: number; count: number };
+  inclusion?: { auditPath: string[] };
+  anchor?: { txHash: string; blockNumber: number };
+}
+
+async function newPage(opts: { viewport?: { width: number; height: number }; locale?: string } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP, locale: opts.locale ?? 'en-GB', acceptDownloads: true });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  return page;
+}
+
+async function setRpcUrl(page: Page): Promise<void> {
+  const settings = page.locator('#chain-settings');
+  if (!(await settings.evaluate((d: HTMLDetailsElement) => d.open))) await settings.locator('summary').click();
+  await page.locator('#rpc-url').fill(stack.rpcUrl);
+  await page.locator('#rpc-url').press('Tab');
+}
+
+async function waitAnchored(hash: string): Promise<Bundle> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const b = await stack.api<Bundle>(`/api/v1/receipts/${hash}`);
+    if (b.status === 'anchored') return b;
+    if (Date.now() > deadline) throw new Error(`${hash} not anchored after 60 s (${b.status})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** No focus ring in the screenshots. */
+async function blur(page: Page): Promise<void> {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+}
+
+/** Every visible form control has an accessible label. */
+async function expectLabelled(page: Page): Promise<void> {
+  const unlabelled = await page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLInputElement>('input, select, textarea'))
+      .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
+      .filter((el) => (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.id || el.outerHTML.slice(0, 80)));
+  expect(unlabelled).toEqual([]);
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  [stack, browser, derived] = await Promise.all([startWebStack(), launchChromium(), deriveCredential(SECRET, E)]);
+  ({ manifest, voters } = await stack.election(E, 6, { windowSeconds: 2, extraCredentials: [derived.publicKey.toString('hex')] }));
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await stack?.stop();
+});
+
+describe('voter page and results page', () => {
+  it('casts a ballot in the page, shows a signed receipt, then sees it anchored and verified on chain while the results page updates', async () => {
+    // The results page is open first and follows the stream.
+    const results = await newPage();
+    await results.goto(`${stack.url}/results/${E}`);
+    await expect.poll(() => results.locator('h1').textContent()).toBe(manifest.title);
+    await expect.poll(() => results.locator('#live').textContent()).toBe('Live');
+    expect(await results.locator('#total').textContent()).toBe('0');
+
+    const page = await newPage();
+    await page.goto(`${stack.url}/?election=${E}`);
+    await expect.poll(() => page.locator('#election-summary h3').textContent()).toContain(manifest.title);
+    expect(await page.locator('#election-summary .badge').textContent()).toBe('Open');
+
+    // Credential: the pasted seed.
+    const v = voters[0]!;
+    await page.getByLabel('Private key (64 hexadecimal characters)').fill(v.seed.toString('hex'));
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await expect.poll(() => page.locator('#cred-public').textContent()).toBe(v.credential);
+
+    // The manifest's rules: q1 needs one choice (min 1) before review; council allows two at most.
+    await page.getByRole('button', { name: 'Review my ballot' }).click();
+    await expect.poll(() => page.locator('#choices-error').textContent()).toContain('choose at least 1');
+    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe('contest-q1');
+    await page.getByLabel('Oui').check();
+    await page.getByLabel('Ana').check();
+    await page.getByLabel('Bo').check();
+    expect(await page.getByLabel('Chloé').isDisabled()).toBe(true);
+    await page.getByLabel('Bo').uncheck();
+    expect(await page.getByLabel('Chloé').isDisabled()).toBe(false);
+    await page.getByLabel('Bo').check();
+    await expectLabelled(page);
+
+    await page.getByRole('button', { name: 'Review my ballot' }).click();
+    await expect.poll(() => page.locator('#review-list').textContent()).toContain('Ana, Bo');
+    expect(await page.locator('#review-list').textContent()).toContain('Oui');
+    await setRpcUrl(page);
+
+    await page.getByRole('button', { name: 'Sign and cast my ballot' }).click();
+    await expect.poll(() => page.locator('#receipt-box').textContent()).toContain('Your ballot was recorded.');
+    expect(await page.locator('#receipt-box').textContent()).toContain('The receipt is signed by the ledger key of this election.');
+    // The page signed exactly what the reference implementation signs (Ed25519 is deterministic).
+    const expectedHash = ballotHash(ballotFor(v, E, { q1: ['oui'], council: ['ana', 'bo'] })).toString('hex');
+    expect(await page.getByTestId('receipt-hash').textContent()).toBe(expectedHash);
+
+    // The receipt as a JSON file.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my receipt (JSON)' }).click()]);
+    const file = JSON.parse(readFileSync((await download.path())!, 'utf8')) as Receipt;
+    firstReceipt = (await stack.api<Bundle>(`/api/v1/receipts/${expectedHash}`)).receipt;
+    expect(file).toEqual(firstReceipt);
+    expect(download.suggestedFilename()).toBe(`tallyproof-receipt-${expectedHash.slice(0, 12)}.json`);
+
+    // The results page counted it, from the stream.
+    await expect.poll(() => results.locator('#total').textContent(), { timeout: 10_000 }).toBe('1');
+    expect(await results.locator('[data-choice="q1/oui"]').getAttribute('data-count')).toBe('1');
+    expect(await results.locator('[data-choice="council/bo"]').getAttribute('data-count')).toBe('1');
+    expect(await results.locator('[data-choice="q1/non"]').getAttribute('data-count')).toBe('0');
+
+    // Check: pending or sealed first, then anchored and verified against the root read from the chain.
+    await page.getByRole('button', { name: 'Check my receipt now' }).click();
+    const outcome = page.getByTestId('check-outcome');
+    await expect.poll(() => outcome.textContent(), { timeout: 60_000, interval: 500 }).toContain('Verified: your ballot is in the tree whose root is anchored on chain.');
+    const bundle = await waitAnchored(expectedHash);
+    expect(await page.getByTestId('anchor-tx').textContent()).toBe(bundle.anchor!.txHash);
+    const checks = await page.locator('#check-result ul.checks li').allTextContents();
+    expect(checks).toContain('Proof leads to the root anchored on chain');
+    expect(checks.some((c) => c.startsWith(`Anchoring transaction ${bundle.anchor!.txHash} in block ${bundle.anchor!.blockNumber}`))).toBe(true);
+    expect(await page.locator('#check-result .badge').textContent()).toBe('anchored');
+
+    // The results page shows the anchored ballot and the window, its root looked up on chain.
+    await expect.poll(() => results.locator('#anchored').textContent(), { timeout: 20_000 }).toBe('1');
+    await setRpcUrl(results);
+    const w0 = results.locator(`[data-window="${bundle.window!.index}"]`);
+    await expect.poll(() => w0.locator('.on-chain').textContent(), { timeout: 20_000 }).toBe('same root on chain ✓');
+    expect(await w0.textContent()).toContain(bundle.anchor!.txHash);
+    expect(await results.locator('#verify-cmd').textContent()).toContain(`npx tallyproof-verify audit`);
+    await expectLabelled(results);
+
+    await blur(page);
+    await blur(results);
+    await page.screenshot({ path: `${SHOTS}voter-desktop.png`, fullPage: true });
+    await results.screenshot({ path: `${SHOTS}results-desktop.png`, fullPage: true });
+  });
+
+  it('refuses a second ballot of the same credential (loaded from a credentials file) with the attempt count', async () => {
+    const page = await newPage();
+    await page.goto(`${stack.url}/?election=${E}`);
+    await page.getByLabel('Open my credentials file').check();
+    const lines = voters.slice(0, 3).map((v) => JSON.stringify({ credential: v.credential, seed: v.seed.toString('hex') })).join('\n') + '\n';
+    await page.getByLabel('Credentials file (one JSON line per voter)').setInputFiles({ name: 'credentials.jsonl', mimeType: 'application/json', buffer: Buffer.from(lines) });
+    await page.getByLabel('Credential in the file').selectOption({ index: 0 });
+    await page.getByRole('button', { name: 'Use this line' }).click();
+    await expect.poll(() => page.locator('#cred-public').textContent()).toBe(voters[0]!.credential);
+
+    // Keyboard only: the blank-vote-capable contest takes no choice, q1 is picked with the arrow keys.
+    await page.getByLabel('Oui').focus();
+    await page.keyboard.press('ArrowDown');
+    expect(await page.getByLabel('Non').isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Review my ballot' }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#review-list').textContent()).toContain('Blank vote');
+    await page.getByRole('button', { name: 'Sign and cast my ballot' }).click();
+
+    const box = page.locator('#receipt-box');
+    await expect.poll(() => box.textContent()).toContain('This credential has already voted.');
+    expect(await box.textContent()).toContain('refused attempts with this credential: 1');
+    expect(await box.getByTestId('receipt-hash').textContent()).toBe(firstReceipt.ballotHash);
+    expect(await box.locator('[role="alert"]').count()).toBe(1);
+  });
+
+  it('derives the credential from the voter secret with a progress bar, in French on a phone', async () => {
+    const page = await newPage({ viewport: PHONE, locale: 'fr-FR' });
+    await page.goto(`${stack.url}/?election=${E}`);
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Voter');
+    expect(await page.locator('html').getAttribute('lang')).toBe('fr');
+    await page.getByLabel('La dériver de mon secret d’électeur').check();
+    await page.getByLabel('Secret d’électeur', { exact: true }).fill(SECRET);
+    await page.getByRole('button', { name: 'Dériver mon identifiant' }).click();
+    await expect.poll(() => page.locator('#derive-box').isVisible()).toBe(true);
+    await expect.poll(() => page.locator('#cred-public').textContent(), { timeout: 60_000 }).toBe(derived.publicKey.toString('hex'));
+    expect(await page.locator('#derive-progress').evaluate((p: HTMLProgressElement) => p.value)).toBe(100);
+
+    await page.getByLabel('Non').check();
+    await page.getByLabel('Chloé').check();
+    await page.getByRole('button', { name: 'Relire mon bulletin' }).click();
+    await page.getByRole('button', { name: 'Signer et déposer mon bulletin' }).click();
+    await expect.poll(() => page.locator('#receipt-box').textContent()).toContain('Votre bulletin a été enregistré.');
+    // No horizontal scrolling at 375 px.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await blur(page);
+    await page.screenshot({ path: `${SHOTS}voter-phone.png`, fullPage: true });
+
+    await page.getByRole('button', { name: 'English' }).click();
+    expect(await page.locator('h1').textContent()).toBe('Cast your ballot');
+    expect(await page.locator('#receipt-box').textContent()).toContain('Your ballot was recorded.');
+    expect(await page.getByRole('button', { name: 'English' }).getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('reports a tampered inclusion proof as a clear failure', async () => {
+    // Three ballots at once land in one window (or two), so some proof has an audit path to alter.
+    const receipts = await Promise.all(voters.slice(3, 6).map((v, i) => stack.cast(E, v, { q1: [i % 2 ? 'oui' : 'non'], council: [] })));
+    const bundles = await Promise.all(receipts.map((r) => waitAnchored(r.ballotHash)));
+    const target = bundles.find((b) => (b.inclusion?.auditPath.length ?? 0) > 0);
+    expect(target, 'a window with more than one ballot').toBeDefined();
+    const hash = target!.receipt.ballotHash;
+
+    const page = await newPage();
+    await page.route(`**/api/v1/receipts/${hash}`, async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json()) as Bundle;
+      const p = body.inclusion!.auditPath;
+      p[0] = p[0]!.slice(0, -1) + (p[0]!.endsWith('0') ? '1' : '0');
+      await route.fulfill({ response, json: body });
+    });
+    await page.goto(`${stack.url}/?election=${E}#check`);
+    await setRpcUrl(page);
+    await page.getByLabel('Receipt hash (64 hexadecimal characters)').fill(hash);
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    const outcome = page.getByTestId('check-outcome');
+    await expect.poll(() => outcome.textContent(), { timeout: 20_000 }).toContain('Verification FAILED');
+    expect(await outcome.textContent()).toContain(`the inclusion proof does not lead to the root anchored on chain for window ${target!.window!.index}`);
+    expect(await outcome.getAttribute('role')).toBe('alert');
+    expect(await page.locator('#check-result ul.checks li.bad').allTextContents()).toEqual(['Proof leads to the root anchored on chain']);
+    await blur(page);
+    await page.locator('#check').screenshot({ path: `${SHOTS}voter-tampered-desktop.png` });
+
+    // The same receipt, untouched, verifies.
+    await page.unroute(`**/api/v1/receipts/${hash}`);
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    await expect.poll(() => outcome.textContent(), { timeout: 20_000 }).toContain('Verified');
+  });
+
+  it('shows the results on a phone', async () => {
+    const page = await newPage({ viewport: PHONE });
+    await page.goto(`${stack.url}/results/${E}`);
+    await expect.poll(() => page.locator('#total').textContent()).toBe('5');
+    await setRpcUrl(page);
+    await expect.poll(() => page.locator('.on-chain .chain-ok').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await page.locator('.chain-bad').count()).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await blur(page);
+    await page.screenshot({ path: `${SHOTS}results-phone.png`, fullPage: true });
+  });
+});
