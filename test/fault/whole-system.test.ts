@@ -68,6 +68,19 @@ async function adminUntil(method: string, path: string, body: unknown, ok: numbe
   }, 60_000, 500);
 }
 
+/**
+ * Both API processes answer again. The stack restarts a process that died on its own (compose's restart
+ * policy), so a check that starts right after one did waits for it; every such exit is reported.
+ */
+let exitsReported = 0;
+async function apisServing(): Promise<void> {
+  for (const e of stack.unexpectedExits.slice(exitsReported)) note(`${e.name} exited on its own at ${((e.at - t0) / 1000).toFixed(1)} s (code ${e.exit.code}, signal ${e.exit.signal}); its output:\n${e.output.slice(-1500)}`);
+  exitsReported = stack.unexpectedExits.length;
+  for (const url of stack.apiUrls) {
+    await waitFor(`${url} answering`, async () => (await fetch(`${url}/api/v1/health`, { signal: AbortSignal.timeout(5000) })).status > 0, 60_000, 250);
+  }
+}
+
 beforeAll(async () => {
   stack = await startFaultStack({ log: note });
   note(`stack up: PostgreSQL (own, embedded 15), queue on ${stack.redisUrl ? `Redis (prefix ${stack.queuePrefix})` : 'PostgreSQL'}, anvil ${stack.rpcUrl}, APIs ${stack.apiUrls.join(' ')}`);
@@ -175,6 +188,7 @@ describe('the whole system under faults (issue 8, item 4)', () => {
       note(`requests without an answer within 10 s (sent in phase → count, sent between ms of the load): ${[...groups].map(([k, v]) => `${k}: ${v.length} (${Math.min(...v)}–${Math.max(...v)})`).join('; ')}`);
     }
     if (stack.unexpectedExits.length > 0) note(`processes that exited on their own: ${JSON.stringify(stack.unexpectedExits.map(({ name, exit, at, output }) => ({ name, exit, at: `${((at - t0) / 1000).toFixed(1)} s`, output: output.slice(-1500) })))}`);
+    exitsReported = stack.unexpectedExits.length;
 
     // No client saw a 5xx other than 503 (nor a 4xx: every ballot is valid and every retry byte-identical).
     const statuses = [...stats.statuses().keys()];
@@ -193,6 +207,7 @@ describe('the whole system under faults (issue 8, item 4)', () => {
 
   it('after the close: every acknowledged ballot is in the ledger exactly once and anchored, seq gap-free, receipts valid', async () => {
     expect(stats?.acknowledged.size, 'the load ran').toBeGreaterThan(0);
+    await apisServing();
     const closed = await adminUntil('POST', `/api/v1/elections/${E}/close`, undefined, [202]);
     const total = closed.json.totalBallots as number;
     mark(`close requested: ${total} ballots`);
@@ -283,6 +298,7 @@ describe('the whole system under faults (issue 8, item 4)', () => {
 
   it("the verifier's audit passes against the API and the chain", async () => {
     expect(stats?.acknowledged.size, 'the load ran').toBeGreaterThan(0);
+    await apisServing();
     const args = ['audit', '--election', E, '--api', stack.apiUrls[1]!, '--rpc', stack.chain().rpcUrl, '--contract', stack.contractAddress, '--threads', '1', '--no-progress', '--report', join(stack.dir, 'audit.json')];
     // The roll comes from GET …/roll when the API serves it; else from a file (the roll is public).
     const rollRoute = await api('GET', `/api/v1/elections/${E}/roll`);

