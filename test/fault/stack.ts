@@ -269,24 +269,3 @@ export async function dropRedisPrefix(redisUrl: string, prefix: string): Promise
     redis.disconnect();
   }
 }
-
-/**
- * Remove chain jobs that the API processes enqueued under BullMQ's default prefix ("tallyproof"): they
- * do not pass TALLYPROOF_QUEUE_PREFIX on (test/fault/README.md), so with a shared Redis their requests
- * for this run's election land there. Removes only this election's job ids.
- */
-export async function removeDefaultPrefixJobs(redisUrl: string, electionId: string): Promise<number> {
-  const { Queue } = await import('bullmq');
-  const { Redis } = await import('ioredis');
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  connection.on('error', () => undefined);
-  const queue = new Queue('tallyproof-chain', { connection, prefix: 'tallyproof' });
-  let removed = 0;
-  try {
-    for (const id of [`register.${electionId}`, `close.${electionId}`]) removed += await queue.remove(id).catch(() => 0);
-  } finally {
-    await queue.close().catch(() => undefined);
-    connection.disconnect();
-  }
-  return removed;
-}

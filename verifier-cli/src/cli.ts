@@ -53,11 +53,11 @@ interface AuditFlags {
   progress: boolean;
 }
 
-/** --api, or --ledger + --manifest + --roll (+ --results). */
+/** --api (with --roll FILE as an optional override of GET …/roll), or --ledger + --manifest + --roll (+ --results). */
 export function auditSource(flags: AuditFlags): ElectionSource {
   const files = flags.ledger !== undefined || flags.manifest !== undefined || flags.results !== undefined;
   if (flags.api !== undefined) {
-    if (files) throw new InputError('give either --api or the files (--ledger, --manifest, --roll, --results), not both');
+    if (files) throw new InputError('give either --api (optionally with --roll FILE) or the files (--ledger, --manifest, --roll, --results), not both');
     return new ApiSource(flags.api, flags.election, flags.roll);
   }
   if (flags.ledger === undefined || flags.manifest === undefined || flags.roll === undefined) {
@@ -107,10 +107,10 @@ Example:
     .command('audit')
     .description('check a whole election: every ballot, the roll, every window root, the tally')
     .requiredOption('--election <id>', 'the election id', electionIdArg)
-    .option('--api <url>', 'read manifest, roll, ledger and results from this Tallyproof server')
+    .option('--api <url>', 'read manifest, roll (GET …/roll, streamed), ledger and results from this Tallyproof server')
     .option('--ledger <file>', 'the ledger as NDJSON, one {"seq","ballotHash","ballot","signature","receivedAt"} per line')
     .option('--manifest <file>', 'the manifest (or a saved GET /api/v1/elections/{id} response)')
-    .option('--roll <file>', 'the credential roll: a JSON array of hex keys, or one key per line (with --api: instead of GET …/roll)')
+    .option('--roll <file>', 'the credential roll: a JSON array of hex keys, or one key per line (required with the files; with --api, optional: used instead of GET …/roll)')
     .option('--results <file>', 'the published results to compare with the recount (file mode)')
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
     .requiredOption('--contract <address>', 'the TallyAnchor contract')
@@ -127,10 +127,16 @@ the roll; one ballot per credential and per hash; seq gap-free from 0; every win
 recomputed and equal to the chain's; ballots beyond the last window reported as unanchored (a warning
 while open, a failure after the close); the recount against the published results and, after the
 close, against the chain's resultHash and totalBallots.
+
+With --api, everything comes from the server: GET /api/v1/elections/{id}, …/roll (NDJSON, one key per
+line, read as it streams), …/ledger and …/results. --roll FILE replaces the roll download (a roll the
+election authority published, or a server without the route); either way the roll is checked against
+the rollRoot registered on chain.
 ${EXIT_CODES_HELP}
 
 Examples:
   tallyproof-verify audit --election demo-2026 --api https://vote.example.org --rpc URL --contract 0x… --report report.json
+  tallyproof-verify audit --election demo-2026 --api https://vote.example.org --roll roll.json --rpc URL --contract 0x…
   tallyproof-verify audit --election demo-2026 --ledger ledger.ndjson --manifest manifest.json --roll roll.json \\
       --results results.json --rpc URL --contract 0x…`,
     )

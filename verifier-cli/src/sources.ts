@@ -140,6 +140,65 @@ export async function readRollFile(path: string): Promise<string[]> {
   }
 }
 
+/** Longest NDJSON roll line accepted (a key line is 66 characters). */
+const MAX_ROLL_LINE = 1024;
+const KEY_LINE = /^"[0-9a-f]{64}"$/;
+
+/**
+ * A roll as NDJSON — one JSON string (a 32-byte lowercase hex key) per line, what GET …/roll serves —
+ * parsed as the bytes arrive: memory holds the keys and one chunk, never the whole text. Blank lines are
+ * skipped. A line that is not a JSON string throws an InputError naming the line; a string that is not a
+ * valid key is returned as is (the audit reports it as roll-invalid).
+ */
+export async function parseRollNdjson(chunks: AsyncIterable<Uint8Array>, what = 'the roll'): Promise<string[]> {
+  const keys: string[] = [];
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let rest = '';
+  let lineNo = 0;
+  const take = (raw: string): void => {
+    lineNo++;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    // The usual line, "<64 lowercase hex>", without JSON.parse.
+    if (KEY_LINE.test(line)) {
+      keys.push(line.slice(1, 65));
+      return;
+    }
+    const trimmed = line.trim();
+    if (trimmed === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== 'string') {
+      const shown = trimmed.length > 80 ? `${trimmed.slice(0, 77)}...` : trimmed;
+      throw new InputError(`${what}: line ${lineNo} is not a JSON string of a hex key: ${JSON.stringify(shown)}`);
+    }
+    keys.push(value);
+  };
+  const decode = (chunk?: Uint8Array): string => {
+    try {
+      return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new InputError(`${what} is not valid UTF-8 (after line ${lineNo})`);
+    }
+  };
+  for await (const chunk of chunks) {
+    const text = rest + decode(chunk);
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+      take(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+    if (rest.length > MAX_ROLL_LINE) throw new InputError(`${what}: line ${lineNo + 1} is longer than ${MAX_ROLL_LINE} characters`);
+  }
+  rest += decode();
+  if (rest.length > 0) take(rest);
+  return keys;
+}
+
 export interface FileSourceOptions {
   ledger: string;
   /** The manifest, or a saved GET /api/v1/elections/{id} response holding it under "manifest". */
@@ -239,7 +298,7 @@ export class ApiSource implements ElectionSource {
   readonly description: string;
   private readonly base: string;
 
-  /** `rollFile` replaces GET …/roll (for servers without that route). */
+  /** `rollFile` (--roll FILE) replaces the download of GET …/roll, e.g. a roll the election authority published. */
   constructor(api: string, private readonly electionId: string, private readonly rollFile?: string) {
     this.base = `${apiBase(api)}/api/v1/elections/${encodeURIComponent(electionId)}`;
     this.description = `${apiBase(api)} (API)`;
@@ -251,17 +310,71 @@ export class ApiSource implements ElectionSource {
     return { manifest: body.manifest, claims: claimsOf(body) };
   }
 
+  /**
+   * GET …/roll: NDJSON (one JSON string per line, what a Tallyproof server sends), parsed as it streams;
+   * a JSON array when the server answers application/json. `--roll FILE` replaces the download.
+   */
   async roll(): Promise<string[]> {
     if (this.rollFile !== undefined) return readRollFile(this.rollFile);
     const url = `${this.base}/roll`;
-    const res = await request(url, 'application/x-ndjson, application/json');
-    const text = await res.text();
-    if (res.status === 404) throw new InputError(`GET ${url} answered 404: this server offers no roll download; pass the roll with --roll FILE`);
-    if (!res.ok) throw new InputError(`GET ${url} answered ${res.status}: ${errorMessage(text)}`);
+    // The download of a large roll takes a while: the timeout is for silence (no header, then no byte
+    // for REQUEST_TIMEOUT_MS), not for the whole transfer.
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(new Error(`nothing received for ${REQUEST_TIMEOUT_MS / 1000} s`)), REQUEST_TIMEOUT_MS);
+    };
+    arm();
     try {
-      return parseRollText(text);
-    } catch (err) {
-      throw new InputError(`GET ${url} returned neither a JSON array of keys nor one key per line: ${(err as Error).message}`);
+      let res: Response;
+      try {
+        res = await fetch(url, { headers: { accept: 'application/x-ndjson, application/json;q=0.5' }, signal: controller.signal });
+      } catch (err) {
+        throw new InputError(`GET ${url} failed: ${(err as Error).message}`, { cause: err });
+      }
+      if (res.status === 404) {
+        const text = await res.text().catch(() => '');
+        throw new InputError(`GET ${url} answered 404 (${errorMessage(text)}): the server offers no roll for this election; pass the roll with --roll FILE`);
+      }
+      if (!res.ok || res.body === null) {
+        const text = await res.text().catch(() => '');
+        throw new InputError(`GET ${url} answered ${res.status}: ${errorMessage(text)}`);
+      }
+      const chunks = (async function* (body: AsyncIterable<Uint8Array>) {
+        for await (const chunk of body) {
+          arm();
+          yield chunk;
+        }
+      })(res.body as unknown as AsyncIterable<Uint8Array>);
+      let keys: string[];
+      try {
+        if (/^application\/json\b/i.test(res.headers.get('content-type') ?? '')) {
+          let text = '';
+          const decoder = new TextDecoder();
+          for await (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
+          text += decoder.decode();
+          try {
+            keys = parseRollText(text);
+          } catch (err) {
+            throw new InputError(`GET ${url} returned neither a JSON array of keys nor one key per line: ${(err as Error).message}`);
+          }
+        } else {
+          keys = await parseRollNdjson(chunks, `the roll from GET ${url}`);
+        }
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        throw new InputError(`the roll stream from ${url} broke off: ${(err as Error).message}`, { cause: err });
+      }
+      // A transfer cut short normally breaks the chunked stream (above); the announced size catches the rest.
+      const announced = res.headers.get('x-roll-size');
+      if (announced !== null && /^\d+$/.test(announced) && Number(announced) !== keys.length) {
+        throw new InputError(`GET ${url} sent ${keys.length} keys but announced X-Roll-Size ${announced}: the download is incomplete or inconsistent; try again, or pass the roll with --roll FILE`);
+      }
+      return keys;
+    } finally {
+      clearTimeout(timer);
+      controller.abort(); // a download given up half-way frees its connection (a no-op once it is read)
     }
   }
 

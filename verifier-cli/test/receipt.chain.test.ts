@@ -237,13 +237,62 @@ describe('audit --api', () => {
     expect(where(report.findings)).toContain('window-root-mismatch@w1');
   });
 
-  it('without a roll route, asks for --roll FILE (exit 2), and uses it when given', async () => {
-    delete server.elections.get(e.electionId)!.roll;
+  it('reads the NDJSON roll however it is laid out: any order, CRLF, blank lines, escapes', async () => {
+    const keys = e.roll.slice().reverse();
+    const lines = keys.map((k, i) => (i === 1 ? JSON.stringify(k).replace('"' + k[0], '"\\u00' + k[0]!.charCodeAt(0).toString(16)) : i === 2 ? `  ${JSON.stringify(k)} ` : JSON.stringify(k)));
+    server.elections.get(e.electionId)!.rollBody = '\r\n' + lines.join('\r\n') + '\r\n\r\n';
+    server.elections.get(e.electionId)!.rollSizeHeader = String(keys.length);
+    const { code, report } = await auditApi();
+    expect(code).toBe(EXIT.ok);
+    expect(where(report.findings)).toEqual(['unanchored@seq12']);
+  });
+
+  it('also takes a roll served as a JSON array (application/json)', async () => {
+    server.elections.get(e.electionId)!.rollAsJsonArray = true;
+    const { code, report } = await auditApi();
+    expect(code).toBe(EXIT.ok);
+    expect(where(report.findings)).toEqual(['unanchored@seq12']);
+  });
+
+  it('a served roll that is not the registered one: roll-root-mismatch (the roll is checked against the chain)', async () => {
+    const served = server.elections.get(e.electionId)!;
+    served.roll = e.roll.slice(1);
+    const { code, report } = await auditApi();
+    expect(code).toBe(EXIT.failed);
+    expect(where(report.findings)).toContain('roll-root-mismatch');
+    expect(where(report.findings)).toContain('not-on-roll@seq0');
+  });
+
+  it('a malformed roll line: exit 2, naming the line', async () => {
+    const served = server.elections.get(e.electionId)!;
+    served.rollBody = [JSON.stringify(e.roll[0]), JSON.stringify(e.roll[1]), e.roll[2]!.slice(0, 20) + '{', JSON.stringify(e.roll[3])].join('\n') + '\n';
+    const run = await cli(['audit', '--election', e.electionId, '--api', server.url, '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '0']);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stderr).toMatch(/\/roll: line 3 is not a JSON string/);
+  });
+
+  it('a roll stream shorter than its X-Roll-Size: exit 2', async () => {
+    server.elections.get(e.electionId)!.rollSizeHeader = String(e.roll.length + 1);
+    const run = await cli(['audit', '--election', e.electionId, '--api', server.url, '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '0']);
+    expect(run.code).toBe(EXIT.usage);
+    expect(run.stderr).toMatch(/X-Roll-Size/);
+  });
+
+  it('without a roll route, asks for --roll FILE (exit 2); --roll FILE overrides the route', async () => {
+    const served = server.elections.get(e.electionId)!;
+    delete served.roll;
     const run = await cli(['audit', '--election', e.electionId, '--api', server.url, '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '0']);
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toMatch(/--roll FILE/);
     const roll = join(dir, 'roll.json');
     writeFileSync(roll, JSON.stringify(e.roll));
     expect((await auditApi(['--roll', roll])).code).toBe(EXIT.ok);
+    // With a roll route that serves a wrong roll, the file still wins: the route is not asked.
+    served.roll = e.roll.slice(1);
+    server.requests.length = 0;
+    const { code, report } = await auditApi(['--roll', roll]);
+    expect(code).toBe(EXIT.ok);
+    expect(where(report.findings)).toEqual(['unanchored@seq12']);
+    expect(server.requests).not.toContain(`GET /api/v1/elections/${e.electionId}/roll`);
   });
 });

