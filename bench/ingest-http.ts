@@ -28,6 +28,7 @@ import { createElection } from '../ledger/src/elections.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { ballotMessage, normalizeManifest, type Submission } from '../ledger/src/protocol/protocol.js';
 import { verifyStrict } from '../ledger/src/protocol/ed25519.js';
+import { cpuMeter, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
 
 const { values } = parseArgs({
@@ -294,7 +295,13 @@ try {
 
   log(`driving the API: ${CONNECTIONS} connections for ${DURATION} s, a new ballot per request…`);
   const cp1 = await checkpoints(db.admin);
+  const meter = cpuMeter({
+    api: () => processCpuSeconds(api.pid!),
+    loadGenerator: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; },
+    postgres: postgresCpuSeconds,
+  });
   const main = await drive(apiUrl, bodies, cursor, { duration: DURATION, connections: CONNECTIONS });
+  const cpuSeconds = meter.stop();
   cursor += main.used;
   if (cursor >= bodies.length) throw new Error('ran out of pre-signed ballots during the main run; pass a larger --ballots');
   const cp2 = await checkpoints(db.admin);
@@ -327,6 +334,9 @@ try {
     socketErrors: main.errors,
     durableCheck: { ballotsInLedger: n, acknowledged201: acknowledged, sent: cursor },
     checkpointsDuring: { fixedRate: cp1 - cp0, main: cp2 - cp1 },
+    // Where the cores went during the saturation run: the API process (main thread + verify/sign
+    // workers), autocannon (this process) and PostgreSQL, in CPU seconds.
+    cpuSecondsDuringMain: cpuSeconds,
     fixedRate: {
       measured: 'before the saturation run, after a 3 s warm-up',
       targetPerSecond: RATE,
@@ -348,6 +358,7 @@ try {
   };
   console.log(`HTTP ingest: ${result.votesPerSecond} durable votes/s for ${result.durationSeconds} s (${CONNECTIONS} connections), latency p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, p99 ${result.p99Ms} ms`);
   console.log(`  ceilings in this run: raw verify ${result.verifyCeilingPerSecond}/s (${result.cores} cores) → ${(result.ratioToVerifyCeiling * 100).toFixed(1)}%; bare fastify 201 ${result.httpCeilingPerSecond}/s → ${(result.ratioToHttpCeiling * 100).toFixed(1)}%`);
+  console.log(`  CPU during that run: API ${cpuSeconds.api} s, autocannon ${cpuSeconds.loadGenerator} s, PostgreSQL ${cpuSeconds.postgres} s of ${round(main.seconds * result.cores)} core-seconds`);
   console.log(`  at a fixed ${RATE} votes/s: achieved ${result.fixedRate.achievedPerSecond}/s, p50 ${result.fixedRate.p50Ms} ms, p95 ${result.fixedRate.p95Ms} ms, p99 ${result.fixedRate.p99Ms} ms`);
   console.log(`  durable check: ${n} ballots in the ledger ≥ ${acknowledged} acknowledged with 201 (${cursor} sent); targets: ≥ 6000 votes/s, p99 ≤ 50 ms at 1000/s`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

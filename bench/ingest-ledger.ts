@@ -16,12 +16,15 @@ import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { createElection } from '../ledger/src/elections.js';
 import { keyPairFromSeed } from '../ledger/src/protocol/ed25519.js';
 import { normalizeManifest, signBallot, type Submission } from '../ledger/src/protocol/protocol.js';
+import { performance } from 'node:perf_hooks';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
+import { cpuMeter, postgresCpuSeconds } from './lib/cpu.js';
 
 const { values } = parseArgs({ options: { ballots: { type: 'string', default: '100000' }, inflight: { type: 'string', default: '8000' } } });
 const N = Number(values.ballots);
 const INFLIGHT = Number(values.inflight);
 const log = (s: string) => process.stderr.write(s + '\n');
+
 
 const tmp = mkdtempSync(join(tmpdir(), 'tallyproof-bench-'));
 let stopEmbedded = async () => {};
@@ -69,6 +72,8 @@ try {
   const ingestor = new Ingestor({ sql: db.app, ledgerKey, verifier: pool, metrics: { onBatch: (n) => { batches++; batchBallots += n; } } });
   log(`ingesting ${N} ballots with ${INFLIGHT} in flight…`);
   const started = process.hrtime.bigint();
+  const meter = cpuMeter({ node: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }, postgres: postgresCpuSeconds });
+  const eluBefore = performance.eventLoopUtilization();
   let next = 0;
   let accepted = 0;
   await Promise.all(Array.from({ length: INFLIGHT }, async () => {
@@ -79,6 +84,8 @@ try {
     }
   }));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = meter.stop();
+  const mainThreadBusy = performance.eventLoopUtilization(eluBefore).utilization;
   await pool.close();
   const [{ n }] = await db.admin`SELECT count(*)::int AS n FROM ballots`;
   if (n !== N || accepted !== N) throw new Error(`committed ${n}, accepted ${accepted}, expected ${N}`);
@@ -90,6 +97,9 @@ try {
     verifyCeilingPerSecond: Math.round(ceiling),
     ratio: Number((rate / ceiling).toFixed(3)),
     meanBatch: Math.round(batchBallots / Math.max(1, batches)),
+    // Where the two cores went: this process (main thread + verify/sign workers) and PostgreSQL, in
+    // CPU seconds, and the main thread's busy share.
+    cpuSeconds: { node: cpu.node!, postgres: cpu.postgres!, mainThreadBusy: Number(mainThreadBusy.toFixed(2)) },
     cores: availableParallelism(),
     cpu: cpus()[0]?.model ?? 'unknown',
     database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
@@ -97,6 +107,7 @@ try {
     at: new Date().toISOString(),
   };
   console.log(`ingest (library): ${result.committedPerSecond} ballots/s committed, signatures verified (${N} ballots in ${result.seconds} s, mean batch ${result.meanBatch})`);
+  console.log(`CPU: node ${result.cpuSeconds.node} s (main thread ${(mainThreadBusy * 100).toFixed(0)}% busy), PostgreSQL ${result.cpuSeconds.postgres} s, over ${result.seconds} s on ${result.cores} cores`);
   console.log(`raw Ed25519 verify ceiling (node:crypto, ${result.cores} threads): ${result.verifyCeilingPerSecond} verifies/s`);
   console.log(`ratio: ${(result.ratio * 100).toFixed(1)}% of the ceiling (target ≥ 60%)`);
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

@@ -19,6 +19,7 @@ import { startAnchorWorker } from '../anchor-worker/src/index.js';
 import { buildApp } from '../api/src/app.js';
 import { generateCredentials } from './cli/credentials.js';
 import { demoManifest, DEMO_ELECTION_ID } from './demo.js';
+import { guardConnectionLoss } from '../ledger/src/db/connection-loss.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const say = (line: string) => process.stdout.write(line + '\n');
@@ -62,6 +63,9 @@ async function main(): Promise<void> {
   // 2. The chain
   let rpcUrl = cfg.chainRpcUrl;
   let privateKey = cfg.chainPrivateKey;
+  // The RPC URL elections publish to the pages (chainRpcUrl): PUBLIC_CHAIN_RPC_URL, else the local anvil's
+  // (on one machine the local URL is the public one); a configured CHAIN_RPC_URL is never published by default.
+  let publicRpcUrl = cfg.publicChainRpcUrl;
   if (!rpcUrl) {
     const chainDir = join(cfg.dataDir, 'chain');
     mkdirSync(chainDir, { recursive: true });
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
     const anvil = await startAnvil({ port, stateFile: join(chainDir, 'anvil-state.json'), stateIntervalSeconds: 5 });
     running.push({ name: 'anvil', stop: () => anvil.stop() });
     rpcUrl = anvil.rpcUrl;
+    publicRpcUrl ??= anvil.rpcUrl;
     privateKey ??= anvilAccounts()[0]!.privateKey;
   } else {
     step(`chain: ${rpcUrl}`);
@@ -118,7 +123,7 @@ async function main(): Promise<void> {
     sql: db.app,
     ledgerKey,
     adminToken: token,
-    chain: { chainId, contract },
+    chain: { chainId, contract, publicRpcUrl },
     anchorRequests: worker.requests,
     dependencies: async () => {
       const s = await worker.status();
@@ -174,6 +179,16 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+guardConnectionLoss(
+  (message) => {
+    if (!stopping) process.stderr.write(`${message} (reconnecting)\n`);
+  },
+  (err) => {
+    process.stderr.write(`tallyproof: ${(err as Error)?.stack ?? String(err)}\n`);
+    stopping = true;
+    void stopAll().finally(() => process.exit(1));
+  },
+);
 
 main().catch(async (err: Error) => {
   process.stderr.write(err instanceof ConfigError ? `configuration error: ${err.message}\n` : `start failed: ${err.stack ?? err.message}\n`);

@@ -4,6 +4,7 @@
 import { ConfigError, loadConfig } from '../../ledger/src/config.js';
 import { jsonLineLogger, startAnchorWorker } from './index.js';
 import { WorkerMetrics } from './metrics.js';
+import { guardConnectionLoss } from '../../ledger/src/db/connection-loss.js';
 
 async function main(): Promise<void> {
   const cfg = loadConfig();
@@ -45,6 +46,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  guardConnectionLoss(
+    (message) => jsonLineLogger(message, { level: 'warn' }),
+    (err) => {
+      jsonLineLogger('uncaught exception', { level: 'error', error: (err as Error)?.stack ?? String(err) });
+      process.exit(1);
+    },
+  );
 }
 
 main().catch((err) => {

@@ -41,7 +41,7 @@ export interface AppOptions {
   verifyThreads?: number;
   /** Tuning of the Ingestor (batch size, queue limit before 503 overloaded, …). */
   ingest?: Partial<Omit<IngestOptions, 'sql' | 'ledgerKey' | 'verifier' | 'metrics'>>;
-  /** Chain id and contract shown in elections and proof bundles (a function when it is learnt later). */
+  /** Chain id and contract shown in elections and proof bundles, public RPC URL shown in elections (a function when it is learnt later). */
   chain?: ChainInfo | (() => ChainInfo);
   /** The anchor worker's request queue; absent: elections are stored but nothing is asked of the worker. */
   anchorRequests?: AnchorRequests | null;

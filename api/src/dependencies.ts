@@ -12,6 +12,11 @@ export interface ChainInfo {
   chainId: number | null;
   /** TallyAnchor address, 0x-prefixed (EIP-55 or lowercase as configured). */
   contract: string | null;
+  /**
+   * The chain's JSON-RPC URL for browsers and voters (PUBLIC_CHAIN_RPC_URL), shown as `chainRpcUrl` in
+   * elections; unset or null: not published. Never the internal CHAIN_RPC_URL by default.
+   */
+  publicRpcUrl?: string | null;
 }
 
 export type UpDown = 'up' | 'down' | 'unknown';

@@ -10,6 +10,7 @@ import { loadLedgerKey } from '../../ledger/src/ledger-key.js';
 import { createAnchorRequests } from '../../anchor-worker/src/index.js';
 import { buildApp } from './app.js';
 import { probeChainId, withTimeout, type ChainInfo, type DependencyProbe, type UpDown } from './dependencies.js';
+import { guardConnectionLoss } from '../../ledger/src/db/connection-loss.js';
 
 function fail(message: string): never {
   process.stderr.write(`tallyproof api: ${message}\n`);
@@ -51,8 +52,9 @@ const ledgerKey = (() => {
   }
 })();
 
-// Chain id: asked of the RPC endpoint, again in the background while it is unreachable.
-const chain: ChainInfo = { chainId: null, contract: config.contractAddress };
+// Chain id: asked of the RPC endpoint, again in the background while it is unreachable. Elections show
+// PUBLIC_CHAIN_RPC_URL to voters, never CHAIN_RPC_URL (an internal address in most deployments).
+const chain: ChainInfo = { chainId: null, contract: config.contractAddress, publicRpcUrl: config.publicChainRpcUrl };
 if (config.chainRpcUrl) {
   const rpcUrl = config.chainRpcUrl;
   const learn = async () => {
@@ -137,3 +139,10 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGHUP', () => void shutdown('SIGHUP'));
+guardConnectionLoss(
+  (message) => app.log.warn(message),
+  (err) => {
+    app.log.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  },
+);

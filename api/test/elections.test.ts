@@ -67,7 +67,7 @@ describe('POST /api/v1/elections', () => {
     expect(g.status).toBe(200);
     expect(g.body).toEqual({
       manifest, manifestHash: expected.manifestHash, rollRoot: expected.rollRoot, rollSize: 5, status: 'open',
-      chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', registration: null,
+      chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', chainRpcUrl: null, registration: null,
     });
     expect(sha256(jcs(g.body.manifest)).toString('hex')).toBe(g.body.manifestHash);
 
@@ -148,6 +148,30 @@ describe('GET /api/v1/elections/{id}', () => {
       const r = await api.request('GET', `/api/v1/elections/${id}`);
       expect(r.status).toBe(404);
       expect(r.body.error.code).toBe('unknown-election');
+    }
+  });
+
+  it('chainRpcUrl: the public RPC URL given in the chain info, null when none is (never guessed)', async () => {
+    // The app of this file is built without one.
+    await api.election('no-rpc', 1);
+    const none = await api.request('GET', '/api/v1/elections/no-rpc');
+    expect(none.status).toBe(200);
+    expect(none.body).toHaveProperty('chainRpcUrl', null);
+
+    // Another app on the same database, with the chain info as server.ts gives it (a function, learnt later).
+    const publicRpcUrl = 'https://rpc.example.org/tallyproof';
+    const other = await build({ db: api.db, chain: () => ({ chainId: 1981, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', publicRpcUrl }) });
+    try {
+      const r = await other.request('GET', '/api/v1/elections/no-rpc');
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ chainId: 1981, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', chainRpcUrl: publicRpcUrl });
+      // Serialised by the response schema: in the OpenAPI document too.
+      const spec = (await other.request('GET', '/docs/json')).body;
+      const schema = spec.paths['/api/v1/elections/{electionId}'].get.responses['200'].content['application/json'].schema;
+      expect(schema.required).toContain('chainRpcUrl');
+      expect(schema.properties.chainRpcUrl).toMatchObject({ type: 'string', nullable: true });
+    } finally {
+      await other.close();
     }
   });
 

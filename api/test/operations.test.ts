@@ -190,7 +190,7 @@ describe('configuration', () => {
     const bad: Record<string, string> = {
       PORT: 'eighty', DATABASE_URL: 'mysql://x', REDIS_URL: 'nope', CHAIN_RPC_URL: 'ftp://x', CHAIN_PRIVATE_KEY: '0x12', CONTRACT_ADDRESS: '0xzz',
       ADMIN_TOKEN: 'short', BALLOT_RATE_LIMIT: '-1', RATE_LIMIT: '1.5', CHAIN_CONFIRMATIONS: '0', LOG_LEVEL: 'loud', TRUST_PROXY: 'yes',
-      DATABASE_POOL_SIZE: '0', VERIFY_THREADS: 'all', SHUTDOWN_TIMEOUT_SECONDS: '0',
+      DATABASE_POOL_SIZE: '0', VERIFY_THREADS: 'all', SHUTDOWN_TIMEOUT_SECONDS: '0', PUBLIC_CHAIN_RPC_URL: 'ws://rpc.example.org',
     };
     for (const [name, value] of Object.entries(bad)) {
       let err: unknown;
@@ -204,6 +204,27 @@ describe('configuration', () => {
     }
     const ok = loadConfig({});
     expect(ok).toMatchObject({ port: 8080, host: '127.0.0.1', databaseUrl: null, ballotRateLimit: 0, rateLimit: 0, trustProxy: 0, databasePoolSize: 10, verifyThreads: 0 });
+  });
+
+  it('PUBLIC_CHAIN_RPC_URL: an http(s) URL without credentials; unset is null, never CHAIN_RPC_URL', () => {
+    const message = (value: string) => {
+      try {
+        loadConfig({ PUBLIC_CHAIN_RPC_URL: value });
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        expect((e as ConfigError).variable).toBe('PUBLIC_CHAIN_RPC_URL');
+        return (e as Error).message;
+      }
+      throw new Error(`${value} was accepted`);
+    };
+    expect(message('rpc.example.org:8545')).toMatch(/^PUBLIC_CHAIN_RPC_URL: must be an http:\/\/ or https:\/\/ URL .*got rpc\.example\.org:/);
+    expect(message('not a url')).toMatch(/^PUBLIC_CHAIN_RPC_URL: is not a URL, got "not a url"/);
+    expect(message('wss://rpc.example.org')).toMatch(/^PUBLIC_CHAIN_RPC_URL: must be an http:\/\/ or https:\/\/ URL .*got wss:/);
+    expect(message('https://user:secret@rpc.example.org')).toMatch(/^PUBLIC_CHAIN_RPC_URL: must not contain a user name or password/);
+    expect(loadConfig({ PUBLIC_CHAIN_RPC_URL: ' https://rpc.example.org/v1 ' }).publicChainRpcUrl).toBe('https://rpc.example.org/v1');
+    expect(loadConfig({ PUBLIC_CHAIN_RPC_URL: 'http://127.0.0.1:8545' }).publicChainRpcUrl).toBe('http://127.0.0.1:8545');
+    expect(loadConfig({ CHAIN_RPC_URL: 'http://validator-1:8545' }).publicChainRpcUrl).toBeNull();
+    expect(loadConfig({ CHAIN_RPC_URL: 'http://validator-1:8545', PUBLIC_CHAIN_RPC_URL: '' }).publicChainRpcUrl).toBeNull();
   });
 
   it('the server refuses to start on a malformed variable with a clear message', async () => {

@@ -38,6 +38,8 @@ describe('API + anchor worker + chain', () => {
     expect((await api('POST', '/api/v1/elections', { admin: true, json: { manifest, roll: vs.map((v) => v.credential) } })).status).toBe(201);
     const registered = await until('registration', async () => (await api('GET', `/api/v1/elections/${E}`)).body.registration);
     expect(registered.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    // The chain's public RPC URL is published beside chainId and contract (here anvil's, as the stack passes it).
+    expect((await api('GET', `/api/v1/elections/${E}`)).body).toMatchObject({ chainId: stack.chainId, contract: stack.contractAddress, chainRpcUrl: stack.rpcUrl });
 
     const receipts = [];
     for (let i = 0; i < 4; i++) {

@@ -11,6 +11,11 @@ export interface TallyproofConfig {
   /** Redis for BullMQ; unset: BullMQ's PostgreSQL backend on the ledger database. */
   redisUrl: string | null;
   chainRpcUrl: string | null;
+  /**
+   * The chain's JSON-RPC URL as browsers and voters should reach it (http or https), published as
+   * `chainRpcUrl` in `GET /api/v1/elections/{id}`. Unset: null, never CHAIN_RPC_URL (often an internal address).
+   */
+  publicChainRpcUrl: string | null;
   /** 0x-prefixed 32-byte hex private key of the anchorer account. */
   chainPrivateKey: string | null;
   contractAddress: string | null;
@@ -69,6 +74,25 @@ function url(env: Env, name: string, protocols: string[]): string | null {
   return v;
 }
 
+/**
+ * PUBLIC_CHAIN_RPC_URL is sent to every voter's browser: http or https only (the pages read the chain with
+ * fetch, which also refuses URLs with credentials), and no user name or password in it.
+ */
+function publicRpcUrl(env: Env): string | null {
+  const name = 'PUBLIC_CHAIN_RPC_URL';
+  const v = opt(env, name);
+  if (v === null) return null;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(name, `is not a URL, got "${v}" (expected the chain's JSON-RPC URL as browsers reach it, e.g. https://rpc.example.org)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be an http:// or https:// URL (browsers read the chain over HTTP), got ${u.protocol}`);
+  if (u.username !== '' || u.password !== '') throw new ConfigError(name, 'must not contain a user name or password: it is published to every voter');
+  return v;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function logLevel(env: Env): string {
@@ -91,6 +115,7 @@ export function loadConfig(env: Env = process.env): TallyproofConfig {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     chainRpcUrl: url(env, 'CHAIN_RPC_URL', ['http:', 'https:', 'ws:', 'wss:']),
+    publicChainRpcUrl: publicRpcUrl(env),
     chainPrivateKey,
     contractAddress,
     adminToken,

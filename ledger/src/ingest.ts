@@ -78,6 +78,8 @@ interface ReceiptToSign {
 interface Committed {
   outcomes: (IngestOutcome | null)[];
   receiptsToSign: ReceiptToSign[];
+  /** The receipts of receiptsToSign, in order: signed while the writes and COMMIT are in flight. */
+  receipts: Promise<Receipt[]>;
 }
 
 // Audit text comes from the client: PostgreSQL text cannot hold NUL, and one bad row would fail the
@@ -171,19 +173,24 @@ export class Ingestor {
     this.pump();
   }
 
+  /**
+   * Start transactions while there is work and a free slot: at once for a full batch, else after
+   * maxDelayMs so that a few more ballots share the COMMIT. A second transaction started while the
+   * first holds the election's head lock queues on that lock inside PostgreSQL, so it runs the moment
+   * the first commits instead of a round trip later.
+   */
   private pump(): void {
     while (this.queue.length > 0 && this.inflight < this.opts.concurrency) {
-      if (this.queue.length < this.opts.maxBatch && this.inflight > 0) return; // the running flush will pick them up
-      if (this.queue.length < this.opts.maxBatch && this.opts.maxDelayMs > 0 && this.inflight === 0) {
-        if (!this.timer) {
-          this.timer = setTimeout(() => {
-            this.timer = null;
-            this.startFlush();
-          }, this.opts.maxDelayMs);
-        }
-        return;
+      if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs <= 0) {
+        this.startFlush();
+        continue;
       }
-      this.startFlush();
+      this.timer ??= setTimeout(() => {
+        this.timer = null;
+        this.startFlush();
+        this.pump();
+      }, this.opts.maxDelayMs);
+      return;
     }
   }
 
@@ -198,15 +205,14 @@ export class Ingestor {
     const started = process.hrtime.bigint();
     const release = () => {
       this.inflight--;
-      if (this.queue.length > 0) {
-        if (this.inflight === 0) this.startFlush();
-        else this.pump();
-      }
+      // Ballots that queued during this transaction have waited long enough.
+      if (this.inflight === 0) this.startFlush();
+      this.pump();
     };
     this.commit(batch)
       .then(
         (committed) => {
-          // The transaction slot is free as soon as COMMIT returns; receipts are signed outside it.
+          // The transaction slot is free as soon as COMMIT returns; the receipts' signing began before it.
           release();
           return this.finish(batch, committed).then((outcomes) => {
             this.o.metrics?.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
@@ -224,12 +230,19 @@ export class Ingestor {
       });
   }
 
-  /** One transaction for the whole batch; nothing is resolved before COMMIT. */
+  /**
+   * One transaction for the whole batch; nothing is resolved before COMMIT. The election heads are locked
+   * for the whole transaction, so the time between the lock and COMMIT bounds ingest: on a reserved
+   * connection the statements go out pipelined, two round trips in all — BEGIN, the head lock and the
+   * credential lookup together (the lookup runs after the lock is granted, with a fresh READ COMMITTED
+   * snapshot, so it sees every ballot committed before it), then the writes and COMMIT together.
+   */
   private async commit(batch: Item[]): Promise<Committed> {
     const receivedAtMs = this.now();
     const receivedAt = new Date(receivedAtMs).toISOString();
     const outcomes: (IngestOutcome | null)[] = new Array(batch.length).fill(null);
     const receiptsToSign: ReceiptToSign[] = [];
+    const rejections: RejectionItem[] = batch.filter((it): it is RejectionItem => it.kind === 'rejection');
 
     const byElection = new Map<string, number[]>();
     batch.forEach((it, i) => {
@@ -239,41 +252,58 @@ export class Ingestor {
       else byElection.set(it.election.electionId, [i]);
     });
     const electionIds = [...byElection.keys()].sort();
+    if (electionIds.length === 0) {
+      // Only refusals: one statement, its own transaction, no lock.
+      await this.sql`${this.insertRejections(this.sql, rejections)}`;
+      return { outcomes, receiptsToSign, receipts: Promise.resolve([]) };
+    }
 
-    await this.sql.begin(async (tx) => {
-      const rejections: RejectionItem[] = batch.filter((it): it is RejectionItem => it.kind === 'rejection');
-      const ballotsCols = { e: [] as string[], seq: [] as number[], h: [] as string[], c: [] as string[], b: [] as string[], s: [] as string[] };
-      const heads = electionIds.length
-        ? await tx`SELECT election_id, next_seq, closed FROM election_heads WHERE election_id IN ${tx(electionIds)} ORDER BY election_id FOR UPDATE`
-        : [];
+    // The (election, credential) pairs to look up, once each.
+    const lookupE: string[] = [];
+    const lookupC: string[] = [];
+    for (const eid of electionIds) {
+      for (const c of new Set(byElection.get(eid)!.map((i) => (batch[i] as BallotItem).credHex))) {
+        lookupE.push(eid);
+        lookupC.push(c);
+      }
+    }
+
+    const tx = await this.sql.reserve();
+    let open = false;
+    let receipts: Promise<Receipt[]> = Promise.resolve([]);
+    try {
+      open = true;
+      const [, heads, known] = await Promise.all([
+        tx`BEGIN`,
+        tx`SELECT election_id, next_seq, closed FROM election_heads WHERE election_id IN ${tx(electionIds)} ORDER BY election_id FOR UPDATE`,
+        tx`
+          WITH q AS (SELECT e, decode(x, 'hex') AS c FROM unnest(${lookupE}::text[], ${lookupC}::text[]) AS t(e, x))
+          SELECT q.e, encode(q.c, 'hex') AS c,
+                 EXISTS (SELECT 1 FROM credentials cr WHERE cr.election_id = q.e AND cr.credential = q.c) AS on_roll,
+                 b.seq, encode(b.ballot_hash, 'hex') AS h, b.received_at,
+                 CASE WHEN b.seq IS NOT NULL THEN
+                   (SELECT max(attempt_count) FROM rejected_attempts ra
+                     WHERE ra.election_id = q.e AND ra.credential = q.c AND ra.reason = 'duplicate')
+                 END AS attempts
+          FROM q LEFT JOIN ballots b ON b.election_id = q.e AND b.credential = q.c`,
+      ]);
       const headMap = new Map(heads.map((h) => [h.election_id as string, { nextSeq: Number(h.next_seq), closed: Boolean(h.closed) }]));
+      const info = new Map(known.map((r) => [`${r.e as string}/${r.c as string}`, {
+        onRoll: Boolean(r.on_roll),
+        existing: r.seq == null ? null : { seq: Number(r.seq), hashHex: r.h as string, receivedAt: (r.received_at as Date).toISOString() },
+        attempts: r.attempts == null ? 0 : Number(r.attempts),
+      }]));
+      const ballotsCols = { e: [] as string[], seq: [] as number[], h: [] as string[], c: [] as string[], b: [] as string[], s: [] as string[] };
       const newHeads: { e: string; next: number }[] = [];
 
       for (const eid of electionIds) {
-        const idx = byElection.get(eid)!;
         const head = headMap.get(eid)!;
-        const creds = [...new Set(idx.map((i) => (batch[i] as BallotItem).credHex))];
-        const known = await tx`
-          WITH q AS (SELECT decode(x, 'hex') AS c FROM unnest(${creds}::text[]) AS x)
-          SELECT encode(q.c, 'hex') AS c,
-                 EXISTS (SELECT 1 FROM credentials cr WHERE cr.election_id = ${eid} AND cr.credential = q.c) AS on_roll,
-                 b.seq, encode(b.ballot_hash, 'hex') AS h, b.received_at,
-                 (SELECT max(attempt_count) FROM rejected_attempts ra
-                   WHERE ra.election_id = ${eid} AND ra.credential = q.c AND ra.reason = 'duplicate') AS attempts
-          FROM q LEFT JOIN ballots b ON b.election_id = ${eid} AND b.credential = q.c`;
-        const info = new Map(known.map((r) => [r.c as string, {
-          onRoll: Boolean(r.on_roll),
-          existing: r.seq == null ? null : { seq: Number(r.seq), hashHex: r.h as string, receivedAt: (r.received_at as Date).toISOString() },
-          attempts: r.attempts == null ? 0 : Number(r.attempts),
-        }]));
         let next = head.nextSeq;
-        for (const i of idx) {
+        for (const i of byElection.get(eid)!) {
           const it = batch[i] as BallotItem;
-          const rec = info.get(it.credHex)!;
+          const rec = info.get(`${eid}/${it.credHex}`)!;
           const reject = (code: ErrorCode, detail: string, attemptCount: number | null = null) => {
-            const r: RejectionItem = { kind: 'rejection', electionId: eid, credHex: it.credHex, hashHex: it.hashHex, code, detail, attemptCount, resolve: it.resolve, reject: it.reject };
-            rejections.push(r);
-            return r;
+            rejections.push({ kind: 'rejection', electionId: eid, credHex: it.credHex, hashHex: it.hashHex, code, detail, attemptCount, resolve: it.resolve, reject: it.reject });
           };
           if (!rec.onRoll) {
             reject('credential-not-on-roll', `credential ${it.credHex} is not on the roll`);
@@ -304,7 +334,7 @@ export class Ingestor {
         if (next !== head.nextSeq) newHeads.push({ e: eid, next });
       }
 
-      const writes = [];
+      const writes: Promise<unknown>[] = [];
       if (ballotsCols.e.length > 0) {
         writes.push(tx`
           INSERT INTO ballots (election_id, seq, ballot_hash, credential, ballot, signature, received_at)
@@ -312,34 +342,49 @@ export class Ingestor {
           FROM unnest(${ballotsCols.e}::text[], ${ballotsCols.seq}::bigint[], ${ballotsCols.h}::text[], ${ballotsCols.c}::text[], ${ballotsCols.b}::text[], ${ballotsCols.s}::text[]) AS t(e, seq, h, c, b, s)`);
       }
       for (const h of newHeads) writes.push(tx`UPDATE election_heads SET next_seq = ${h.next} WHERE election_id = ${h.e}`);
-      if (rejections.length > 0) {
-        writes.push(tx`
-          INSERT INTO rejected_attempts (election_id, credential, ballot_hash, reason, detail, attempt_count)
-          SELECT e, decode(c, 'hex'), decode(h, 'hex'), r, d, a
-          FROM unnest(${rejections.map((r) => r.electionId)}::text[], ${rejections.map((r) => r.credHex)}::text[], ${rejections.map((r) => r.hashHex)}::text[],
-                      ${rejections.map((r) => r.code)}::text[], ${rejections.map((r) => r.detail)}::text[], ${rejections.map((r) => r.attemptCount)}::int[]) AS t(e, c, h, r, d, a)`);
-      }
+      if (rejections.length > 0) writes.push(tx`${this.insertRejections(tx, rejections)}`);
+      writes.push(tx`COMMIT`);
+      // Everything a receipt says is decided: sign them while the writes and COMMIT travel. No receipt
+      // leaves this process before COMMIT has returned; if it fails, the signatures are dropped.
+      receipts = this.signReceipts(receiptsToSign);
+      receipts.catch(() => undefined); // awaited by finish() after a successful COMMIT
       await Promise.all(writes);
-    });
-    return { outcomes, receiptsToSign };
+      open = false;
+    } catch (err) {
+      if (open) await tx`ROLLBACK`.catch(() => undefined);
+      throw err;
+    } finally {
+      tx.release();
+    }
+    return { outcomes, receiptsToSign, receipts };
   }
 
-  /** Sign the receipts of a committed batch and put every outcome in batch order. */
-  private async finish(batch: Item[], { outcomes, receiptsToSign }: Committed): Promise<IngestOutcome[]> {
-    // Committed. Receipts are deterministic (Ed25519), so they are re-signed rather than stored; the
-    // signing runs in the worker pool when it holds the ledger key (a third of the main thread otherwise).
-    const bodies: ReceiptBody[] = receiptsToSign.map((r) => ({ version: 1, electionId: r.electionId, seq: r.seq, ballotHash: r.hashHex, receivedAt: r.receivedAt }));
-    let receipts: Receipt[];
-    if (this.o.verifier.canSign) {
-      const sigs = await this.o.verifier.sign(bodies.map(receiptMessage)).catch((err: Error) => {
-        // The ballots are committed: fall back to signing here rather than failing the callers.
-        void err;
-        return bodies.map((b) => Buffer.from(signReceipt(this.o.ledgerKey.privateKey, b).signature, 'hex'));
-      });
-      receipts = bodies.map((b, i) => ({ ...b, signature: sigs[i]!.toString('hex') }));
-    } else {
-      receipts = bodies.map((b) => signReceipt(this.o.ledgerKey.privateKey, b));
-    }
+  /** The INSERT of a batch's audit rows (a fragment for either connection). */
+  private insertRejections(sql: Sql, rejections: RejectionItem[]) {
+    return sql`
+      INSERT INTO rejected_attempts (election_id, credential, ballot_hash, reason, detail, attempt_count)
+      SELECT e, decode(c, 'hex'), decode(h, 'hex'), r, d, a
+      FROM unnest(${rejections.map((r) => r.electionId)}::text[], ${rejections.map((r) => r.credHex)}::text[], ${rejections.map((r) => r.hashHex)}::text[],
+                  ${rejections.map((r) => r.code)}::text[], ${rejections.map((r) => r.detail)}::text[], ${rejections.map((r) => r.attemptCount)}::int[]) AS t(e, c, h, r, d, a)`;
+  }
+
+  /**
+   * Sign receipts with the ledger key: in the worker pool when it holds the key (signing costs a third
+   * of a verification), else here. Ed25519 is deterministic, so a receipt is re-signed, never stored.
+   */
+  private async signReceipts(toSign: ReceiptToSign[]): Promise<Receipt[]> {
+    const bodies: ReceiptBody[] = toSign.map((r) => ({ version: 1, electionId: r.electionId, seq: r.seq, ballotHash: r.hashHex, receivedAt: r.receivedAt }));
+    if (bodies.length === 0) return [];
+    if (!this.o.verifier.canSign) return bodies.map((b) => signReceipt(this.o.ledgerKey.privateKey, b));
+    const sigs = await this.o.verifier.sign(bodies.map(receiptMessage)).catch(() =>
+      // The pool failed (a worker died): sign here rather than fail ballots that are committed.
+      bodies.map((b) => Buffer.from(signReceipt(this.o.ledgerKey.privateKey, b).signature, 'hex')));
+    return bodies.map((b, i) => ({ ...b, signature: sigs[i]!.toString('hex') }));
+  }
+
+  /** Put every outcome of a committed batch in batch order, with its signed receipt. */
+  private async finish(batch: Item[], { outcomes, receiptsToSign, receipts: signing }: Committed): Promise<IngestOutcome[]> {
+    const receipts = await signing;
     receiptsToSign.forEach((r, i) => {
       const receipt = receipts[i]!;
       outcomes[r.index] = r.kind === 'duplicate' ? { kind: 'duplicate', receipt, attemptCount: r.attemptCount! } : { kind: r.kind, receipt };

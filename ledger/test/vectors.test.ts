@@ -6,7 +6,7 @@ import { jcs } from '../src/protocol/jcs.js';
 import { auditPath, merkleRoot, MerkleRootBuilder, verifyInclusion, rootFromInclusionProof } from '../src/protocol/merkle.js';
 import { strictVerify } from '../src/protocol/ed25519.js';
 import { keyPairFromSeed } from '../src/protocol/ed25519.js';
-import { ballotHash, ballotMessage, deriveCredential, manifestHash, normalizeManifest, receiptMessage, rollRoot, signBallot, signReceipt, validateRoll, verifyReceipt, type Manifest, type Receipt } from '../src/protocol/protocol.js';
+import { ballotHash, ballotMessage, deriveCredential, manifestHash, normalizeManifest, receiptJcs, receiptMessage, rollRoot, signBallot, signReceipt, validateRoll, verifyReceipt, type Manifest, type Receipt } from '../src/protocol/protocol.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
 
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/test-vectors/${name}`, import.meta.url), 'utf8'));
@@ -91,6 +91,19 @@ describe('manifest, roll, ballots, receipts, credentials', () => {
       expect(verifyReceipt(buf(v.ledgerKey), c.receipt)).toBe(true);
       expect(verifyReceipt(buf(v.ledgerKey), { ...c.receipt, seq: c.receipt.seq + 1 })).toBe(false);
     }
+  });
+  it('the written-out receipt JCS equals the general canonicaliser on every kind of value', () => {
+    const ids = ['e', 'demo-2026', 'a'.repeat(64), 'quote"back\\slash', 'ünïcode-€-😀', 'ctl\u0001\u001f\n'];
+    const seqs = [0, 1, 9, 10, 123456789, Number.MAX_SAFE_INTEGER];
+    for (const electionId of ids) {
+      for (const seq of seqs) {
+        const body = { version: 1 as const, electionId, seq, ballotHash: 'ab'.repeat(32), receivedAt: '2026-11-23T10:00:00.000Z' };
+        expect(receiptJcs(body)).toBe(jcs(body));
+      }
+    }
+    // a body that is not what a receipt holds still gets the canonical form
+    const odd = { version: 1, electionId: 'e', seq: 1.5, ballotHash: 'x', receivedAt: 't' } as unknown as Parameters<typeof receiptJcs>[0];
+    expect(receiptJcs(odd)).toBe(jcs(odd));
   });
   it('credential derivation from a voter secret (scrypt N=2^15)', async () => {
     for (const c of load('credentials.json').cases) {

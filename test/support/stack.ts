@@ -99,7 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       verifyThreads: 1,
       rollCheckThreads: 1,
       processMetrics: false,
-      chain: { chainId: chain.chainId, contract: deployment.address },
+      chain: { chainId: chain.chainId, contract: deployment.address, publicRpcUrl: chain.rpcUrl },
       anchorRequests: w?.requests ?? null,
       dependencies: w ? async () => {
         const s = await w.status();

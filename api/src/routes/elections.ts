@@ -26,13 +26,14 @@ export function electionView(e: ElectionRecord, chain: ChainInfo) {
     status: publicStatus(e),
     chainId: chain.chainId,
     contract: chain.contract,
+    chainRpcUrl: chain.publicRpcUrl ?? null,
     registration: e.registrationTx ? { txHash: e.registrationTx, blockNumber: e.registrationBlock } : null,
   };
 }
 
 export const electionViewSchema = {
   type: 'object',
-  required: ['manifest', 'manifestHash', 'rollRoot', 'rollSize', 'status', 'chainId', 'contract', 'registration'],
+  required: ['manifest', 'manifestHash', 'rollRoot', 'rollSize', 'status', 'chainId', 'contract', 'chainRpcUrl', 'registration'],
   properties: {
     manifest: manifestSchema,
     manifestHash: hex32,
@@ -41,6 +42,10 @@ export const electionViewSchema = {
     status: { type: 'string', enum: ['scheduled', 'open', 'closed'] },
     chainId: { type: ['integer', 'null'] },
     contract: { type: ['string', 'null'] },
+    chainRpcUrl: {
+      type: ['string', 'null'],
+      description: 'the chain\'s public JSON-RPC URL (PUBLIC_CHAIN_RPC_URL), for reading anchored roots from the chain itself; null when the operator publishes none',
+    },
     registration: {
       type: ['object', 'null'],
       description: 'registerElection transaction, once mined',

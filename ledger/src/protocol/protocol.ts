@@ -227,8 +227,20 @@ export function signBallot(seed: Uint8Array, ballot: Ballot): Submission {
 }
 
 export function receiptMessage(body: ReceiptBody): Buffer {
+  return Buffer.from(RECEIPT_DOMAIN + receiptJcs(body), 'utf8');
+}
+
+/**
+ * JCS of a receipt body, written out: one is signed per ballot, and this is several times faster than
+ * the general canonicaliser. Keys in JCS order; strings as JSON.stringify writes them (which is JCS's
+ * string form); integers in decimal (JCS's number form for safe integers). Anything else takes jcs().
+ */
+export function receiptJcs(body: ReceiptBody): string {
   const { version, electionId, seq, ballotHash: bh, receivedAt } = body;
-  return Buffer.from(RECEIPT_DOMAIN + jcs({ version, electionId, seq, ballotHash: bh, receivedAt }), 'utf8');
+  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(version) || typeof electionId !== 'string' || typeof bh !== 'string' || typeof receivedAt !== 'string') {
+    return jcs({ version, electionId, seq, ballotHash: bh, receivedAt });
+  }
+  return `{"ballotHash":${JSON.stringify(bh)},"electionId":${JSON.stringify(electionId)},"receivedAt":${JSON.stringify(receivedAt)},"seq":${seq},"version":${version}}`;
 }
 
 export function signReceipt(ledgerPrivateKey: KeyObject, body: ReceiptBody): Receipt {

@@ -38,6 +38,7 @@ async function newPage(opts: { viewport?: { width: number; height: number }; loc
   return page;
 }
 
+/** Types the RPC URL under "Chain settings", as a voter would when the server publishes none (here it does: the same URL). */
 async function setRpcUrl(page: Page): Promise<void> {
   const settings = page.locator('#chain-settings');
   if (!(await settings.evaluate((d: HTMLDetailsElement) => d.open))) await settings.locator('summary').click();
@@ -90,10 +91,17 @@ describe('voter page and results page', () => {
     await expect.poll(() => results.locator('h1').textContent()).toBe(manifest.title);
     await expect.poll(() => results.locator('#live').textContent()).toBe('Live');
     expect(await results.locator('#total').textContent()).toBe('0');
+    // The chain settings come prefilled from the election (chainRpcUrl, contract): nothing in this fresh
+    // browser context's localStorage.
+    expect(await results.locator('#rpc-url').inputValue()).toBe(stack.rpcUrl);
+    expect(await results.locator('#contract-address').inputValue()).toBe(stack.contract);
 
     const page = await newPage();
     await page.goto(`${stack.url}/?election=${E}`);
     await expect.poll(() => page.locator('#election-summary h3').textContent()).toContain(manifest.title);
+    expect((await stack.api<{ chainRpcUrl: string | null }>(`/api/v1/elections/${E}`)).chainRpcUrl).toBe(stack.rpcUrl);
+    await expect.poll(() => page.locator('#rpc-url').inputValue()).toBe(stack.rpcUrl);
+    expect(await page.locator('#contract-address').inputValue()).toBe(stack.contract);
     expect(await page.locator('#election-summary .badge').textContent()).toBe('Open');
 
     // Credential: the pasted seed.

@@ -85,7 +85,7 @@ export async function startWebStack(): Promise<WebStack> {
       verifyThreads: 1,
       rollCheckThreads: 1,
       anchorRequests: worker.requests,
-      chain: { chainId: node.chainId, contract: deployment.address },
+      chain: { chainId: node.chainId, contract: deployment.address, publicRpcUrl: node.rpcUrl },
       webDir: WEB_DIST,
       processMetrics: false,
       resultsPollMs: 200,

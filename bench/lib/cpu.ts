@@ -1,0 +1,45 @@
+// CPU accounting for the benches: where the machine's cores went during a measurement (Linux /proc;
+// zeros elsewhere). USER_HZ is 100 on every Linux this runs on.
+import { readdirSync, readFileSync } from 'node:fs';
+
+const USER_HZ = 100;
+
+/** utime + stime of one process (all its threads), in seconds; 0 when unreadable. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / USER_HZ;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by every PostgreSQL process on this machine (server and backends). */
+export function postgresCpuSeconds(): number {
+  let seconds = 0;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
+      seconds += processCpuSeconds(Number(pid));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return seconds;
+}
+
+/** Starts counting; `stop()` gives the CPU seconds each named source used since. */
+export function cpuMeter(sources: Record<string, () => number>): { stop(): Record<string, number> } {
+  const before = Object.fromEntries(Object.entries(sources).map(([k, f]) => [k, f()]));
+  return {
+    stop: () => Object.fromEntries(Object.entries(sources).map(([k, f]) => [k, Number((f() - before[k]!).toFixed(2))])),
+  };
+}
