@@ -31,6 +31,9 @@ const THREADS = Number(values.threads);
 const ROUNDS = Math.max(1, Number(values.rounds));
 const log = (s: string): void => void process.stderr.write(s + '\n');
 const seconds = (ms: number): number => Math.round(ms) / 1000;
+/** CPU time of this process (all its threads) from a process.cpuUsage() delta, in ms. */
+const cpuMs = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
+const load1 = (): number => Math.round(loadavg()[0]! * 100) / 100;
 
 // The raw ceiling: what verifying the signatures alone costs on the same cores. Same strict checks as
 // the verifier (S < L, canonical R and key, neither of small order), same JWK import, crypto.verify.
@@ -64,7 +67,7 @@ parentPort.on('message', (m) => {
 });
 `;
 
-async function rawVerifyMs(jobs: [string, string, string][], threads: number): Promise<{ ms: number; valid: number }> {
+async function rawVerifyMs(jobs: [string, string, string][], threads: number): Promise<{ ms: number; cpuMs: number; valid: number }> {
   const workers = Array.from({ length: threads }, () => new Worker(RAW_WORKER, { eval: true }));
   try {
     const share = Math.ceil(jobs.length / threads);
@@ -74,6 +77,7 @@ async function rawVerifyMs(jobs: [string, string, string][], threads: number): P
         return new Promise((resolve) => w.once('message', resolve));
       }),
     );
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const counts = await Promise.all(
       workers.map((w) => {
@@ -81,7 +85,8 @@ async function rawVerifyMs(jobs: [string, string, string][], threads: number): P
         return new Promise<number>((resolve) => w.once('message', resolve));
       }),
     );
-    return { ms: performance.now() - t0, valid: counts.reduce((a, b) => a + b, 0) };
+    const ms = performance.now() - t0;
+    return { ms, cpuMs: cpuMs(process.cpuUsage(cpu0)), valid: counts.reduce((a, b) => a + b, 0) };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
@@ -114,13 +119,24 @@ try {
   const jobs = e.rows.map((r) => [r.ballot.credential, `tallyproof:ballot:v1:${r.ballotText}`, r.signature] as [string, string, string]);
   const rawSamples: number[] = [];
   const auditSamples: number[] = [];
+  // CPU time of the process over each sample (all threads): on a shared machine, where wall times swing
+  // with the other load, the CPU ratio shows the work the audit adds, and the 1-minute load average at
+  // the start of each sample shows how shared the cores were.
+  const rawCpuSamples: number[] = [];
+  const auditCpuSamples: number[] = [];
+  const loadSamples: { raw: number; audit: number }[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     log(`round ${round}/${ROUNDS}: raw Ed25519 verify of ${N} signatures on ${THREADS} threads…`);
+    const rawLoad = load1();
     const raw = await rawVerifyMs(jobs, THREADS);
     if (raw.valid !== N) throw new Error(`raw verify: ${raw.valid} of ${N} valid`);
     rawSamples.push(raw.ms);
+    rawCpuSamples.push(raw.cpuMs);
 
     log(`round ${round}/${ROUNDS}: audit on ${THREADS} threads…`);
+    const auditLoad = load1();
+    loadSamples.push({ raw: rawLoad, audit: auditLoad });
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const report = await runAudit({
       electionId: e.electionId,
@@ -131,6 +147,8 @@ try {
       threads: THREADS,
     });
     auditSamples.push(performance.now() - t0);
+    auditCpuSamples.push(cpuMs(process.cpuUsage(cpu0)));
+    log(`round ${round}/${ROUNDS}: raw ${seconds(raw.ms)} s, audit ${seconds(auditSamples.at(-1)!)} s (ratio ${(auditSamples.at(-1)! / raw.ms).toFixed(2)}; CPU ${seconds(raw.cpuMs)} s vs ${seconds(auditCpuSamples.at(-1)!)} s)`);
     if (report.verdict !== 'pass' || report.ledger.rows !== N) {
       throw new Error(`the bench election did not pass its audit: ${JSON.stringify(report.findings.slice(0, 5))}`);
     }
@@ -155,9 +173,25 @@ try {
       rounds: ROUNDS,
       loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
     },
-    audit: { seconds: seconds(auditMs), ballotsPerSecond: Math.round(N / (auditMs / 1000)), samplesSeconds: auditSamples.map(seconds) },
-    rawEd25519Verify: { seconds: seconds(raw.ms), perSecond: Math.round(N / (raw.ms / 1000)), threads: THREADS, samplesSeconds: rawSamples.map(seconds) },
+    audit: {
+      seconds: seconds(auditMs),
+      ballotsPerSecond: Math.round(N / (auditMs / 1000)),
+      samplesSeconds: auditSamples.map(seconds),
+      cpuSamplesSeconds: auditCpuSamples.map(seconds),
+    },
+    rawEd25519Verify: {
+      seconds: seconds(raw.ms),
+      perSecond: Math.round(N / (raw.ms / 1000)),
+      threads: THREADS,
+      samplesSeconds: rawSamples.map(seconds),
+      cpuSamplesSeconds: rawCpuSamples.map(seconds),
+    },
     ratioAuditToSignatures: Math.round(ratio * 100) / 100,
+    /** Each round's audit time over the same round's raw time (the two run back to back). */
+    ratioSamples: auditSamples.map((a, i) => Math.round((a / rawSamples[i]!) * 100) / 100),
+    /** Best audit CPU time over best raw CPU time (process CPU, all threads). */
+    cpuRatioAuditToSignatures: Math.round((Math.min(...auditCpuSamples) / Math.min(...rawCpuSamples)) * 100) / 100,
+    loadAverage1mSamples: loadSamples,
     target: 1.3,
     meetsTarget: ratio <= 1.3,
     preparation: { buildSeconds: seconds(buildMs), anchorSeconds: seconds(anchorMs) },
@@ -167,6 +201,7 @@ try {
   console.log(`audit:         ${N} ballots in ${result.audit.seconds} s = ${result.audit.ballotsPerSecond} ballots/s (${THREADS} threads, best of ${ROUNDS})`);
   console.log(`raw verify:    ${result.rawEd25519Verify.perSecond} signatures/s on ${THREADS} threads (${result.rawEd25519Verify.seconds} s, best of ${ROUNDS})`);
   console.log(`ratio:         audit / signatures alone = ${result.ratioAuditToSignatures} (target <= 1.3: ${result.meetsTarget ? 'met' : 'NOT met'})`);
+  console.log(`per round:     ${result.ratioSamples.join(', ')}; CPU ratio (best/best) ${result.cpuRatioAuditToSignatures}`);
   console.log(`written bench/results/verify.json`);
 } finally {
   await chain.stop();

@@ -77,6 +77,15 @@ export function isCanonicalScalar(s: Uint8Array): boolean {
   return false; // S == L
 }
 
+/**
+ * Whether publicKeyProblem can refuse a 32-byte key whose first byte is `firstByte`: y >= p needs a first
+ * byte of at least 0xed, and the small-order and negative-zero encodings start with one of SUSPECT_FIRST_BYTES.
+ * Any other key is acceptable without looking further.
+ */
+export function keyMayBeRefused(firstByte: number): boolean {
+  return firstByte >= 0xed || SUSPECT_FIRST_BYTES.has(firstByte);
+}
+
 /** A public key (or a credential on the roll) is acceptable: canonical, not of small order. */
 export function publicKeyProblem(publicKey: Uint8Array): StrictProblem | null {
   if (publicKey.length !== 32) return 'key-length';
@@ -110,7 +119,7 @@ export function signatureEncodingProblem(signature: Uint8Array): StrictProblem |
 /** node:crypto public key from 32 raw bytes, through JWK (no DER wrapping). */
 export function nodePublicKey(publicKey: Uint8Array): KeyObject {
   return createPublicKey({
-    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey).toString('base64url') },
+    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64url') },
     format: 'jwk',
   });
 }

@@ -1,6 +1,9 @@
 // Bytes and hex as the wire format has them: lowercase hex without 0x (EVM values: 0x-prefixed).
 // Attacker input is checked (isHex) before it is decoded; fromHex throws rather than truncate.
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+// SHA-256 is node:crypto's (OpenSSL, like the Ed25519 equation of the default engine): the audit hashes
+// every ballot and about four Merkle nodes per ballot, and a one-shot OpenSSL hash of a 65-byte node
+// costs half of what a pure-JS one does. The tests check it against noble's SHA-256 and the vectors.
+import * as nodeCrypto from 'node:crypto';
 
 const HEX_RE = /^(?:[0-9a-f]{2})*$/;
 
@@ -32,14 +35,31 @@ export function utf8(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-/** H(x) = SHA-256 (noble). */
+/** crypto.hash (one-shot, Node >= 20.12 / 21.7), when this Node has it. */
+const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer' | 'latin1' | 'hex') => Buffer | string }).hash;
+
+/** H(x) = SHA-256. */
 export function sha256(data: Uint8Array): Uint8Array {
-  return nobleSha256(data);
+  return oneShotHash !== undefined ? (oneShotHash('sha256', data, 'buffer') as Buffer) : nodeCrypto.createHash('sha256').update(data).digest();
 }
 
-/** H(a || b || …) without concatenating first (noble's incremental interface). */
+// The hot paths take the digest as a string: crypto.hash allocates a Buffer per call when asked for
+// one, which costs about as much as the hashing itself for a 65-byte Merkle node.
+
+/** H(x) as lowercase hex. */
+export function sha256Hex(data: Uint8Array): string {
+  return oneShotHash !== undefined ? (oneShotHash('sha256', data, 'hex') as string) : nodeCrypto.createHash('sha256').update(data).digest('hex');
+}
+
+/** Writes H(x) into `out` at `offset` (32 bytes). */
+export function sha256Into(data: Uint8Array, out: Buffer, offset: number): void {
+  const digest = oneShotHash !== undefined ? (oneShotHash('sha256', data, 'latin1') as string) : nodeCrypto.createHash('sha256').update(data).digest('binary');
+  out.write(digest, offset, 32, 'latin1');
+}
+
+/** H(a || b || …) without concatenating first. */
 export function sha256Parts(...parts: Uint8Array[]): Uint8Array {
-  const h = nobleSha256.create();
+  const h = nodeCrypto.createHash('sha256');
   for (const part of parts) h.update(part);
   return h.digest();
 }

@@ -1,12 +1,14 @@
 // RFC 6962 / RFC 9162 Merkle trees, the verifier's own code.
-//   - merkleTreeHead(): MTH (RFC 9162 §2.1.1) through merkletreejs configured as RFC 6962: leaves are
-//     hashed by us with the 0x00 prefix (hashLeaves: false), nodes with the 0x01 prefix in the hash
-//     function, no sorting, an odd last node promoted unchanged, which is the same tree as RFC 6962's
-//     split at the largest power of two below n. Used for window roots and the roll root.
+//   - merkleTreeHead(): MTH (RFC 9162 §2.1.1), computed level by level: leaves hashed with the 0x00
+//     prefix, then each level's nodes paired left to right and hashed with the 0x01 prefix, an odd
+//     last node promoted unchanged to the next level. For every n this is the same tree as RFC 6962's
+//     recursive split at the largest power of two below n (the left subtree is always complete, so
+//     only the right edge ever has an unpaired node). Used for window roots and the roll root, over
+//     32-byte leaves packed back to back (no per-node allocation). test/vectors.test.ts checks it
+//     against docs/test-vectors, a recursive reference written from the RFC, and merkletreejs.
 //   - verifyInclusion(): RFC 9162 §2.1.3.2, hand-written, step by step.
 // Indices are JavaScript numbers (safe up to 2^53): no 32-bit bitwise operators anywhere.
-import { MerkleTree } from 'merkletreejs';
-import { bytesEqual, sha256, sha256Parts } from './hex.js';
+import { bytesEqual, sha256, sha256Into, sha256Parts } from './hex.js';
 
 /** RFC 6962 §2.1 domain separation: leaf hashes start with 0x00, interior nodes with 0x01. */
 export const LEAF_HASH_PREFIX = 0x00;
@@ -17,6 +19,7 @@ export const EMPTY_TREE_HEAD: Uint8Array = sha256(new Uint8Array(0));
 
 const LEAF_PREFIX_BYTES = Uint8Array.of(LEAF_HASH_PREFIX);
 const NODE_PREFIX_BYTES = Uint8Array.of(NODE_HASH_PREFIX);
+const HASH_BYTES = 32;
 
 /** HASH(0x00 || leaf). */
 export function leafHash(leaf: Uint8Array): Uint8Array {
@@ -28,27 +31,53 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256Parts(NODE_PREFIX_BYTES, left, right);
 }
 
-const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-/** merkletreejs hash function: it is handed left || right already concatenated. */
-function hashChildren(children: Buffer): Buffer {
-  return asBuffer(sha256Parts(NODE_PREFIX_BYTES, children));
+/**
+ * MTH from the leaf hashes packed back to back in `level` (n = level.byteLength / 32 > 0), reducing
+ * in place: level by level, node i of the next level = HASH(0x01 || node 2i || node 2i+1), written
+ * over node i (i <= 2i, so nothing is overwritten before it is read); an odd last node moves up as is.
+ */
+function reduceLevels(level: Buffer): Uint8Array {
+  const scratch = Buffer.alloc(1 + 2 * HASH_BYTES);
+  scratch[0] = NODE_HASH_PREFIX;
+  let width = level.byteLength / HASH_BYTES;
+  while (width > 1) {
+    const pairs = Math.floor(width / 2);
+    for (let i = 0; i < pairs; i++) {
+      level.copy(scratch, 1, 2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES);
+      sha256Into(scratch, level, i * HASH_BYTES);
+    }
+    if (width % 2 === 1) {
+      level.copyWithin(pairs * HASH_BYTES, (width - 1) * HASH_BYTES, width * HASH_BYTES);
+      width = pairs + 1;
+    } else {
+      width = pairs;
+    }
+  }
+  return new Uint8Array(level.subarray(0, HASH_BYTES)); // a copy with a buffer of its own
 }
 
 /** RFC 6962 MTH over the leaf data `leaves` (each hashed with the 0x00 prefix first). */
 export function merkleTreeHead(leaves: readonly Uint8Array[]): Uint8Array {
-  if (leaves.length === 0) return EMPTY_TREE_HEAD;
-  const leafHashes = leaves.map((leaf) => asBuffer(leafHash(leaf)));
-  const tree = new MerkleTree(leafHashes, hashChildren, {
-    hashLeaves: false,
-    sortLeaves: false,
-    sortPairs: false,
-    sort: false,
-    duplicateOdd: false,
-    isBitcoinTree: false,
-    complete: false,
-  });
-  return new Uint8Array(tree.getRoot());
+  if (leaves.length === 0) return EMPTY_TREE_HEAD.slice();
+  const level = Buffer.alloc(leaves.length * HASH_BYTES);
+  for (const [i, leaf] of leaves.entries()) level.set(leafHash(leaf), i * HASH_BYTES);
+  return reduceLevels(level);
+}
+
+/** RFC 6962 MTH over 32-byte leaves packed back to back (`packed` is only read). */
+export function merkleTreeHeadPacked(packed: Uint8Array): Uint8Array {
+  if (packed.byteLength % HASH_BYTES !== 0) throw new RangeError('packed leaves must be a whole number of 32-byte leaves');
+  const n = packed.byteLength / HASH_BYTES;
+  if (n === 0) return EMPTY_TREE_HEAD.slice();
+  const level = Buffer.alloc(packed.byteLength);
+  const leaves = Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+  const scratch = Buffer.alloc(1 + HASH_BYTES);
+  scratch[0] = LEAF_HASH_PREFIX;
+  for (let i = 0; i < n; i++) {
+    leaves.copy(scratch, 1, i * HASH_BYTES, (i + 1) * HASH_BYTES);
+    sha256Into(scratch, level, i * HASH_BYTES);
+  }
+  return reduceLevels(level);
 }
 
 /** 32-byte leaves stored back to back, as views. */

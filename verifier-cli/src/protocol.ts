@@ -42,7 +42,14 @@ function hasExactKeys(v: Record<string, unknown>, keys: readonly string[]): bool
 }
 
 export function isTime(v: unknown): v is string {
-  return typeof v === 'string' && TIME_RE.test(v) && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v;
+  return !Number.isNaN(timeMs(v));
+}
+
+/** `v` as ms since the epoch when it is an RFC 3339 UTC time with milliseconds (and a real date), else NaN. */
+export function timeMs(v: unknown): number {
+  if (typeof v !== 'string' || !TIME_RE.test(v)) return Number.NaN;
+  const ms = Date.parse(v);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === v ? ms : Number.NaN;
 }
 
 function isCount(v: unknown): v is number {

@@ -1,13 +1,13 @@
 // The credential roll: the voters' Ed25519 public keys. Its root (rollRoot in merkle.ts) is registered
 // on chain. Keys must be canonical encodings of points that are not of small order (DESIGN.md).
-import { credentialProblem, publicKeyProblem } from './ed25519.js';
+import { credentialProblem, keyMayBeRefused, publicKeyProblem } from './ed25519.js';
 import { fromCheckedHex, isHex, short } from './hex.js';
 
 export interface Roll {
-  /** Keys that pass the encoding checks, lowercase hex. */
-  keys: Set<string>;
-  /** Those keys' raw bytes, ascending (bytewise): the rollRoot leaves, views into `packed`. */
-  sorted: Uint8Array[];
+  /** Keys that pass the encoding checks, lowercase hex, each with its index (0, 1, …: in the order first met). */
+  keys: Map<string, number>;
+  /** Those keys' raw bytes, ascending (bytewise): the rollRoot leaves, views into `packed` (made on first use). */
+  readonly sorted: Uint8Array[];
   /** The sorted keys back to back, 32 bytes each (what a worker thread is handed to compute the root). */
   packed: Uint8Array;
   /** One message per refused or repeated key. */
@@ -38,28 +38,61 @@ export function parseRollText(text: string): string[] {
  * per key), made by rollPointProblem() — see audit.ts for when.
  */
 export function buildRoll(keys: readonly string[]): Roll {
-  const valid = new Set<string>();
-  const problems: string[] = [];
-  for (const [i, key] of keys.entries()) {
-    if (!isHex(key, 32)) {
-      problems.push(`roll key #${i} (${short(String(key))}) is not 32-byte lowercase hex`);
-      continue;
-    }
-    if (valid.has(key)) {
-      problems.push(`roll key #${i} ${short(key)} repeats`);
-      continue;
-    }
-    const problem = publicKeyProblem(fromCheckedHex(key));
-    if (problem !== null) {
-      problems.push(`roll key #${i} ${short(key)} is refused (${problem})`);
-      continue;
-    }
-    valid.add(key);
+  const builder = new RollBuilder();
+  for (let i = 0; i < keys.length; i++) builder.add(keys[i]!, i);
+  return builder.finish();
+}
+
+/**
+ * buildRoll, giving the event loop a turn every `keysPerTurn` keys (the audit's main thread hands ledger
+ * blocks to its workers meanwhile).
+ */
+export async function buildRollYielding(keys: readonly string[], keysPerTurn = 16_384): Promise<Roll> {
+  const builder = new RollBuilder();
+  for (let i = 0; i < keys.length; i++) {
+    builder.add(keys[i]!, i);
+    if ((i + 1) % keysPerTurn === 0) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  // Lowercase hex strings of equal length sort as their bytes do.
-  const packed = fromCheckedHex([...valid].sort().join(''));
-  const sorted = Array.from({ length: valid.size }, (_, i) => packed.subarray(i * 32, i * 32 + 32));
-  return { keys: valid, sorted, packed, problems };
+  return builder.finish();
+}
+
+class RollBuilder {
+  private readonly index = new Map<string, number>();
+  private readonly valid: string[] = [];
+  private readonly problems: string[] = [];
+
+  add(key: string, i: number): void {
+    if (!isHex(key, 32)) {
+      this.problems.push(`roll key #${i} (${short(String(key))}) is not 32-byte lowercase hex`);
+      return;
+    }
+    if (this.index.has(key)) {
+      this.problems.push(`roll key #${i} ${short(key)} repeats`);
+      return;
+    }
+    const problem = keyMayBeRefused(parseInt(key.slice(0, 2), 16)) ? publicKeyProblem(fromCheckedHex(key)) : null;
+    if (problem !== null) {
+      this.problems.push(`roll key #${i} ${short(key)} is refused (${problem})`);
+      return;
+    }
+    this.index.set(key, this.valid.length);
+    this.valid.push(key);
+  }
+
+  finish(): Roll {
+    // Lowercase hex strings of equal length sort as their bytes do (the keys' indexes are only ids).
+    const packed = fromCheckedHex(this.valid.sort().join(''));
+    let sorted: Uint8Array[] | undefined;
+    return {
+      keys: this.index,
+      get sorted() {
+        sorted ??= Array.from({ length: packed.byteLength / 32 }, (_, i) => packed.subarray(i * 32, i * 32 + 32));
+        return sorted;
+      },
+      packed,
+      problems: this.problems,
+    };
+  }
 }
 
 /** A roll key that passed buildRoll but does not decode to a curve point: the message, else null. */

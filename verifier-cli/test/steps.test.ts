@@ -5,13 +5,13 @@ import { Worker } from 'node:worker_threads';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { RowCheckPool } from '../src/audit/pool.js';
-import { checkLedgerBlock, checkLedgerRow, parseLedgerRow, type RowContext } from '../src/audit/row-check.js';
+import { checkLedgerBlock, checkLedgerRow, parseLedgerRow, unpackRows, type PackedRows, type RowContext } from '../src/audit/row-check.js';
 import { SeqTracker } from '../src/audit/seq.js';
 import { compareClose, compareResults, Recount } from '../src/audit/tally.js';
 import { checkWindowRanges, WindowChecker, windowRoot } from '../src/audit/windows.js';
 import type { ChainWindow } from '../src/chain.js';
 import { FINDING_CODES, isFindingCode, VerificationError } from '../src/errors.js';
-import { toHex } from '../src/hex.js';
+import { fromHex, toHex } from '../src/hex.js';
 import { ballotRules, manifestProblem, resultHash } from '../src/protocol.js';
 import { terminalProgress } from '../src/output.js';
 import { parseRollText } from '../src/roll.js';
@@ -127,7 +127,8 @@ describe('row check', () => {
     const threaded = new RowCheckPool(context, 2);
     try {
       const expected = await inline.check(block(), 1);
-      expect(expected).toHaveLength(7);
+      expect(unpackRows(expected)).toHaveLength(7);
+      expect(unpackRows(expected)).toEqual(checkLedgerBlock(block(), 1, context));
       expect(await threaded.check(block(), 1)).toEqual(expected);
       const offCurve = '02' + '00'.repeat(31); // y = 2: canonical, but no x satisfies the curve equation
       const keys = [voters[0]!.credential, offCurve];
@@ -156,7 +157,9 @@ describe('row check', () => {
           else resolve();
         });
       });
-      expect(replies[1]).toMatchObject({ batch: 7, rows: [{ seq: 0, signatureValid: true, problems: [] }] });
+      const reply = replies[1] as { batch: number; rows: PackedRows };
+      expect(reply.batch).toBe(7);
+      expect(unpackRows(reply.rows)).toMatchObject([{ seq: 0, signatureValid: true, problems: [] }]);
     } finally {
       await worker.terminate();
     }
@@ -184,6 +187,7 @@ describe('seq tracker', () => {
 
 describe('windows', () => {
   const leaves = rows.map((r) => r.ballotHash);
+  const leafBytes = leaves.map(fromHex);
   const w = (index: number, firstSeq: number, count: number): ChainWindow => ({ index, firstSeq, count, root: windowRoot(leaves.slice(firstSeq, firstSeq + count)), anchoredAt: 0 });
 
   it('checks contiguity from seq 0', () => {
@@ -194,14 +198,43 @@ describe('windows', () => {
   it('recomputes each window once complete, whatever the arrival order, and names the window', () => {
     const windows = [w(0, 0, 2), w(1, 2, 3), { ...w(2, 5, 1), root: '00'.repeat(32) }];
     const checker = new WindowChecker(windows);
-    for (const seq of [1, 0, 4, 2, 3, 5]) checker.add(seq, leaves[seq]!);
+    for (const seq of [1, 0, 4, 2, 3, 5]) checker.add(seq, leafBytes[seq]!);
     expect(checker.finish().map((f) => [f.code, f.window])).toEqual([['window-root-mismatch', 2]]);
+  });
+
+  it('keeps the first row of a repeated seq, in order or not', () => {
+    const forged = fromHex('ab'.repeat(32));
+    for (const order of [[0, 0, 1, 2, 2, 3, 4], [0, 1, 2, 4, 2, 3], [4, 3, 2, 1, 0, 0]]) {
+      const checker = new WindowChecker([w(0, 0, 2), w(1, 2, 3)]);
+      const seen = new Set<number>();
+      for (const seq of order) {
+        checker.add(seq, seen.has(seq) ? forged : leafBytes[seq]!);
+        seen.add(seq);
+      }
+      expect(checker.finish(), `order ${order.join(',')}`).toEqual([]);
+    }
+    const checker = new WindowChecker([w(0, 0, 2), w(1, 2, 3)]);
+    for (const [seq, leaf] of [[0, forged], [0, leafBytes[0]!], [1, leafBytes[1]!], [2, leafBytes[2]!], [3, leafBytes[3]!], [4, leafBytes[4]!]] as const) checker.add(seq, leaf);
+    expect(checker.finish().map((f) => [f.code, f.window, f.seq])).toEqual([['window-root-mismatch', 0, undefined]]);
+  });
+
+  it('names the first missing seqs of a large window, in order or not', () => {
+    const many = Array.from({ length: 40 }, (_, i) => fromHex(i.toString(16).padStart(64, '0')));
+    const root = windowRoot(many.map((l) => toHex(l)));
+    for (const held of [[0, 1, 2, 3, 10, 20, 30], [30, 3, 20, 0, 1, 10, 2], [39]]) {
+      const checker = new WindowChecker([{ index: 0, firstSeq: 0, count: 40, root, anchoredAt: 0 }]);
+      for (const seq of held) checker.add(seq, many[seq]!);
+      const [f] = checker.finish();
+      const missing = Array.from({ length: 40 }, (_, i) => i).filter((i) => !held.includes(i));
+      expect(f?.seq).toBe(missing[0]);
+      expect(f?.message).toContain(`holds ${held.length} of its 40 ballots (missing ${missing.slice(0, 5).map((s) => `seq ${s}`).join(', ')}, …)`);
+    }
   });
 
   it('reports a window with a missing row, one with none, and unanchored rows', () => {
     const checker = new WindowChecker([w(0, 0, 2), w(1, 2, 3), w(2, 5, 1)]);
-    for (const seq of [0, 1, 2, 4]) checker.add(seq, leaves[seq]!);
-    checker.add(6, 'ab'.repeat(32));
+    for (const seq of [0, 1, 2, 4]) checker.add(seq, leafBytes[seq]!);
+    checker.add(6, fromHex('ab'.repeat(32)));
     const found = checker.finish();
     expect(found.map((f) => [f.code, f.window, f.seq])).toEqual([
       ['window-root-mismatch', 1, 3],

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { MerkleTree } from 'merkletreejs';
 import { describe, expect, it } from 'vitest';
 import { checkLedgerRow } from '../src/audit/row-check.js';
 import {
@@ -14,7 +15,7 @@ import {
   type Engine,
 } from '../src/ed25519.js';
 import { isCanonicalJson, jcs, rawMember } from '../src/jcs.js';
-import { InclusionProofError, merkleTreeHead, rollRoot, rootFromInclusionProof, verifyInclusion } from '../src/merkle.js';
+import { InclusionProofError, merkleTreeHead, merkleTreeHeadPacked, rollRoot, rootFromInclusionProof, verifyInclusion } from '../src/merkle.js';
 import {
   BALLOT_DOMAIN,
   ballotHash,
@@ -53,7 +54,8 @@ describe('jcs.json (RFC 8785)', () => {
   });
 });
 
-// RFC 6962 §2.1, recursive, straight from the text: a reference independent of merkletreejs.
+// RFC 6962 §2.1, recursive, straight from the text (noble's SHA-256): a reference independent of the
+// verifier's level-by-level code (node:crypto's SHA-256) and of merkletreejs.
 const leafHashRef = (d: Uint8Array) => sha256(concatBytes(new Uint8Array([0]), d));
 const nodeHashRef = (l: Uint8Array, r: Uint8Array) => sha256(concatBytes(new Uint8Array([1]), l, r));
 function mthRef(d: Uint8Array[]): Uint8Array {
@@ -68,15 +70,42 @@ describe('rfc6962-merkle.json', () => {
   const v = vector<{ leaves: string[]; trees: { size: number; root: string; proofs: { leafIndex: number; auditPath: string[] }[] }[] }>('rfc6962-merkle.json');
   const leaves = v.leaves.map(hexToBytes);
 
-  it('merkletreejs (configured as RFC 6962) reproduces the MTH of every tree size 0..33', () => {
-    for (const tree of v.trees) expect(hex(merkleTreeHead(leaves.slice(0, tree.size))), `size ${tree.size}`).toBe(tree.root);
+  it('merkleTreeHead and merkleTreeHeadPacked reproduce the MTH of every tree size 0..33', () => {
+    for (const tree of v.trees) {
+      expect(hex(merkleTreeHead(leaves.slice(0, tree.size))), `size ${tree.size}`).toBe(tree.root);
+      expect(hex(merkleTreeHeadPacked(concatBytes(...leaves.slice(0, tree.size)))), `size ${tree.size}, packed`).toBe(tree.root);
+    }
   });
 
-  it('merkletreejs agrees with a recursive RFC 6962 reference on larger trees', () => {
+  it('agree with a recursive RFC 6962 reference on larger trees', () => {
     const many = Array.from({ length: 1100 }, (_, i) => sha256(utf8ToBytes(`leaf ${i}`)));
     for (const n of [34, 63, 64, 65, 100, 127, 128, 129, 255, 256, 257, 511, 513, 1000, 1024, 1025, 1100]) {
-      expect(hex(merkleTreeHead(many.slice(0, n))), `size ${n}`).toBe(hex(mthRef(many.slice(0, n))));
+      const expected = hex(mthRef(many.slice(0, n)));
+      expect(hex(merkleTreeHead(many.slice(0, n))), `size ${n}`).toBe(expected);
+      expect(hex(merkleTreeHeadPacked(concatBytes(...many.slice(0, n)))), `size ${n}, packed`).toBe(expected);
     }
+  });
+
+  it('agree with merkletreejs configured as RFC 6962 (pre-hashed 0x00 leaves, 0x01 nodes, odd node promoted)', () => {
+    const nodePrefix = Buffer.from([1]);
+    const tree = (d: Uint8Array[]) =>
+      new MerkleTree(
+        d.map((leaf) => Buffer.from(leafHashRef(leaf))),
+        (children: Buffer) => Buffer.from(sha256(concatBytes(nodePrefix, children))),
+        { hashLeaves: false, sortLeaves: false, sortPairs: false, sort: false, duplicateOdd: false, isBitcoinTree: false, complete: false },
+      ).getRoot();
+    const many = Array.from({ length: 600 }, (_, i) => sha256(utf8ToBytes(`other leaf ${i}`)));
+    for (let n = 1; n <= 600; n += n < 70 ? 1 : 37) {
+      expect(hex(merkleTreeHeadPacked(concatBytes(...many.slice(0, n)))), `size ${n}`).toBe(hex(tree(many.slice(0, n))));
+    }
+  });
+
+  it('the packed form refuses a partial leaf and leaves its input as it was', () => {
+    expect(() => merkleTreeHeadPacked(new Uint8Array(33))).toThrow(RangeError);
+    const packed = concatBytes(...leaves.slice(0, 5));
+    const copy = packed.slice();
+    merkleTreeHeadPacked(packed);
+    expect(packed).toEqual(copy);
   });
 
   it('every audit path verifies (RFC 9162 §2.1.3.2)', () => {

@@ -15,18 +15,23 @@ import type { Engine } from '../ed25519.js';
 import { finding, type Finding, type FindingCode } from '../errors.js';
 import { short, toHex } from '../hex.js';
 import { ANCHOR_GRACE_SECONDS, ballotRules, manifestProblem, resultHash, type Manifest, type Tally } from '../protocol.js';
-import { buildRoll, type Roll } from '../roll.js';
+import { buildRollYielding, type Roll } from '../roll.js';
 import { ledgerBlocks, type ElectionSource } from '../sources.js';
 import { RowCheckPool } from './pool.js';
-import type { RowResult } from './row-check.js';
+import { ROW_COUNTABLE, ROW_HAS_CREDENTIAL, ROW_SIGNATURE_VALID, type PackedRows } from './row-check.js';
 import { range, SeqTracker } from './seq.js';
 import { compareClose, compareResults, Recount, resultsAsOfSeq } from './tally.js';
 import { checkWindowRanges, WindowChecker } from './windows.js';
 
 /** Bytes of whole lines per block handed to a worker (about 300 rows). */
 const BLOCK_BYTES = 128 * 1024;
-/** Blocks in flight per thread: enough to keep workers busy, few enough to bound memory. */
-const BLOCKS_PER_THREAD = 8;
+/** Blocks in flight per thread: enough to keep workers busy, few enough to bound memory (2 MB of lines per thread). */
+const BLOCKS_PER_THREAD = 16;
+/**
+ * How many times as many blocks may be in flight while the roll and the windows are still being read
+ * at the start (rows are consumed only once they are): the workers keep verifying meanwhile.
+ */
+const EARLY_BLOCKS_FACTOR = 4;
 
 export interface AuditProgress {
   /** `total` in `unit`s (for ballots an estimate: the bar grows if more come), undefined when unknown. */
@@ -73,8 +78,19 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   // Step 1: the manifest, then the chain's registration.
   const data = await opts.source.election();
   const problem = manifestProblem(data.manifest);
-  const chain = await ChainReader.connect(opts.rpcUrl, opts.contract);
-  let pool: RowCheckPool | undefined;
+  // A manifest good enough to check rows with: the workers boot while the chain is read (closed
+  // unused if the audit stops before the ledger).
+  let pool: RowCheckPool | undefined =
+    problem === null && (data.manifest as Manifest).electionId === opts.electionId
+      ? new RowCheckPool({ rules: ballotRules(data.manifest as Manifest), engine: opts.engine }, opts.threads)
+      : undefined;
+  let chain: ChainReader;
+  try {
+    chain = await ChainReader.connect(opts.rpcUrl, opts.contract);
+  } catch (err) {
+    await pool?.close();
+    throw err;
+  }
   try {
     const registration = await chain.election(opts.electionId);
     const base = {
@@ -99,8 +115,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       report(finding('not-registered', `election ${opts.electionId} is not registered on contract ${chain.address} (chain ${chain.chainId})`));
       return stop();
     }
-    // Start the workers now: they boot while the roll and the windows are read.
-    pool = new RowCheckPool({ rules: ballotRules(manifest), engine: opts.engine }, opts.threads);
+    pool ??= new RowCheckPool({ rules: ballotRules(manifest), engine: opts.engine }, opts.threads);
 
     findings.push(...checkManifestHash(data.manifest, registration, data.claims.manifestHash));
     findings.push(...checkChainClaims(data.claims, chain));
@@ -112,7 +127,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       const windowsRead = chain.windowCount(opts.electionId).then((count) => chain.windows(opts.electionId, count));
       windowsRead.catch(() => undefined); // awaited below
       // Step 2: the roll.
-      const roll = buildRoll(await opts.source.roll());
+      const roll = await buildRollYielding(await opts.source.roll());
       for (const message of roll.problems) report(finding('roll-invalid', message));
       const rollRoot = pool!.treeHead(roll.packed.slice());
       rollRoot.catch(() => undefined); // awaited after the scan
@@ -151,7 +166,8 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     }
     findings.push(...scan.late);
     // Roll keys not proven to be curve points by a verified signature are decoded now.
-    const unproven = [...roll.keys].filter((k) => !scan.verifiedCredentials.has(k));
+    const unproven: string[] = [];
+    for (const [key, index] of roll.keys) if (scan.verifiedRollKeys[index] === 0) unproven.push(key);
     for (const message of await pool.checkRollPoints(unproven)) report(finding('roll-invalid', message));
     if (published !== null) findings.push(...compareResults(published, opts.electionId, recount));
     if (registration.closed) findings.push(...compareClose(registration, opts.electionId, recount, scan.seq.rows));
@@ -192,8 +208,8 @@ interface ScanState {
   seq: SeqTracker;
   windows: WindowChecker;
   late: Finding[];
-  /** Credentials with at least one verified signature: proven to decode to a curve point. */
-  verifiedCredentials: Set<string>;
+  /** Per roll key (by its index in roll.keys): 1 when a signature by it verified, which proves it decodes to a curve point. */
+  verifiedRollKeys: Uint8Array;
 }
 
 /** Step 4: stream the ledger through the pool, then the in-order checks on each result. */
@@ -206,51 +222,73 @@ async function scanLedger(
   expectedRows: number,
 ): Promise<ScanState> {
   const seq = new SeqTracker();
-  const credentials = new Map<string, number>();
+  /** Leaf (32 bytes as a latin1 string) → the seq of its first row. */
   const hashes = new Map<string, number>();
+  /** Credentials not on the roll → the seq of their first ballot (roll keys: firstSeqByRollKey). */
+  const offRollCredentials = new Map<string, number>();
   const promiseMs = (manifest.windowSeconds + ANCHOR_GRACE_SECONDS) * 1000;
   const late = new Map<number, { count: number; firstSeq: number }>();
-  const verifiedCredentials = new Set<string>();
   let inputs: ScanInputs | undefined;
   let checker: WindowChecker | undefined;
+  /** Per roll key (by its index in roll.keys): the seq of its first ballot, -1 before it. */
+  let firstSeqByRollKey = new Float64Array(0);
+  let verifiedRollKeys = new Uint8Array(0);
 
-  const consume = async (results: RowResult[]): Promise<void> => {
-    inputs ??= await prepared;
-    checker ??= new WindowChecker(inputs.windows);
+  const consume = async (rows: PackedRows | undefined): Promise<void> => {
+    if (inputs === undefined) {
+      inputs = await prepared;
+      checker = new WindowChecker(inputs.windows);
+      firstSeqByRollKey = new Float64Array(inputs.roll.keys.size).fill(-1);
+      verifiedRollKeys = new Uint8Array(inputs.roll.keys.size);
+    }
+    if (rows === undefined) return;
     const { roll, recount } = inputs;
-    for (const r of results) {
-      for (const p of r.problems) report(finding(p.code, p.message, r.seq >= 0 ? { seq: r.seq } : {}));
-      if (r.seq < 0) continue;
-      if (r.signatureValid) verifiedCredentials.add(r.credential);
-      report(seq.observe(r.seq));
-      const at = `seq ${r.seq}`;
-      let countable = r.choices !== null;
-      if (r.credential !== '' && !roll.keys.has(r.credential)) {
-        report(finding('not-on-roll', `${at}: credential ${short(r.credential)} is not on the roll`, { seq: r.seq }));
+    const windows = checker!;
+    const leaves = Buffer.from(rows.leaves.buffer, rows.leaves.byteOffset, rows.leaves.byteLength);
+    const credentials = Buffer.from(rows.credentials.buffer, rows.credentials.byteOffset, rows.credentials.byteLength);
+    const problems = rows.problems;
+    let p = 0;
+    for (let i = 0; i < rows.count; i++) {
+      const rowSeq = rows.seqs[i]!;
+      for (; p < problems.length && problems[p]!.row === i; p++) report(finding(problems[p]!.code, problems[p]!.message, rowSeq >= 0 ? { seq: rowSeq } : {}));
+      if (rowSeq < 0) continue;
+      const flags = rows.flags[i]!;
+      const credential = (flags & ROW_HAS_CREDENTIAL) !== 0 ? credentials.toString('hex', 32 * i, 32 * i + 32) : '';
+      const rollKey = credential === '' ? undefined : roll.keys.get(credential);
+      if ((flags & ROW_SIGNATURE_VALID) !== 0 && rollKey !== undefined) verifiedRollKeys[rollKey] = 1;
+      report(seq.observe(rowSeq));
+      let countable = (flags & ROW_COUNTABLE) !== 0;
+      if (credential !== '' && rollKey === undefined) {
+        report(finding('not-on-roll', `seq ${rowSeq}: credential ${short(credential)} is not on the roll`, { seq: rowSeq }));
         countable = false;
       }
-      const sameHash = hashes.get(r.leaf);
+      const leafKey = leaves.toString('latin1', 32 * i, 32 * i + 32);
+      const sameHash = hashes.get(leafKey);
       if (sameHash !== undefined) {
-        report(finding('duplicate-hash', `${at}: ballot hash ${short(r.leaf)} already at seq ${sameHash}`, { seq: r.seq }));
+        report(finding('duplicate-hash', `seq ${rowSeq}: ballot hash ${short(leaves.toString('hex', 32 * i, 32 * i + 32))} already at seq ${sameHash}`, { seq: rowSeq }));
         countable = false;
       } else {
-        hashes.set(r.leaf, r.seq);
-        const sameCredential = r.credential === '' ? undefined : credentials.get(r.credential);
-        if (sameCredential !== undefined) {
-          report(finding('duplicate-credential', `${at}: a second ballot of credential ${short(r.credential)}, whose ballot is at seq ${sameCredential}`, { seq: r.seq }));
-          countable = false;
-        } else if (r.credential !== '') {
-          credentials.set(r.credential, r.seq);
+        hashes.set(leafKey, rowSeq);
+        if (credential !== '') {
+          const sameCredential = rollKey === undefined ? offRollCredentials.get(credential) : firstSeqByRollKey[rollKey]! >= 0 ? firstSeqByRollKey[rollKey] : undefined;
+          if (sameCredential !== undefined) {
+            report(finding('duplicate-credential', `seq ${rowSeq}: a second ballot of credential ${short(credential)}, whose ballot is at seq ${sameCredential}`, { seq: rowSeq }));
+            countable = false;
+          } else if (rollKey === undefined) {
+            offRollCredentials.set(credential, rowSeq);
+          } else {
+            firstSeqByRollKey[rollKey] = rowSeq;
+          }
         }
       }
-      checker.add(r.seq, r.leaf);
-      const w = checker.windowOf(r.seq);
-      if (w !== undefined && w.anchoredAt * 1000 > r.receivedAtMs + promiseMs + 1000) {
+      const w = windows.windowOf(rowSeq);
+      windows.add(rowSeq, rows.leaves, 32 * i, w);
+      if (w !== undefined && w.anchoredAt * 1000 > rows.receivedAtMs[i]! + promiseMs + 1000) {
         const entry = late.get(w.index);
-        if (entry === undefined) late.set(w.index, { count: 1, firstSeq: r.seq });
+        if (entry === undefined) late.set(w.index, { count: 1, firstSeq: rowSeq });
         else entry.count++;
       }
-      if (countable) recount.add(r.seq, r.choices!);
+      if (countable) recount.add(rowSeq, rows.choices, rows.choiceStarts[i]!, rows.choiceStarts[i + 1]!);
     }
   };
 
@@ -258,20 +296,24 @@ async function scanLedger(
   opts.progress?.start(bytes ?? expectedRows, bytes === undefined ? 'ballots' : 'bytes');
   let progressed = 0;
   const onBytes = bytes === undefined ? undefined : (n: number) => opts.progress?.update((progressed += n));
-  const inFlight: Promise<RowResult[]>[] = [];
+  const inFlight: Promise<PackedRows>[] = [];
   const maxInFlight = Math.max(1, pool.threads) * BLOCKS_PER_THREAD;
+  // Until the roll and the windows are in, results cannot be consumed: let more blocks go out meanwhile.
+  let ready = false;
+  prepared.then(() => (ready = true)).catch(() => undefined);
+  const maxInFlightEarly = maxInFlight * EARLY_BLOCKS_FACTOR;
   let nextLine = 1;
   try {
     for await (const block of ledgerBlocks(opts.source.ledgerChunks(), BLOCK_BYTES, onBytes)) {
       inFlight.push(pool.check(block.bytes, nextLine));
       nextLine += block.lines;
-      while (inFlight.length >= maxInFlight) {
+      while (inFlight.length >= (ready ? maxInFlight : maxInFlightEarly)) {
         await consume(await inFlight.shift()!);
         if (bytes === undefined) opts.progress?.update(seq.rows);
       }
     }
     for (const pending of inFlight) await consume(await pending);
-    await consume([]); // an empty ledger still needs its inputs
+    await consume(undefined); // an empty ledger still needs its inputs
   } finally {
     opts.progress?.stop();
   }
@@ -279,7 +321,7 @@ async function scanLedger(
   const lateFindings = [...late.entries()].map(([index, { count, firstSeq }]) =>
     finding('late-anchor', `window ${index}: ${count} ballots (first ${range(firstSeq, firstSeq)}) were anchored later than receivedAt + ${manifest.windowSeconds + ANCHOR_GRACE_SECONDS} s`, { window: index, seq: firstSeq }, 'warning'),
   );
-  return { inputs: inputs!, seq, windows: checker!, late: lateFindings, verifiedCredentials };
+  return { inputs: inputs!, seq, windows: checker!, late: lateFindings, verifiedRollKeys };
 }
 
 function finishReport(

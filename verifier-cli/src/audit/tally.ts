@@ -17,12 +17,13 @@ export class Recount {
     this.asOf = new Int32Array(rules.flatChoices.length);
   }
 
-  add(seq: number, choices: readonly number[]): void {
+  /** Counts a ballot at `seq` selecting choices[start .. end). */
+  add(seq: number, choices: ArrayLike<number>, start = 0, end = choices.length): void {
     this.totalBallots++;
-    for (const c of choices) this.all[c]!++;
+    for (let i = start; i < end; i++) this.all[choices[i]!]!++;
     if (seq <= this.asOfSeq) {
       this.ballotsAsOf++;
-      for (const c of choices) this.asOf[c]!++;
+      for (let i = start; i < end; i++) this.asOf[choices[i]!]!++;
     }
   }
 

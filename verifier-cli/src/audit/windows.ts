@@ -1,11 +1,11 @@
 // Windows: every anchored window's root is recomputed from the ledger and compared with the chain.
-// The chain's windows must be contiguous from seq 0 (checkWindowRanges). Rows are collected per window
-// by seq; a window is recomputed as soon as all its seqs have arrived, so only incomplete windows stay
-// in memory. Rows past the last window are unanchored.
+// The chain's windows must be contiguous from seq 0 (checkWindowRanges). Rows' leaves are collected per
+// window as bytes; a window is recomputed as soon as all its seqs have arrived, so only incomplete windows
+// stay in memory. Rows past the last window are unanchored.
 import type { ChainWindow } from '../chain.js';
 import { finding, type Finding } from '../errors.js';
 import { fromCheckedHex, short, toHex } from '../hex.js';
-import { merkleTreeHead } from '../merkle.js';
+import { merkleTreeHeadPacked } from '../merkle.js';
 import { range } from './seq.js';
 
 /** Contiguity of the chain's windows: window 0 starts at seq 0, w+1 where w ends, none empty. */
@@ -25,14 +25,73 @@ function describe(w: ChainWindow): string {
   return w.count > 0 ? range(w.firstSeq, w.firstSeq + w.count - 1) : `no seq (firstSeq ${w.firstSeq}, count 0)`;
 }
 
-/** RFC 6962 MTH of a window's leaves (ballot hashes as lowercase hex, from row-check) in seq order. */
+/** RFC 6962 MTH of a window's leaves (ballot hashes as lowercase hex) in seq order. */
 export function windowRoot(leaves: readonly string[]): string {
-  return toHex(merkleTreeHead(leaves.map(fromCheckedHex)));
+  return toHex(merkleTreeHeadPacked(fromCheckedHex(leaves.join(''))));
+}
+
+const LEAF_BYTES = 32;
+
+/**
+ * The leaves received so far of one window, in arrival order, packed. While rows arrive in seq order
+ * from the window's first seq (the usual case), nothing else is kept; once one does not, the seqs of
+ * all rows held are kept too (and a set of them), and they are sorted when the root is recomputed.
+ */
+class PendingWindow {
+  leaves: Uint8Array;
+  /** Leaves held (each seq once: the first row of a seq wins). */
+  length = 0;
+  /** The seq of each leaf held, once the rows came out of order; null while in order. */
+  seqs: number[] | null = null;
+  seen: Set<number> | null = null;
+
+  constructor(count: number) {
+    this.leaves = new Uint8Array(Math.min(count, 1024) * LEAF_BYTES);
+  }
+
+  /** Adds the leaf at `seq` (of a window starting at `firstSeq`), source[at .. at+32); false when that seq is already held. */
+  add(seq: number, firstSeq: number, source: Uint8Array, at: number): boolean {
+    if (this.seen === null) {
+      if (seq === firstSeq + this.length) {
+        this.append(source, at);
+        return true;
+      }
+      this.seqs = Array.from({ length: this.length }, (_, i) => firstSeq + i);
+      this.seen = new Set(this.seqs);
+    }
+    if (this.seen.has(seq)) return false;
+    this.seen.add(seq);
+    this.seqs!.push(seq);
+    this.append(source, at);
+    return true;
+  }
+
+  private append(source: Uint8Array, at: number): void {
+    if ((this.length + 1) * LEAF_BYTES > this.leaves.byteLength) {
+      const grown = new Uint8Array(this.leaves.byteLength * 2);
+      grown.set(this.leaves);
+      this.leaves = grown;
+    }
+    const to = this.length * LEAF_BYTES;
+    for (let k = 0; k < LEAF_BYTES; k++) this.leaves[to + k] = source[at + k]!;
+    this.length++;
+  }
+
+  /** The leaves held in seq order, packed, and their seqs ascending (null: firstSeq, firstSeq + 1, …). */
+  ordered(): { leaves: Uint8Array; seqs: number[] | null } {
+    const held = this.leaves.subarray(0, this.length * LEAF_BYTES);
+    if (this.seqs === null) return { leaves: held, seqs: null };
+    const seqs = this.seqs;
+    const order = Array.from({ length: this.length }, (_, i) => i).sort((a, b) => seqs[a]! - seqs[b]!);
+    const leaves = new Uint8Array(held.byteLength);
+    for (const [k, i] of order.entries()) leaves.set(held.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES), k * LEAF_BYTES);
+    return { leaves, seqs: order.map((i) => seqs[i]!) };
+  }
 }
 
 export class WindowChecker {
   /** Leaves received so far of windows not yet recomputed, by window index. */
-  private readonly pending = new Map<number, Map<number, string>>();
+  private readonly pending = new Map<number, PendingWindow>();
   private readonly done = new Set<number>();
   private readonly findings: Finding[] = [];
   /** One past the last anchored seq. */
@@ -65,52 +124,49 @@ export class WindowChecker {
     return undefined;
   }
 
-  /** Add a row's leaf (ballotHash hex) at `seq`. The first row of a seq wins; repeats are reported elsewhere. */
-  add(seq: number, leaf: string): void {
-    const w = this.windowOf(seq);
+  /**
+   * Add a row's leaf (its recomputed ballotHash: the 32 bytes at `at` in `leaves`, copied) at `seq`, in
+   * window `w` (windowOf(seq), looked up here when not given). The first row of a seq wins; repeats are
+   * reported elsewhere.
+   */
+  add(seq: number, leaves: Uint8Array, at = 0, w: ChainWindow | undefined = this.windowOf(seq)): void {
     if (w === undefined) {
       this.unanchoredRows++;
       if (this.firstUnanchoredSeq === -1 || seq < this.firstUnanchoredSeq) this.firstUnanchoredSeq = seq;
       return;
     }
     if (this.done.has(w.index)) return; // a repeated seq of a window already recomputed
-    let leaves = this.pending.get(w.index);
-    if (leaves === undefined) {
-      leaves = new Map();
-      this.pending.set(w.index, leaves);
+    let held = this.pending.get(w.index);
+    if (held === undefined) {
+      held = new PendingWindow(w.count);
+      this.pending.set(w.index, held);
     }
-    if (!leaves.has(seq)) leaves.set(seq, leaf);
-    if (leaves.size === w.count) this.recompute(w, leaves);
+    if (held.add(seq, w.firstSeq, leaves, at) && held.length === w.count) this.recompute(w, held);
   }
 
   /** Recompute the windows still incomplete; report windows the ledger holds no row of. */
   finish(): Finding[] {
     for (const w of this.windows) {
       if (this.done.has(w.index)) continue;
-      const leaves = this.pending.get(w.index);
-      if (leaves === undefined) {
+      const held = this.pending.get(w.index);
+      if (held === undefined) {
         this.findings.push(finding('missing-ballot', `window ${w.index} (${describe(w)}) is anchored but the ledger holds none of its ${w.count} ballots`, { window: w.index, seq: w.firstSeq }));
         this.done.add(w.index);
         continue;
       }
-      this.recompute(w, leaves);
+      this.recompute(w, held);
     }
     return this.findings;
   }
 
-  private recompute(w: ChainWindow, leaves: Map<number, string>): void {
-    const ordered: string[] = [];
-    const missing: number[] = [];
-    for (let seq = w.firstSeq; seq < w.firstSeq + w.count; seq++) {
-      const leaf = leaves.get(seq);
-      if (leaf === undefined) missing.push(seq);
-      else ordered.push(leaf);
-    }
-    const root = windowRoot(ordered);
+  private recompute(w: ChainWindow, held: PendingWindow): void {
+    const { leaves, seqs } = held.ordered();
+    const root = toHex(merkleTreeHeadPacked(leaves));
     if (root !== w.root) {
-      const held = missing.length === 0 ? '' : `; the ledger holds ${ordered.length} of its ${w.count} ballots (missing ${missing.slice(0, 5).map((s) => `seq ${s}`).join(', ')}${missing.length > 5 ? ', …' : ''})`;
+      const missing = firstMissing(w, seqs, held.length, 6);
+      const detail = missing.length === 0 ? '' : `; the ledger holds ${held.length} of its ${w.count} ballots (missing ${missing.slice(0, 5).map((s) => `seq ${s}`).join(', ')}${missing.length > 5 ? ', …' : ''})`;
       this.findings.push(
-        finding('window-root-mismatch', `window ${w.index} (${describe(w)}): the root recomputed from the ledger is ${short(root)}, the chain has ${short(w.root)}${held}`, {
+        finding('window-root-mismatch', `window ${w.index} (${describe(w)}): the root recomputed from the ledger is ${short(root)}, the chain has ${short(w.root)}${detail}`, {
           window: w.index,
           seq: missing[0],
         }),
@@ -119,4 +175,20 @@ export class WindowChecker {
     this.pending.delete(w.index);
     this.done.add(w.index);
   }
+}
+
+/** Up to `limit` seqs of window `w` not held, ascending; `seqs` the held ones ascending (null: a prefix of `length`). */
+function firstMissing(w: ChainWindow, seqs: readonly number[] | null, length: number, limit: number): number[] {
+  const out: number[] = [];
+  let expected = w.firstSeq;
+  const end = w.firstSeq + w.count;
+  const heldSeqs = seqs ?? [];
+  if (seqs === null) expected = w.firstSeq + length;
+  for (const seq of heldSeqs) {
+    while (expected < seq && out.length < limit) out.push(expected++);
+    if (out.length >= limit) return out;
+    expected = seq + 1;
+  }
+  while (expected < end && out.length < limit) out.push(expected++);
+  return out;
 }

@@ -1,9 +1,9 @@
 // A check worker: receives blocks of ledger lines as bytes (or batches of roll keys, or a tree to hash), answers with their results in
-// order. Started by pool.ts through worker-boot.mjs; workerData carries the RowContext.
+// order (a block's rows packed in transferred typed arrays). Started by pool.ts through worker-boot.mjs; workerData carries the RowContext.
 import { parentPort, workerData } from 'node:worker_threads';
-import { merkleTreeHead, unpackLeaves } from '../merkle.js';
+import { merkleTreeHeadPacked } from '../merkle.js';
 import { rollPointProblem } from '../roll.js';
-import { checkLedgerBlock, type RowContext, type RowResult } from './row-check.js';
+import { checkLedgerBlockPacked, packedTransferList, type PackedRows, type RowContext } from './row-check.js';
 
 export type BatchRequest =
   | { kind: 'rows'; batch: number; firstLine: number; bytes: Uint8Array }
@@ -12,7 +12,7 @@ export type BatchRequest =
 
 export interface BatchReply {
   batch: number;
-  rows?: RowResult[];
+  rows?: PackedRows;
   keyProblems?: string[];
   treeHead?: Uint8Array;
   error?: string;
@@ -25,13 +25,13 @@ if (port === null) throw new Error('worker.ts must run in a worker thread');
 port.on('message', (req: BatchRequest) => {
   try {
     if (req.kind === 'rows') {
-      const rows = checkLedgerBlock(req.bytes, req.firstLine, context);
-      port.postMessage({ batch: req.batch, rows } satisfies BatchReply);
+      const rows = checkLedgerBlockPacked(req.bytes, req.firstLine, context);
+      port.postMessage({ batch: req.batch, rows } satisfies BatchReply, packedTransferList(rows));
     } else if (req.kind === 'keys') {
       const keyProblems = req.keys.map(rollPointProblem).filter((p): p is string => p !== null);
       port.postMessage({ batch: req.batch, keyProblems } satisfies BatchReply);
     } else {
-      port.postMessage({ batch: req.batch, treeHead: merkleTreeHead(unpackLeaves(req.packedLeaves)) } satisfies BatchReply);
+      port.postMessage({ batch: req.batch, treeHead: merkleTreeHeadPacked(req.packedLeaves) } satisfies BatchReply);
     }
   } catch (err) {
     port.postMessage({ batch: req.batch, error: (err as Error).stack ?? String(err) } satisfies BatchReply);
