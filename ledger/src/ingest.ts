@@ -181,16 +181,17 @@ export class Ingestor {
    */
   private pump(): void {
     while (this.queue.length > 0 && this.inflight < this.opts.concurrency) {
-      if (this.queue.length >= this.opts.maxBatch || this.opts.maxDelayMs <= 0) {
-        this.startFlush();
-        continue;
+      if (this.queue.length < this.opts.maxBatch && this.inflight > 0) return; // the running flush will pick them up
+      if (this.queue.length < this.opts.maxBatch && this.opts.maxDelayMs > 0 && this.inflight === 0) {
+        if (!this.timer) {
+          this.timer = setTimeout(() => {
+            this.timer = null;
+            this.startFlush();
+          }, this.opts.maxDelayMs);
+        }
+        return;
       }
-      this.timer ??= setTimeout(() => {
-        this.timer = null;
-        this.startFlush();
-        this.pump();
-      }, this.opts.maxDelayMs);
-      return;
+      this.startFlush();
     }
   }
 
@@ -205,9 +206,10 @@ export class Ingestor {
     const started = process.hrtime.bigint();
     const release = () => {
       this.inflight--;
-      // Ballots that queued during this transaction have waited long enough.
-      if (this.inflight === 0) this.startFlush();
-      this.pump();
+      if (this.queue.length > 0) {
+        if (this.inflight === 0) this.startFlush();
+        else this.pump();
+      }
     };
     this.commit(batch)
       .then(
