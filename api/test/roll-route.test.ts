@@ -11,6 +11,7 @@ import type { AuditReport } from '../../verifier-cli/src/audit/audit.js';
 import { rollPages } from '../src/routes/elections.js';
 import { build, request, type TestApi } from './helper.js';
 import { validKeys } from './helpers/keys.js';
+import { until } from '../../test/support/wait.js';
 
 let api: TestApi;
 
@@ -165,16 +166,6 @@ describe('a 50,000-key roll', () => {
     console.log(`roll of ${N}: served in ${Date.now() - started} ms, ${chunks} chunks (largest ${maxChunk} bytes)`);
   }, 120_000);
 });
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('tallyproof-verify audit --api against the real server', () => {
   let stack: Stack;

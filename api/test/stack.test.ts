@@ -7,6 +7,7 @@ import { ballotFor, selectionsFor, testManifest, voters } from '../../test/suppo
 import { startStack, type Stack } from '../../test/support/stack.js';
 import { electionKey, tallyAnchor } from '../../contracts/index.js';
 import { request } from './helper.js';
+import { until } from '../../test/support/wait.js';
 
 let stack: Stack;
 const E = 'e2e';
@@ -18,16 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('API + anchor worker + chain', () => {
   it('registers, anchors within windowSeconds + a few seconds, proves inclusion on chain, closes with the same resultHash', async () => {

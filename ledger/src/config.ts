@@ -61,16 +61,16 @@ function int(env: Env, name: string, dflt: number, min: number, max: number): nu
   return Number(v);
 }
 
-function url(env: Env, name: string, protocols: string[]): string | null {
+function url(env: Env, name: string, protocols: string[], hint = ''): string | null {
   const v = opt(env, name);
   if (v === null) return null;
   let u: URL;
   try {
     u = new URL(v);
   } catch {
-    throw new ConfigError(name, `is not a URL`);
+    throw new ConfigError(name, `is not a URL${hint}`);
   }
-  if (!protocols.includes(u.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${u.protocol}`);
+  if (!protocols.includes(u.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${u.protocol}${hint}`);
   return v;
 }
 
@@ -80,15 +80,9 @@ function url(env: Env, name: string, protocols: string[]): string | null {
  */
 function publicRpcUrl(env: Env): string | null {
   const name = 'PUBLIC_CHAIN_RPC_URL';
-  const v = opt(env, name);
+  const v = url(env, name, ['http:', 'https:'], ' (browsers read the chain over HTTP; expected the chain\'s JSON-RPC URL as browsers reach it, e.g. https://rpc.example.org)');
   if (v === null) return null;
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    throw new ConfigError(name, `is not a URL, got "${v}" (expected the chain's JSON-RPC URL as browsers reach it, e.g. https://rpc.example.org)`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, `must be an http:// or https:// URL (browsers read the chain over HTTP), got ${u.protocol}`);
+  const u = new URL(v);
   if (u.username !== '' || u.password !== '') throw new ConfigError(name, 'must not contain a user name or password: it is published to every voter');
   return v;
 }
