@@ -19,6 +19,7 @@ export interface VerifyPoolOptions {
 
 export class VerifyPool {
   private readonly workers: { worker: Worker; busy: number }[] = [];
+  private readonly signingSeed: Uint8Array | null;
   private readonly queue: Pending[] = [];
   private readonly inflight = new Map<number, { items: Pending[]; slot: { busy: number } } | { sign: (sigs: Uint8Array) => void; fail: (e: Error) => void; slot: { busy: number } }>();
   private nextId = 1;
@@ -30,14 +31,31 @@ export class VerifyPool {
     const n = opts.threads ?? availableParallelism();
     this.canSign = opts.signingSeed !== undefined;
     this.maxBatch = opts.maxBatch ?? 256;
+    this.signingSeed = opts.signingSeed ? Uint8Array.from(opts.signingSeed) : null;
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { signingSeed: opts.signingSeed ? Uint8Array.from(opts.signingSeed) : null } });
-      const slot = { worker, busy: 0 };
-      worker.on('message', (m: { id: number; result: Uint8Array }) => this.onResult(m));
-      worker.on('error', (err) => this.failAll(err));
-      worker.unref();
+      const slot = { worker: null as unknown as Worker, busy: 0 };
+      this.startWorker(slot);
       this.workers.push(slot);
     }
+  }
+
+  /**
+   * A worker that dies (an uncaught error, or exiting) fails what it was given — an outage for those
+   * callers (503 upstream), never a verdict — and is replaced, so nothing waits on a dead thread.
+   */
+  private startWorker(slot: { worker: Worker; busy: number }): void {
+    const worker = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: { signingSeed: this.signingSeed } });
+    slot.worker = worker;
+    worker.on('message', (m: { id: number; result: Uint8Array }) => this.onResult(m));
+    worker.on('error', (err) => this.failSlot(slot, err));
+    worker.on('exit', (code) => {
+      if (this.closed || slot.worker !== worker) return;
+      this.failSlot(slot, new Error(`verify worker exited with code ${code}`));
+      slot.busy = 0;
+      this.startWorker(slot);
+      if (this.queue.length > 0) this.dispatch();
+    });
+    worker.unref();
   }
 
   get threads(): number {
@@ -127,12 +145,13 @@ export class VerifyPool {
   }
 
   /** A crashed worker is an outage (503 upstream), never a verdict on the signature. */
-  private failAll(err: Error): void {
-    for (const [, entry] of this.inflight) {
+  private failSlot(slot: { busy: number }, err: Error): void {
+    for (const [id, entry] of this.inflight) {
+      if (entry.slot !== slot) continue;
+      this.inflight.delete(id);
       if ('fail' in entry) entry.fail(err);
       else entry.items.forEach((it) => it.reject(err));
     }
-    this.inflight.clear();
   }
 
   async close(): Promise<void> {

@@ -22,4 +22,23 @@ describe('VerifyPool (worker threads)', () => {
     const sigs = await pool.sign(bodies.map(receiptMessage));
     expect(sigs.map((s) => s.toString('hex'))).toEqual(bodies.map((b) => signReceipt(key.privateKey, b).signature));
   });
+
+  it('fails the work of a worker that dies, never hangs, and replaces the worker', async () => {
+    const own = new VerifyPool({ threads: 1, maxBatch: 500 });
+    try {
+      const c = vectors.cases.find((x: { valid: boolean }) => x.valid);
+      const args = () => [Buffer.from(c.publicKey, 'hex'), Buffer.from(c.signature, 'hex'), Buffer.from(c.message, 'hex')] as const;
+      const inFlight = Array.from({ length: 400 }, () => own.verify(...args()).then(() => 'verified', (err: Error) => err.message));
+      await new Promise((r) => setImmediate(r)); // dispatched to the worker
+      const slot = (own as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers[0]!;
+      await slot.worker.terminate();
+      const outcomes = await Promise.all(inFlight);
+      expect(outcomes.every((o) => o === 'verified' || /verify worker exited/.test(o))).toBe(true);
+      expect(outcomes.some((o) => o !== 'verified')).toBe(true);
+      // the replacement takes new work
+      expect(await own.verify(...args())).toBeNull();
+    } finally {
+      await own.close();
+    }
+  });
 });
