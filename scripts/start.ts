@@ -186,6 +186,7 @@ guardConnectionLoss(
   (err) => {
     process.stderr.write(`tallyproof: ${(err as Error)?.stack ?? String(err)}\n`);
     stopping = true;
+    setTimeout(() => process.exit(1), 10_000).unref(); // whatever stopAll does
     void stopAll().finally(() => process.exit(1));
   },
 );

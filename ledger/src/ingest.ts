@@ -2,7 +2,7 @@
 // threads, then commit in micro-batches. Every caller is answered only after the transaction holding its
 // ballot (or its rejection's audit row) has committed. seq is assigned inside the committing transaction
 // under the election's head-row lock, so it is gap-free across any number of processes.
-import type { Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import type { KeyObject } from 'node:crypto';
 import { jcs } from './protocol/jcs.js';
 import { sha256 } from './protocol/hash.js';
@@ -234,10 +234,12 @@ export class Ingestor {
 
   /**
    * One transaction for the whole batch; nothing is resolved before COMMIT. The election heads are locked
-   * for the whole transaction, so the time between the lock and COMMIT bounds ingest: on a reserved
-   * connection the statements go out pipelined, two round trips in all — BEGIN, the head lock and the
-   * credential lookup together (the lookup runs after the lock is granted, with a fresh READ COMMITTED
-   * snapshot, so it sees every ballot committed before it), then the writes and COMMIT together.
+   * for the whole transaction, so the time between the lock and COMMIT bounds ingest: the statements go
+   * out pipelined — the head lock and the credential lookup together (the lookup runs after the lock is
+   * granted, with a fresh READ COMMITTED snapshot, so it sees every ballot committed before it), then
+   * the writes together. (postgres.js's reserve() would also pipeline BEGIN and COMMIT, but a reserved
+   * connection that dies is handed back to the pool and crashes the next query on it; sql.begin fails
+   * the transaction cleanly when its connection closes.)
    */
   private async commit(batch: Item[]): Promise<Committed> {
     const receivedAtMs = this.now();
@@ -270,13 +272,9 @@ export class Ingestor {
       }
     }
 
-    const tx = await this.sql.reserve();
-    let open = false;
     let receipts: Promise<Receipt[]> = Promise.resolve([]);
-    try {
-      open = true;
-      const [, heads, known] = await Promise.all([
-        tx`BEGIN`,
+    await this.sql.begin(async (tx) => {
+      const [heads, known] = await Promise.all([
         tx`SELECT election_id, next_seq, closed FROM election_heads WHERE election_id IN ${tx(electionIds)} ORDER BY election_id FOR UPDATE`,
         tx`
           WITH q AS (SELECT e, decode(x, 'hex') AS c FROM unnest(${lookupE}::text[], ${lookupC}::text[]) AS t(e, x))
@@ -345,24 +343,17 @@ export class Ingestor {
       }
       for (const h of newHeads) writes.push(tx`UPDATE election_heads SET next_seq = ${h.next} WHERE election_id = ${h.e}`);
       if (rejections.length > 0) writes.push(tx`${this.insertRejections(tx, rejections)}`);
-      writes.push(tx`COMMIT`);
       // Everything a receipt says is decided: sign them while the writes and COMMIT travel. No receipt
       // leaves this process before COMMIT has returned; if it fails, the signatures are dropped.
       receipts = this.signReceipts(receiptsToSign);
       receipts.catch(() => undefined); // awaited by finish() after a successful COMMIT
       await Promise.all(writes);
-      open = false;
-    } catch (err) {
-      if (open) await tx`ROLLBACK`.catch(() => undefined);
-      throw err;
-    } finally {
-      tx.release();
-    }
+    });
     return { outcomes, receiptsToSign, receipts };
   }
 
   /** The INSERT of a batch's audit rows (a fragment for either connection). */
-  private insertRejections(sql: Sql, rejections: RejectionItem[]) {
+  private insertRejections(sql: Sql | TransactionSql, rejections: RejectionItem[]) {
     return sql`
       INSERT INTO rejected_attempts (election_id, credential, ballot_hash, reason, detail, attempt_count)
       SELECT e, decode(c, 'hex'), decode(h, 'hex'), r, d, a

@@ -8,7 +8,10 @@ describe('isConnectionLoss', () => {
     const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
     expect(isConnectionLoss(withCode('terminating connection due to administrator command', '57P01'))).toBe(true);
     expect(isConnectionLoss(withCode('the database system is shutting down', '57P03'))).toBe(true);
-    expect(isConnectionLoss(withCode('read ECONNRESET', 'ECONNRESET'))).toBe(true);
+    expect(isConnectionLoss(withCode('write CONNECTION_CLOSED 127.0.0.1:5432', 'CONNECTION_CLOSED'))).toBe(true);
+    // not ours to survive: a broken stdout pipe, a reset HTTP peer
+    expect(isConnectionLoss(withCode('write EPIPE', 'EPIPE'))).toBe(false);
+    expect(isConnectionLoss(withCode('read ECONNRESET', 'ECONNRESET'))).toBe(false);
     expect(isConnectionLoss(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isConnectionLoss(withCode('duplicate key value violates unique constraint', '23505'))).toBe(false);
     expect(isConnectionLoss(new TypeError('x is not a function'))).toBe(false);

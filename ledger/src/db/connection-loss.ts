@@ -5,14 +5,20 @@
 // the terminal's process group) a moment before this process's own shutdown begins. The processes
 // install this guard: connection losses are logged and survived; anything else still ends the process.
 
-/** PostgreSQL shutting down or restarting, or the socket to it gone. */
+/**
+ * PostgreSQL shutting down or restarting, or a database client's socket to it gone. Deliberately
+ * narrow: a bare EPIPE or ECONNRESET may be this process's own stdout or an HTTP peer (an orphaned
+ * process whose log pipe broke must die, not log the failure of its logging forever).
+ */
 export function isConnectionLoss(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
-  // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now
+  // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (from the server)
   if (code === '57P01' || code === '57P02' || code === '57P03') return true;
-  if (code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE' || code === 'CONNECTION_ENDED' || code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DESTROYED') return true;
-  return /Connection terminated unexpectedly|terminating connection due to administrator command/.test(err.message);
+  // postgres.js's own codes for a connection that closed under it
+  if (code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DESTROYED' || code === 'CONNECTION_ENDED') return true;
+  // node-postgres
+  return /^Connection terminated( unexpectedly)?$/.test(err.message) || /terminating connection due to administrator command/.test(err.message);
 }
 
 /**
