@@ -28,7 +28,7 @@ import { createElection } from '../ledger/src/elections.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { ballotMessage, normalizeManifest, type Submission } from '../ledger/src/protocol/protocol.js';
 import { verifyStrict } from '../ledger/src/protocol/ed25519.js';
-import { cpuMeter, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
+import { cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
 
 const { values } = parseArgs({
@@ -297,7 +297,7 @@ try {
   const cp1 = await checkpoints(db.admin);
   const meter = cpuMeter({
     api: () => processCpuSeconds(api.pid!),
-    loadGenerator: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; },
+    loadGenerator: ownCpuSeconds, // autocannon runs in this process
     postgres: postgresCpuSeconds,
   });
   const main = await drive(apiUrl, bodies, cursor, { duration: DURATION, connections: CONNECTIONS });

@@ -7,6 +7,7 @@ import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
@@ -16,15 +17,13 @@ import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { createElection } from '../ledger/src/elections.js';
 import { keyPairFromSeed } from '../ledger/src/protocol/ed25519.js';
 import { normalizeManifest, signBallot, type Submission } from '../ledger/src/protocol/protocol.js';
-import { performance } from 'node:perf_hooks';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
-import { cpuMeter, postgresCpuSeconds } from './lib/cpu.js';
+import { cpuMeter, ownCpuSeconds, postgresCpuSeconds } from './lib/cpu.js';
 
 const { values } = parseArgs({ options: { ballots: { type: 'string', default: '100000' }, inflight: { type: 'string', default: '8000' } } });
 const N = Number(values.ballots);
 const INFLIGHT = Number(values.inflight);
 const log = (s: string) => process.stderr.write(s + '\n');
-
 
 const tmp = mkdtempSync(join(tmpdir(), 'tallyproof-bench-'));
 let stopEmbedded = async () => {};
@@ -72,7 +71,7 @@ try {
   const ingestor = new Ingestor({ sql: db.app, ledgerKey, verifier: pool, metrics: { onBatch: (n) => { batches++; batchBallots += n; } } });
   log(`ingesting ${N} ballots with ${INFLIGHT} in flight…`);
   const started = process.hrtime.bigint();
-  const meter = cpuMeter({ node: () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }, postgres: postgresCpuSeconds });
+  const meter = cpuMeter({ node: ownCpuSeconds, postgres: postgresCpuSeconds });
   const eluBefore = performance.eventLoopUtilization();
   let next = 0;
   let accepted = 0;

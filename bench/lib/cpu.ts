@@ -15,6 +15,12 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/** utime + stime of this process (all its threads: main thread and workers), in seconds. */
+export function ownCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 /** CPU seconds used so far by every PostgreSQL process on this machine (server and backends). */
 export function postgresCpuSeconds(): number {
   let seconds = 0;

@@ -174,10 +174,9 @@ export class Ingestor {
   }
 
   /**
-   * Start transactions while there is work and a free slot: at once for a full batch, else after
-   * maxDelayMs so that a few more ballots share the COMMIT. A second transaction started while the
-   * first holds the election's head lock queues on that lock inside PostgreSQL, so it runs the moment
-   * the first commits instead of a round trip later.
+   * Start a transaction when there is work and a free slot: a full batch at once; a partial one after
+   * maxDelayMs when nothing is in flight, else it gathers until the running transaction ends (a second
+   * one queued on the head lock measured slower: smaller batches for the same lock hand-off).
    */
   private pump(): void {
     while (this.queue.length > 0 && this.inflight < this.opts.concurrency) {
@@ -258,7 +257,7 @@ export class Ingestor {
     const electionIds = [...byElection.keys()].sort();
     if (electionIds.length === 0) {
       // Only refusals: one statement, its own transaction, no lock.
-      await this.sql`${this.insertRejections(this.sql, rejections)}`;
+      await this.insertRejections(this.sql, rejections);
       return { outcomes, receiptsToSign, receipts: Promise.resolve([]) };
     }
 
@@ -342,7 +341,7 @@ export class Ingestor {
           FROM unnest(${ballotsCols.e}::text[], ${ballotsCols.seq}::bigint[], ${ballotsCols.h}::text[], ${ballotsCols.c}::text[], ${ballotsCols.b}::text[], ${ballotsCols.s}::text[]) AS t(e, seq, h, c, b, s)`);
       }
       for (const h of newHeads) writes.push(tx`UPDATE election_heads SET next_seq = ${h.next} WHERE election_id = ${h.e}`);
-      if (rejections.length > 0) writes.push(tx`${this.insertRejections(tx, rejections)}`);
+      if (rejections.length > 0) writes.push(this.insertRejections(tx, rejections));
       // Everything a receipt says is decided: sign them while the writes and COMMIT travel. No receipt
       // leaves this process before COMMIT has returned; if it fails, the signatures are dropped.
       receipts = this.signReceipts(receiptsToSign);
@@ -352,7 +351,7 @@ export class Ingestor {
     return { outcomes, receiptsToSign, receipts };
   }
 
-  /** The INSERT of a batch's audit rows (a fragment for either connection). */
+  /** The INSERT of a batch's audit rows, on the pool or in the batch's transaction. */
   private insertRejections(sql: Sql | TransactionSql, rejections: RejectionItem[]) {
     return sql`
       INSERT INTO rejected_attempts (election_id, credential, ballot_hash, reason, detail, attempt_count)

@@ -80,11 +80,6 @@ export function merkleTreeHeadPacked(packed: Uint8Array): Uint8Array {
   return reduceLevels(level);
 }
 
-/** 32-byte leaves stored back to back, as views. */
-export function unpackLeaves(packed: Uint8Array, size = 32): Uint8Array[] {
-  return Array.from({ length: Math.floor(packed.byteLength / size) }, (_, i) => packed.subarray(i * size, (i + 1) * size));
-}
-
 /** rollRoot = MTH over the credentials' 32 raw bytes, sorted ascending (DESIGN.md). */
 export function rollRoot(sortedKeys: readonly Uint8Array[]): Uint8Array {
   return merkleTreeHead(sortedKeys);
