@@ -9,7 +9,7 @@
 // 3. Measures the HTTP ceiling: a bare fastify POST route returning 201, child process, same autocannon settings.
 // 4. Starts the API (api/src/server.ts) as a child process on 127.0.0.1 with a fresh database (DATABASE_URL
 //    when set, else an embedded PostgreSQL); after a 3 s warm-up, p50/p95/p99 at a fixed 1,000 votes/s
-//    (autocannon overallRate) for --rate-duration seconds.
+//    for --rate-duration seconds: open-loop, one request every 1/rate s (see paced() for why not autocannon).
 // 5. Drives it with autocannon for --duration seconds, every request a new ballot. "Durable" = answered
 //    201, which the API only sends after COMMIT; the count is checked against the ballots table at the end.
 // Writes bench/results/ingest-http.json. Every figure is measured; nothing is assumed.
@@ -18,6 +18,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -49,8 +51,8 @@ const RATE = Number(values.rate);
 const RATE_DURATION = Number(values['rate-duration']);
 const CEILING_DURATION = Math.min(Number(values['ceiling-duration']), DURATION);
 const WARMUP_SECONDS = 3;
-// Enough fresh ballots for the main run at up to 7,000/s, the warm-up and the fixed-rate run.
-const N = Number(values.ballots ?? Math.ceil((DURATION + WARMUP_SECONDS) * 7000 + RATE * RATE_DURATION * 1.2));
+// Enough fresh ballots for the main run at up to 10,000/s, the warm-up and the fixed-rate run.
+const N = Number(values.ballots ?? Math.ceil((DURATION + WARMUP_SECONDS) * 10_000 + RATE * RATE_DURATION * 1.2));
 const ELECTION = 'bench-http';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -173,7 +175,7 @@ interface LoadResult {
   errors: number;
 }
 
-function drive(url: string, bodies: Buffer[], start: number, opts: { duration: number; connections: number; overallRate?: number; cycle?: boolean }): Promise<LoadResult> {
+function drive(url: string, bodies: Buffer[], start: number, opts: { duration: number; connections: number; cycle?: boolean }): Promise<LoadResult> {
   let next = start;
   const statuses: Record<number, number> = {};
   const latenciesMs: number[] = [];
@@ -187,7 +189,6 @@ function drive(url: string, bodies: Buffer[], start: number, opts: { duration: n
       connections: opts.connections,
       pipelining: 1,
       duration: opts.duration,
-      overallRate: opts.overallRate,
       headers: { 'content-type': 'application/json' },
       requests: [{
         setupRequest: (req) => {
@@ -213,10 +214,64 @@ function drive(url: string, bodies: Buffer[], start: number, opts: { duration: n
   });
 }
 
+/**
+ * A fixed arrival rate, open-loop: request i is due at t0 + i/rate and is sent then whether or not earlier
+ * ones were answered; its latency runs from that due time to the end of the response, so time spent
+ * waiting for a free socket counts (no coordinated omission). autocannon's overallRate is not used here:
+ * it gives each connection a budget per second that the connection spends at once, so "1,000/s" arrives
+ * as one burst of 1,000 at the top of every second.
+ */
+function paced(url: string, bodies: Buffer[], start: number, opts: { rate: number; duration: number; sockets: number }): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.sockets });
+  const target = new URL(`${url}/api/v1/elections/${ELECTION}/ballots`);
+  const total = Math.round(opts.rate * opts.duration);
+  const statuses: Record<number, number> = {};
+  const latenciesMs: number[] = [];
+  let sent = 0;
+  let settled = 0;
+  let errors = 0;
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const settle = () => {
+      if (++settled < total) return;
+      agent.destroy();
+      resolve({ seconds: (performance.now() - t0) / 1000, statuses, latenciesMs, used: sent, errors });
+    };
+    const send = (due: number) => {
+      const body = bodies[start + sent++]!;
+      const req = httpRequest(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.once('end', () => {
+          statuses[res.statusCode!] = (statuses[res.statusCode!] ?? 0) + 1;
+          latenciesMs.push(performance.now() - due);
+          settle();
+        });
+      });
+      req.once('error', () => {
+        errors++;
+        settle();
+      });
+      req.end(body);
+    };
+    const timer = setInterval(() => {
+      const now = performance.now();
+      while (sent < total && t0 + (sent * 1000) / opts.rate <= now) send(t0 + (sent * 1000) / opts.rate);
+      if (sent >= total) clearInterval(timer);
+    }, 1);
+  });
+}
+
 /** PostgreSQL checkpoints so far (timed + requested), to tell when one ran during a measurement. */
 async function checkpoints(sql: postgres.Sql): Promise<number> {
   const [r] = await sql`SELECT checkpoints_timed + checkpoints_req AS n FROM pg_stat_bgwriter`;
   return Number(r!.n);
+}
+
+/** The ingest transactions' count, total size and total seconds so far, from the API's /metrics. */
+async function batchStats(apiUrl: string): Promise<{ count: number; size: number; seconds: number }> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { count: read('tallyproof_ingest_batch_size_count'), size: read('tallyproof_ingest_batch_size_sum'), seconds: read('tallyproof_ingest_batch_seconds_sum') };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -289,12 +344,14 @@ try {
   // aftermath in PostgreSQL (a checkpoint with full-page writes of every index page the burst touched).
   log(`fixed rate: ${RATE} votes/s for ${RATE_DURATION} s…`);
   const cp0 = await checkpoints(db.admin);
-  const fixed = await drive(apiUrl, bodies, cursor, { duration: RATE_DURATION, connections: Math.min(CONNECTIONS, 64), overallRate: RATE });
+  const fixed = await paced(apiUrl, bodies, cursor, { rate: RATE, duration: RATE_DURATION, sockets: Math.min(CONNECTIONS, 64) });
+  if (cursor + fixed.used > bodies.length) throw new Error('ran out of pre-signed ballots in the fixed-rate run');
   cursor += fixed.used;
   const fixedLat = fixed.latenciesMs.slice().sort((a, b) => a - b);
 
   log(`driving the API: ${CONNECTIONS} connections for ${DURATION} s, a new ballot per request…`);
   const cp1 = await checkpoints(db.admin);
+  const batches0 = await batchStats(apiUrl);
   const meter = cpuMeter({
     api: () => processCpuSeconds(api.pid!),
     loadGenerator: ownCpuSeconds, // autocannon runs in this process
@@ -302,6 +359,8 @@ try {
   });
   const main = await drive(apiUrl, bodies, cursor, { duration: DURATION, connections: CONNECTIONS });
   const cpuSeconds = meter.stop();
+  const batches1 = await batchStats(apiUrl);
+  const batchCount = batches1.count - batches0.count;
   cursor += main.used;
   if (cursor >= bodies.length) throw new Error('ran out of pre-signed ballots during the main run; pass a larger --ballots');
   const cp2 = await checkpoints(db.admin);
@@ -333,12 +392,15 @@ try {
     otherStatuses: Object.fromEntries(Object.entries(main.statuses).filter(([s]) => s !== '201')),
     socketErrors: main.errors,
     durableCheck: { ballotsInLedger: n, acknowledged201: acknowledged, sent: cursor },
+    // Ingest transactions during the saturation run (the API's own histograms): how many submissions
+    // each carried and how long each took, BEGIN to the signed receipts.
+    ingestTransactions: { count: batchCount, meanSize: round((batches1.size - batches0.size) / batchCount), meanMs: round((1000 * (batches1.seconds - batches0.seconds)) / batchCount, 2) },
     checkpointsDuring: { fixedRate: cp1 - cp0, main: cp2 - cp1 },
     // Where the cores went during the saturation run: the API process (main thread + verify/sign
     // workers), autocannon (this process) and PostgreSQL, in CPU seconds.
     cpuSecondsDuringMain: cpuSeconds,
     fixedRate: {
-      measured: 'before the saturation run, after a 3 s warm-up',
+      measured: 'before the saturation run, after a 3 s warm-up; open-loop, one request every 1/rate s, latency from its due time',
       targetPerSecond: RATE,
       achievedPerSecond: Math.round((fixed.statuses[201] ?? 0) / fixed.seconds),
       durationSeconds: round(fixed.seconds, 2),
@@ -359,6 +421,7 @@ try {
   console.log(`HTTP ingest: ${result.votesPerSecond} durable votes/s for ${result.durationSeconds} s (${CONNECTIONS} connections), latency p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, p99 ${result.p99Ms} ms`);
   console.log(`  ceilings in this run: raw verify ${result.verifyCeilingPerSecond}/s (${result.cores} cores) → ${(result.ratioToVerifyCeiling * 100).toFixed(1)}%; bare fastify 201 ${result.httpCeilingPerSecond}/s → ${(result.ratioToHttpCeiling * 100).toFixed(1)}%`);
   console.log(`  CPU during that run: API ${cpuSeconds.api} s, autocannon ${cpuSeconds.loadGenerator} s, PostgreSQL ${cpuSeconds.postgres} s of ${round(main.seconds * result.cores)} core-seconds`);
+  console.log(`  ingest transactions: ${batchCount}, mean ${result.ingestTransactions.meanSize} submissions, ${result.ingestTransactions.meanMs} ms each`);
   console.log(`  at a fixed ${RATE} votes/s: achieved ${result.fixedRate.achievedPerSecond}/s, p50 ${result.fixedRate.p50Ms} ms, p95 ${result.fixedRate.p95Ms} ms, p99 ${result.fixedRate.p99Ms} ms`);
   console.log(`  durable check: ${n} ballots in the ledger ≥ ${acknowledged} acknowledged with 201 (${cursor} sent); targets: ≥ 6000 votes/s, p99 ≤ 50 ms at 1000/s`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
