@@ -382,7 +382,7 @@ export class Anchorer {
       FROM election_heads h
       CROSS JOIN LATERAL (SELECT coalesce(max(w.first_seq + w.count), 0) AS through FROM windows w
                           WHERE w.election_id = h.election_id AND w.anchor_tx IS NOT NULL) a
-      LEFT JOIN ballots b ON b.election_id = h.election_id AND b.seq = a.through`;
+      LEFT JOIN LATERAL (SELECT received_at FROM ballots b WHERE b.election_id = h.election_id AND b.seq = a.through LIMIT 1) b ON true`;
     return { pendingWindows: Number(r!.pending), anchorLagSeconds: Math.max(0, Math.round(Number(r!.lag) * 1000) / 1000) };
   }
 }
