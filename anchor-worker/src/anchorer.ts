@@ -374,15 +374,19 @@ export class Anchorer {
     };
   }
 
-  /** For status(): windows sealed but not anchored, and the age of the oldest ballot not yet anchored. */
+  /**
+   * For status(): windows sealed but not anchored, and the age of the oldest ballot not yet anchored. A few
+   * index probes per election: windows are contiguous and anchored in order (checked by anchorPass()), so
+   * the last anchored window says how many are anchored and where the unanchored ballots begin.
+   */
   async backlog(): Promise<{ pendingWindows: number; anchorLagSeconds: number }> {
     const [r] = await this.sql`
-      SELECT (SELECT count(*) FROM windows WHERE anchor_tx IS NULL)::int AS pending,
+      SELECT coalesce(sum(h.next_window_index - coalesce(a.window_index + 1, 0)), 0)::int AS pending,
              coalesce(extract(epoch FROM clock_timestamp() - min(b.received_at)), 0)::float8 AS lag
       FROM election_heads h
-      CROSS JOIN LATERAL (SELECT coalesce(max(w.first_seq + w.count), 0) AS through FROM windows w
-                          WHERE w.election_id = h.election_id AND w.anchor_tx IS NOT NULL) a
-      LEFT JOIN LATERAL (SELECT received_at FROM ballots b WHERE b.election_id = h.election_id AND b.seq = a.through LIMIT 1) b ON true`;
+      LEFT JOIN LATERAL (SELECT w.window_index, w.first_seq + w.count AS through FROM windows w
+                         WHERE w.election_id = h.election_id AND w.anchor_tx IS NOT NULL ORDER BY w.window_index DESC LIMIT 1) a ON true
+      LEFT JOIN LATERAL (SELECT received_at FROM ballots b WHERE b.election_id = h.election_id AND b.seq = coalesce(a.through, 0) LIMIT 1) b ON true`;
     return { pendingWindows: Number(r!.pending), anchorLagSeconds: Math.max(0, Math.round(Number(r!.lag) * 1000) / 1000) };
   }
 }

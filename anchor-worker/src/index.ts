@@ -172,7 +172,8 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
   const reconcile = async () => {
     const open = await db.app`
       SELECT e.election_id, e.window_seconds, e.registration_tx IS NOT NULL AS registered, e.close_requested_at IS NOT NULL AS close_requested,
-             EXISTS (SELECT 1 FROM windows w WHERE w.election_id = e.election_id AND w.anchor_tx IS NULL) AS unanchored,
+             -- Windows are anchored in order: some window is unanchored exactly when the newest one is.
+             coalesce((SELECT w.anchor_tx IS NULL FROM windows w WHERE w.election_id = e.election_id ORDER BY w.window_index DESC LIMIT 1), false) AS unanchored,
              EXISTS (SELECT 1 FROM ballots b WHERE b.election_id = e.election_id AND b.seq = h.sealed_through
                      AND b.received_at < clock_timestamp() - make_interval(secs => 2 * e.window_seconds)) AS overdue
       FROM elections e JOIN election_heads h USING (election_id)

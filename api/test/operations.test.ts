@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { ballotFor } from '../../test/support/fixtures.js';
 import { ConfigError, loadConfig } from '../../ledger/src/config.js';
 import { ERROR_CODES } from '../../ledger/src/protocol/errors.js';
+import { sealWindow } from '../../ledger/src/windows.js';
 import { build, type TestApi } from './helper.js';
 
 const execFileP = promisify(execFile);
@@ -77,7 +78,9 @@ describe('GET /metrics', () => {
     await api.request('POST', '/api/v1/elections/metrics/ballots', { json: ballotFor(voters[0]!, 'metrics', { q1: ['non'], council: [] }) });
     await api.request('POST', '/api/v1/elections/metrics/ballots', { body: '{', headers: { 'content-type': 'application/json' } });
     await api.request('POST', '/api/v1/elections/metrics/ballots', { json: ballotFor(voters[1]!, 'metrics', { q1: [], council: [] }) });
-    await api.db.app`INSERT INTO windows (election_id, window_index, first_seq, count, root, anchor_tx, anchor_block, anchored_at) VALUES ('metrics', 0, 0, 1, ${Buffer.alloc(32, 1)}, '0x01', 1, now())`;
+    // Seal the one ballot into window 0 as the anchor worker does, and record it anchored.
+    expect(await sealWindow(api.db.app, 'metrics')).not.toBeNull();
+    await api.db.app`UPDATE windows SET anchor_tx = '0x01', anchor_block = 1, anchored_at = now() WHERE election_id = 'metrics' AND window_index = 0`;
     const r = await api.request('GET', '/metrics');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/plain/);

@@ -49,7 +49,7 @@ describe('credential lookup', () => {
     expect(plan).not.toMatch(/Hash|Merge|Materialize|Seq Scan on (credentials|ballots)/);
     expect(plan).toMatch(/Index (Only )?Scan using credentials_pkey on credentials|Bitmap Index Scan on credentials_pkey/);
     expect(plan).toMatch(/Index Scan using ballots_election_id_credential_key on ballots|Bitmap Index Scan on ballots_election_id_credential_key/);
-    expect(plan).toMatch(/rejected_attempts_credential/);
+    expect(plan).toMatch(/Index Only Scan( Backward)? using rejected_attempts_duplicates/);
   });
 
   it('gives the ingest path what it needs: on the roll, the stored ballot, the refused attempts', async () => {

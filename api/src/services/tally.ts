@@ -121,9 +121,9 @@ export class TallyTracker {
       for (const r of rows) this.count(t, r.ballot as string);
       t.asOfSeq = Number(rows[rows.length - 1]!.seq);
     }
-    // Windows are contiguous from seq 0 and anchored in order, so the anchored windows' counts add up to
-    // the number of ballots whose root is on chain.
-    const [a] = await this.sql`SELECT coalesce(sum(count), 0)::bigint AS n FROM windows WHERE election_id = ${t.electionId} AND anchor_tx IS NOT NULL`;
+    // Windows are contiguous from seq 0 and anchored in order, so the ballots whose root is on chain are
+    // those below the end of the last anchored window (one index probe, not a sum over every window).
+    const [a] = await this.sql`SELECT coalesce((SELECT first_seq + count FROM windows WHERE election_id = ${t.electionId} AND anchor_tx IS NOT NULL ORDER BY window_index DESC LIMIT 1), 0)::bigint AS n`;
     t.anchored = Number(a?.n ?? 0);
     return t.asOfSeq !== before.seq || t.anchored !== before.anchored;
   }
