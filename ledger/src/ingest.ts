@@ -88,10 +88,12 @@ interface Committed {
  * stay one index probe per credential as the roll and the ledger grow. Written as a plain join it was
  * planned as hash joins over the whole roll and ledger: a full scan in every ingest transaction, ~10 ms of
  * PostgreSQL CPU at 465,000 credentials, rising with every ballot. So each lookup is a LATERAL subquery
- * with LIMIT (or an aggregate), which the planner cannot flatten into a join; and the statement is sent
- * unprepared (planned each time, ~0.2 ms), because a generic plan cached while the ballots table was
- * nearly empty may probe it by election alone, reading every ballot of the election per credential.
- * ledger/test/ingest-plan.test.ts holds the plan to index probes.
+ * with LIMIT (or an aggregate), which the planner cannot flatten into a join; and the transaction plans
+ * it afresh each time (plan_cache_mode = force_custom_plan, ~0.2 ms), because a generic plan cached while
+ * the ballots table was nearly empty may probe it by election alone, reading every ballot of the election
+ * per credential, and keep doing so for as long as no ANALYZE runs (autovacuum may be off, as it is on the
+ * development machine). (Sent unprepared instead, it would cost postgres.js a Describe round trip per
+ * transaction, under the head lock.) ledger/test/ingest-plan.test.ts holds the plan to index probes.
  */
 export const CREDENTIAL_LOOKUP_SQL = `
   SELECT q.e, q.x AS c, r.one IS NOT NULL AS on_roll, b.seq, encode(b.ballot_hash, 'hex') AS h, b.received_at, a.attempts
@@ -292,9 +294,11 @@ export class Ingestor {
 
     let receipts: Promise<Receipt[]> = Promise.resolve([]);
     await this.sql.begin(async (tx) => {
-      const [heads, known] = await Promise.all([
+      const [, heads, known] = await Promise.all([
+        // Plan this transaction's statements for the tables as they are now (see CREDENTIAL_LOOKUP_SQL).
+        tx`SET LOCAL plan_cache_mode = force_custom_plan`,
         tx`SELECT election_id, next_seq, closed FROM election_heads WHERE election_id IN ${tx(electionIds)} ORDER BY election_id FOR UPDATE`,
-        tx.unsafe(CREDENTIAL_LOOKUP_SQL, [lookupE, lookupC], { prepare: false }),
+        tx.unsafe(CREDENTIAL_LOOKUP_SQL, [lookupE, lookupC], { prepare: true }),
       ]);
       const headMap = new Map(heads.map((h) => [h.election_id as string, { nextSeq: Number(h.next_seq), closed: Boolean(h.closed) }]));
       const info = new Map(known.map((r) => [`${r.e as string}/${r.c as string}`, {

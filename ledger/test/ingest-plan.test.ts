@@ -25,7 +25,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** The plan PostgreSQL makes for the lookup of these credentials, as the ingest path sends it (unprepared). */
+/** The plan PostgreSQL makes for the lookup of these credentials: a custom plan, as the ingest transaction forces. */
 async function lookupPlan(credentials: string[]): Promise<string> {
   return db.admin.begin(async (tx) => {
     await tx`SET LOCAL enable_nestloop = off`;
