@@ -327,7 +327,8 @@ try {
 
   log('starting the API (api/src/server.ts)…');
   const profileDir = join(ROOT, 'bench/results/profiles');
-  const api = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', join(ROOT, 'api/src/server.ts')], {
+  // Started as `npm run api` and the image start it (docs/operations.md, "Node.js flags").
+  const api = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--max-semi-space-size=64', '--import', 'tsx', join(ROOT, 'api/src/server.ts')], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: dbUrl, TALLYPROOF_DATA_DIR: tmp, LEDGER_KEY_SEED: ledgerKey.seed.toString('hex'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADMIN_TOKEN: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@
 # Entry wrapper of the api and worker services: exports CONTRACT_ADDRESS from the deployment record the
 # one-shot contract-deploy service wrote (DEPLOYMENT_FILE, default /shared/deployment.json) unless it is
 # set already, refuses placeholder secrets from deploy/.env.example, then runs the given command.
-#   with-deployment.sh node_modules/.bin/tsx api/src/server.ts
+#   with-deployment.sh node --import tsx api/src/server.ts
 set -eu
 
 if env | grep -q '=change-me'; then

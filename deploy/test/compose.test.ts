@@ -273,8 +273,8 @@ describe('deploy/docker-compose.yml', () => {
     const { services } = composeConfig(ENV_EXAMPLE);
     expect(services.api!.deploy?.replicas).toBe(2);
     expect(services.worker!.deploy?.replicas).toBe(1);
-    expect(services.api!.command).toEqual(['sh', 'deploy/scripts/with-deployment.sh', 'node_modules/.bin/tsx', 'api/src/server.ts']);
-    expect(services.worker!.command).toEqual(['sh', 'deploy/scripts/with-deployment.sh', 'node_modules/.bin/tsx', 'anchor-worker/src/main.ts']);
+    expect(services.api!.command).toEqual(['sh', 'deploy/scripts/with-deployment.sh', 'node', '--max-semi-space-size=64', '--import', 'tsx', 'api/src/server.ts']);
+    expect(services.worker!.command).toEqual(['sh', 'deploy/scripts/with-deployment.sh', 'node', '--import', 'tsx', 'anchor-worker/src/main.ts']);
     expect(services['contract-deploy']!.command).toEqual(['node_modules/.bin/tsx', 'deploy/scripts/deploy-contract.ts']);
     for (const name of ['api', 'worker', 'contract-deploy']) {
       expect(services[name]!.image).toBe('tallyproof-app:local');
