@@ -199,7 +199,7 @@ describe('append-only ledger', () => {
     expect(await migrate(db.admin, { appPassword: null })).toEqual([]);
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
     const rows = await sql`SELECT version FROM schema_migrations ORDER BY version`;
-    expect(rows.map((r) => r.version)).toEqual(['0001_schema', '0002_append_only', '0003_app_role', '0004_duplicate_attempts_index']);
+    expect(rows.map((r) => r.version)).toEqual(['0001_schema', '0002_append_only', '0003_app_role', '0004_duplicate_attempts_index', '0005_roll_uploads']);
     await sql.end();
   });
 });

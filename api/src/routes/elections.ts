@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Sql } from 'postgres';
 import { getElection, type ElectionRecord } from '../../../ledger/src/elections.js';
 import { ProtocolError } from '../errors.js';
+import { loadedRollSize } from '../services/elections.js';
 import type { ChainInfo } from '../dependencies.js';
 import { commonErrorResponses, electionParams, evmHex, hex32, manifestSchema } from '../schemas/common.js';
 
@@ -94,9 +95,8 @@ export default async function electionRoutes(app: FastifyInstance): Promise<void
     const e = await getElection(sql, electionId);
     if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
     if (e.rollRoot === null) {
-      // Still loading: rollSize counts the keys uploaded so far (frozen into the elections row at finalize).
-      const [c] = await sql`SELECT count(*)::bigint AS n FROM credentials WHERE election_id = ${electionId}`;
-      e.rollSize = Number(c!.n);
+      // Still loading: rollSize is the keys uploaded so far (frozen into the elections row at finalize).
+      e.rollSize = await loadedRollSize(sql, electionId);
     }
     return electionView(e, chain());
   });

@@ -65,7 +65,8 @@ export async function createElection(sql: Sql, manifest: Manifest, sortedKeys: r
       await tx`INSERT INTO elections (election_id, manifest, manifest_hash, opens_at, closes_at, window_seconds)
                VALUES (${manifest.electionId}, ${jcs(manifest)}, ${Buffer.from(mh, 'hex')}, ${manifest.opensAt}, ${manifest.closesAt}, ${manifest.windowSeconds})`;
       await tx`INSERT INTO election_heads (election_id) VALUES (${manifest.electionId})`;
-      await insertKeys(tx, manifest.electionId, sortedKeys);
+      const added = await insertKeys(tx, manifest.electionId, sortedKeys);
+      if (pending) await tx`INSERT INTO roll_uploads (election_id, added) VALUES (${manifest.electionId}, ${added})`;
       if (root !== null) await tx`UPDATE elections SET roll_root = ${Buffer.from(root, 'hex')}, roll_size = ${sortedKeys.length} WHERE election_id = ${manifest.electionId}`;
     });
     return { electionId: manifest.electionId, manifestHash: mh, rollRoot: root, rollSize: sortedKeys.length, existed: false };
@@ -73,7 +74,8 @@ export async function createElection(sql: Sql, manifest: Manifest, sortedKeys: r
     if (!isUniqueViolation(err)) throw err;
     const existing = await getElection(sql, manifest.electionId);
     if (existing && existing.manifestHash === mh && existing.rollRoot === root && (root !== null || pending)) {
-      return { electionId: existing.electionId, manifestHash: mh, rollRoot: existing.rollRoot, rollSize: existing.rollSize, existed: true };
+      const rollSize = existing.rollRoot === null ? await loadedRollSize(sql, existing.electionId) : existing.rollSize;
+      return { electionId: existing.electionId, manifestHash: mh, rollRoot: existing.rollRoot, rollSize, existed: true };
     }
     throw new ProtocolError('election-exists', `an election ${manifest.electionId} already exists with another manifest or roll`);
   }
@@ -157,9 +159,19 @@ export async function uploadRoll(sql: Sql, electionId: string, body: Readable, c
     if (batch.length > 0) await flush(batch, batchFirstLine);
     await writing;
     const r = await tx`INSERT INTO credentials (election_id, credential) SELECT ${electionId}, credential FROM roll_upload ON CONFLICT DO NOTHING`;
-    const [size] = await tx`SELECT count(*)::bigint AS n FROM credentials WHERE election_id = ${electionId}`;
-    return { electionId, received, added: r.count, rollSize: Number(size!.n) };
+    await tx`INSERT INTO roll_uploads (election_id, added) VALUES (${electionId}, ${r.count})`;
+    return { electionId, received, added: r.count, rollSize: await loadedRollSize(tx, electionId) };
   }) as Promise<RollUpload>;
+}
+
+/**
+ * Keys on a roll that is still loading, from the uploads' own counts (migration 0005): a few rows, where
+ * counting the roll would scan it. Each upload adds exactly the keys its INSERT added, and it is
+ * recorded in the upload's transaction, so the sum is the roll as committed.
+ */
+export async function loadedRollSize(sql: Sql | TransactionSql, electionId: string): Promise<number> {
+  const [r] = await sql`SELECT coalesce(sum(added), 0)::bigint AS n FROM roll_uploads WHERE election_id = ${electionId}`;
+  return Number(r!.n);
 }
 
 /** Freeze the roll: rollRoot over all keys (streamed in sorted order). Idempotent. */
