@@ -2,7 +2,7 @@
 // sealed windows, close. Every chain step starts by comparing the ledger with the chain and naming the
 // case (reconcile below), so a crash, a lost job or a second worker only ever costs a repeat of a step.
 import type { Sql } from 'postgres';
-import { sealWindow, type SealedWindow } from '../../ledger/src/windows.js';
+import { anchoringProgress, sealWindow, type SealedWindow } from '../../ledger/src/windows.js';
 import { computeTally, resultHash } from '../../ledger/src/tally.js';
 import type { ChainClient, ConfirmedTx, ChainEvent } from './chain.js';
 import { AnchorDivergenceError, AnchorerBusyError, ChainRevertError, ChainUnavailableError } from './errors.js';
@@ -374,19 +374,9 @@ export class Anchorer {
     };
   }
 
-  /**
-   * For status(): windows sealed but not anchored, and the age of the oldest ballot not yet anchored. A few
-   * index probes per election: windows are contiguous and anchored in order (checked by anchorPass()), so
-   * the last anchored window says how many are anchored and where the unanchored ballots begin.
-   */
+  /** For status(): windows sealed but not anchored, and the age of the oldest ballot not yet anchored. */
   async backlog(): Promise<{ pendingWindows: number; anchorLagSeconds: number }> {
-    const [r] = await this.sql`
-      SELECT coalesce(sum(h.next_window_index - coalesce(a.window_index + 1, 0)), 0)::int AS pending,
-             coalesce(extract(epoch FROM clock_timestamp() - min(b.received_at)), 0)::float8 AS lag
-      FROM election_heads h
-      LEFT JOIN LATERAL (SELECT w.window_index, w.first_seq + w.count AS through FROM windows w
-                         WHERE w.election_id = h.election_id AND w.anchor_tx IS NOT NULL ORDER BY w.window_index DESC LIMIT 1) a ON true
-      LEFT JOIN LATERAL (SELECT received_at FROM ballots b WHERE b.election_id = h.election_id AND b.seq = coalesce(a.through, 0) LIMIT 1) b ON true`;
-    return { pendingWindows: Number(r!.pending), anchorLagSeconds: Math.max(0, Math.round(Number(r!.lag) * 1000) / 1000) };
+    const p = await anchoringProgress(this.sql);
+    return { pendingWindows: p.sealedWindows - p.anchoredWindows, anchorLagSeconds: Math.round(p.lagSeconds * 1000) / 1000 };
   }
 }

@@ -6,6 +6,7 @@ import type { Sql } from 'postgres';
 import type { IngestMetrics, IngestOutcome } from '../../../ledger/src/ingest.js';
 import type { ErrorCode } from '../errors.js';
 import { withTimeout } from '../dependencies.js';
+import { anchoringProgress } from '../../../ledger/src/windows.js';
 
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -42,13 +43,13 @@ export class ApiMetrics {
     const unanchored = new Gauge({ name: 'tallyproof_ballots_unanchored', help: 'Ballots committed but not yet in an anchored window', registers });
     this.scrapeLedger = async () => {
       try {
-        const [r] = await withTimeout(ledgerFigures(sql), 2000, () => { throw new Error('ledger figures timed out'); });
+        const p = await withTimeout(anchoringProgress(sql), 2000, () => { throw new Error('ledger figures timed out'); });
         dbUp.set(1);
-        sealed.set(Number(r!.sealed));
-        anchored.set(Number(r!.anchored));
-        pending.set(Number(r!.sealed) - Number(r!.anchored));
-        lag.set(Number(r!.lag));
-        unanchored.set(Number(r!.unanchored));
+        sealed.set(p.sealedWindows);
+        anchored.set(p.anchoredWindows);
+        pending.set(p.sealedWindows - p.anchoredWindows);
+        lag.set(p.lagSeconds);
+        unanchored.set(p.unanchoredBallots);
       } catch {
         dbUp.set(0);
       }
@@ -78,21 +79,4 @@ export class ApiMetrics {
     await this.scrapeLedger();
     return this.registry.metrics();
   }
-}
-
-/**
- * Windows sealed/anchored and the anchoring lag over all elections, in a few index probes per election
- * whatever the size of the ledger. Windows are contiguous from seq 0 and anchored in order (the anchorer
- * checks both), so an election's sealed windows are its head's next_window_index, its anchored ones end at
- * its last anchored window, and its oldest unanchored ballot is the one at the seq that window ends at.
- */
-function ledgerFigures(sql: Sql) {
-  return sql`
-    SELECT coalesce(sum(h.next_window_index), 0) AS sealed, coalesce(sum(coalesce(a.window_index + 1, 0)), 0) AS anchored,
-           coalesce(sum(h.next_seq - coalesce(a.through, 0)), 0) AS unanchored,
-           coalesce(max(extract(epoch FROM now() - b.received_at)), 0) AS lag
-    FROM election_heads h
-    LEFT JOIN LATERAL (SELECT w.window_index, w.first_seq + w.count AS through FROM windows w
-                       WHERE w.election_id = h.election_id AND w.anchor_tx IS NOT NULL ORDER BY w.window_index DESC LIMIT 1) a ON true
-    LEFT JOIN LATERAL (SELECT received_at FROM ballots b WHERE b.election_id = h.election_id AND b.seq = coalesce(a.through, 0) LIMIT 1) b ON true`;
 }
