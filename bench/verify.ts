@@ -14,7 +14,7 @@ import { Wallet } from 'ethers';
 import { deployTallyAnchor, tallyAnchor } from '../contracts/index.js';
 import { anvilProvider, startAnvil } from '../test/support/anvil.js';
 import { runAudit } from '../verifier-cli/src/audit/audit.js';
-import { FileSource } from '../verifier-cli/src/sources.js';
+import { FileSource } from '../verifier-cli/src/sources/files.js';
 import { buildElection, electionKeyOf, manifestHashHex, resultHashHex, rollRootHex, writeElectionFiles } from '../verifier-cli/test/support/election.js';
 
 const { values } = parseArgs({

@@ -9,7 +9,9 @@ import { runRoots } from './commands/roots.js';
 import type { Engine } from './ed25519.js';
 import { EXIT, InputError } from './errors.js';
 import { formatAudit, formatReceipt, formatRoots, terminalProgress, type OutputStream } from './output.js';
-import { ApiSource, FileSource, type ElectionSource } from './sources.js';
+import { ApiSource } from './sources/api.js';
+import { FileSource } from './sources/files.js';
+import type { ElectionSource } from './sources/source.js';
 
 export interface CliIo {
   stdout: OutputStream;

@@ -2,7 +2,7 @@
 // lines named by number, bounded line length.
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { parseRollNdjson } from '../src/sources.js';
+import { parseRollNdjson } from '../src/sources/roll-ndjson.js';
 
 const key = (i: number): string => i.toString(16).padStart(2, '0').repeat(32);
 

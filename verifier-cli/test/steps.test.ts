@@ -15,7 +15,7 @@ import { fromHex, toHex } from '../src/hex.js';
 import { ballotRules, manifestProblem, resultHash } from '../src/protocol.js';
 import { terminalProgress } from '../src/output.js';
 import { parseRollText } from '../src/roll.js';
-import { ledgerBlocks } from '../src/sources.js';
+import { ledgerBlocks } from '../src/sources/ledger-blocks.js';
 import { castBallot, makeManifest, makeVoter, rowLine, selectionsFor } from './support/election.js';
 
 const manifest = makeManifest('steps-2026', toHex(ed25519.getPublicKey(new Uint8Array(32))));

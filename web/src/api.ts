@@ -69,24 +69,6 @@ export async function getElection(id: string): Promise<ElectionInfo> {
   return (await request<ElectionInfo>(`/elections/${encodeURIComponent(id)}`)).body;
 }
 
-/** The election list when the server has one (GET /api/v1/elections); null when it has none. */
-export async function listElections(): Promise<{ electionId: string; title: string; status?: string }[] | null> {
-  try {
-    const { body } = await request<unknown>('/elections');
-    const list = Array.isArray(body) ? body : (body as { elections?: unknown } | null)?.elections;
-    if (!Array.isArray(list)) return null;
-    return list
-      .map((e: { electionId?: unknown; title?: unknown; status?: unknown; manifest?: { electionId?: unknown; title?: unknown } }) => ({
-        electionId: String(e.electionId ?? e.manifest?.electionId ?? ''),
-        title: String(e.title ?? e.manifest?.title ?? ''),
-        status: typeof e.status === 'string' ? e.status : undefined,
-      }))
-      .filter((e) => e.electionId !== '');
-  } catch {
-    return null;
-  }
-}
-
 export type SubmitOutcome =
   | { kind: 'accepted'; status: number; receipt: Receipt }
   | { kind: 'duplicate'; attemptCount: number; receipt: Receipt | null; message: string };

@@ -1,6 +1,8 @@
 // The results page: the live tally (Server-Sent Events), ballots counted and anchored, every window
 // with its root looked up on the chain, and how to verify all of it independently.
-import { ApiError, getElection, getResults, getWindows, listElections, resultsStreamUrl, type ElectionInfo, type Results, type WindowInfo } from './api.js';
+import {
+  ApiError, getElection, getResults, getWindows, resultsStreamUrl, type ElectionInfo, type Results, type WindowInfo,
+} from './api.js';
 import { ChainError, ChainReader } from './chain.js';
 import { $, h, hexCode, replace } from './dom.js';
 import { formatNumber, initI18n, onLanguageChange, t, type Key } from './i18n.js';
@@ -309,7 +311,4 @@ if (initial) {
 } else {
   $('#title').textContent = t('results.title');
   $('#pick-form').hidden = false;
-  void listElections().then((list) => {
-    if (list) replace($('#pick-list'), ...list.map((e) => h('option', { value: e.electionId }, e.title)));
-  });
 }

@@ -14,7 +14,7 @@ import { fromHex, isHex, short, toHex } from '../hex.js';
 import { jcs } from '../jcs.js';
 import { InclusionProofError, rootFromInclusionProof } from '../merkle.js';
 import { ANCHOR_GRACE_SECONDS, isPlainObject, manifestHash, manifestProblem, receiptMessage, receiptProblem, type Manifest, type Receipt } from '../protocol.js';
-import { apiBase, getJson } from '../sources.js';
+import { apiBase, getJson } from '../sources/http.js';
 import { range } from '../audit/seq.js';
 import { checkManifestHash } from '../checks.js';
 

@@ -1,0 +1,66 @@
+// The API source: the server's public API (GET /api/v1/elections/{id} and its …/roll, …/results and
+// …/ledger), every answer checked, nothing trusted.
+import { InputError } from '../errors.js';
+import { isPlainObject } from '../protocol.js';
+import { downloadRoll } from './api-roll.js';
+import { readRollFile } from './files.js';
+import { apiBase, errorMessage, getJson } from './http.js';
+import { claimsOf, type ElectionData, type ElectionSource } from './source.js';
+
+export class ApiSource implements ElectionSource {
+  readonly description: string;
+  private readonly base: string;
+
+  /** `rollFile` (--roll FILE) replaces the download of GET …/roll, e.g. a roll the election authority published. */
+  constructor(
+    api: string,
+    private readonly electionId: string,
+    private readonly rollFile?: string,
+  ) {
+    this.base = `${apiBase(api)}/api/v1/elections/${encodeURIComponent(electionId)}`;
+    this.description = `${apiBase(api)} (API)`;
+  }
+
+  async election(): Promise<ElectionData> {
+    const body = await getJson(this.base);
+    if (!isPlainObject(body) || !('manifest' in body)) {
+      throw new InputError(`GET ${this.base} did not return {"manifest",…}`);
+    }
+    return { manifest: body.manifest, claims: claimsOf(body) };
+  }
+
+  /**
+   * GET …/roll: NDJSON (one JSON string per line, what a Tallyproof server sends), parsed as it streams;
+   * a JSON array when the server answers application/json. `--roll FILE` replaces the download.
+   */
+  async roll(): Promise<string[]> {
+    if (this.rollFile !== undefined) return readRollFile(this.rollFile);
+    return downloadRoll(`${this.base}/roll`);
+  }
+
+  async results(): Promise<unknown | null> {
+    return getJson(`${this.base}/results`, true);
+  }
+
+  async *ledgerChunks(): AsyncIterable<Uint8Array> {
+    const url = `${this.base}/ledger?from=0`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { accept: 'application/x-ndjson' } });
+    } catch (err) {
+      throw new InputError(`GET ${url} failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (!res.ok || res.body === null) {
+      throw new InputError(`GET ${url} answered ${res.status}: ${errorMessage(await res.text())}`);
+    }
+    try {
+      yield* res.body as unknown as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      throw new InputError(`the ledger stream from ${url} broke off: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async ledgerBytes(): Promise<number | undefined> {
+    return undefined;
+  }
+}

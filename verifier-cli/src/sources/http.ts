@@ -1,0 +1,47 @@
+// GET requests to the server's public API, shared by the API source and the `receipt` command: a
+// timeout, JSON answers, and the server's error body turned into a message.
+import { InputError } from '../errors.js';
+import { parseJson } from './source.js';
+
+/** How long a request may stay silent before it fails. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** GET `url` and parse JSON; null on 404 when `allow404`; InputError otherwise. */
+export async function getJson(url: string, allow404 = false): Promise<unknown> {
+  const res = await request(url);
+  if (res.status === 404 && allow404) {
+    await res.body?.cancel();
+    return null;
+  }
+  const text = await res.text();
+  if (!res.ok) throw new InputError(`GET ${url} answered ${res.status}: ${errorMessage(text)}`);
+  return parseJson(text, `answer of GET ${url}`);
+}
+
+async function request(url: string, accept = 'application/json'): Promise<Response> {
+  try {
+    return await fetch(url, { headers: { accept }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (err) {
+    throw new InputError(`GET ${url} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The server's `{"error":{code,message}}` as "code: message", or the start of a body that is not one. */
+export function errorMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error?.message !== undefined) return `${body.error.code ?? 'error'}: ${body.error.message}`;
+  } catch {
+    // not JSON
+  }
+  return text.slice(0, 200);
+}
+
+/** Base URL without a trailing slash. */
+export function apiBase(url: string): string {
+  try {
+    return new URL(url).toString().replace(/\/+$/, '');
+  } catch {
+    throw new InputError(`--api ${url} is not a URL`);
+  }
+}

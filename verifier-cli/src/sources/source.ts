@@ -1,0 +1,62 @@
+// What every source of the data under audit gives, whether the server's public API (api.ts) or files an
+// auditor was handed (files.ts): the manifest, the roll, published results and the ledger as NDJSON.
+// Nothing a source says is trusted; everything is checked against the chain. Also the small helpers
+// both sources share.
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+
+/** What the server says about an election beside the manifest (GET /api/v1/elections/{id}). */
+export interface ElectionClaims {
+  manifestHash?: string;
+  rollRoot?: string;
+  status?: string;
+  chainId?: number;
+  contract?: string;
+}
+
+export interface ElectionData {
+  /** The manifest exactly as served (hashed as is). */
+  manifest: unknown;
+  claims: ElectionClaims;
+}
+
+export interface ElectionSource {
+  /** For messages: "https://… (API)" or the ledger file's path. */
+  readonly description: string;
+  election(): Promise<ElectionData>;
+  /** The roll's keys as served (unchecked strings). */
+  roll(): Promise<string[]>;
+  /** Published results, or null when there are none to compare. */
+  results(): Promise<unknown | null>;
+  /** The ledger's NDJSON, as served, in byte chunks (lines are split by ledgerBlocks and the workers). */
+  ledgerChunks(): AsyncIterable<Uint8Array>;
+  /** Total ledger bytes when known (file mode), for the progress bar. */
+  ledgerBytes(): Promise<number | undefined>;
+}
+
+/** The election response's claims, picked defensively. */
+export function claimsOf(body: Record<string, unknown>): ElectionClaims {
+  const claims: ElectionClaims = {};
+  if (typeof body.manifestHash === 'string') claims.manifestHash = body.manifestHash;
+  if (typeof body.rollRoot === 'string') claims.rollRoot = body.rollRoot;
+  if (typeof body.status === 'string') claims.status = body.status;
+  if (typeof body.chainId === 'number') claims.chainId = body.chainId;
+  if (typeof body.contract === 'string') claims.contract = body.contract;
+  return claims;
+}
+
+export async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read the ${what} file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`the ${what} is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

@@ -1,0 +1,216 @@
+// "Check my receipt", the page's side: the form (a hash or a receipt file), the result with each step,
+// re-checked every 2 s while the ballot is pending or sealed. The checking itself (signature, root
+// recomputed, compared with the chain's) is src/check.ts.
+import { ApiError, getElection, getProofBundle, type ElectionInfo } from '../api.js';
+import { checkReceipt, type CheckResult } from '../check.js';
+import { $, append, h, hexCode, replace } from '../dom.js';
+import { formatDate, t, type Key } from '../i18n.js';
+import { isHex, isReceipt, type Receipt } from '../protocol.js';
+import { fillChainSettings, typedContract, typedRpcUrl } from './chain-settings.js';
+import { apiMessage, show, state, statusBadge } from './state.js';
+
+const checkForm = $<HTMLFormElement>('#check-form');
+const checkHash = $<HTMLInputElement>('#check-hash');
+const checkError = $('#check-hash-error');
+const checkResultBox = $('#check-result');
+let receiptFile: Receipt | null = null;
+
+async function onReceiptFile(ev: Event): Promise<void> {
+  const file = (ev.target as HTMLInputElement).files?.[0];
+  receiptFile = null;
+  show(checkError, null);
+  if (!file) return;
+  try {
+    const parsed = JSON.parse(await file.text()) as unknown;
+    const r = isReceipt(parsed) ? parsed : (parsed as { receipt?: unknown })?.receipt;
+    if (!isReceipt(r)) throw new Error('not a receipt');
+    receiptFile = r;
+    checkHash.value = r.ballotHash;
+  } catch {
+    show(checkError, t('check.badFile'));
+  }
+}
+
+function onCheck(ev: SubmitEvent): void {
+  ev.preventDefault();
+  const hash = checkHash.value.trim().toLowerCase();
+  if (!isHex(hash, 32)) {
+    checkHash.setAttribute('aria-invalid', 'true');
+    show(checkError, t('check.badHash'));
+    checkHash.focus();
+    return;
+  }
+  checkHash.removeAttribute('aria-invalid');
+  show(checkError, null);
+  void runCheck(hash, receiptFile, true);
+}
+
+/** Called from the receipt step: fill the form and run the check, focusing the result. */
+export function startCheck(hash: string, receipt: Receipt): void {
+  checkHash.value = hash;
+  receiptFile = receipt;
+  show(checkError, null);
+  void runCheck(hash, receipt, true);
+  const heading = $('#h-check');
+  heading.tabIndex = -1;
+  heading.focus();
+}
+
+/** A receipt hash from the page's URL (`?receipt=`): filled in and checked. */
+export function checkFromUrl(hash: string): void {
+  checkHash.value = hash;
+  void runCheck(hash, null, true);
+}
+
+let checkGeneration = 0;
+const electionCache = new Map<string, ElectionInfo>();
+
+async function electionFor(id: string): Promise<ElectionInfo> {
+  if (state.election?.manifest.electionId === id) return state.election;
+  let e = electionCache.get(id);
+  if (!e) {
+    e = await getElection(id);
+    electionCache.set(id, e);
+    if (!state.election) fillChainSettings(e);
+  }
+  return e;
+}
+
+/** Fetch, check, show; while the ballot is pending or sealed, check again every 2 s (for a while). */
+async function runCheck(hash: string, file: Receipt | null, first: boolean, startedAt = Date.now()): Promise<void> {
+  const generation = first ? ++checkGeneration : checkGeneration;
+  const button = $<HTMLButtonElement>('#check-button');
+  if (first) button.disabled = true;
+  let result: CheckResult | null = null;
+  let message: string | null = null;
+  try {
+    const bundle = await getProofBundle(hash);
+    const e = await electionFor(bundle.receipt?.electionId ?? '');
+    result = await checkReceipt({
+      ballotHash: hash,
+      bundle,
+      manifest: e.manifest,
+      chainId: e.chainId,
+      rpcUrl: typedRpcUrl() || null,
+      contract: typedContract() || e.contract,
+      receiptFile: file,
+    });
+  } catch (err) {
+    message = err instanceof ApiError && err.status === 404 ? t('error.not-found') : apiMessage(err);
+  } finally {
+    if (first) button.disabled = false;
+  }
+  if (generation !== checkGeneration) return; // another check started meanwhile
+
+  const state0 = result?.outcome.state;
+  const waitMs = 2000;
+  const windowSeconds = result
+    ? (electionCache.get(result.bundle.receipt.electionId) ?? state.election)?.manifest.windowSeconds ?? 60
+    : 60;
+  const keepPolling = (state0 === 'pending' || state0 === 'sealed')
+    && Date.now() - startedAt < (windowSeconds + 120) * 1000;
+  const signature = message ?? `${state0}|${result?.bundle.status}|${result?.steps.length}`;
+  if (first || checkResultBox.dataset.signature !== signature) {
+    state.checkView = () => result
+      ? checkView(result, keepPolling, hash, file)
+      : h('p', { class: 'notice bad', role: 'alert' }, message ?? '');
+    replace(checkResultBox, state.checkView());
+    checkResultBox.dataset.signature = signature;
+  }
+  checkResultBox.dataset.state = state0 ?? 'error';
+  if (keepPolling) setTimeout(() => void runCheck(hash, file, false, startedAt), waitMs);
+}
+
+function stepText(s: CheckResult['steps'][number]): string {
+  return t(s.key, s.params ?? {});
+}
+
+function statusLine(b: CheckResult['bundle']): HTMLElement {
+  const said = b.status === 'pending' ? t('check.status.pending')
+    : b.status === 'sealed' ? t('check.status.sealed', { index: b.window?.index ?? '?' })
+    : t('check.status.anchored');
+  return h('p', {}, t('check.serverSays'), ' ', statusBadge(b.status, t(`check.badge.${b.status}` as Key)), ' ', said);
+}
+
+function banner(o: CheckResult['outcome'], polling: boolean): HTMLElement {
+  if (o.state === 'failed') {
+    // When the chain could not be read, nothing was compared: "report this" would say too much.
+    const chainUnread = o.reason === 'check.fail.noRpc' || o.reason === 'check.fail.noContract'
+      || o.reason === 'check.fail.chain';
+    return h('div', { class: 'notice bad', role: 'alert', 'data-testid': 'check-outcome' },
+      h('strong', {}, t('check.failed', { reason: t(o.reason, o.params) })),
+      chainUnread ? null : h('p', {}, t('check.failedAdvice')),
+    );
+  }
+  if (o.state === 'verified') {
+    return h('div', { class: 'notice ok', role: 'status', 'data-testid': 'check-outcome' },
+      h('strong', {}, t('check.ok')));
+  }
+  return h('div', { class: 'notice warn', role: 'status', 'data-testid': 'check-outcome' },
+    h('strong', {}, t(o.state === 'sealed' ? 'check.okSealed' : 'check.okPending')),
+    polling ? h('p', {}, t('check.waiting')) : null,
+  );
+}
+
+function details(r: CheckResult): HTMLElement {
+  const b = r.bundle;
+  const o = r.outcome;
+  const dl = h('dl', { class: 'kv' },
+    h('dt', {}, t('receipt.hash')), h('dd', {}, hexCode(b.receipt.ballotHash)),
+    h('dt', {}, t('receipt.seq')), h('dd', {}, String(b.receipt.seq)),
+    h('dt', {}, t('receipt.receivedAt')), h('dd', {}, formatDate(b.receipt.receivedAt)),
+  );
+  if (b.window) append(dl, h('dt', {}, t('check.window')), h('dd', {}, String(b.window.index)));
+  if (o.state === 'verified') {
+    const anchoredAt = new Date(o.chainWindow.anchoredAt * 1000).toISOString();
+    append(dl,
+      h('dt', {}, t('check.chainRoot')), h('dd', {}, hexCode(o.chainWindow.root)),
+      h('dt', {}, t('check.anchoredAt')), h('dd', {}, formatDate(anchoredAt)),
+    );
+  }
+  if (b.anchor) {
+    append(dl,
+      h('dt', {}, t('check.tx')), h('dd', {}, hexCode(b.anchor.txHash, { 'data-testid': 'anchor-tx' })),
+      h('dt', {}, t('check.block')), h('dd', {}, String(b.anchor.blockNumber ?? '?')),
+    );
+  }
+  return dl;
+}
+
+/** The same check with the command-line verifier, with this page's API, RPC URL and contract. */
+function cliCommand(ballotHash: string): HTMLElement {
+  const rpc = typedRpcUrl() || '<chain JSON-RPC URL>';
+  const contract = typedContract() || '<contract address>';
+  return h('details', {},
+    h('summary', {}, t('check.cli')),
+    h('pre', { class: 'cmd' },
+      `npx tallyproof-verify receipt ${ballotHash} \\\n  --api ${location.origin} --rpc ${rpc} --contract ${contract}`),
+  );
+}
+
+function checkView(r: CheckResult, polling: boolean, hash: string, file: Receipt | null): Node {
+  const o = r.outcome;
+  const steps = r.steps.map((s) => h('li', { class: s.ok === null ? 'info' : s.ok ? 'ok' : 'bad' }, stepText(s)));
+  return h('div', {},
+    statusLine(r.bundle),
+    banner(o, polling),
+    h('ul', { class: 'checks' }, ...steps),
+    details(r),
+    polling || o.state === 'failed' ? null : h('div', { class: 'actions' },
+      h('button', { type: 'button', onclick: () => void runCheck(hash, file, true) }, t('check.again'))),
+    cliCommand(r.bundle.receipt.ballotHash),
+  );
+}
+
+/** The check result again in the current language (its view is kept in the state). */
+export function rerenderCheck(): void {
+  if (state.checkView && checkResultBox.childElementCount > 0) replace(checkResultBox, state.checkView());
+}
+
+export function wireCheckForm(): void {
+  $<HTMLInputElement>('#check-file').addEventListener('change', onReceiptFile);
+  checkHash.addEventListener('input', () => {
+    if (receiptFile && checkHash.value.trim() !== receiptFile.ballotHash) receiptFile = null;
+  });
+  checkForm.addEventListener('submit', onCheck);
+}

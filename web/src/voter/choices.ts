@@ -1,0 +1,143 @@
+// Steps 3 and 4 up to the cast: one fieldset per contest (radios for one choice, with "blank" when
+// none is allowed; checkboxes otherwise, the rest disabled at the maximum), the manifest's minimum and
+// maximum checked before review with the errors named per contest, and the review of the ballot.
+import { $, append, h, hexCode, replace, reveal } from '../dom.js';
+import { t } from '../i18n.js';
+import type { Contest, Selections } from '../protocol.js';
+import { show, state } from './state.js';
+
+const contestsBox = $('#contests');
+const choicesError = $('#choices-error');
+
+function hintFor(c: Contest): string {
+  if (c.maxSelections === 1) return c.minSelections === 1 ? t('choices.pickOne') : t('choices.pickOneOrNone');
+  if (c.minSelections === c.maxSelections) return t('choices.pickExactly', { n: c.maxSelections });
+  if (c.minSelections === 0) return t('choices.pickUpTo', { max: c.maxSelections });
+  return t('choices.pickRange', { min: c.minSelections, max: c.maxSelections });
+}
+
+/** What is checked now, contest by contest (in choice order). */
+function currentSelections(): Selections {
+  const out: Selections = {};
+  for (const c of state.election?.manifest.contests ?? []) {
+    const checked = [...contestsBox.querySelectorAll<HTMLInputElement>(`[data-contest="${c.id}"]:checked`)];
+    out[c.id] = checked.map((i) => i.value).filter((v) => v !== '');
+  }
+  return out;
+}
+
+function updateLimits(c: Contest): void {
+  if (c.maxSelections === 1) return;
+  const boxes = [...contestsBox.querySelectorAll<HTMLInputElement>(`[data-contest="${c.id}"]`)];
+  const n = boxes.filter((b) => b.checked).length;
+  for (const b of boxes) {
+    b.disabled = !b.checked && n >= c.maxSelections;
+    b.closest('.choice')?.classList.toggle('disabled', b.disabled);
+  }
+  const counter = contestsBox.querySelector(`#count-${c.id}`);
+  if (counter) counter.textContent = t('choices.count', { n, max: c.maxSelections });
+}
+
+function contestFieldset(c: Contest, keep: Selections | null): HTMLFieldSetElement {
+  const single = c.maxSelections === 1;
+  const name = `contest-${c.id}`;
+  const fs = h('fieldset', { id: `fs-${c.id}`, 'aria-describedby': `hint-${c.id} err-${c.id}` },
+    h('legend', {}, c.title),
+    h('p', { class: 'help', id: `hint-${c.id}` }, hintFor(c)),
+  );
+  for (const k of c.choices) {
+    const input = h('input', {
+      type: single ? 'radio' : 'checkbox', name, value: k.id, 'data-contest': c.id, id: `${name}-${k.id}`,
+    });
+    input.checked = keep?.[c.id]?.includes(k.id) ?? false;
+    input.addEventListener('change', () => {
+      updateLimits(c);
+      fs.classList.remove('invalid');
+      $(`#err-${c.id}`, fs).hidden = true;
+    });
+    append(fs, h('label', { class: 'choice', for: input.id }, input, h('span', {}, k.label)));
+  }
+  if (single && c.minSelections === 0) {
+    const blank = h('input', { type: 'radio', name, value: '', 'data-contest': c.id, id: `${name}--blank` });
+    blank.checked = keep !== null && keep !== undefined && (keep[c.id]?.length ?? 0) === 0;
+    blank.addEventListener('change', () => fs.classList.remove('invalid'));
+    append(fs, h('label', { class: 'choice', for: blank.id }, blank, h('span', {}, t('choices.blank'))));
+  }
+  if (!single) append(fs, h('p', { class: 'help', id: `count-${c.id}`, 'aria-live': 'polite' }));
+  append(fs, h('p', { class: 'notice bad', id: `err-${c.id}`, hidden: true }));
+  return fs;
+}
+
+/** The contests of the election, keeping what is checked (or was chosen) across a re-render. */
+export function renderContests(): void {
+  const e = state.election;
+  if (!e) return;
+  const keep = contestsBox.childElementCount > 0 ? currentSelections() : state.selections;
+  replace(contestsBox, ...e.manifest.contests.map((c) => contestFieldset(c, keep)));
+  for (const c of e.manifest.contests) updateLimits(c);
+}
+
+/** The manifest's rules: each contest within [min, max]. */
+function validateSelections(sel: Selections): { contest: Contest; message: string }[] {
+  const problems: { contest: Contest; message: string }[] = [];
+  for (const c of state.election?.manifest.contests ?? []) {
+    const n = sel[c.id]?.length ?? 0;
+    if (n < c.minSelections) {
+      problems.push({ contest: c, message: t('choices.tooFew', { contest: c.title, min: c.minSelections }) });
+    } else if (n > c.maxSelections) {
+      problems.push({ contest: c, message: t('choices.tooMany', { contest: c.title, max: c.maxSelections }) });
+    }
+  }
+  return problems;
+}
+
+function onReview(ev: SubmitEvent): void {
+  ev.preventDefault();
+  const sel = currentSelections();
+  const problems = validateSelections(sel);
+  for (const c of state.election?.manifest.contests ?? []) {
+    $(`#fs-${c.id}`).classList.remove('invalid');
+    $(`#err-${c.id}`).hidden = true;
+  }
+  if (problems.length > 0) {
+    for (const p of problems) {
+      $(`#fs-${p.contest.id}`).classList.add('invalid');
+      show($(`#err-${p.contest.id}`), p.message);
+    }
+    replace(choicesError,
+      h('strong', {}, t('choices.fix')),
+      h('ul', {}, ...problems.map((p) => h('li', {}, p.message))));
+    choicesError.hidden = false;
+    contestsBox.querySelector<HTMLInputElement>(`#fs-${problems[0]!.contest.id} input:not(:disabled)`)?.focus();
+    return;
+  }
+  choicesError.hidden = true;
+  state.selections = sel;
+  renderReview();
+  $('#step-choices').hidden = true;
+  show($('#cast-error'), null);
+  reveal($('#step-review'));
+}
+
+/** The ballot as it will be signed: each contest's choices (or "blank") and the credential. */
+export function renderReview(): void {
+  const e = state.election;
+  const sel = state.selections;
+  if (!e || !sel) return;
+  const rows: Node[] = [];
+  for (const c of e.manifest.contests) {
+    const labels = (sel[c.id] ?? []).map((id) => c.choices.find((k) => k.id === id)?.label ?? id);
+    const chosen = labels.length > 0 ? labels.join(', ') : h('em', {}, t('review.blank'));
+    rows.push(h('dt', {}, c.title), h('dd', {}, chosen));
+  }
+  rows.push(h('dt', {}, t('review.credential')), h('dd', {}, hexCode(state.credential ?? '')));
+  replace($('#review-list'), ...rows);
+}
+
+export function wireChoicesStep(): void {
+  $<HTMLFormElement>('#ballot-form').addEventListener('submit', onReview);
+  $('#edit-button').addEventListener('click', () => {
+    $('#step-review').hidden = true;
+    reveal($('#step-choices'));
+  });
+}

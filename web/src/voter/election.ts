@@ -1,0 +1,91 @@
+// Step 1, the election: `?election=` or the input, GET /api/v1/elections/{id}, its summary, and the
+// steps that follow opened (or kept closed when the election is).
+import { ApiError, getElection, type ElectionInfo } from '../api.js';
+import { $, h, hexCode, replace, reveal } from '../dom.js';
+import { formatDate, t, type Key } from '../i18n.js';
+import { ID_PATTERN } from '../protocol.js';
+import { fillChainSettings } from './chain-settings.js';
+import { renderContests } from './choices.js';
+import { resetCredential } from './credential.js';
+import { apiMessage, show, state, statusBadge } from './state.js';
+
+const electionForm = $<HTMLFormElement>('#election-form');
+const electionInput = $<HTMLInputElement>('#election-id');
+const electionError = $('#election-error');
+const electionSummary = $('#election-summary');
+
+export function renderElectionSummary(): void {
+  const e = state.election;
+  if (!e) return;
+  const m = e.manifest;
+  const children: (Node | null)[] = [
+    h('h3', {}, m.title, ' ', statusBadge(e.status, t(`election.status.${e.status}` as Key))),
+    h('dl', { class: 'kv' },
+      h('dt', {}, t('election.opens')), h('dd', {}, formatDate(m.opensAt)),
+      h('dt', {}, t('election.closes')), h('dd', {}, formatDate(m.closesAt)),
+      h('dt', {}, t('election.manifestHash')), h('dd', {}, hexCode(e.manifestHash)),
+      h('dt', {}, t('election.contract')), h('dd', {}, e.contract ? hexCode(e.contract) : t('common.none')),
+      h('dt', {}, t('election.chain')), h('dd', {}, e.chainId === null ? t('common.none') : String(e.chainId)),
+    ),
+    h('p', {}, h('a', { href: `/results/${encodeURIComponent(m.electionId)}` }, t('election.resultsLink'))),
+  ];
+  if (e.status === 'scheduled') {
+    children.push(h('p', { class: 'notice warn' }, t('election.notOpen', { when: formatDate(m.opensAt) })));
+  }
+  if (e.status === 'closed') children.push(h('p', { class: 'notice warn' }, t('election.closedNote')));
+  replace(electionSummary, ...children);
+  electionSummary.hidden = false;
+}
+
+async function loadElection(id: string, focus: boolean): Promise<void> {
+  show(electionError, null);
+  electionInput.removeAttribute('aria-invalid');
+  if (!ID_PATTERN.test(id)) {
+    electionInput.setAttribute('aria-invalid', 'true');
+    show(electionError, t('election.invalidId'));
+    if (focus) electionInput.focus();
+    return;
+  }
+  let e: ElectionInfo;
+  try {
+    e = await getElection(id);
+  } catch (err) {
+    electionInput.setAttribute('aria-invalid', 'true');
+    const notFound = err instanceof ApiError && err.status === 404;
+    show(electionError, notFound ? t('election.notFound', { id }) : apiMessage(err));
+    if (focus) electionInput.focus();
+    return;
+  }
+  // A new election: forget what belonged to the previous one.
+  const changed = state.election?.manifest.electionId !== e.manifest.electionId;
+  state.election = e;
+  if (changed) resetCredential();
+  const url = new URL(location.href);
+  url.searchParams.set('election', id);
+  history.replaceState(null, '', url);
+  const navResults = $<HTMLAnchorElement>('#nav-results');
+  navResults.href = `/results/${encodeURIComponent(id)}`;
+  navResults.hidden = false;
+  renderElectionSummary();
+  fillChainSettings(e);
+  renderContests();
+  if (e.status === 'closed') {
+    for (const s of ['#step-credential', '#step-choices', '#step-review']) $(s).hidden = true;
+    return;
+  }
+  reveal($('#step-credential'), focus);
+  if (state.seed) reveal($('#step-choices'), false);
+}
+
+/** The election named in the page's URL: filled in and loaded, without moving the focus. */
+export async function openElection(id: string): Promise<void> {
+  electionInput.value = id;
+  await loadElection(id, false);
+}
+
+export function wireElectionStep(): void {
+  electionForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    void loadElection(electionInput.value.trim(), true);
+  });
+}
