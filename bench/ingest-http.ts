@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
-import { createElection } from '../ledger/src/elections.js';
+import { createElection } from '../ledger/src/index.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { ballotMessage, normalizeManifest, type Submission } from '../ledger/src/protocol/protocol.js';
 import { verifyStrict } from '../ledger/src/protocol/ed25519.js';

@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { ballotFor } from '../../test/support/fixtures.js';
 import { ConfigError, loadConfig } from '../../ledger/src/config.js';
 import { ERROR_CODES } from '../../ledger/src/protocol/errors.js';
-import { sealWindow } from '../../ledger/src/windows.js';
+import { sealWindow } from '../../ledger/src/index.js';
 import { build, type TestApi } from './helper.js';
 
 const execFileP = promisify(execFile);

@@ -3,9 +3,9 @@
 // and a SIGTERM drains in-flight submissions (every acknowledged ballot is in the ledger).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
-import { ballotFor, selectionsFor, testManifest, voters, type Voter } from '../../test/support/fixtures.js';
+import { ballotFor, selectionsFor, shuffled, testManifest, voters, type Voter } from '../../test/support/fixtures.js';
 import { verifyReceipt, type Submission } from '../../ledger/src/protocol/protocol.js';
-import { ADMIN_TOKEN, request, testLedgerKey } from './helper.js';
+import { ADMIN_TOKEN, request, testLedgerKey, type HttpResult } from './helper.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
 let db: TestDatabase;
@@ -60,8 +60,7 @@ describe('two API processes, one election', () => {
       jobs.push({ voter: v, sub: subs[v]!, to: v % 2 ? b.url : a.url, kind: 'retry' });
       if (i % 2) jobs.push({ voter: v, sub: ballotFor(vs[v]!, E, selectionsFor(v + 1)), to: v % 2 ? b.url : a.url, kind: 'other' });
     }
-    jobs.sort(() => Math.random() - 0.5);
-    const results = await pool(48, jobs.map((j) => async () => ({ ...j, res: await request(j.to, 'POST', `/api/v1/elections/${E}/ballots`, { json: j.sub }) })));
+    const results = await pool(48, shuffled(jobs, 13).map((j) => async () => ({ ...j, res: await request(j.to, 'POST', `/api/v1/elections/${E}/ballots`, { json: j.sub }) })));
     expect(results.filter((r) => ![200, 201, 409].includes(r.res.status)).map((r) => r.res.text)).toEqual([]);
     const receiptOf = new Map<number, any>();
     for (const r of results) {
@@ -94,16 +93,18 @@ describe('two API processes, one election', () => {
     let stopping: Promise<number | null> | null = null;
     await pool(32, subs.map((sub, i) => async () => {
       if (i === 60) stopping = b.stop('SIGTERM');
+      let r: HttpResult;
       try {
-        const r = await request(b.url, 'POST', `/api/v1/elections/${id}/ballots`, { json: sub });
-        if (r.status === 201 || r.status === 200) acknowledged.add(r.body.receipt.ballotHash);
-        else {
-          expect(r.status).toBe(503); // shutting down: retry elsewhere
-          expect(r.headers.get('retry-after')).toBeTruthy();
-          failed.push(sub);
-        }
+        r = await request(b.url, 'POST', `/api/v1/elections/${id}/ballots`, { json: sub });
       } catch {
         failed.push(sub); // connection refused or closed: not acknowledged
+        return;
+      }
+      if (r.status === 201 || r.status === 200) acknowledged.add(r.body.receipt.ballotHash);
+      else {
+        expect(r.status).toBe(503); // shutting down: retry elsewhere
+        expect(r.headers.get('retry-after')).toBeTruthy();
+        failed.push(sub);
       }
     }));
     expect(await stopping).toBe(0);

@@ -8,7 +8,7 @@ import { startStack, type Stack } from '../../test/support/stack.js';
 import { MerkleRootBuilder, merkleRoot } from '../../ledger/src/protocol/merkle.js';
 import { runCli } from '../../verifier-cli/src/cli.js';
 import type { AuditReport } from '../../verifier-cli/src/audit/audit.js';
-import { rollPages } from '../src/routes/elections.js';
+import { rollPages } from '../../ledger/src/index.js';
 import { build, request, type TestApi } from './helper.js';
 import { validKeys } from './helpers/keys.js';
 import { until } from '../../test/support/wait.js';

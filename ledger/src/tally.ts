@@ -59,3 +59,30 @@ export async function computeTally(sql: Sql, electionId: string, opts: { through
 export function resultHash(result: Pick<TallyResult, 'electionId' | 'tally' | 'totalBallots'>): string {
   return sha256Hex(jcs({ electionId: result.electionId, tally: result.tally, totalBallots: result.totalBallots }));
 }
+
+/**
+ * Committed ballots of an election with afterSeq < seq <= throughSeq, in seq order, at most `limit`: the
+ * live tally reads them page by page (keyset on the primary key), never recounting.
+ */
+export async function ballotsAfter(
+  sql: Sql,
+  electionId: string,
+  afterSeq: number,
+  throughSeq: number,
+  limit: number,
+): Promise<{ seq: number; ballotJcs: string }[]> {
+  const rows = await sql`SELECT seq, ballot FROM ballots
+                         WHERE election_id = ${electionId} AND seq > ${afterSeq} AND seq <= ${throughSeq}
+                         ORDER BY seq LIMIT ${limit}`;
+  return rows.map((r) => ({ seq: Number(r.seq), ballotJcs: r.ballot as string }));
+}
+
+/**
+ * Ballots whose root is on chain: windows are contiguous from seq 0 and anchored in order, so they are
+ * those below the end of the last anchored window (one index probe, not a sum over every window).
+ */
+export async function anchoredBallotCount(sql: Sql, electionId: string): Promise<number> {
+  const [a] = await sql`SELECT coalesce((SELECT first_seq + count FROM windows WHERE election_id = ${electionId}
+                        AND anchor_tx IS NOT NULL ORDER BY window_index DESC LIMIT 1), 0)::bigint AS n`;
+  return Number(a?.n ?? 0);
+}

@@ -1,6 +1,6 @@
 // docs/protocol.md's error table and ledger/src/protocol/errors.ts must list the same codes with the
 // same statuses: a client written from the docs sees exactly what the server sends.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../src/protocol/errors.js';
 
@@ -17,15 +17,15 @@ describe('error codes', () => {
   });
 });
 
+// The brief lives beside the repository (../shared/DESIGN.md) in development and in CI; a bare clone has
+// only docs/protocol.md, and then this check is reported as skipped, never as passed.
+const designBrief = new URL('../../../shared/DESIGN.md', import.meta.url);
+
 describe('protocol.md keeps the design brief wire format byte-exact', () => {
-  it('contains the wire format section verbatim', () => {
-    let design: string;
-    try {
-      design = readFileSync(new URL('../../../shared/DESIGN.md', import.meta.url), 'utf8');
-    } catch {
-      return; // the brief lives beside the repository in development and CI; a bare clone has only the copy
-    }
+  it.skipIf(!existsSync(designBrief))('contains the wire format section verbatim', () => {
+    const design = readFileSync(designBrief, 'utf8');
     const wf = design.slice(design.indexOf('## Wire format v1'), design.indexOf('## HTTP API')).split('\n').slice(1).join('\n');
+    expect(wf.length).toBeGreaterThan(1000);
     expect(doc).toContain(wf);
   });
 });

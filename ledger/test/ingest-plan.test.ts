@@ -6,11 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { ballotFor, testManifest, voters } from '../../test/support/fixtures.js';
-import { CREDENTIAL_LOOKUP_SQL, Ingestor } from '../src/ingest.js';
-import { createElection } from '../src/elections.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
-import { validateRoll } from '../src/protocol/protocol.js';
+
 import { VerifyPool } from '../src/verify-pool.js';
+import { CREDENTIAL_LOOKUP_SQL, Ingestor, createElection, validateRoll } from '../src/index.js';
 
 let db: TestDatabase;
 const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 4));
@@ -18,7 +17,7 @@ const vs = voters(40, 'plan-');
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await createElection(db.app, testManifest('plan', ledgerKey.publicKeyHex), validateRoll(vs.map((v) => v.credential)));
+  await createElection(db.app, testManifest('plan', ledgerKey.publicKeyHex), await validateRoll(vs.map((v) => v.credential)));
 });
 
 afterAll(async () => {

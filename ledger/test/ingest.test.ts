@@ -4,12 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
-import { ballotFor, selectionsFor, testManifest, voter, voters } from '../../test/support/fixtures.js';
-import { Ingestor, receiptFor, type IngestOutcome } from '../src/ingest.js';
+import { ballotFor, selectionsFor, shuffled, testManifest, voter, voters } from '../../test/support/fixtures.js';
 import { VerifyPool } from '../src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
-import { createElection } from '../src/elections.js';
-import { validateRoll, verifyReceipt, ballotHash } from '../src/protocol/protocol.js';
+import { verifyReceipt, ballotHash } from '../src/protocol/protocol.js';
+import { Ingestor, receiptFor, type IngestOutcome, createElection, validateRoll } from '../src/index.js';
 
 const execFileP = promisify(execFile);
 const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 9));
@@ -22,7 +21,7 @@ let ingestor: Ingestor;
 async function newElection(id: string, n: number, over = {}) {
   const m = testManifest(id, ledgerKey.publicKeyHex, over);
   const vs = voters(n, `${id}-`);
-  await createElection(db.app, m, validateRoll(vs.map((v) => v.credential)));
+  await createElection(db.app, m, await validateRoll(vs.map((v) => v.credential)));
   return { m, vs };
 }
 
@@ -141,13 +140,13 @@ describe('ingest', () => {
     const perProcess = 300;
     const total = perProcess * 4;
     const m = testManifest(id, ledgerKey.publicKeyHex);
-    await createElection(db.app, m, validateRoll(Array.from({ length: total }, (_, i) => voter(i).credential)));
+    await createElection(db.app, m, await validateRoll(Array.from({ length: total }, (_, i) => voter(i).credential)));
     // Each process casts its own voters plus 20% extra: byte-identical retries (variant 0) and other
     // ballots (variant 1) of voters that belong to the other processes, so they race across processes.
     const plans = [0, 1, 2, 3].map((p) => {
       const own = Array.from({ length: perProcess }, (_, i) => ({ voter: p * perProcess + i, variant: 0 }));
       const extra = Array.from({ length: perProcess / 5 }, (_, i) => ({ voter: ((p + 1 + (i % 3)) % 4) * perProcess + ((i * 7) % perProcess), variant: i % 2 }));
-      return [...own, ...extra].sort(() => Math.random() - 0.5);
+      return shuffled([...own, ...extra], p + 1);
     });
     const child = fileURLToPath(new URL('./helpers/ingest-child.ts', import.meta.url));
     const results = await Promise.all(plans.map((plan) =>

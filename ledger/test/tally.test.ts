@@ -2,12 +2,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { ballotFor, testManifest, voters } from '../../test/support/fixtures.js';
-import { Ingestor } from '../src/ingest.js';
 import { VerifyPool } from '../src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
-import { createElection } from '../src/elections.js';
-import { validateRoll } from '../src/protocol/protocol.js';
-import { computeTally, resultHash } from '../src/tally.js';
+import { Ingestor, createElection, computeTally, resultHash, validateRoll } from '../src/index.js';
 
 const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 5));
 
@@ -29,7 +26,7 @@ afterAll(async () => {
 describe('computeTally', () => {
   it('lists every choice, zeros too, and asOfSeq -1 when no ballot is cast', async () => {
     const vs = voters(3, 'empty-');
-    await createElection(db.app, testManifest('empty', ledgerKey.publicKeyHex), validateRoll(vs.map((v) => v.credential)));
+    await createElection(db.app, testManifest('empty', ledgerKey.publicKeyHex), await validateRoll(vs.map((v) => v.credential)));
     expect(await computeTally(db.app, 'empty')).toEqual({
       electionId: 'empty',
       tally: { q1: { oui: 0, non: 0 }, council: { ana: 0, bo: 0, chloe: 0 } },
@@ -40,7 +37,7 @@ describe('computeTally', () => {
 
   it('counts each selection, blank contests included, as of a seq', async () => {
     const vs = voters(4, 'count-');
-    await createElection(db.app, testManifest('count', ledgerKey.publicKeyHex), validateRoll(vs.map((v) => v.credential)));
+    await createElection(db.app, testManifest('count', ledgerKey.publicKeyHex), await validateRoll(vs.map((v) => v.credential)));
     const selections = [
       { q1: ['oui'], council: ['ana', 'bo'] },
       { q1: ['non'], council: [] },

@@ -2,13 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { ballotFor, selectionsFor, testManifest, voters } from '../../test/support/fixtures.js';
-import { Ingestor } from '../src/ingest.js';
 import { VerifyPool } from '../src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
-import { createElection } from '../src/elections.js';
-import { validateRoll } from '../src/protocol/protocol.js';
-import { auditPath as referenceAuditPath, auditPathFromLeafHashes, merkleRoot, rootFromLeafHashes, verifyInclusion } from '../src/protocol/merkle.js';
-import { auditPathFor, listWindows, sealWindow, windowForSeq, WindowTree, WindowTreeCache, type SealedWindow } from '../src/windows.js';
+
+import { MerkleTree, merkleRoot, verifyInclusion } from '../src/protocol/merkle.js';
+import { referenceLeafHash, referencePath, referenceRoot } from './helpers/rfc6962.js';
+import { Ingestor, createElection, auditPathFor, listWindows, sealWindow, windowForSeq, WindowTreeCache, type SealedWindow, validateRoll } from '../src/index.js';
 
 const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 7));
 
@@ -29,7 +28,7 @@ afterAll(async () => {
 
 async function newElection(id: string, n: number) {
   const vs = voters(n, `${id}-`);
-  await createElection(db.app, testManifest(id, ledgerKey.publicKeyHex), validateRoll(vs.map((v) => v.credential)));
+  await createElection(db.app, testManifest(id, ledgerKey.publicKeyHex), await validateRoll(vs.map((v) => v.credential)));
   return vs;
 }
 
@@ -170,7 +169,7 @@ describe('inclusion proofs', () => {
       const { window, leafIndex, auditPath } = proof;
       expect(leafIndex).toBe(seq - window.firstSeq);
       const windowLeaves = leaves.slice(window.firstSeq, window.firstSeq + window.count);
-      expect(auditPath).toEqual(referenceAuditPath(windowLeaves, leafIndex).map((h) => h.toString('hex')));
+      expect(auditPath).toEqual(referencePath(leafIndex, windowLeaves.map(referenceLeafHash)).map((h) => h.toString('hex')));
       expect(verifyInclusion(leaves[seq]!, leafIndex, window.count, auditPath.map((h) => Buffer.from(h, 'hex')), Buffer.from(window.root, 'hex'))).toBe(true);
     }
     expect(cache.cachedBytes).toBeGreaterThan(0);
@@ -179,7 +178,7 @@ describe('inclusion proofs', () => {
 
   it('the tree cache is bounded and shares concurrent loads', async () => {
     const leaf = (i: number) => Buffer.alloc(32, i);
-    const tree = (n: number) => new WindowTree(Buffer.concat(Array.from({ length: n }, (_, i) => leaf(i))));
+    const tree = (n: number) => new MerkleTree(Buffer.concat(Array.from({ length: n }, (_, i) => leaf(i))));
     const cache = new WindowTreeCache(tree(4).byteLength * 2);
     let loads = 0;
     const load = (n: number) => async () => { loads++; return tree(n); };
@@ -190,12 +189,12 @@ describe('inclusion proofs', () => {
     expect(cache.cachedBytes).toBeLessThanOrEqual(cache.maxBytes);
     await cache.get('a', load(4));
     expect(loads).toBe(4);
-    // The tree (and its paths) against the reference implementation, for every shape up to 40 leaves.
+    // The tree (and its paths) against RFC 6962's recursive definitions, for every shape up to 40 leaves.
     for (let n = 1; n <= 40; n++) {
       const leaves = Array.from({ length: n }, (_, i) => leaf(i));
       const t = tree(n);
-      expect(t.root()).toEqual(rootFromLeafHashes(leaves));
-      for (let i = 0; i < n; i++) expect(t.auditPath(i)).toEqual(auditPathFromLeafHashes(leaves, i));
+      expect(t.root()).toEqual(referenceRoot(leaves));
+      for (let i = 0; i < n; i++) expect(t.auditPath(i)).toEqual(referencePath(i, leaves));
     }
   });
 

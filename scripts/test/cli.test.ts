@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyPairFromSeed } from '../../ledger/src/protocol/ed25519.js';
-import { validateRoll } from '../../ledger/src/protocol/protocol.js';
+import { validateRoll } from '../../ledger/src/index.js';
 
 const run = promisify(execFile);
 const bin = fileURLToPath(new URL('../bin/tallyproof.js', import.meta.url));
@@ -21,7 +21,7 @@ describe('tallyproof credentials', () => {
     const keys = readFileSync(roll, 'utf8').trim().split('\n');
     const lines = readFileSync(creds, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { credential: string; seed: string });
     expect(keys.length).toBe(250);
-    expect(validateRoll(keys).length).toBe(250);
+    expect((await validateRoll(keys)).length).toBe(250);
     expect(lines.map((l) => l.credential)).toEqual(keys);
     for (const l of lines.slice(0, 20)) expect(keyPairFromSeed(Buffer.from(l.seed, 'hex')).publicKey.toString('hex')).toBe(l.credential);
     await expect(run(process.execPath, [bin, 'credentials', 'generate', '--count', '1', '--roll', roll, '--credentials', creds])).rejects.toMatchObject({ code: 2 });
@@ -42,6 +42,6 @@ describe('tallyproof credentials', () => {
   it('explains itself and rejects bad arguments with exit code 2', async () => {
     const help = await run(process.execPath, [bin, 'vote', '--help']);
     expect(help.stdout).toContain('--choose');
-    await expect(run(process.execPath, [bin, 'credentials', 'generate', '--count', 'x'])).rejects.toMatchObject({ code: expect.any(Number) });
+    await expect(run(process.execPath, [bin, 'credentials', 'generate', '--count', 'x'])).rejects.toMatchObject({ code: 2 });
   });
 });

@@ -2,11 +2,19 @@
 // finalize it, close the election. Every one of them can be retried with the same request.
 import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
-import { ValidationError, normalizeManifest } from '../../../ledger/src/protocol/protocol.js';
 import { ProtocolError } from '../errors.js';
 import { requireAdmin } from '../plugins/admin-auth.js';
-import { createElection, finalizeElectionRoll, markClosed, storeResult, uploadRoll, validateRollKeys } from '../services/elections.js';
-import { computeTally, resultHash } from '../../../ledger/src/tally.js';
+import {
+  ValidationError,
+  appendRollChunks,
+  closeElection,
+  createElection,
+  finalizeRoll,
+  getElection,
+  normalizeManifest,
+  validateRoll,
+} from '../../../ledger/src/index.js';
+import { rollChunks } from '../services/roll-upload.js';
 import { adminSecurity, commonErrorResponses, electionParams, hex32 } from '../schemas/common.js';
 
 /** Election creation carries the whole roll inline up to this size; larger rolls are streamed (PUT …/roll). */
@@ -87,8 +95,8 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     }
     const pending = body.rollPending === true;
     if (!pending && body.roll === undefined) throw new ProtocolError('invalid-roll', 'roll is required (or "rollPending": true to stream it afterwards)');
-    const keys = await validateRollKeys(body.roll ?? [], credentialCheck);
-    const created = await createElection(sql, manifest, keys, pending);
+    const keys = await validateRoll(body.roll ?? [], credentialCheck);
+    const created = await createElection(sql, manifest, keys, { pending });
     if (!pending) await requestRegistration(created.electionId);
     const { existed, ...view } = created;
     return reply.code(existed ? 200 : 201).send(view);
@@ -118,7 +126,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     const stream = req.body as Readable | undefined;
     if (!stream || typeof (stream as Readable).pipe !== 'function') throw new ProtocolError('unsupported-media-type', 'send the keys as Content-Type: application/x-ndjson');
     try {
-      return await uploadRoll(sql, electionId, stream, credentialCheck);
+      return await appendRollChunks(sql, electionId, rollChunks(stream), credentialCheck);
     } catch (err) {
       // The rest of the upload is not read: close the connection after the error instead of draining it.
       reply.header('connection', 'close');
@@ -137,10 +145,12 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req) => {
     const { electionId } = req.params as { electionId: string };
-    const done = await finalizeElectionRoll(sql, electionId);
+    const e = await getElection(sql, electionId);
+    if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+    const { rollRoot, rollSize } = await finalizeRoll(sql, electionId);
     ingestor.elections.invalidate(electionId);
     await requestRegistration(electionId);
-    return done;
+    return { electionId, manifestHash: e.manifestHash, rollRoot, rollSize };
   });
 
   app.post('/api/v1/elections/:electionId/close', {
@@ -163,15 +173,14 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
   }, async (req, reply) => {
     const { electionId } = req.params as { electionId: string };
-    const closed = await markClosed(sql, electionId);
+    // Closed under the head lock: seqs 0..nextSeq-1 are final, recounted once (the same function the
+    // anchor worker uses before closeElection on chain, so both arrive at the same resultHash).
+    const closed = await closeElection(sql, electionId);
     ingestor.elections.invalidate(electionId);
-    // The election is closed under the head lock: seqs 0..nextSeq-1 are final. One recount (the same
-    // function the anchor worker uses before closeElection, so both arrive at the same resultHash).
-    const result = await computeTally(sql, electionId, { throughSeq: closed.nextSeq - 1 });
-    if (result.totalBallots !== closed.nextSeq) throw new Error(`recount of ${electionId} found ${result.totalBallots} ballots, the closed head says ${closed.nextSeq}`);
-    const hash = resultHash(result);
-    const stored = closed.resultHash !== null ? { resultHash: closed.resultHash, totalBallots: closed.totalBallots! } : await storeResult(sql, electionId, hash, result.totalBallots);
-    if (stored.resultHash !== hash) req.log.error({ electionId, stored, computed: hash }, 'the stored result differs from the recount');
+    const { stored, recount } = closed;
+    if (stored.resultHash !== recount.resultHash) {
+      req.log.error({ electionId, stored, computed: recount.resultHash }, 'the stored result differs from the recount');
+    }
     if (anchor) {
       try {
         await anchor.requestClose(electionId);
@@ -180,6 +189,9 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
         throw new ProtocolError('unavailable', `election ${electionId} is closed, but the chain close could not be queued; send the same request again`);
       }
     }
-    return reply.code(202).send({ electionId, status: 'closed', tally: result.tally, totalBallots: stored.totalBallots, resultHash: stored.resultHash, closeTx: closed.election.closeTx });
+    return reply.code(202).send({
+      electionId, status: 'closed', tally: closed.tally.tally, totalBallots: stored.totalBallots, resultHash: stored.resultHash,
+      closeTx: closed.election.closeTx,
+    });
   });
 }

@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ID_RE } from '../../../ledger/src/protocol/protocol.js';
 import { ProtocolError, apiError, sendApiError, toApiError, type ErrorCode } from '../errors.js';
-import { recordRejection } from '../services/rejections.js';
+import { recordRefusal } from '../../../ledger/src/index.js';
 import { electionParams, errorSchema, hex64, hex32, receiptSchema } from '../schemas/common.js';
 
 export const BALLOTS_URL = '/api/v1/elections/:electionId/ballots';
@@ -75,7 +75,7 @@ export default async function ballotRoutes(app: FastifyInstance): Promise<void> 
       metrics.rejected.inc({ reason: e.code });
       const electionId = (req.params as { electionId?: string } | undefined)?.electionId ?? '';
       // Record, but answer the client's mistake even if the audit write fails (it is logged).
-      await recordRejection(sql, electionId, e.code, e.message).catch((dbErr: Error) => req.log.warn({ err: dbErr }, 'could not record a refused submission'));
+      await recordRefusal(sql, electionId, e.code, e.message).catch((dbErr: Error) => req.log.warn({ err: dbErr }, 'could not record a refused submission'));
     } else if (e.status >= 500) {
       req.log.error({ err }, 'ballot submission failed');
     }
@@ -107,7 +107,7 @@ export default async function ballotRoutes(app: FastifyInstance): Promise<void> 
     if (!ID_RE.test(electionId)) {
       // Cannot name an election; refused here so that the text never reaches an election lookup.
       metrics.rejected.inc({ reason: 'unknown-election' });
-      await recordRejection(sql, electionId, 'unknown-election', 'the election id is malformed');
+      await recordRefusal(sql, electionId, 'unknown-election', 'the election id is malformed');
       return done('rejected', sendApiError(reply, apiError('unknown-election', 'no such election')));
     }
     const outcome = await ingestor.submit(electionId, req.body);

@@ -2,10 +2,8 @@
 // GET /api/v1/elections/{electionId}/roll: the frozen credential roll as NDJSON, in rollRoot order.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { Sql } from 'postgres';
-import { getElection, type ElectionRecord } from '../../../ledger/src/elections.js';
+import { getElection, getPublicElection, rollPages, type ElectionRecord } from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
-import { loadedRollSize } from '../services/elections.js';
 import type { ChainInfo } from '../dependencies.js';
 import { commonErrorResponses, electionParams, evmHex, hex32, manifestSchema } from '../schemas/common.js';
 
@@ -55,32 +53,6 @@ export const electionViewSchema = {
   },
 } as const;
 
-/** Keys per query of the roll download (about 670 KB of NDJSON). */
-export const ROLL_PAGE = 10_000;
-
-/**
- * The frozen roll as NDJSON text chunks, one page of keys at a time, ascending bytewise — the order
- * rollRoot is computed over (PostgreSQL compares bytea with memcmp, as finalizeRoll relies on too).
- * Keyset pagination on the (election_id, credential) primary key rather than a server-side cursor, as
- * the ledger export does: a slow reader holds no database connection between pages, and memory stays at
- * one page whatever the roll's size. The roll cannot change once frozen (the credentials_frozen trigger),
- * so the pages form one consistent snapshot.
- */
-export async function* rollPages(sql: Sql, electionId: string, pageSize = ROLL_PAGE): AsyncGenerator<string> {
-  let after: Buffer | null = null;
-  for (;;) {
-    const rows: readonly { credential: Buffer }[] = after === null
-      ? await sql`SELECT credential FROM credentials WHERE election_id = ${electionId} ORDER BY credential LIMIT ${pageSize}`
-      : await sql`SELECT credential FROM credentials WHERE election_id = ${electionId} AND credential > ${after} ORDER BY credential LIMIT ${pageSize}`;
-    if (rows.length === 0) return;
-    let out = '';
-    for (const r of rows) out += `"${r.credential.toString('hex')}"\n`;
-    yield out;
-    if (rows.length < pageSize) return;
-    after = rows[rows.length - 1]!.credential;
-  }
-}
-
 export default async function electionRoutes(app: FastifyInstance): Promise<void> {
   const { sql, chain } = app.tp;
   app.get('/api/v1/elections/:electionId', {
@@ -92,12 +64,9 @@ export default async function electionRoutes(app: FastifyInstance): Promise<void
     },
   }, async (req) => {
     const { electionId } = req.params as { electionId: string };
-    const e = await getElection(sql, electionId);
+    // A roll still loading reports the keys uploaded so far as its rollSize.
+    const e = await getPublicElection(sql, electionId);
     if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-    if (e.rollRoot === null) {
-      // Still loading: rollSize is the keys uploaded so far (frozen into the elections row at finalize).
-      e.rollSize = await loadedRollSize(sql, electionId);
-    }
     return electionView(e, chain());
   });
 

@@ -4,6 +4,7 @@
 //   unreachable, so anchoring lags; the receipt promise resumes once they are back.
 import type { FastifyInstance } from 'fastify';
 import { withTimeout, type UpDown } from '../dependencies.js';
+import { pingDatabase } from '../../../ledger/src/index.js';
 
 const PROBE_TIMEOUT_MS = 2000;
 
@@ -33,7 +34,7 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       response: { 200: healthSchema, 503: healthSchema },
     },
   }, async (_req, reply) => {
-    const database: 'up' | 'down' = await withTimeout(sql`SELECT 1`.then(() => 'up' as const, () => 'down' as const), PROBE_TIMEOUT_MS, () => 'down' as const);
+    const database: 'up' | 'down' = await withTimeout(pingDatabase(sql).then(() => 'up' as const, () => 'down' as const), PROBE_TIMEOUT_MS, () => 'down' as const);
     const deps: { chain: UpDown; queue: UpDown } = dependencies
       ? await withTimeout(dependencies().catch(() => ({ chain: 'down' as const, queue: 'down' as const })), PROBE_TIMEOUT_MS, () => ({ chain: 'down' as const, queue: 'down' as const }))
       : { chain: 'unknown', queue: 'unknown' };

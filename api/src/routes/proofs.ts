@@ -2,12 +2,9 @@
 // with their anchors, and the whole ledger as NDJSON.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { Sql } from 'postgres';
-import { receiptFor } from '../../../ledger/src/ingest.js';
-import { getElection } from '../../../ledger/src/elections.js';
+import { committedCount, getElection, ledgerPages, listWindows, receiptFor } from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
 import { proofBundle } from '../services/proofs.js';
-import { listWindows } from '../../../ledger/src/windows.js';
 import { UINT_QUERY_PATTERN, anchorSchema, commonErrorResponses, electionParams, evmHex, hex32, receiptSchema, timeSchema } from '../schemas/common.js';
 
 const proofBundleSchema = {
@@ -57,31 +54,6 @@ const windowsSchema = {
     },
   },
 } as const;
-
-/** Ballots per query of the export. */
-const EXPORT_PAGE = 1000;
-
-/**
- * The export as text chunks, one page of lines at a time. Keyset pagination on (election_id, seq) rather
- * than a server-side cursor: a slow or stalled reader then holds no database connection between pages,
- * so exports cannot starve the ingest path of connections, and memory stays at one page. The export ends
- * at the head read when it started (`end`), so it is a consistent prefix of the ledger.
- */
-async function* exportPages(sql: Sql, electionId: string, from: number, end: number): AsyncGenerator<string> {
-  let next = from;
-  while (next < end) {
-    const rows = await sql`SELECT seq, ballot_hash, ballot, signature, received_at FROM ballots
-                           WHERE election_id = ${electionId} AND seq >= ${next} AND seq < ${end} ORDER BY seq LIMIT ${EXPORT_PAGE}`;
-    if (rows.length === 0) return;
-    let out = '';
-    for (const r of rows) {
-      // `ballot` is the stored JCS text, embedded as is: byte-exact, never re-serialised.
-      out += `{"seq":${Number(r.seq)},"ballotHash":"${(r.ballot_hash as Buffer).toString('hex')}","ballot":${r.ballot as string},"signature":"${(r.signature as Buffer).toString('hex')}","receivedAt":"${(r.received_at as Date).toISOString()}"}\n`;
-    }
-    yield out;
-    next = Number(rows[rows.length - 1]!.seq) + 1;
-  }
-}
 
 export default async function proofRoutes(app: FastifyInstance): Promise<void> {
   const { sql, ledgerKey, trees, chain } = app.tp;
@@ -135,9 +107,10 @@ export default async function proofRoutes(app: FastifyInstance): Promise<void> {
   }, async (req, reply) => {
     const { electionId } = req.params as { electionId: string };
     const from = Number((req.query as { from?: string }).from ?? 0);
-    const [head] = await sql`SELECT next_seq FROM election_heads WHERE election_id = ${electionId}`;
-    if (!head) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-    reply.type('application/x-ndjson; charset=utf-8').header('x-ledger-end-seq', String(Number(head.next_seq) - 1));
-    return reply.send(Readable.from(exportPages(sql, electionId, from, Number(head.next_seq))));
+    // The export ends at the last ballot committed now: a consistent prefix of the ledger.
+    const end = await committedCount(sql, electionId);
+    if (end === null) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+    reply.type('application/x-ndjson; charset=utf-8').header('x-ledger-end-seq', String(end - 1));
+    return reply.send(Readable.from(ledgerPages(sql, electionId, from, end)));
   });
 }

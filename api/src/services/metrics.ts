@@ -3,10 +3,10 @@
 // database at scrape time, so every API replica reports the same ledger-wide values.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Sql } from 'postgres';
-import type { IngestMetrics, IngestOutcome } from '../../../ledger/src/ingest.js';
+import type { IngestMetrics, IngestOutcome } from '../../../ledger/src/index.js';
 import type { ErrorCode } from '../errors.js';
 import { withTimeout } from '../dependencies.js';
-import { anchoringProgress } from '../../../ledger/src/windows.js';
+import { anchoringProgress } from '../../../ledger/src/index.js';
 
 export class ApiMetrics {
   readonly registry = new Registry();

@@ -3,7 +3,7 @@
 // (ledger/src/windows.ts); each app keeps its own tree cache, so a window's tree is built once and each
 // receipt lookup after that is O(log n).
 import type { Sql } from 'postgres';
-import { auditPathFor, type WindowTreeCache } from '../../../ledger/src/windows.js';
+import { auditPathFor, type WindowTreeCache } from '../../../ledger/src/index.js';
 import type { Receipt } from '../../../ledger/src/protocol/protocol.js';
 import type { ChainInfo } from '../dependencies.js';
 

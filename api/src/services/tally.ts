@@ -4,10 +4,14 @@
 // local hook alone would miss the others' ballots) plus a poke from this process's own accepted ballots
 // push an update within a second of a commit.
 import type { Sql } from 'postgres';
-import { getElection } from '../../../ledger/src/elections.js';
-import type { Manifest } from '../../../ledger/src/protocol/protocol.js';
-
-import type { Tally } from '../../../ledger/src/tally.js';
+import {
+  anchoredBallotCount,
+  ballotsAfter,
+  committedCount,
+  getElection,
+  type Manifest,
+  type Tally,
+} from '../../../ledger/src/index.js';
 
 export type { Tally };
 
@@ -112,19 +116,15 @@ export class TallyTracker {
   /** Count ballots committed since the last refresh; true when anything changed. */
   private async catchUp(t: ElectionTally): Promise<boolean> {
     const before = { seq: t.asOfSeq, anchored: t.anchored };
-    const [head] = await this.sql`SELECT next_seq FROM election_heads WHERE election_id = ${t.electionId}`;
     // Everything below next_seq is committed: seq is assigned and next_seq moved in the same transaction.
-    const target = Number(head?.next_seq ?? 0) - 1;
+    const target = ((await committedCount(this.sql, t.electionId)) ?? 0) - 1;
     while (t.asOfSeq < target) {
-      const rows = await this.sql`SELECT seq, ballot FROM ballots WHERE election_id = ${t.electionId} AND seq > ${t.asOfSeq} AND seq <= ${target} ORDER BY seq LIMIT ${this.pageSize}`;
+      const rows = await ballotsAfter(this.sql, t.electionId, t.asOfSeq, target, this.pageSize);
       if (rows.length === 0) break;
-      for (const r of rows) this.count(t, r.ballot as string);
-      t.asOfSeq = Number(rows[rows.length - 1]!.seq);
+      for (const r of rows) this.count(t, r.ballotJcs);
+      t.asOfSeq = rows[rows.length - 1]!.seq;
     }
-    // Windows are contiguous from seq 0 and anchored in order, so the ballots whose root is on chain are
-    // those below the end of the last anchored window (one index probe, not a sum over every window).
-    const [a] = await this.sql`SELECT coalesce((SELECT first_seq + count FROM windows WHERE election_id = ${t.electionId} AND anchor_tx IS NOT NULL ORDER BY window_index DESC LIMIT 1), 0)::bigint AS n`;
-    t.anchored = Number(a?.n ?? 0);
+    t.anchored = await anchoredBallotCount(this.sql, t.electionId);
     return t.asOfSeq !== before.seq || t.anchored !== before.anchored;
   }
 

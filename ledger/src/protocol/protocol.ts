@@ -126,26 +126,6 @@ export function manifestHash(manifest: Manifest): Buffer {
   return sha256(jcsBytes(manifest));
 }
 
-/**
- * Validate a credential roll: 32-byte lowercase hex keys, no repeats, each a canonical encoding of a
- * curve point not of small order. Returns the raw keys sorted ascending.
- */
-export function validateRoll(roll: unknown): Buffer[] {
-  if (!Array.isArray(roll)) throw new ValidationError('roll', 'must be an array of 32-byte hex keys');
-  const keys = roll.map((k, i) => {
-    if (!isHex(k, 32)) throw new ValidationError(`roll[${i}]`, 'must be 32-byte lowercase hex');
-    const raw = Buffer.from(k, 'hex');
-    const problem = credentialProblem(raw);
-    if (problem) throw new ValidationError(`roll[${i}]`, problem);
-    return raw;
-  });
-  keys.sort(Buffer.compare);
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i]!.equals(keys[i - 1]!)) throw new ValidationError('roll', `key ${toHex(keys[i]!)} repeats`);
-  }
-  return keys;
-}
-
 /** Why a credential key is refused (non-canonical, small order, not a curve point), or null. */
 export function credentialProblem(raw: Uint8Array): string | null {
   const problem = publicKeyProblem(raw);

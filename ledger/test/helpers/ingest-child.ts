@@ -1,10 +1,10 @@
 // A separate ingesting process for the concurrency test: submits the ballots named on its command line
 // into one election through its own Ingestor and database pool, and prints its outcomes as JSON.
 import postgres from 'postgres';
-import { Ingestor } from '../../src/ingest.js';
 import { VerifyPool } from '../../src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../../src/ledger-key.js';
 import { ballotFor, selectionsFor, voter } from '../../../test/support/fixtures.js';
+import { Ingestor } from '../../src/index.js';
 
 const [appUrl, electionId, seedHex, planJson] = process.argv.slice(2) as [string, string, string, string];
 const plan = JSON.parse(planJson) as { voter: number; variant: number }[];

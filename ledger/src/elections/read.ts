@@ -1,0 +1,124 @@
+// Reading elections: the one row mapper, the election view the API and the worker share, a small cache
+// for the hot ingest path, and the frozen roll as pages.
+import type { Sql, TransactionSql } from 'postgres';
+import type { Manifest } from '../protocol/protocol.js';
+
+export interface ElectionRecord {
+  electionId: string;
+  manifest: Manifest;
+  manifestJcs: string;
+  manifestHash: string;
+  opensAtMs: number;
+  closesAtMs: number;
+  windowSeconds: number;
+  rollRoot: string | null;
+  /** Keys on the roll: frozen at finalize; while the roll is loading, the keys committed so far. */
+  rollSize: number;
+  closed: boolean;
+  registrationTx: string | null;
+  registrationBlock: number | null;
+  resultHash: string | null;
+  totalBallots: number | null;
+  closeTx: string | null;
+}
+
+/** The one mapper of an `elections` row joined with its head's `closed`. */
+export function rowToElection(r: Record<string, unknown>): ElectionRecord {
+  return {
+    electionId: r.election_id as string,
+    manifest: JSON.parse(r.manifest as string) as Manifest,
+    manifestJcs: r.manifest as string,
+    manifestHash: (r.manifest_hash as Buffer).toString('hex'),
+    opensAtMs: (r.opens_at as Date).getTime(),
+    closesAtMs: (r.closes_at as Date).getTime(),
+    windowSeconds: Number(r.window_seconds),
+    rollRoot: r.roll_root ? (r.roll_root as Buffer).toString('hex') : null,
+    rollSize: Number(r.roll_size),
+    closed: Boolean(r.closed),
+    registrationTx: (r.registration_tx as string | null) ?? null,
+    registrationBlock: r.registration_block == null ? null : Number(r.registration_block),
+    resultHash: r.result_hash ? (r.result_hash as Buffer).toString('hex') : null,
+    totalBallots: r.total_ballots == null ? null : Number(r.total_ballots),
+    closeTx: (r.close_tx as string | null) ?? null,
+  };
+}
+
+/** The election as stored, or null. `rollSize` is the elections row's (0 while the roll is loading). */
+export async function getElection(sql: Sql | TransactionSql, electionId: string): Promise<ElectionRecord | null> {
+  const [r] = await sql`SELECT e.*, h.closed FROM elections e JOIN election_heads h USING (election_id)
+                        WHERE e.election_id = ${electionId}`;
+  return r ? rowToElection(r) : null;
+}
+
+/**
+ * The election as the public sees it: like getElection, but a roll still loading reports the keys
+ * committed so far (loadedRollSize) as its rollSize.
+ */
+export async function getPublicElection(sql: Sql, electionId: string): Promise<ElectionRecord | null> {
+  const e = await getElection(sql, electionId);
+  if (e && e.rollRoot === null) e.rollSize = await loadedRollSize(sql, electionId);
+  return e;
+}
+
+/**
+ * Keys on a roll that is still loading, from the uploads' own counts (migration 0005): a few rows, where
+ * counting the roll would scan it. Each upload adds exactly the keys its INSERT added, and it is
+ * recorded in the upload's transaction, so the sum is the roll as committed.
+ */
+export async function loadedRollSize(sql: Sql | TransactionSql, electionId: string): Promise<number> {
+  const [r] = await sql`SELECT coalesce(sum(added), 0)::bigint AS n FROM roll_uploads WHERE election_id = ${electionId}`;
+  return Number(r!.n);
+}
+
+/** Keys per page of rollPages (about 670 KB of NDJSON). */
+export const ROLL_PAGE = 10_000;
+
+/**
+ * The frozen roll as NDJSON text (one JSON string of lowercase hex per line), one page of keys per chunk,
+ * ascending bytewise — the order rollRoot is computed
+ * over (PostgreSQL compares bytea with memcmp, as finalizeRoll relies on too). Keyset pagination on the
+ * (election_id, credential) primary key rather than a server-side cursor: a slow reader holds no database
+ * connection between pages, and memory stays at one page whatever the roll's size. The roll cannot change
+ * once frozen (the credentials_frozen trigger), so the pages form one consistent snapshot.
+ */
+export async function* rollPages(sql: Sql, electionId: string, pageSize = ROLL_PAGE): AsyncGenerator<string> {
+  let after: Buffer | null = null;
+  for (;;) {
+    const rows: readonly { credential: Buffer }[] = after === null
+      ? await sql`SELECT credential FROM credentials WHERE election_id = ${electionId}
+                  ORDER BY credential LIMIT ${pageSize}`
+      : await sql`SELECT credential FROM credentials WHERE election_id = ${electionId} AND credential > ${after}
+                  ORDER BY credential LIMIT ${pageSize}`;
+    if (rows.length === 0) return;
+    let out = '';
+    for (const r of rows) out += `"${r.credential.toString('hex')}"\n`;
+    yield out;
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!.credential;
+  }
+}
+
+/**
+ * Elections rarely change and the ingest path reads one per ballot: cache them briefly. Only `closed`
+ * changes after creation, and the committing transaction re-reads it under the head lock, so a stale
+ * cache entry can never let a ballot into a closed election.
+ */
+export class ElectionCache {
+  private readonly entries = new Map<string, { at: number; value: Promise<ElectionRecord | null> }>();
+  constructor(private readonly sql: Sql, private readonly ttlMs = 1000) {}
+
+  get(electionId: string): Promise<ElectionRecord | null> {
+    const now = Date.now();
+    const hit = this.entries.get(electionId);
+    if (hit && now - hit.at < this.ttlMs) return hit.value;
+    const value = getElection(this.sql, electionId);
+    this.entries.set(electionId, { at: now, value });
+    value.catch(() => this.entries.delete(electionId));
+    if (this.entries.size > 10_000) this.entries.clear();
+    return value;
+  }
+
+  invalidate(electionId: string): void {
+    this.entries.delete(electionId);
+  }
+}

@@ -1,0 +1,259 @@
+// The Ingestor: the ingest path the API calls (ledger/README.md, "Life of a ballot"). Checks that need no
+// lock (shape, election, selections, signature in worker threads), then micro-batches: every caller is
+// answered only after the transaction holding its ballot (or its refusal's audit row) has committed. seq
+// is assigned inside that transaction under the election's head-row lock (commit.ts), so it is gap-free
+// across any number of processes.
+import type { Sql } from 'postgres';
+import type { KeyObject } from 'node:crypto';
+import { jcs } from '../protocol/jcs.js';
+import { sha256 } from '../protocol/hash.js';
+import { ProtocolError, type ErrorCode } from '../protocol/errors.js';
+import {
+  BALLOT_DOMAIN,
+  HexError,
+  ValidationError,
+  parseSubmission,
+  selectionsProblem,
+  type Receipt,
+  type Submission,
+} from '../protocol/protocol.js';
+import { ElectionCache, type ElectionRecord } from '../elections/read.js';
+import type { VerifyPool } from '../verify-pool.js';
+import { commitBatch, type BallotToCommit } from './commit.js';
+import type { BatchDecision } from './decide.js';
+import { receiptBody, signReceipts } from './receipts.js';
+import { auditText, type Refusal } from './refusals.js';
+
+export type IngestOutcome =
+  | { kind: 'accepted'; receipt: Receipt }
+  | { kind: 'resubmitted'; receipt: Receipt }
+  | { kind: 'duplicate'; receipt: Receipt; attemptCount: number }
+  | { kind: 'rejected'; code: ErrorCode; message: string };
+
+export interface IngestMetrics {
+  onBatch?(size: number, seconds: number): void;
+  onOutcome?(kind: IngestOutcome['kind'], code?: ErrorCode): void;
+}
+
+export interface IngestOptions {
+  sql: Sql;
+  ledgerKey: { privateKey: KeyObject };
+  verifier: VerifyPool;
+  /** Most ballots and rejections committed in one transaction. */
+  maxBatch?: number;
+  /** How long the first item of a batch waits for company before the flush. */
+  maxDelayMs?: number;
+  /** Transactions in flight at once. */
+  concurrency?: number;
+  /** Items queued before new submissions get 503 overloaded. */
+  maxQueue?: number;
+  /** Largest JCS ballot accepted, in bytes. */
+  maxBallotBytes?: number;
+  metrics?: IngestMetrics;
+  now?: () => number;
+}
+
+interface Waiter {
+  resolve(o: IngestOutcome): void;
+  reject(e: Error): void;
+}
+
+type Item = ({ kind: 'ballot' } & BallotToCommit & Waiter) | ({ kind: 'rejection' } & Refusal & Waiter);
+
+
+export class Ingestor {
+  readonly elections: ElectionCache;
+  private readonly sql: Sql;
+  private readonly opts: Required<Omit<IngestOptions, 'metrics' | 'sql' | 'ledgerKey' | 'verifier' | 'now'>>;
+  private readonly queue: Item[] = [];
+  private inflight = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly o: IngestOptions) {
+    this.sql = o.sql;
+    this.elections = new ElectionCache(o.sql);
+    this.now = o.now ?? Date.now;
+    this.opts = {
+      maxBatch: o.maxBatch ?? 2000,
+      maxDelayMs: o.maxDelayMs ?? 2,
+      concurrency: o.concurrency ?? 2,
+      maxQueue: o.maxQueue ?? 50_000,
+      maxBallotBytes: o.maxBallotBytes ?? 16 * 1024,
+    };
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Take one submission for the election named in the URL. Resolves with the outcome once it is durable
+   * (committed); rejects only on an outage (ProtocolError 'unavailable' or 'overloaded'), in which case
+   * nothing was stored and the client may retry.
+   */
+  async submit(electionId: string, body: unknown): Promise<IngestOutcome> {
+    const outcome = await this.process(electionId, body);
+    this.o.metrics?.onOutcome?.(outcome.kind, outcome.kind === 'rejected' ? outcome.code : undefined);
+    return outcome;
+  }
+
+  private async process(electionId: string, body: unknown): Promise<IngestOutcome> {
+    if (this.queue.length >= this.opts.maxQueue) throw new ProtocolError('overloaded');
+    let submission: Submission;
+    try {
+      submission = parseSubmission(body);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      return this.refuse(electionId, null, null, err instanceof HexError ? 'invalid-hex' : 'invalid-body', err.message);
+    }
+    const { ballot } = submission;
+    const credHex = ballot.credential;
+    let election: ElectionRecord | null;
+    try {
+      election = await this.elections.get(electionId);
+    } catch (err) {
+      throw new ProtocolError('unavailable', `database unavailable: ${(err as Error).message}`);
+    }
+    if (!election) {
+      return this.refuse(electionId, credHex, null, 'unknown-election', `no election ${auditText(electionId, 64)}`);
+    }
+    if (ballot.electionId !== electionId) {
+      return this.refuse(electionId, credHex, null, 'wrong-election', `the ballot is for election ${ballot.electionId}`);
+    }
+    const ballotJcs = jcs(ballot);
+    if (Buffer.byteLength(ballotJcs) > this.opts.maxBallotBytes) {
+      return this.refuse(electionId, credHex, null, 'body-too-large', `the ballot is over ${this.opts.maxBallotBytes} bytes`);
+    }
+    const hashHex = sha256(`{"ballot":${ballotJcs},"signature":"${submission.signature}"}`).toString('hex');
+    const now = this.now();
+    if (election.rollRoot === null || now < election.opensAtMs) {
+      return this.refuse(electionId, credHex, hashHex, 'election-not-open', `the election opens at ${election.manifest.opensAt}`);
+    }
+    if (election.closed || now >= election.closesAtMs) {
+      return this.refuse(electionId, credHex, hashHex, 'election-closed', `the election closed at ${election.manifest.closesAt}`);
+    }
+    const problem = selectionsProblem(election.manifest, ballot.selections);
+    if (problem) return this.refuse(electionId, credHex, hashHex, 'invalid-selections', problem);
+    let sigProblem: string | null;
+    try {
+      sigProblem = await this.o.verifier.verify(
+        Buffer.from(credHex, 'hex'),
+        Buffer.from(submission.signature, 'hex'),
+        Buffer.from(BALLOT_DOMAIN + ballotJcs, 'utf8'),
+      );
+    } catch (err) {
+      throw new ProtocolError('unavailable', `signature verification unavailable: ${(err as Error).message}`);
+    }
+    if (sigProblem) return this.refuse(electionId, credHex, hashHex, 'bad-signature', `signature rejected: ${sigProblem}`);
+    const { closesAtMs } = election;
+    const sigHex = submission.signature;
+    return new Promise<IngestOutcome>((resolve, reject) => {
+      this.enqueue({ kind: 'ballot', electionId, closesAtMs, credHex, hashHex, ballotJcs, sigHex, resolve, reject });
+    });
+  }
+
+  private refuse(
+    electionId: string | null,
+    credHex: string | null,
+    hashHex: string | null,
+    code: ErrorCode,
+    detail: string,
+  ): Promise<IngestOutcome> {
+    return new Promise<IngestOutcome>((resolve, reject) => {
+      const eid = electionId === null ? null : auditText(electionId, 128);
+      this.enqueue({
+        kind: 'rejection', electionId: eid, credHex, hashHex, code, detail: auditText(detail, 300), attemptCount: null, resolve, reject,
+      });
+    });
+  }
+
+  private enqueue(item: Item): void {
+    this.queue.push(item);
+    this.pump();
+  }
+
+  /**
+   * Start a transaction when there is work and a free slot: a full batch at once; a partial one after
+   * maxDelayMs when nothing is in flight, else it gathers until the running transaction ends (a second
+   * one queued on the head lock measured slower: smaller batches for the same lock hand-off).
+   */
+  private pump(): void {
+    while (this.queue.length > 0 && this.inflight < this.opts.concurrency) {
+      if (this.queue.length < this.opts.maxBatch && this.inflight > 0) return; // the running flush will pick them up
+      if (this.queue.length < this.opts.maxBatch && this.opts.maxDelayMs > 0 && this.inflight === 0) {
+        if (!this.timer) {
+          this.timer = setTimeout(() => {
+            this.timer = null;
+            this.startFlush();
+          }, this.opts.maxDelayMs);
+        }
+        return;
+      }
+      this.startFlush();
+    }
+  }
+
+  private startFlush(): void {
+    if (this.queue.length === 0 || this.inflight >= this.opts.concurrency) return;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const batch = this.queue.splice(0, this.opts.maxBatch);
+    this.inflight++;
+    const started = process.hrtime.bigint();
+    const release = () => {
+      this.inflight--;
+      if (this.queue.length > 0) {
+        if (this.inflight === 0) this.startFlush();
+        else this.pump();
+      }
+    };
+    const ballots = batch.filter((it) => it.kind === 'ballot');
+    const refusals = batch.filter((it) => it.kind === 'rejection');
+    // Everything a receipt says is decided before COMMIT: the receipts are signed while the writes and
+    // COMMIT travel. None leaves this process before COMMIT has returned; if it fails, they are dropped.
+    let signing: Promise<Receipt[]> = Promise.resolve([]);
+    const onDecided = (d: BatchDecision) => {
+      signing = signReceipts(receiptBodies(ballots, d), this.o.ledgerKey, this.o.verifier);
+      signing.catch(() => undefined); // awaited below after a successful COMMIT
+    };
+    commitBatch(this.sql, ballots, refusals, this.now(), onDecided)
+      .then(
+        (decision) => {
+          // The transaction slot is free as soon as COMMIT returns; the receipts' signing began before it.
+          release();
+          return signing.then((receipts) => {
+            this.o.metrics?.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
+            const outcomes = ballotOutcomes(decision, receipts);
+            ballots.forEach((it, i) => it.resolve(outcomes[i]!));
+            for (const it of refusals) it.resolve({ kind: 'rejected', code: it.code, message: it.detail });
+          });
+        },
+        (err: Error) => {
+          release();
+          const e = err instanceof ProtocolError ? err : new ProtocolError('unavailable', `ledger unavailable: ${err.message}`);
+          for (const it of batch) it.reject(e);
+        },
+      )
+      .catch((err: Error) => {
+        for (const it of batch) it.reject(new ProtocolError('unavailable', `receipt signing failed: ${err.message}`));
+      });
+  }
+}
+
+/** The receipt bodies a decided batch owes, in ballot order (refused ballots owe none, duplicates do). */
+function receiptBodies(ballots: readonly BallotToCommit[], d: BatchDecision) {
+  return d.decisions.flatMap((dec, i) => (dec.kind === 'rejected' ? [] : [receiptBody(ballots[i]!.electionId, dec.ballot)]));
+}
+
+/** Each ballot's outcome, with its signed receipt (`receipts` in the order of receiptBodies). */
+function ballotOutcomes(d: BatchDecision, receipts: readonly Receipt[]): IngestOutcome[] {
+  let r = 0;
+  return d.decisions.map((dec): IngestOutcome => {
+    if (dec.kind === 'rejected') return { kind: 'rejected', code: dec.code, message: dec.message };
+    const receipt = receipts[r++]!;
+    return dec.kind === 'duplicate' ? { kind: 'duplicate', receipt, attemptCount: dec.attemptCount } : { kind: dec.kind, receipt };
+  });
+}

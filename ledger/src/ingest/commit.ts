@@ -1,0 +1,133 @@
+// The ingest transaction: the SQL of "Life of a ballot", step 5 (ledger/README.md). One transaction per
+// batch: the heads of the batch's elections locked, their credentials looked up, decide() run, the
+// ballots, the new heads and the audit rows written. Nothing of the batch is visible before COMMIT.
+import type { Sql } from 'postgres';
+import {
+  credentialKey,
+  decide,
+  type BatchDecision,
+  type CheckedBallot,
+  type CredentialState,
+  type HeadState,
+} from './decide.js';
+import { insertRefusals, type Refusal } from './refusals.js';
+
+/** A ballot to commit: checked, with the exact bytes to store. */
+export interface BallotToCommit extends CheckedBallot {
+  ballotJcs: string;
+  sigHex: string;
+}
+
+/**
+ * What the ledger knows of each (election, credential hex) pair of a batch, $1 and $2 being parallel text
+ * arrays: on the roll or not; its ballot if one is stored; its refused duplicate attempts so far. It must
+ * stay one index probe per credential as the roll and the ledger grow. Written as a plain join it was
+ * planned as hash joins over the whole roll and ledger: a full scan in every ingest transaction, ~10 ms of
+ * PostgreSQL CPU at 465,000 credentials, rising with every ballot. So each lookup is a LATERAL subquery
+ * with LIMIT (or an aggregate), which the planner cannot flatten into a join; and the transaction plans
+ * it afresh each time (plan_cache_mode = force_custom_plan, ~0.2 ms), because a generic plan cached while
+ * the ballots table was nearly empty may probe it by election alone, reading every ballot of the election
+ * per credential, and keep doing so for as long as no ANALYZE runs (autovacuum may be off, as it is on the
+ * development machine). (Sent unprepared instead, it would cost postgres.js a Describe round trip per
+ * transaction, under the head lock.) ledger/test/ingest-plan.test.ts holds the plan to index probes.
+ */
+export const CREDENTIAL_LOOKUP_SQL = `
+  SELECT q.e, q.x AS c, r.one IS NOT NULL AS on_roll, b.seq, encode(b.ballot_hash, 'hex') AS h, b.received_at,
+         a.attempts
+  FROM unnest($1::text[], $2::text[]) AS q(e, x)
+  LEFT JOIN LATERAL (SELECT 1 AS one FROM credentials cr
+                     WHERE cr.election_id = q.e AND cr.credential = decode(q.x, 'hex') LIMIT 1) r ON true
+  LEFT JOIN LATERAL (SELECT seq, ballot_hash, received_at FROM ballots b
+                     WHERE b.election_id = q.e AND b.credential = decode(q.x, 'hex') LIMIT 1) b ON true
+  LEFT JOIN LATERAL (SELECT max(attempt_count) AS attempts FROM rejected_attempts ra
+                     WHERE b.seq IS NOT NULL AND ra.election_id = q.e AND ra.credential = decode(q.x, 'hex')
+                       AND ra.reason = 'duplicate') a ON true`;
+
+/** The audit row of a ballot decide() refused. */
+function refusalOf(b: CheckedBallot, d: BatchDecision['decisions'][number]): Refusal {
+  const row = { electionId: b.electionId, credHex: b.credHex, hashHex: b.hashHex };
+  if (d.kind === 'duplicate') {
+    return { ...row, code: 'duplicate', detail: `credential already cast seq ${d.ballot.seq}`, attemptCount: d.attemptCount };
+  }
+  if (d.kind !== 'rejected') throw new Error(`refusalOf: ${d.kind} is not a refusal`);
+  return { ...row, code: d.code, detail: d.detail, attemptCount: null };
+}
+
+/**
+ * Commit a batch: resolves with every ballot's decision once the transaction has committed (then, and
+ * only then, the ballots and audit rows are durable); rejects when it did not commit, in which case
+ * nothing of the batch is stored. `onDecided` runs once everything a receipt says is known, while the
+ * writes and COMMIT are still in flight (the caller signs receipts then and releases none before COMMIT).
+ *
+ * The election heads are locked for the whole transaction, so the time between the lock and COMMIT bounds
+ * ingest: the statements go out pipelined — the head lock and the credential lookup together (the lookup
+ * runs after the lock is granted, with a fresh READ COMMITTED snapshot, so it sees every ballot committed
+ * before it), then the writes together. (postgres.js's reserve() would also pipeline BEGIN and COMMIT, but
+ * a reserved connection that dies is handed back to the pool and crashes the next query on it; sql.begin
+ * fails the transaction cleanly when its connection closes.)
+ */
+export async function commitBatch(
+  sql: Sql,
+  ballots: readonly BallotToCommit[],
+  earlierRefusals: readonly Refusal[],
+  receivedAtMs: number,
+  onDecided: (decision: BatchDecision) => void = () => {},
+): Promise<BatchDecision> {
+  if (ballots.length === 0) {
+    // Only refusals: one statement, its own transaction, no lock.
+    if (earlierRefusals.length > 0) await insertRefusals(sql, earlierRefusals);
+    const none: BatchDecision = { decisions: [], inserts: [], heads: [], refusals: [] };
+    onDecided(none);
+    return none;
+  }
+  const receivedAt = new Date(receivedAtMs).toISOString();
+  const electionIds = [...new Set(ballots.map((b) => b.electionId))].sort();
+  // The (election, credential) pairs to look up, once each.
+  const pairs = new Map<string, [string, string]>();
+  for (const b of ballots) pairs.set(credentialKey(b.electionId, b.credHex), [b.electionId, b.credHex]);
+  const lookupE = [...pairs.values()].map((p) => p[0]);
+  const lookupC = [...pairs.values()].map((p) => p[1]);
+
+  let decided: BatchDecision | null = null;
+  await sql.begin(async (tx) => {
+    const [, heads, known] = await Promise.all([
+      // Plan this transaction's statements for the tables as they are now (see CREDENTIAL_LOOKUP_SQL).
+      tx`SET LOCAL plan_cache_mode = force_custom_plan`,
+      tx`SELECT election_id, next_seq, closed FROM election_heads
+         WHERE election_id IN ${tx(electionIds)} ORDER BY election_id FOR UPDATE`,
+      tx.unsafe(CREDENTIAL_LOOKUP_SQL, [lookupE, lookupC], { prepare: true }),
+    ]);
+    const headMap = new Map<string, HeadState>(
+      heads.map((h) => [h.election_id as string, { nextSeq: Number(h.next_seq), closed: Boolean(h.closed) }]),
+    );
+    const knownMap = new Map<string, CredentialState>(known.map((r) => [credentialKey(r.e as string, r.c as string), {
+      onRoll: Boolean(r.on_roll),
+      existing: r.seq == null
+        ? null
+        : { seq: Number(r.seq), hashHex: r.h as string, receivedAt: (r.received_at as Date).toISOString() },
+      attempts: r.attempts == null ? 0 : Number(r.attempts),
+    }]));
+    const d = decide(ballots, headMap, knownMap, receivedAtMs);
+    decided = d;
+
+    const writes: Promise<unknown>[] = [];
+    if (d.inserts.length > 0) {
+      const rows = d.inserts.map((i) => ({ b: ballots[i]!, seq: (d.decisions[i] as { ballot: { seq: number } }).ballot.seq }));
+      writes.push(tx`
+        INSERT INTO ballots (election_id, seq, ballot_hash, credential, ballot, signature, received_at)
+        SELECT e, seq, decode(h, 'hex'), decode(c, 'hex'), b, decode(s, 'hex'), ${receivedAt}::timestamptz
+        FROM unnest(${rows.map((r) => r.b.electionId)}::text[], ${rows.map((r) => r.seq)}::bigint[],
+                    ${rows.map((r) => r.b.hashHex)}::text[], ${rows.map((r) => r.b.credHex)}::text[],
+                    ${rows.map((r) => r.b.ballotJcs)}::text[], ${rows.map((r) => r.b.sigHex)}::text[])
+             AS t(e, seq, h, c, b, s)`);
+    }
+    for (const h of d.heads) {
+      writes.push(tx`UPDATE election_heads SET next_seq = ${h.nextSeq} WHERE election_id = ${h.electionId}`);
+    }
+    const refusals = [...earlierRefusals, ...d.refusals.map((i) => refusalOf(ballots[i]!, d.decisions[i]!))];
+    if (refusals.length > 0) writes.push(insertRefusals(tx, refusals));
+    onDecided(d);
+    await Promise.all(writes);
+  });
+  return decided!;
+}

@@ -1,0 +1,6 @@
+// Windows along their lifecycle: sealed (seal.ts), read back with inclusion proofs (proofs.ts), and the
+// progress of sealing and anchoring (progress.ts).
+export * from './rows.js';
+export * from './seal.js';
+export * from './proofs.js';
+export * from './progress.js';
