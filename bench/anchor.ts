@@ -16,12 +16,9 @@ import postgres from 'postgres';
 import { Wallet } from 'ethers';
 import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
-import { Ingestor } from '../ledger/src/ingest.js';
 import { VerifyPool } from '../ledger/src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
-import { createElection } from '../ledger/src/elections.js';
-import { validateRoll, type Submission } from '../ledger/src/protocol/protocol.js';
-import { sealWindow } from '../ledger/src/windows.js';
+import { Ingestor, createElection, sealWindow, validateRoll, type Submission } from '../ledger/src/index.js';
 import { ballotFor, selectionsFor, testManifest, voters } from '../test/support/fixtures.js';
 import { anvilProvider, startAnvil } from '../test/support/anvil.js';
 import { deployTallyAnchor } from '../contracts/index.js';
@@ -104,7 +101,8 @@ try {
     const n = Math.ceil(RATE * seconds);
     log(`windowSeconds ${windowSeconds}: ${n} ballots at ${RATE}/s for ${seconds} s…`);
     const vs = voters(n, `${id}-`);
-    await createElection(db.app, testManifest(id, ledgerKey.publicKeyHex, { windowSeconds }), validateRoll(vs.map((v) => v.credential)));
+    const roll = await validateRoll(vs.map((v) => v.credential));
+    await createElection(db.app, testManifest(id, ledgerKey.publicKeyHex, { windowSeconds }), roll);
     await worker.requests.requestRegistration(id);
     const bodies: Submission[] = vs.map((v, i) => JSON.parse(JSON.stringify(ballotFor(v, id, selectionsFor(i)))));
     // Steady arrivals: ballot i is submitted at start + i / RATE, whatever the previous ones are doing.
@@ -154,7 +152,8 @@ try {
   log(`seal: ${SEAL_BALLOTS} ballots in one window, with ingest running…`);
   const sealId = 'bench-seal';
   const live = voters(6000, 'bench-seal-live-');
-  await createElection(db.app, testManifest(sealId, ledgerKey.publicKeyHex), validateRoll(live.map((v) => v.credential)));
+  const liveRoll = await validateRoll(live.map((v) => v.credential));
+  await createElection(db.app, testManifest(sealId, ledgerKey.publicKeyHex), liveRoll);
   await db.admin`
     INSERT INTO ballots (election_id, seq, ballot_hash, credential, ballot, signature, received_at)
     SELECT ${sealId}, i, sha256(convert_to('bench-seal:hash:' || i, 'UTF8')), sha256(convert_to('bench-seal:cred:' || i, 'UTF8')), '{}', decode(repeat('00', 64), 'hex'), now()

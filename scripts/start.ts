@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from '../ledger/src/config.js';
 import { resolveDatabase } from '../ledger/src/db/resolve.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
 import { loadLedgerKey } from '../ledger/src/ledger-key.js';
-import { getElection } from '../ledger/src/elections.js';
+import { getElection } from '../ledger/src/index.js';
 import { anvilAccounts, startAnvil } from '../contracts/local-chain.js';
 import { deployTallyAnchor } from '../contracts/index.js';
 import { startAnchorWorker } from '../anchor-worker/src/index.js';

@@ -8,7 +8,11 @@
  */
 export class AnchorDivergenceError extends Error {
   override readonly name = 'AnchorDivergenceError';
-  constructor(readonly electionId: string, readonly reconcileCase: string, message: string) {
+  constructor(
+    readonly electionId: string,
+    readonly reconcileCase: string,
+    message: string,
+  ) {
     super(`election ${electionId}: ${message} [${reconcileCase}]`);
   }
 }
@@ -21,7 +25,11 @@ export class ChainUnavailableError extends Error {
 /** The contract refused a call (estimateGas or a mined revert). The chain moved: reconcile again. */
 export class ChainRevertError extends Error {
   override readonly name = 'ChainRevertError';
-  constructor(message: string, readonly errorName: string | null, readonly errorArgs: readonly unknown[] = []) {
+  constructor(
+    message: string,
+    readonly errorName: string | null,
+    readonly errorArgs: readonly unknown[] = [],
+  ) {
     super(message);
   }
 }
@@ -31,6 +39,4 @@ export class AnchorerBusyError extends Error {
   override readonly name = 'AnchorerBusyError';
 }
 
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { errorMessage } from '../../jobs/src/index.js';

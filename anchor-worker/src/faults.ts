@@ -20,10 +20,17 @@ export class Faults {
   private readonly seen = new Map<FaultPoint, number>();
 
   /** `spec` like "after-anchor-send:2,before-seal-commit"; `action` defaults to SIGKILL of this process. */
-  constructor(spec: string | null | undefined, private readonly action: (point: FaultPoint) => void = killSelf) {
-    for (const part of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  constructor(
+    spec: string | null | undefined,
+    private readonly action: (point: FaultPoint) => void = killSelf,
+  ) {
+    for (const part of (spec ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const [point, nth = '1'] = part.split(':');
-      if (!(FAULT_POINTS as readonly string[]).includes(point!)) throw new Error(`TALLYPROOF_FAULT: unknown point "${point}" (known: ${FAULT_POINTS.join(', ')})`);
+      if (!(FAULT_POINTS as readonly string[]).includes(point!))
+        throw new Error(`TALLYPROOF_FAULT: unknown point "${point}" (known: ${FAULT_POINTS.join(', ')})`);
       if (!/^[1-9]\d*$/.test(nth)) throw new Error(`TALLYPROOF_FAULT: "${part}": the count must be a positive integer`);
       this.targets.set(point as FaultPoint, Number(nth));
     }

@@ -20,16 +20,56 @@ export class WorkerMetrics {
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
-    this.sealed = new Counter({ name: 'tallyproof_worker_windows_sealed_total', help: 'Windows sealed by this worker process', registers });
-    this.anchored = new Counter({ name: 'tallyproof_worker_windows_anchored_total', help: 'Windows recorded as anchored by this process: how="sent", or "recovered" from the chain after a crash', labelNames: ['how'], registers });
-    this.gas = new Counter({ name: 'tallyproof_worker_anchor_gas_total', help: 'Gas used by the anchorWindow transactions this process sent', registers });
+    this.sealed = new Counter({
+      name: 'tallyproof_worker_windows_sealed_total',
+      help: 'Windows sealed by this worker process',
+      registers,
+    });
+    this.anchored = new Counter({
+      name: 'tallyproof_worker_windows_anchored_total',
+      help: 'Windows recorded as anchored by this process: how="sent", or "recovered" from the chain after a crash',
+      labelNames: ['how'],
+      registers,
+    });
+    this.gas = new Counter({
+      name: 'tallyproof_worker_anchor_gas_total',
+      help: 'Gas used by the anchorWindow transactions this process sent',
+      registers,
+    });
     const halted = this.halted;
-    new Gauge({ name: 'tallyproof_worker_halted_elections', help: 'Elections halted on a ledger/chain divergence (see the worker log)', registers, collect() { this.set(halted.size); } });
-    const chainUp = new Gauge({ name: 'tallyproof_worker_chain_up', help: '1 when the chain node answered the last scrape', registers });
-    const queueUp = new Gauge({ name: 'tallyproof_worker_queue_up', help: '1 when the queue backend answered the last scrape', registers });
-    const dbUp = new Gauge({ name: 'tallyproof_worker_db_up', help: '1 when the ledger database answered the last scrape', registers });
-    const pending = new Gauge({ name: 'tallyproof_worker_pending_windows', help: 'Windows sealed but not yet anchored', registers });
-    const lag = new Gauge({ name: 'tallyproof_worker_anchor_lag_seconds', help: 'Age of the oldest ballot not yet in an anchored window', registers });
+    new Gauge({
+      name: 'tallyproof_worker_halted_elections',
+      help: 'Elections halted on a ledger/chain divergence (see the worker log)',
+      registers,
+      collect() {
+        this.set(halted.size);
+      },
+    });
+    const chainUp = new Gauge({
+      name: 'tallyproof_worker_chain_up',
+      help: '1 when the chain node answered the last scrape',
+      registers,
+    });
+    const queueUp = new Gauge({
+      name: 'tallyproof_worker_queue_up',
+      help: '1 when the queue backend answered the last scrape',
+      registers,
+    });
+    const dbUp = new Gauge({
+      name: 'tallyproof_worker_db_up',
+      help: '1 when the ledger database answered the last scrape',
+      registers,
+    });
+    const pending = new Gauge({
+      name: 'tallyproof_worker_pending_windows',
+      help: 'Windows sealed but not yet anchored',
+      registers,
+    });
+    const lag = new Gauge({
+      name: 'tallyproof_worker_anchor_lag_seconds',
+      help: 'Age of the oldest ballot not yet in an anchored window',
+      registers,
+    });
     this.scrape = async () => {
       if (!this.source) return;
       try {

@@ -7,8 +7,20 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { electionKey } from '../../contracts/index.js';
-import { createAnchorRequests, type AnchorRequests, type FaultPoint } from '../src/index.js';
-import { allAnchored, Ballots, dropRedisPrefix, expectLedgerMatchesChain, expectReceiptsProvenOnChain, queuePrefix, REDIS_URL, startChain, waitFor, type TestChain } from './helpers.js';
+import { createAnchorRequests, type AnchorRequests } from '../../jobs/src/index.js';
+import type { FaultPoint } from '../src/index.js';
+import {
+  allAnchored,
+  Ballots,
+  dropRedisPrefix,
+  expectLedgerMatchesChain,
+  expectReceiptsProvenOnChain,
+  queuePrefix,
+  REDIS_URL,
+  startChain,
+  waitFor,
+  type TestChain,
+} from './helpers.js';
 import type { Receipt } from '../../ledger/src/protocol/protocol.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
@@ -55,7 +67,9 @@ function spawnWorker(opts: { fault: string; redisUrl: string | null; prefix: str
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { exited, output: () => out, kill: (s) => child.kill(s) };
 }
 
@@ -74,7 +88,9 @@ async function exitWithin(child: Child, ms: number, what: string) {
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${what}: the worker did not exit within ${ms} ms; its output:\n${child.output().slice(-4000)}`));
+      reject(
+        new Error(`${what}: the worker did not exit within ${ms} ms; its output:\n${child.output().slice(-4000)}`),
+      );
     }, ms);
   });
   try {
@@ -90,10 +106,19 @@ async function snapshot(id: string) {
     (SELECT count(*) FROM windows w WHERE w.election_id = e.election_id AND w.anchor_tx IS NOT NULL)::int AS recorded
     FROM elections e JOIN election_heads h USING (election_id) WHERE e.election_id = ${id}`;
   const key = electionKey(id);
-  const registered = (await chain.contract.queryFilter(chain.contract.filters.ElectionRegistered!(key), 0, 'latest')).length > 0;
+  const registered =
+    (await chain.contract.queryFilter(chain.contract.filters.ElectionRegistered!(key), 0, 'latest')).length > 0;
   const onChain = Number(await chain.contract.windowCount(key));
   const closedOnChain = registered && (await chain.contract.getElection(key)).closed;
-  return { registrationTx: e!.registration_tx as string | null, closeTx: e!.close_tx as string | null, sealed: e!.sealed as number, recorded: e!.recorded as number, registered, onChain, closedOnChain };
+  return {
+    registrationTx: e!.registration_tx as string | null,
+    closeTx: e!.close_tx as string | null,
+    sealed: e!.sealed as number,
+    recorded: e!.recorded as number,
+    registered,
+    onChain,
+    closedOnChain,
+  };
 }
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
@@ -102,7 +127,11 @@ type Snapshot = Awaited<ReturnType<typeof snapshot>>;
  * Kill points in the order an election meets them. `before` makes the point reachable (ballots, a close
  * request); `atKill` is what must hold right after the kill: the crash really fell where it is named.
  */
-const POINTS: { point: FaultPoint; before: (id: string, requests: AnchorRequests) => Promise<unknown>; atKill: (s: Snapshot, prev: Snapshot) => void }[] = [
+const POINTS: {
+  point: FaultPoint;
+  before: (id: string, requests: AnchorRequests) => Promise<unknown>;
+  atKill: (s: Snapshot, prev: Snapshot) => void;
+}[] = [
   {
     point: 'after-register-send',
     before: async () => {},
@@ -149,46 +178,54 @@ const backends = [
   ...(REDIS_URL ? [{ name: 'Redis', redisUrl: REDIS_URL }] : []),
 ];
 
-describe.each(backends)('worker process killed (SIGKILL) at each injected point, queue on $name', ({ name, redisUrl }) => {
-  it('restarts into a ledger and a chain that agree: each window once, contiguous, nothing skipped', async () => {
-    const id = `crash-${name.toLowerCase()}`;
-    const prefix = queuePrefix();
-    await ballots.election(db.app, id, 40, 1);
-    const requests = await createAnchorRequests({ databaseUrl: db.url, redisUrl, queuePrefix: prefix, log: () => {} });
-    const receipts: Receipt[] = [];
-    try {
-      for (const { point, before, atKill } of POINTS) {
-        const prev = await snapshot(id);
-        const made = await before(id, requests);
-        if (Array.isArray(made)) receipts.push(...(made as Receipt[]));
-        const child = spawnWorker({ fault: `${point}:1`, redisUrl, prefix });
-        const exit = await exitWithin(child, 30_000, point);
-        expect(exit, `${point}: ${child.output().slice(-2000)}`).toEqual({ code: null, signal: 'SIGKILL' });
-        expect(child.output()).toContain(`fault injected at ${point}`);
-        atKill(await snapshot(id), prev);
-      }
-
-      // A clean run finishes the close; SIGTERM then stops it gracefully.
-      const metricsPort = await freePort();
-      const child = spawnWorker({ fault: '', redisUrl, prefix, metricsPort });
+describe.each(backends)(
+  'worker process killed (SIGKILL) at each injected point, queue on $name',
+  ({ name, redisUrl }) => {
+    it('restarts into a ledger and a chain that agree: each window once, contiguous, nothing skipped', async () => {
+      const id = `crash-${name.toLowerCase()}`;
+      const prefix = queuePrefix();
+      await ballots.election(db.app, id, 40, 1);
+      const requests = await createAnchorRequests({
+        databaseUrl: db.url,
+        redisUrl,
+        queuePrefix: prefix,
+        log: () => {},
+      });
+      const receipts: Receipt[] = [];
       try {
-        await waitFor('the close recorded', async () => (await snapshot(id)).closeTx, 30_000);
-        const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-        expect(metrics).toMatch(/^tallyproof_worker_chain_up 1$/m);
-        expect(metrics).toMatch(/^tallyproof_worker_pending_windows 0$/m);
-      } finally {
-        child.kill('SIGTERM');
-      }
-      expect(await exitWithin(child, 15_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
-      expect(child.output()).toMatch(/"msg":"close found on chain, recording it".*"case":"chain-equal"/);
+        for (const { point, before, atKill } of POINTS) {
+          const prev = await snapshot(id);
+          const made = await before(id, requests);
+          if (Array.isArray(made)) receipts.push(...(made as Receipt[]));
+          const child = spawnWorker({ fault: `${point}:1`, redisUrl, prefix });
+          const exit = await exitWithin(child, 30_000, point);
+          expect(exit, `${point}: ${child.output().slice(-2000)}`).toEqual({ code: null, signal: 'SIGKILL' });
+          expect(child.output()).toContain(`fault injected at ${point}`);
+          atKill(await snapshot(id), prev);
+        }
 
-      expect(await allAnchored(db.app, id)).toBe(true);
-      await expectLedgerMatchesChain(db.app, chain, id, { closed: true });
-      await expectReceiptsProvenOnChain(db.app, chain, receipts);
-      expect(receipts.length).toBe(17);
-    } finally {
-      await requests.close();
-      if (redisUrl) await dropRedisPrefix(redisUrl, prefix);
-    }
-  });
-});
+        // A clean run finishes the close; SIGTERM then stops it gracefully.
+        const metricsPort = await freePort();
+        const child = spawnWorker({ fault: '', redisUrl, prefix, metricsPort });
+        try {
+          await waitFor('the close recorded', async () => (await snapshot(id)).closeTx, 30_000);
+          const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+          expect(metrics).toMatch(/^tallyproof_worker_chain_up 1$/m);
+          expect(metrics).toMatch(/^tallyproof_worker_pending_windows 0$/m);
+        } finally {
+          child.kill('SIGTERM');
+        }
+        expect(await exitWithin(child, 15_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
+        expect(child.output()).toMatch(/"msg":"close found on chain, recording it".*"case":"chain-equal"/);
+
+        expect(await allAnchored(db.app, id)).toBe(true);
+        await expectLedgerMatchesChain(db.app, chain, id, { closed: true });
+        await expectReceiptsProvenOnChain(db.app, chain, receipts);
+        expect(receipts.length).toBe(17);
+      } finally {
+        await requests.close();
+        if (redisUrl) await dropRedisPrefix(redisUrl, prefix);
+      }
+    });
+  },
+);

@@ -6,15 +6,26 @@ import { Wallet, type JsonRpcProvider } from 'ethers';
 import type { Sql } from 'postgres';
 import { anvilProvider, startAnvil, type AnvilNode, type AnvilOptions } from '../../test/support/anvil.js';
 import { ballotFor, selectionsFor, testManifest, voters, type Voter } from '../../test/support/fixtures.js';
-import { deployTallyAnchor, electionKey, tallyAnchor, TALLY_ANCHOR_INTERFACE, type TallyAnchorContract } from '../../contracts/index.js';
-import { Ingestor } from '../../ledger/src/ingest.js';
+import {
+  deployTallyAnchor,
+  electionKey,
+  tallyAnchor,
+  TALLY_ANCHOR_INTERFACE,
+  type TallyAnchorContract,
+} from '../../contracts/index.js';
 import { VerifyPool } from '../../ledger/src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../../ledger/src/ledger-key.js';
-import { createElection } from '../../ledger/src/elections.js';
-import { validateRoll, type Receipt } from '../../ledger/src/protocol/protocol.js';
-import { rootFromInclusionProof } from '../../ledger/src/protocol/merkle.js';
-import { auditPathFor, listWindows } from '../../ledger/src/windows.js';
-import { computeTally, resultHash } from '../../ledger/src/tally.js';
+import {
+  Ingestor,
+  auditPathFor,
+  computeTally,
+  createElection,
+  listWindows,
+  resultHash,
+  rootFromInclusionProof,
+  validateRoll,
+  type Receipt,
+} from '../../ledger/src/index.js';
 
 export const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 11));
 export const REDIS_URL = process.env.REDIS_URL || null;
@@ -35,9 +46,20 @@ export interface TestChain {
 export async function startChain(opts: AnvilOptions = {}): Promise<TestChain> {
   const node = await startAnvil(opts);
   const provider = anvilProvider(node);
-  const [owner, anchorer, rogue] = node.accounts.slice(0, 3).map((a) => new Wallet(a.privateKey, provider)) as [Wallet, Wallet, Wallet];
+  const [owner, anchorer, rogue] = node.accounts.slice(0, 3).map((a) => new Wallet(a.privateKey, provider)) as [
+    Wallet,
+    Wallet,
+    Wallet,
+  ];
   const d = await deployTallyAnchor(owner, { anchorers: [anchorer.address, rogue.address] });
-  return { node, provider, address: d.address, contract: tallyAnchor(d.address, provider), anchorerKey: node.accounts[1]!.privateKey, rogue: tallyAnchor(d.address, rogue) };
+  return {
+    node,
+    provider,
+    address: d.address,
+    contract: tallyAnchor(d.address, provider),
+    anchorerKey: node.accounts[1]!.privateKey,
+    rogue: tallyAnchor(d.address, rogue),
+  };
 }
 
 export function queuePrefix(): string {
@@ -56,7 +78,8 @@ export class Ballots {
 
   async election(sql: Sql, electionId: string, size: number, windowSeconds: number): Promise<void> {
     const vs = voters(size, `${electionId}-`);
-    await createElection(sql, testManifest(electionId, ledgerKey.publicKeyHex, { windowSeconds }), validateRoll(vs.map((v) => v.credential)));
+    const roll = await validateRoll(vs.map((v) => v.credential));
+    await createElection(sql, testManifest(electionId, ledgerKey.publicKeyHex, { windowSeconds }), roll);
     this.rolls.set(electionId, vs);
     this.cursor.set(electionId, 0);
   }
@@ -67,7 +90,11 @@ export class Ballots {
     const from = this.cursor.get(electionId)!;
     if (from + n > vs.length) throw new Error(`election ${electionId} has only ${vs.length} voters`);
     this.cursor.set(electionId, from + n);
-    const outcomes = await Promise.all(vs.slice(from, from + n).map((v, i) => this.ingestor.submit(electionId, ballotFor(v, electionId, selectionsFor(from + i)))));
+    const outcomes = await Promise.all(
+      vs
+        .slice(from, from + n)
+        .map((v, i) => this.ingestor.submit(electionId, ballotFor(v, electionId, selectionsFor(from + i)))),
+    );
     return outcomes.map((o) => {
       if (o.kind !== 'accepted') throw new Error(`ballot not accepted: ${JSON.stringify(o)}`);
       return o.receipt;
@@ -79,7 +106,12 @@ export class Ballots {
   }
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -89,7 +121,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -106,7 +141,12 @@ export async function allAnchored(sql: Sql, electionId: string): Promise<boolean
  * The ledger and the chain agree: the same windows (range and root), contiguous from seq 0, each anchored
  * by exactly one transaction, which is the one the ledger recorded; the registration and the close too.
  */
-export async function expectLedgerMatchesChain(sql: Sql, chain: TestChain, electionId: string, opts: { closed?: boolean } = {}): Promise<void> {
+export async function expectLedgerMatchesChain(
+  sql: Sql,
+  chain: TestChain,
+  electionId: string,
+  opts: { closed?: boolean } = {},
+): Promise<void> {
   const key = electionKey(electionId);
   const windows = await listWindows(sql, electionId);
   expect(Number(await chain.contract.windowCount(key))).toBe(windows.length);
@@ -117,12 +157,17 @@ export async function expectLedgerMatchesChain(sql: Sql, chain: TestChain, elect
     expect(w.firstSeq).toBe(next);
     next += w.count;
     const onChain = await chain.contract.getWindow(key, w.index);
-    expect([Number(onChain.firstSeq), Number(onChain.count), onChain.root]).toEqual([w.firstSeq, w.count, '0x' + w.root]);
+    expect([Number(onChain.firstSeq), Number(onChain.count), onChain.root]).toEqual([
+      w.firstSeq,
+      w.count,
+      '0x' + w.root,
+    ]);
     const ev = events.find((e) => Number(TALLY_ANCHOR_INTERFACE.parseLog(e)!.args.windowIndex) === w.index);
     expect(w.anchor?.txHash, `window ${w.index} anchor tx`).toBe(ev?.transactionHash);
     expect(w.anchor?.blockNumber).toBe(ev?.blockNumber);
   }
-  const [e] = await sql`SELECT e.registration_tx, e.close_tx, encode(e.result_hash, 'hex') AS result_hash, e.total_ballots, h.next_seq, h.sealed_through
+  const [e] =
+    await sql`SELECT e.registration_tx, e.close_tx, encode(e.result_hash, 'hex') AS result_hash, e.total_ballots, h.next_seq, h.sealed_through
                         FROM elections e JOIN election_heads h USING (election_id) WHERE election_id = ${electionId}`;
   expect(Number(e!.sealed_through)).toBe(next);
   const [registered] = await chain.contract.queryFilter(chain.contract.filters.ElectionRegistered!(key), 0, 'latest');
@@ -148,9 +193,22 @@ export async function expectReceiptsProvenOnChain(sql: Sql, chain: TestChain, re
     const key = electionKey(r.electionId);
     const onChain = await chain.contract.getWindow(key, proof.window.index);
     const path = proof.auditPath.map((h) => Buffer.from(h, 'hex'));
-    const computed = rootFromInclusionProof(Buffer.from(r.ballotHash, 'hex'), proof.leafIndex, Number(onChain.count), path);
+    const computed = rootFromInclusionProof(
+      Buffer.from(r.ballotHash, 'hex'),
+      proof.leafIndex,
+      Number(onChain.count),
+      path,
+    );
     expect('0x' + computed!.toString('hex')).toBe(onChain.root);
-    expect(await chain.contract.verifyInclusion(key, proof.window.index, proof.leafIndex, '0x' + r.ballotHash, proof.auditPath.map((h) => '0x' + h))).toBe(true);
+    expect(
+      await chain.contract.verifyInclusion(
+        key,
+        proof.window.index,
+        proof.leafIndex,
+        '0x' + r.ballotHash,
+        proof.auditPath.map((h) => '0x' + h),
+      ),
+    ).toBe(true);
   }
 }
 

@@ -8,9 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { anvilProvider, restartAnvil } from '../../test/support/anvil.js';
 import { tallyAnchor } from '../../contracts/index.js';
-import { listWindows } from '../../ledger/src/windows.js';
+import { listWindows } from '../../ledger/src/index.js';
 import { startAnchorWorker } from '../src/index.js';
-import { allAnchored, Ballots, captureLog, expectLedgerMatchesChain, expectReceiptsProvenOnChain, startChain, waitFor, type TestChain } from './helpers.js';
+import {
+  allAnchored,
+  Ballots,
+  captureLog,
+  expectLedgerMatchesChain,
+  expectReceiptsProvenOnChain,
+  startChain,
+  waitFor,
+  type TestChain,
+} from './helpers.js';
 
 let db: TestDatabase;
 let chain: TestChain;

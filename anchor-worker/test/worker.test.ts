@@ -4,10 +4,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { electionKey } from '../../contracts/index.js';
-import { sealWindow } from '../../ledger/src/windows.js';
-import { AnchorQueues } from '../src/queue.js';
-import { DelegatingChainClient, ChainUnavailableError, planWindows, startAnchorWorker, type AnchorWorker, type ChainClient, type SentTx, type WindowToAnchor } from '../src/index.js';
-import { allAnchored, Ballots, captureLog, dropRedisPrefix, expectLedgerMatchesChain, expectReceiptsProvenOnChain, queuePrefix, REDIS_URL, startChain, waitFor, type TestChain } from './helpers.js';
+import { sealWindow } from '../../ledger/src/index.js';
+import { AnchorQueues } from '../../jobs/src/index.js';
+import {
+  DelegatingChainClient,
+  ChainUnavailableError,
+  planWindows,
+  startAnchorWorker,
+  type AnchorWorker,
+  type ChainClient,
+  type SentTx,
+  type WindowToAnchor,
+} from '../src/index.js';
+import {
+  allAnchored,
+  Ballots,
+  captureLog,
+  dropRedisPrefix,
+  expectLedgerMatchesChain,
+  expectReceiptsProvenOnChain,
+  queuePrefix,
+  REDIS_URL,
+  startChain,
+  waitFor,
+  type TestChain,
+} from './helpers.js';
 
 let db: TestDatabase;
 let chain: TestChain;
@@ -39,7 +60,8 @@ function start(extra: Partial<Parameters<typeof startAnchorWorker>[0]> = {}): Pr
   });
 }
 
-const electionRow = async (id: string) => (await db.app`SELECT registration_tx, close_tx FROM elections WHERE election_id = ${id}`)[0]!;
+const electionRow = async (id: string) =>
+  (await db.app`SELECT registration_tx, close_tx FROM elections WHERE election_id = ${id}`)[0]!;
 
 const backends = [
   { name: 'PostgreSQL', redisUrl: null },
@@ -110,7 +132,9 @@ class FaultyChain extends DelegatingChainClient {
   }
 
   override sendRegisterElection(electionId: string, manifestHash: string, rollRoot: string) {
-    return this.sendWith(`register/${electionId}`, () => super.sendRegisterElection(electionId, manifestHash, rollRoot));
+    return this.sendWith(`register/${electionId}`, () =>
+      super.sendRegisterElection(electionId, manifestHash, rollRoot),
+    );
   }
 
   override sendAnchorWindow(electionId: string, w: WindowToAnchor) {
@@ -151,10 +175,13 @@ describe('chain faults at each step', () => {
     const worker = await start({ wrapChain: (c: ChainClient) => (faulty = new FaultyChain(c)) });
     try {
       const ids = cases.map((c, i) => `fault-${i}-${c.step}-${c.fault}`);
-      cases.forEach((c, i) => faulty.armed.set(c.step === 'anchor' ? `anchor/${ids[i]}/0` : `${c.step}/${ids[i]}`, c.fault));
+      for (const [i, c] of cases.entries())
+        faulty.armed.set(c.step === 'anchor' ? `anchor/${ids[i]}/0` : `${c.step}/${ids[i]}`, c.fault);
       for (const id of ids) await ballots.election(db.app, id, 8, 1);
       await Promise.all(ids.map((id) => worker.requests.requestRegistration(id)));
-      await Promise.all(ids.map((id) => waitFor(`${id} registered`, async () => (await electionRow(id)).registration_tx)));
+      await Promise.all(
+        ids.map((id) => waitFor(`${id} registered`, async () => (await electionRow(id)).registration_tx)),
+      );
       await Promise.all(ids.map((id) => ballots.cast(id, 5)));
       await Promise.all(ids.map((id) => waitFor(`${id} anchored`, () => allAnchored(db.app, id), 20_000)));
       await Promise.all(ids.map((id) => worker.requests.requestClose(id)));
@@ -186,7 +213,9 @@ describe('one anchorer at a time', () => {
     }
     const ids = ['pair-a', 'pair-b', 'pair-c'];
     for (const id of ids) await ballots.election(db.app, id, 20, 1);
-    const workers = await Promise.all([0, 1].map(() => start({ reconcileIntervalMs: 200, wrapChain: (c: ChainClient) => new Counting(c) })));
+    const workers = await Promise.all(
+      [0, 1].map(() => start({ reconcileIntervalMs: 200, wrapChain: (c: ChainClient) => new Counting(c) })),
+    );
     try {
       for (let round = 0; round < 3; round++) {
         await Promise.all(ids.map((id) => ballots.cast(id, 4)));
@@ -213,8 +242,15 @@ describe('reconcile cases', () => {
       [{ sealed: 3, recorded: 3 }, 4, 'chain-ahead'],
       [{ sealed: 3, recorded: 3 }, 2, 'chain-lost'],
     ];
-    for (const [ledger, chainCount, kind] of table) expect(planWindows(ledger, chainCount).kind, JSON.stringify([ledger, chainCount])).toBe(kind);
-    expect(planWindows({ sealed: 3, recorded: 1 }, 2)).toEqual({ kind: 'chain-behind', recordFrom: 1, recordTo: 2, sendFrom: 2, sendTo: 3 });
+    for (const [ledger, chainCount, kind] of table)
+      expect(planWindows(ledger, chainCount).kind, JSON.stringify([ledger, chainCount])).toBe(kind);
+    expect(planWindows({ sealed: 3, recorded: 1 }, 2)).toEqual({
+      kind: 'chain-behind',
+      recordFrom: 1,
+      recordTo: 2,
+      sendFrom: 2,
+      sendTo: 3,
+    });
   });
 
   it('a window on chain whose root differs from the ledger halts the election loudly, and only it', async () => {
@@ -224,7 +260,8 @@ describe('reconcile cases', () => {
     await ballots.election(db.app, id, 5, 1);
     await ballots.election(db.app, other, 5, 1);
     // A rogue writer registers the election as the ledger would, then anchors a forged window 0.
-    const [e] = await db.app`SELECT encode(manifest_hash, 'hex') AS m, encode(roll_root, 'hex') AS r FROM elections WHERE election_id = ${id}`;
+    const [e] =
+      await db.app`SELECT encode(manifest_hash, 'hex') AS m, encode(roll_root, 'hex') AS r FROM elections WHERE election_id = ${id}`;
     await (await chain.rogue.registerElection(electionKey(id), '0x' + e!.m, '0x' + e!.r)).wait();
     await (await chain.rogue.anchorWindow(electionKey(id), 0, 0, 1, '0x' + 'ab'.repeat(32))).wait();
 
@@ -234,17 +271,28 @@ describe('reconcile cases', () => {
     const worker = await start({ log });
     try {
       await ballots.cast(other, 2);
-      await waitFor('the halt', async () => lines.find((l) => l.msg.startsWith('HALTED') && l.fields.electionId === id), 15_000);
+      await waitFor(
+        'the halt',
+        async () => lines.find((l) => l.msg.startsWith('HALTED') && l.fields.electionId === id),
+        15_000,
+      );
       const halt = lines.find((l) => l.msg.startsWith('HALTED'))!;
       expect(halt.fields).toMatchObject({ level: 'error', case: 'root-differs' });
-      expect(halt.msg).toMatch(/window 0 on chain is seqs 0\+1 with root abab.*the ledger sealed seqs 0\+1 with root [0-9a-f]{64}/);
+      expect(halt.msg).toMatch(
+        /window 0 on chain is seqs 0\+1 with root abab.*the ledger sealed seqs 0\+1 with root [0-9a-f]{64}/,
+      );
       // The registration the rogue made matched the ledger, so it was adopted (chain equal).
       expect((await electionRow(id)).registration_tx).toMatch(/^0x/);
       await waitFor('the bystander anchored', () => allAnchored(db.app, other), 15_000);
       await ballots.cast(id, 1);
-      await waitFor('a second window sealed', async () => (await db.app`SELECT 1 FROM windows WHERE election_id = ${id} AND window_index = 1`).length > 0, 10_000);
+      await waitFor(
+        'a second window sealed',
+        async () => (await db.app`SELECT 1 FROM windows WHERE election_id = ${id} AND window_index = 1`).length > 0,
+        10_000,
+      );
       await new Promise((r) => setTimeout(r, 1000));
-      const anchored = await db.app`SELECT window_index FROM windows WHERE election_id = ${id} AND anchor_tx IS NOT NULL`;
+      const anchored =
+        await db.app`SELECT window_index FROM windows WHERE election_id = ${id} AND anchor_tx IS NOT NULL`;
       expect(anchored).toHaveLength(0);
       expect(Number(await chain.contract.windowCount(electionKey(id)))).toBe(1);
       expect((await worker.status()).pendingWindows).toBeGreaterThanOrEqual(2);
@@ -266,7 +314,9 @@ describe('reconcile cases', () => {
       await new Promise((r) => setTimeout(r, 1500)); // a tick already taken passes
       await ballots.cast(id, 3);
       await waitFor('anchored by reconcile', () => allAnchored(db.app, id), 10_000);
-      expect(lines.some((l) => l.msg.startsWith('sealed by the reconcile pass') && l.fields.electionId === id)).toBe(true);
+      expect(lines.some((l) => l.msg.startsWith('sealed by the reconcile pass') && l.fields.electionId === id)).toBe(
+        true,
+      );
     } finally {
       await worker.stop();
     }

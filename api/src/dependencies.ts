@@ -2,10 +2,11 @@
 // anchors on, and a probe of their health. All optional, so the API also runs (and is tested) alone.
 
 /**
- * Requests to the anchor worker (anchor-worker/src/index.ts `createAnchorRequests`): each resolves once
- * the request is on record; the worker does the chain work and writes the outcome into the ledger.
+ * Requests to the anchor worker (jobs/src/contract.ts; jobs/src/requests.ts `createAnchorRequests`): each
+ * resolves once the request is on record; the worker does the chain work and writes the outcome into the
+ * ledger. Re-exported for the API's modules; other callers import it from jobs/.
  */
-export type { AnchorRequests } from '../../anchor-worker/src/index.js';
+export type { AnchorRequests } from '../../jobs/src/index.js';
 
 /** The chain and contract the ledger anchors on, as shown in elections and proof bundles. */
 export interface ChainInfo {
@@ -29,25 +30,8 @@ export interface DependencyStatus {
 
 export type DependencyProbe = () => Promise<DependencyStatus>;
 
-/** Await `p` with a deadline: after `ms` the result is `onTimeout()` (which may throw). A probe that hangs counts as down. */
-export async function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => T): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<T>((resolve, reject) => {
-    timer = setTimeout(() => {
-      try {
-        resolve(onTimeout());
-      } catch (err) {
-        reject(err);
-      }
-    }, ms);
-  });
-  p.catch(() => {}); // a late rejection after the deadline is not unhandled
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** The one deadline helper of the server side (jobs/src/timeout.ts); a probe that hangs counts as down. */
+export { withTimeout } from '../../jobs/src/index.js';
 
 /** Probe an EVM JSON-RPC endpoint with eth_chainId; resolves to the chain id or null when unreachable. */
 export async function probeChainId(rpcUrl: string, timeoutMs = 2000): Promise<number | null> {

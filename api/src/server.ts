@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, type TallyproofConfig } from '../../ledger/src
 import { resolveDatabase } from '../../ledger/src/db/resolve.js';
 import { openLedgerDatabase } from '../../ledger/src/db/connect.js';
 import { loadLedgerKey } from '../../ledger/src/ledger-key.js';
-import { createAnchorRequests } from '../../anchor-worker/src/index.js';
+import { createAnchorRequests } from '../../jobs/src/index.js';
 import { buildApp } from './app.js';
 import { probeChainId, withTimeout, type ChainInfo, type DependencyProbe, type UpDown } from './dependencies.js';
 import { guardConnectionLoss } from '../../ledger/src/db/connection-loss.js';
@@ -64,8 +64,8 @@ if (config.chainRpcUrl) {
   await learn();
 }
 
-// The anchor worker's queue (BullMQ on Redis with REDIS_URL, else on the ledger database): the API only
-// enqueues registration and close requests; the worker process does the chain work.
+// The anchor worker's queue (jobs/: BullMQ on Redis with REDIS_URL, else on the ledger database): the API
+// only enqueues registration and close requests; the worker process does the chain work.
 const anchorRequests = await createAnchorRequests({ databaseUrl: db.url, redisUrl: config.redisUrl, queuePrefix: process.env.TALLYPROOF_QUEUE_PREFIX || undefined }).catch((err: Error) => fail(`cannot open the anchor queue${config.redisUrl ? ' at REDIS_URL' : ''}: ${err.message}`));
 
 /** Chain and queue state, probed at most every 2 s (health checks from the proxy, compose and Prometheus add up). */

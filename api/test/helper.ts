@@ -6,7 +6,7 @@ import { testManifest, voters, type Voter } from '../../test/support/fixtures.js
 import { ledgerKeyFromSeed, type LedgerKey } from '../../ledger/src/ledger-key.js';
 import type { Manifest } from '../../ledger/src/protocol/protocol.js';
 import { buildApp, type AppOptions } from '../src/app.js';
-import type { AnchorRequests } from '../src/dependencies.js';
+import type { AnchorRequests } from '../../jobs/src/index.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 

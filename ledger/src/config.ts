@@ -1,4 +1,5 @@
-// Configuration from the environment, shared by the API, the worker and `npm start`. Every variable is
+// Configuration from the environment, shared by the API, the worker and `npm start`, and the parsing
+// helpers each process's own configuration uses (anchor-worker/src/config.ts). Every variable is
 // documented in docs/operations.md; a malformed one stops start-up with a message naming it.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,10 @@ export interface TallyproofConfig {
    * `chainRpcUrl` in `GET /api/v1/elections/{id}`. Unset: null, never CHAIN_RPC_URL (often an internal address).
    */
   publicChainRpcUrl: string | null;
-  /** 0x-prefixed 32-byte hex private key of the anchorer account. */
+  /**
+   * 0x-prefixed 32-byte hex private key of the anchorer account. This and chainConfirmations are the worker's
+   * (anchor-worker/src/config.ts reads them from here); `npm start` uses them too.
+   */
   chainPrivateKey: string | null;
   contractAddress: string | null;
   adminToken: string | null;
@@ -47,21 +51,24 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-function opt(env: Env, name: string): string | null {
+/** The variable, trimmed; null when unset or blank. */
+export function opt(env: Env, name: string): string | null {
   const v = env[name];
   return v === undefined || v.trim() === '' ? null : v.trim();
 }
 
-function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+/** An integer in [min, max], `dflt` when unset; else ConfigError naming the variable. */
+export function int(env: Env, name: string, dflt: number, min: number, max: number): number {
   const v = opt(env, name);
   if (v === null) return dflt;
   if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(name, `must be an integer in [${min}, ${max}], got "${v}"`);
   return Number(v);
 }
 
-function url(env: Env, name: string, protocols: string[], hint = ''): string | null {
+/** A URL with one of `protocols`, null when unset; else ConfigError naming the variable (and `hint`). */
+export function url(env: Env, name: string, protocols: string[], hint = ''): string | null {
   const v = opt(env, name);
   if (v === null) return null;
   let u: URL;

@@ -1,32 +1,20 @@
-// The BullMQ side: two queues on Redis when REDIS_URL is set, else on BullMQ's PostgreSQL backend in its
-// own schema of the ledger database. The queue is the fast path only; the database is the record of what
-// is left to do, and the worker's reconcile pass finds any work whose job was lost (README, "Reconcile").
-//
-//   tallyproof-seal   one job scheduler per open election ("seal.<id>", every windowSeconds): seal jobs
-//   tallyproof-chain  register / anchor / close jobs: every chain write, one at a time per worker
-//
-// Job ids make enqueueing idempotent: "register.<id>", "anchor.<id>.<windowIndex>", "close.<id>".
+// The BullMQ wiring shared by the producers (the API) and the consumer (the anchor worker): the two queues
+// of contract.ts on Redis when REDIS_URL is set, else on BullMQ's PostgreSQL backend in its own schema of
+// the ledger database. The queue is the fast path only; the database is the record of what is left to
+// do, and the worker's reconcile pass finds any work whose job was lost (anchor-worker/README.md).
 import { Queue, Worker, createPostgresBackend, type BackoffStrategy, type JobsOptions, type Processor } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-
-export const SEAL_QUEUE = 'tallyproof-seal';
-export const CHAIN_QUEUE = 'tallyproof-chain';
-/** Schema of the PostgreSQL queue backend, next to the ledger's tables. */
-export const QUEUE_SCHEMA = 'tallyproof_queue';
-export const DEFAULT_QUEUE_PREFIX = 'tallyproof';
-
-export interface SealJobData {
-  electionId: string;
-}
-
-export type ChainJobKind = 'register' | 'anchor' | 'close';
-
-export interface ChainJobData {
-  kind: ChainJobKind;
-  electionId: string;
-  /** For anchor jobs: anchor every window up to and including this one. */
-  windowIndex?: number;
-}
+import {
+  CHAIN_QUEUE,
+  DEFAULT_QUEUE_PREFIX,
+  QUEUE_SCHEMA,
+  SEAL_QUEUE,
+  chainJobId,
+  sealSchedulerId,
+  type ChainJobData,
+  type SealJobData,
+} from './contract.js';
+import { withTimeout } from './timeout.js';
 
 export interface QueueConnectionOptions {
   /** Owner connection of the ledger database; the PostgreSQL backend creates its schema there. */
@@ -43,7 +31,8 @@ type AnyQueue = Queue<any, any, string, any, any, string, any, any>;
 type AnyWorker = Worker<any, any, string, any, any, any>;
 
 /** Retry delay for failed jobs: 0.25 s doubling up to 5 s, so work resumes soon after an outage ends. */
-export const backoffStrategy: BackoffStrategy = (attemptsMade) => Math.min(250 * 2 ** Math.max(0, attemptsMade - 1), 5000);
+export const backoffStrategy: BackoffStrategy = (attemptsMade) =>
+  Math.min(250 * 2 ** Math.max(0, attemptsMade - 1), 5000);
 
 const CHAIN_JOB_OPTIONS: JobsOptions = {
   attempts: 100,
@@ -53,22 +42,11 @@ const CHAIN_JOB_OPTIONS: JobsOptions = {
   removeOnFail: true,
 };
 
-export function chainJobId(data: ChainJobData): string {
-  return data.kind === 'anchor' ? `anchor.${data.electionId}.${data.windowIndex}` : `${data.kind}.${data.electionId}`;
-}
-
-export function sealSchedulerId(electionId: string): string {
-  return `seal.${electionId}`;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: no answer from the queue within ${ms} ms`)), ms);
-    }),
-  ]);
+/** Rejects a queue call that does not answer within its deadline, naming it. */
+function noAnswer(what: string, ms: number): () => never {
+  return () => {
+    throw new Error(`${what}: no answer from the queue within ${ms} ms`);
+  };
 }
 
 export class AnchorQueues {
@@ -89,7 +67,11 @@ export class AnchorQueues {
     const chain = shell.makeQueue(CHAIN_QUEUE);
     const queues = Object.assign(shell, { seal, chain }) as AnchorQueues;
     try {
-      await withTimeout(Promise.all([seal.waitUntilReady(), chain.waitUntilReady()]), 15_000, `open ${backend} queues`);
+      await withTimeout(
+        Promise.all([seal.waitUntilReady(), chain.waitUntilReady()]),
+        15_000,
+        noAnswer(`open ${backend} queues`, 15_000),
+      );
     } catch (err) {
       await queues.close();
       throw new Error(`queue backend (${backend}) not ready: ${(err as Error).message}`, { cause: err });
@@ -100,7 +82,10 @@ export class AnchorQueues {
   private redis(forWorker: boolean): Redis {
     // BullMQ needs maxRetriesPerRequest: null (workers block on Redis). Producers' adds are bounded by
     // withTimeout instead, so a Redis outage delays an enqueue by seconds at most.
-    const options: RedisOptions = { maxRetriesPerRequest: null, connectionName: forWorker ? 'tallyproof-worker' : 'tallyproof-producer' };
+    const options: RedisOptions = {
+      maxRetriesPerRequest: null,
+      connectionName: forWorker ? 'tallyproof-worker' : 'tallyproof-producer',
+    };
     const client = new Redis(this.opts.redisUrl!, options);
     client.on('error', (err) => this.opts.onError?.(err, 'redis'));
     this.redisClients.push(client);
@@ -112,14 +97,19 @@ export class AnchorQueues {
   }
 
   private makeQueue(name: string): AnyQueue {
-    const q: AnyQueue = this.backend === 'redis'
-      ? new Queue(name, { connection: this.redis(false), prefix: this.opts.prefix ?? DEFAULT_QUEUE_PREFIX })
-      : new Queue(name, { connection: this.pgConnection() }, createPostgresBackend) as unknown as AnyQueue;
+    const q: AnyQueue =
+      this.backend === 'redis'
+        ? new Queue(name, { connection: this.redis(false), prefix: this.opts.prefix ?? DEFAULT_QUEUE_PREFIX })
+        : (new Queue(name, { connection: this.pgConnection() }, createPostgresBackend) as unknown as AnyQueue);
     q.on('error', (err: Error) => this.opts.onError?.(err, `queue ${name}`));
     return q;
   }
 
-  createWorker<T>(name: typeof SEAL_QUEUE | typeof CHAIN_QUEUE, processor: Processor<T>, concurrency: number): AnyWorker {
+  createWorker<T>(
+    name: typeof SEAL_QUEUE | typeof CHAIN_QUEUE,
+    processor: Processor<T>,
+    concurrency: number,
+  ): AnyWorker {
     const common = {
       concurrency,
       // A killed worker's active job is handed to another worker after the lock expires; the reconcile
@@ -129,9 +119,19 @@ export class AnchorQueues {
       maxStalledCount: 2,
       settings: { backoffStrategy },
     };
-    const w: AnyWorker = this.backend === 'redis'
-      ? new Worker(name, processor, { ...common, connection: this.redis(true), prefix: this.opts.prefix ?? DEFAULT_QUEUE_PREFIX })
-      : new Worker(name, processor, { ...common, connection: this.pgConnection() }, createPostgresBackend) as unknown as AnyWorker;
+    const w: AnyWorker =
+      this.backend === 'redis'
+        ? new Worker(name, processor, {
+            ...common,
+            connection: this.redis(true),
+            prefix: this.opts.prefix ?? DEFAULT_QUEUE_PREFIX,
+          })
+        : (new Worker(
+            name,
+            processor,
+            { ...common, connection: this.pgConnection() },
+            createPostgresBackend,
+          ) as unknown as AnyWorker);
     w.on('error', (err: Error) => this.opts.onError?.(err, `worker ${name}`));
     this.workers.push(w);
     return w;
@@ -139,15 +139,24 @@ export class AnchorQueues {
 
   /** Enqueue a chain job; a job with the same id already waiting makes this a no-op. */
   async addChainJob(data: ChainJobData, timeoutMs = 5000): Promise<void> {
-    await withTimeout(this.chain.add(data.kind, data, { ...CHAIN_JOB_OPTIONS, jobId: chainJobId(data) }), timeoutMs, `enqueue ${chainJobId(data)}`);
+    const jobId = chainJobId(data);
+    await withTimeout(
+      this.chain.add(data.kind, data, { ...CHAIN_JOB_OPTIONS, jobId }),
+      timeoutMs,
+      noAnswer(`enqueue ${jobId}`, timeoutMs),
+    );
   }
 
   async upsertSealScheduler(electionId: string, windowSeconds: number): Promise<void> {
-    await this.seal.upsertJobScheduler(sealSchedulerId(electionId), { every: windowSeconds * 1000 }, {
-      name: 'seal',
-      data: { electionId } satisfies SealJobData,
-      opts: { removeOnComplete: true, removeOnFail: true },
-    });
+    await this.seal.upsertJobScheduler(
+      sealSchedulerId(electionId),
+      { every: windowSeconds * 1000 },
+      {
+        name: 'seal',
+        data: { electionId } satisfies SealJobData,
+        opts: { removeOnComplete: true, removeOnFail: true },
+      },
+    );
   }
 
   async removeSealScheduler(electionId: string): Promise<void> {
@@ -157,13 +166,16 @@ export class AnchorQueues {
   /** Election ids that have a seal scheduler. */
   async sealSchedulers(): Promise<string[]> {
     const list = await this.seal.getJobSchedulers(0, -1);
-    return list.map((s) => (s.key ?? s.id ?? '') as string).filter((k) => k.startsWith('seal.')).map((k) => k.slice('seal.'.length));
+    return list
+      .map((s) => (s.key ?? s.id ?? '') as string)
+      .filter((k) => k.startsWith('seal.'))
+      .map((k) => k.slice('seal.'.length));
   }
 
   /** Whether the backend answers within timeoutMs. Never throws. */
   async ping(timeoutMs = 1500): Promise<boolean> {
     try {
-      await withTimeout(this.chain.getJobCounts('wait'), timeoutMs, 'ping');
+      await withTimeout(this.chain.getJobCounts('wait'), timeoutMs, noAnswer('ping', timeoutMs));
       return true;
     } catch {
       return false;
@@ -172,13 +184,15 @@ export class AnchorQueues {
 
   /** Close workers (waiting up to graceMs for active jobs, then leaving them to stall), then queues. */
   async close(graceMs = 5000): Promise<void> {
-    await Promise.all(this.workers.map(async (w) => {
-      try {
-        await withTimeout(w.close(), graceMs, 'worker close');
-      } catch {
-        await w.close(true).catch(() => undefined);
-      }
-    }));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        try {
+          await withTimeout(w.close(), graceMs, noAnswer('worker close', graceMs));
+        } catch {
+          await w.close(true).catch(() => undefined);
+        }
+      }),
+    );
     await Promise.all([this.seal, this.chain].filter(Boolean).map((q) => q.close().catch(() => undefined)));
     await Promise.all(this.redisClients.map((c) => c.quit().catch(() => c.disconnect())));
   }

@@ -1,0 +1,77 @@
+// Close: head closed → seal until empty → anchor every window → the one recount, kept before the send (so
+// a restart closes with the very same result) → closeElection on chain → record. After a crash between
+// the send and the record, the close is found on chain, checked, and recorded from its ElectionClosed
+// event. Fault point: after-close-send.
+import { anchoringState, closeElection, closeHead, recordClose } from '../../../ledger/src/index.js';
+import type { ChainEvent, ConfirmedTx } from '../chain.js';
+import { ChainUnavailableError } from '../errors.js';
+import { anchorWindows } from './anchor.js';
+import type { StepContext } from './context.js';
+import { ensureRegistered } from './register.js';
+import { sealStep } from './seal.js';
+
+/** Resolves once close_tx is recorded. Runs inside the anchorer's exclusive lane. */
+export async function closeStep(ctx: StepContext, electionId: string): Promise<void> {
+  let e = await anchoringState(ctx.sql, electionId);
+  if (e.closeTx) return;
+  // Waits for any ingest transaction in flight (the head-row lock); after it no ballot can commit.
+  if (!e.closed) await closeHead(ctx.sql, electionId);
+  while (await sealStep(ctx, electionId));
+  if (!(await ensureRegistered(ctx, electionId))) {
+    throw new Error(`election ${electionId}: cannot close before its roll is frozen and registered`);
+  }
+  await anchorWindows(ctx, electionId);
+  e = await anchoringState(ctx.sql, electionId);
+  if (e.sealedThrough !== e.nextSeq)
+    throw new Error(`election ${electionId}: ballots ${e.sealedThrough}..${e.nextSeq - 1} are not sealed yet`);
+
+  // The recount through the closed head, stored write-once; a stored result that differs means the
+  // ballots changed after close.
+  const { recount, stored } = await closeElection(ctx.sql, electionId);
+  if (stored.resultHash !== recount.resultHash || stored.totalBallots !== recount.totalBallots) {
+    throw ctx.diverge(
+      electionId,
+      'result-changed',
+      `the stored result hash ${stored.resultHash} (${stored.totalBallots} ballots) ` +
+        `differs from the recount ${recount.resultHash} (${recount.totalBallots} ballots); ` +
+        'the ballots changed after close',
+    );
+  }
+  const { resultHash: hash, totalBallots } = recount;
+
+  await ctx.chain.settle();
+  const onChain = await ctx.chain.getElection(electionId);
+  if (!onChain)
+    throw ctx.diverge(electionId, 'registration-lost', 'the ledger recorded a registration but the chain has none');
+  let done: ConfirmedTx | ChainEvent;
+  if (onChain.closed) {
+    if (onChain.resultHash !== hash || onChain.totalBallots !== totalBallots) {
+      throw ctx.diverge(
+        electionId,
+        'close-differs',
+        `closed on chain with resultHash ${onChain.resultHash} ` +
+          `(${onChain.totalBallots} ballots), the ledger's result is ${hash} (${totalBallots} ballots)`,
+      );
+    }
+    const ev = await ctx.chain.findElectionClosed(electionId, e.registrationBlock ?? 0);
+    if (!ev)
+      throw new ChainUnavailableError(
+        `election ${electionId}: closed on chain but its ElectionClosed event is not visible yet`,
+      );
+    ctx.log('close found on chain, recording it', { electionId, case: 'chain-equal', txHash: ev.txHash });
+    done = ev;
+  } else {
+    const sent = await ctx.chain.sendCloseElection(electionId, hash, totalBallots);
+    ctx.faults.hit('after-close-send');
+    done = await ctx.chain.waitForConfirmation(sent, ctx.confirmations);
+  }
+  await recordClose(ctx.sql, electionId, done);
+  ctx.log('election closed on chain', {
+    electionId,
+    txHash: done.txHash,
+    blockNumber: done.blockNumber,
+    resultHash: hash,
+    totalBallots,
+  });
+  ctx.emit({ type: 'closed', electionId, txHash: done.txHash, recovered: onChain.closed });
+}

@@ -1,0 +1,206 @@
+// The anchor worker's view of the ledger and the records it writes (anchor-worker/README.md). Every chain
+// write is recorded once: the columns are set from null to a value, and the schema's triggers
+// (0002_append_only.sql) refuse any later change, so a repeated step can only confirm what is there.
+import type { Sql } from 'postgres';
+
+/** One election as the anchor worker sees it: the chain bookkeeping and the head's three numbers. */
+export interface AnchoringState {
+  electionId: string;
+  windowSeconds: number;
+  manifestHash: string;
+  /** Null while the roll is still loading: nothing can be registered yet. */
+  rollRoot: string | null;
+  registrationTx: string | null;
+  registrationBlock: number | null;
+  closeRequested: boolean;
+  closed: boolean;
+  resultHash: string | null;
+  totalBallots: number | null;
+  closeTx: string | null;
+  nextSeq: number;
+  sealedThrough: number;
+  /** Windows sealed: the head's next_window_index. */
+  sealedWindows: number;
+}
+
+/** A confirmed chain transaction (or the event that records one), as the ledger keeps it. */
+export interface RecordedTx {
+  txHash: string;
+  blockNumber: number;
+}
+
+/** A sealed window's range and root, and its anchor transaction once recorded. */
+export interface WindowRange {
+  index: number;
+  firstSeq: number;
+  count: number;
+  /** Lowercase hex. */
+  root: string;
+  anchorTx: string | null;
+}
+
+/** Reads the election's anchoring state in one statement (no lock); throws for an unknown election. */
+export async function anchoringState(sql: Sql, electionId: string): Promise<AnchoringState> {
+  const [r] = await sql`
+    SELECT e.window_seconds, encode(e.manifest_hash, 'hex') AS manifest_hash, encode(e.roll_root, 'hex') AS roll_root,
+           e.registration_tx, e.registration_block, e.close_requested_at IS NOT NULL AS close_requested,
+           encode(e.result_hash, 'hex') AS result_hash, e.total_ballots, e.close_tx,
+           h.closed, h.next_seq, h.sealed_through, h.next_window_index
+    FROM elections e JOIN election_heads h USING (election_id) WHERE e.election_id = ${electionId}`;
+  if (!r) throw new Error(`no election ${electionId}`);
+  return {
+    electionId,
+    windowSeconds: Number(r.window_seconds),
+    manifestHash: r.manifest_hash as string,
+    rollRoot: (r.roll_root as string | null) ?? null,
+    registrationTx: (r.registration_tx as string | null) ?? null,
+    registrationBlock: r.registration_block == null ? null : Number(r.registration_block),
+    closeRequested: Boolean(r.close_requested),
+    closed: Boolean(r.closed),
+    resultHash: (r.result_hash as string | null) ?? null,
+    totalBallots: r.total_ballots == null ? null : Number(r.total_ballots),
+    closeTx: (r.close_tx as string | null) ?? null,
+    nextSeq: Number(r.next_seq),
+    sealedThrough: Number(r.sealed_through),
+    sealedWindows: Number(r.next_window_index),
+  };
+}
+
+/** Resolves once the registration is durable; the first one recorded stays (a repeat changes nothing). */
+export async function recordRegistration(sql: Sql, electionId: string, tx: RecordedTx): Promise<void> {
+  await sql`UPDATE elections SET registration_tx = ${tx.txHash}, registration_block = ${tx.blockNumber}
+            WHERE election_id = ${electionId} AND registration_tx IS NULL`;
+}
+
+/** Resolves once the window's anchor is durable; refuses (throws) when another anchor is recorded. */
+export async function recordAnchor(sql: Sql, electionId: string, index: number, tx: RecordedTx): Promise<void> {
+  const rows = await sql`
+    UPDATE windows SET anchor_tx = ${tx.txHash}, anchor_block = ${tx.blockNumber}, anchored_at = clock_timestamp()
+    WHERE election_id = ${electionId} AND window_index = ${index} AND anchor_tx IS NULL RETURNING 1`;
+  if (rows.count === 0) {
+    const [w] = await sql`SELECT anchor_tx FROM windows WHERE election_id = ${electionId} AND window_index = ${index}`;
+    if (w?.anchor_tx !== tx.txHash) {
+      throw new Error(
+        `election ${electionId}: window ${index} is recorded with anchor ${w?.anchor_tx ?? 'none'}, not ${tx.txHash}`,
+      );
+    }
+  }
+}
+
+/** Resolves once the chain close is durable; the first one recorded stays (a repeat changes nothing). */
+export async function recordClose(sql: Sql, electionId: string, tx: RecordedTx): Promise<void> {
+  await sql`UPDATE elections SET close_tx = ${tx.txHash}, close_block = ${tx.blockNumber}
+            WHERE election_id = ${electionId} AND close_tx IS NULL`;
+}
+
+/** The highest sealed window not yet anchored, or null when every sealed window is. */
+export async function lastUnanchoredWindow(sql: Sql, electionId: string): Promise<number | null> {
+  const [r] =
+    await sql`SELECT max(window_index) AS i FROM windows WHERE election_id = ${electionId} AND anchor_tx IS NULL`;
+  return r?.i == null ? null : Number(r.i);
+}
+
+/** Windows whose anchor is recorded (the anchorer records them in index order, so they are a prefix). */
+export async function anchoredWindowCount(sql: Sql, electionId: string): Promise<number> {
+  const [r] =
+    await sql`SELECT count(*)::int AS n FROM windows WHERE election_id = ${electionId} AND anchor_tx IS NOT NULL`;
+  return r!.n as number;
+}
+
+function rowToRange(r: Record<string, unknown>): WindowRange {
+  return {
+    index: Number(r.window_index),
+    firstSeq: Number(r.first_seq),
+    count: Number(r.count),
+    root: r.root as string,
+    anchorTx: (r.anchor_tx as string | null) ?? null,
+  };
+}
+
+/** Sealed windows from `fromIndex` on, in index order. */
+export async function windowsFrom(sql: Sql, electionId: string, fromIndex: number): Promise<WindowRange[]> {
+  const rows = await sql`
+    SELECT window_index, first_seq, count, encode(root, 'hex') AS root, anchor_tx FROM windows
+    WHERE election_id = ${electionId} AND window_index >= ${fromIndex} ORDER BY window_index`;
+  return rows.map(rowToRange);
+}
+
+/** Sealed window `index`, or null when it is not sealed. */
+export async function windowAt(sql: Sql, electionId: string, index: number): Promise<WindowRange | null> {
+  const [r] = await sql`
+    SELECT window_index, first_seq, count, encode(root, 'hex') AS root, anchor_tx FROM windows
+    WHERE election_id = ${electionId} AND window_index = ${index}`;
+  return r ? rowToRange(r) : null;
+}
+
+/** An election the reconcile pass looks at, with what is left to do for it. */
+export interface ElectionToReconcile {
+  electionId: string;
+  windowSeconds: number;
+  registered: boolean;
+  closeRequested: boolean;
+  /** Some sealed window has no anchor recorded. */
+  unanchored: boolean;
+  /** The oldest unsealed ballot waited more than two windows: the seal ticks are not coming. */
+  overdue: boolean;
+}
+
+/**
+ * Elections whose roll is frozen and whose close is not yet recorded, in id order: everything the anchor
+ * worker may still have to register, seal, anchor or close. A few index probes per election.
+ */
+export async function electionsToReconcile(sql: Sql): Promise<ElectionToReconcile[]> {
+  const rows = await sql`
+    SELECT e.election_id, e.window_seconds, e.registration_tx IS NOT NULL AS registered,
+           e.close_requested_at IS NOT NULL AS close_requested,
+           -- Windows are anchored in order: some window is unanchored exactly when the newest one is.
+           coalesce((SELECT w.anchor_tx IS NULL FROM windows w WHERE w.election_id = e.election_id
+                     ORDER BY w.window_index DESC LIMIT 1), false) AS unanchored,
+           EXISTS (SELECT 1 FROM ballots b WHERE b.election_id = e.election_id AND b.seq = h.sealed_through
+                   AND b.received_at < clock_timestamp() - make_interval(secs => 2 * e.window_seconds)) AS overdue
+    FROM elections e JOIN election_heads h USING (election_id)
+    WHERE e.roll_root IS NOT NULL AND e.close_tx IS NULL ORDER BY e.election_id`;
+  return rows.map((r) => ({
+    electionId: r.election_id as string,
+    windowSeconds: Number(r.window_seconds),
+    registered: Boolean(r.registered),
+    closeRequested: Boolean(r.close_requested),
+    unanchored: Boolean(r.unanchored),
+    overdue: Boolean(r.overdue),
+  }));
+}
+
+/** A session advisory lock: pg_try_advisory_lock(classId, hashtext(name)). */
+export interface AdvisoryLock {
+  classId: number;
+  name: string;
+}
+
+export type LockedRun<T> = { held: true; value: T } | { held: false; busyLock: string };
+
+/**
+ * Runs `fn` holding every lock, taken in order without waiting, as session locks on one reserved
+ * connection: they vanish with the connection if the process dies. When one is held elsewhere, resolves
+ * to { held: false } without running `fn`. The locks are released (and the connection returned) after.
+ */
+export async function withAdvisoryLocks<T>(
+  sql: Sql,
+  locks: readonly AdvisoryLock[],
+  fn: () => Promise<T>,
+): Promise<LockedRun<T>> {
+  const conn = await sql.reserve();
+  const held: AdvisoryLock[] = [];
+  try {
+    for (const lock of locks) {
+      const [{ ok }] = await conn`SELECT pg_try_advisory_lock(${lock.classId}::int, hashtext(${lock.name})) AS ok`;
+      if (!ok) return { held: false, busyLock: lock.name };
+      held.push(lock);
+    }
+    return { held: true, value: await fn() };
+  } finally {
+    for (const lock of held.reverse()) {
+      await conn`SELECT pg_advisory_unlock(${lock.classId}::int, hashtext(${lock.name}))`.catch(() => undefined);
+    }
+    conn.release();
+  }
+}
