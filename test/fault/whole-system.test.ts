@@ -270,7 +270,12 @@ describe('the whole system under faults (issue 8, item 4)', () => {
       await Promise.all(Array.from({ length: 6 }, async (_, lane) => {
         while (cursor < acked.length) {
           const a = acked[cursor++]!;
-          const r = await api('GET', `/api/v1/receipts/${a.receipt.ballotHash}`, undefined, stack.apiUrls[lane % 2]!);
+          // A 503 asks the client to retry (docs/protocol.md, Retry-After); a reader does.
+          const path = `/api/v1/receipts/${a.receipt.ballotHash}`;
+          const r = await waitFor(`GET ${path}`, async () => {
+            const res = await api('GET', path, undefined, stack.apiUrls[lane % 2]!);
+            return res.status === 503 ? null : res;
+          }, 60_000, 500);
           expect(r.status).toBe(200);
           expect(r.json.status, `ballot ${a.index}`).toBe('anchored');
           expect(r.json.receipt as Receipt).toEqual(a.receipt);
