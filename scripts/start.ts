@@ -8,7 +8,8 @@ import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider, Wallet } from 'ethers';
-import { ConfigError, loadConfig } from '../ledger/src/config.js';
+import { ConfigError } from '../ledger/src/config.js';
+import { loadConfig } from './config.js';
 import { resolveDatabase } from '../ledger/src/db/resolve.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
 import { loadLedgerKey } from '../ledger/src/ledger-key.js';
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     chainRpcUrl: rpcUrl,
     chainPrivateKey: privateKey,
     contractAddress: contract,
-    confirmations: cfg.chainConfirmations,
+    confirmations: cfg.confirmations,
     log: (msg, fields) => {
       if ((fields as { level?: string } | undefined)?.level === 'error' || process.env.TALLYPROOF_VERBOSE) process.stderr.write(`worker: ${msg} ${JSON.stringify(fields ?? {})}\n`);
     },

@@ -1,18 +1,15 @@
-// The standalone worker's configuration (`anchor-worker/src/main.ts`): the shared variables and the chain
-// account from ledger/src/config.ts, and the worker's own. Malformed or missing values stop start-up with
-// a ConfigError naming the variable (docs/operations.md).
-import { ConfigError, loadConfig, opt, type Env } from '../../ledger/src/config.js';
+// The worker's configuration: the variables it shares with the API (ledger/src/config.ts) and its own —
+// the anchorer account, confirmations, the reconcile period, the metrics port, crash injection. The
+// standalone process (`anchor-worker/src/main.ts`) requires the chain and the database; `npm start`
+// (scripts/config.ts) reads the same settings and fills in what is missing with its local chain.
+// Malformed or missing values stop start-up with a ConfigError naming the variable (docs/operations.md).
+import { ConfigError, int, loadSharedConfig, opt, type Env } from '../../ledger/src/config.js';
 
-export interface WorkerConfig {
-  databaseUrl: string;
-  dataDir: string;
-  redisUrl: string | null;
-  /** Where METRICS_PORT is served. */
-  host: string;
-  chainRpcUrl: string;
-  chainPrivateKey: string;
-  contractAddress: string;
-  /** CHAIN_CONFIRMATIONS. */
+/** The worker's own variables, each optional. */
+export interface WorkerSettings {
+  /** CHAIN_PRIVATE_KEY: 0x-prefixed 32-byte hex key of the anchorer account. */
+  chainPrivateKey: string | null;
+  /** CHAIN_CONFIRMATIONS: blocks to wait for before a chain write counts as done. */
   confirmations: number;
   /** TALLYPROOF_QUEUE_PREFIX: the Redis key prefix, undefined for the default. */
   queuePrefix: string | undefined;
@@ -24,18 +21,22 @@ export interface WorkerConfig {
   fault: string | null;
 }
 
-const REQUIRED = {
-  databaseUrl: 'DATABASE_URL',
-  chainRpcUrl: 'CHAIN_RPC_URL',
-  chainPrivateKey: 'CHAIN_PRIVATE_KEY',
-  contractAddress: 'CONTRACT_ADDRESS',
-} as const;
+export interface WorkerConfig extends Omit<WorkerSettings, 'chainPrivateKey'> {
+  databaseUrl: string;
+  dataDir: string;
+  redisUrl: string | null;
+  /** Where METRICS_PORT is served. */
+  host: string;
+  chainRpcUrl: string;
+  chainPrivateKey: string;
+  contractAddress: string;
+}
 
-export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
-  const cfg = loadConfig(env);
-  const missing = (Object.keys(REQUIRED) as (keyof typeof REQUIRED)[]).filter((k) => cfg[k] === null);
-  if (missing.length > 0)
-    throw new ConfigError(missing.map((k) => REQUIRED[k]).join(', '), 'required by the standalone anchor worker');
+export function loadWorkerSettings(env: Env = process.env): WorkerSettings {
+  const chainPrivateKey = opt(env, 'CHAIN_PRIVATE_KEY');
+  if (chainPrivateKey !== null && !/^0x[0-9a-fA-F]{64}$/.test(chainPrivateKey)) {
+    throw new ConfigError('CHAIN_PRIVATE_KEY', 'must be 0x followed by 64 hex digits');
+  }
   const reconcileMs = opt(env, 'TALLYPROOF_RECONCILE_MS');
   if (reconcileMs !== null && !/^\d+$/.test(reconcileMs)) {
     throw new ConfigError('TALLYPROOF_RECONCILE_MS', `must be an integer, got "${reconcileMs}"`);
@@ -45,6 +46,33 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     throw new ConfigError('METRICS_PORT', `must be a port number, got "${metricsPort}"`);
   }
   return {
+    chainPrivateKey,
+    confirmations: int(env, 'CHAIN_CONFIRMATIONS', 1, 1, 64),
+    queuePrefix: opt(env, 'TALLYPROOF_QUEUE_PREFIX') ?? undefined,
+    reconcileIntervalMs: reconcileMs === null ? undefined : Number(reconcileMs),
+    metricsPort: metricsPort === null ? null : Number(metricsPort),
+    fault: opt(env, 'TALLYPROOF_FAULT'),
+  };
+}
+
+const REQUIRED = {
+  databaseUrl: 'DATABASE_URL',
+  chainRpcUrl: 'CHAIN_RPC_URL',
+  chainPrivateKey: 'CHAIN_PRIVATE_KEY',
+  contractAddress: 'CONTRACT_ADDRESS',
+} as const;
+
+/** The standalone worker's configuration: refuses to start without the chain and the database. */
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const shared = loadSharedConfig(env);
+  const settings = loadWorkerSettings(env);
+  const cfg = { ...shared, ...settings };
+  const missing = (Object.keys(REQUIRED) as (keyof typeof REQUIRED)[]).filter((k) => cfg[k] === null);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((k) => REQUIRED[k]).join(', '), 'required by the standalone anchor worker');
+  }
+  return {
+    ...settings,
     databaseUrl: cfg.databaseUrl!,
     dataDir: cfg.dataDir,
     redisUrl: cfg.redisUrl,
@@ -52,10 +80,5 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     chainRpcUrl: cfg.chainRpcUrl!,
     chainPrivateKey: cfg.chainPrivateKey!,
     contractAddress: cfg.contractAddress!,
-    confirmations: cfg.chainConfirmations,
-    queuePrefix: opt(env, 'TALLYPROOF_QUEUE_PREFIX') ?? undefined,
-    reconcileIntervalMs: reconcileMs === null ? undefined : Number(reconcileMs),
-    metricsPort: metricsPort === null ? null : Number(metricsPort),
-    fault: opt(env, 'TALLYPROOF_FAULT'),
   };
 }

@@ -3,7 +3,8 @@
 // TALLYPROOF_DATA_DIR), applies migrations, builds the app and listens. SIGTERM/SIGINT: stop accepting
 // connections, let in-flight requests finish (every ingesting request is answered after its COMMIT),
 // then close the worker threads and database pools.
-import { ConfigError, loadConfig, type TallyproofConfig } from '../../ledger/src/config.js';
+import { ConfigError } from '../../ledger/src/config.js';
+import { loadApiConfig, type ApiConfig } from './config.js';
 import { resolveDatabase } from '../../ledger/src/db/resolve.js';
 import { openLedgerDatabase } from '../../ledger/src/db/connect.js';
 import { loadLedgerKey } from '../../ledger/src/ledger-key.js';
@@ -17,9 +18,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let config: TallyproofConfig;
+let config: ApiConfig;
 try {
-  config = loadConfig();
+  config = loadApiConfig();
 } catch (err) {
   if (err instanceof ConfigError) fail(`configuration error: ${err.message} (see docs/operations.md, "Configuration")`);
   throw err;
@@ -66,7 +67,7 @@ if (config.chainRpcUrl) {
 
 // The anchor worker's queue (jobs/: BullMQ on Redis with REDIS_URL, else on the ledger database): the API
 // only enqueues registration and close requests; the worker process does the chain work.
-const anchorRequests = await createAnchorRequests({ databaseUrl: db.url, redisUrl: config.redisUrl, queuePrefix: process.env.TALLYPROOF_QUEUE_PREFIX || undefined }).catch((err: Error) => fail(`cannot open the anchor queue${config.redisUrl ? ' at REDIS_URL' : ''}: ${err.message}`));
+const anchorRequests = await createAnchorRequests({ databaseUrl: db.url, redisUrl: config.redisUrl, queuePrefix: config.queuePrefix }).catch((err: Error) => fail(`cannot open the anchor queue${config.redisUrl ? ' at REDIS_URL' : ''}: ${err.message}`));
 
 /** Chain and queue state, probed at most every 2 s (health checks from the proxy, compose and Prometheus add up). */
 let lastProbe: { at: number; value: Promise<{ chain: UpDown; queue: UpDown }> } | null = null;
