@@ -1,22 +1,7 @@
-// What the chain node answered, in the worker's terms: a plain JSON-RPC call (for probing before, and
-// independently of, the ethers provider), and ethers' errors mapped onto a refusal or an outage.
+// What the chain node answered, in the worker's terms: ethers' errors mapped onto a refusal or an outage.
 import { isError } from 'ethers';
 import { TALLY_ANCHOR_INTERFACE } from '../../contracts/index.js';
 import { ChainRevertError, ChainUnavailableError, errorMessage } from './errors.js';
-
-/** A JSON-RPC call with plain fetch: for probing before (and independently of) the ethers provider. */
-export async function rawRpc(url: string, method: string, timeoutMs: number): Promise<unknown> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: [] }),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const body = (await res.json()) as { result?: unknown; error?: { message?: string } };
-  if (body.error || body.result === undefined)
-    throw new Error(`${method}: ${body.error?.message ?? `HTTP ${res.status}`}`);
-  return body.result;
-}
 
 /** The revert data an ethers error carries, wherever this node and call path put it. */
 function revertData(err: unknown): string | undefined {

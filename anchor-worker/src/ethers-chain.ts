@@ -19,7 +19,8 @@ import type {
   WindowOnChain,
   WindowToAnchor,
 } from './chain.js';
-import { classify, rawRpc, refusedWith } from './chain-rpc.js';
+import { classify, refusedWith } from './chain-rpc.js';
+import { jsonRpc } from '../../contracts/rpc.js';
 import { ChainRevertError, ChainUnavailableError, errorMessage } from './errors.js';
 
 export interface EthersChainOptions {
@@ -75,7 +76,7 @@ export class EthersChainClient implements ChainClient {
     if (this.conn) return Promise.resolve(this.conn);
     this.connecting ??= (async () => {
       try {
-        const chainId = BigInt(String(await rawRpc(this.opts.rpcUrl, 'eth_chainId', this.requestTimeoutMs)));
+        const chainId = BigInt(String(await jsonRpc(this.opts.rpcUrl, 'eth_chainId', [], this.requestTimeoutMs)));
         const request = new FetchRequest(this.opts.rpcUrl);
         request.timeout = this.requestTimeoutMs;
         const network = Network.from(chainId);
@@ -111,7 +112,7 @@ export class EthersChainClient implements ChainClient {
 
   async ping(timeoutMs = 1500): Promise<boolean> {
     try {
-      await rawRpc(this.opts.rpcUrl, 'eth_blockNumber', timeoutMs);
+      await jsonRpc(this.opts.rpcUrl, 'eth_blockNumber', [], timeoutMs);
       return true;
     } catch {
       return false;

@@ -33,18 +33,5 @@ export type DependencyProbe = () => Promise<DependencyStatus>;
 /** The one deadline helper of the server side (jobs/src/timeout.ts); a probe that hangs counts as down. */
 export { withTimeout } from '../../jobs/src/index.js';
 
-/** Probe an EVM JSON-RPC endpoint with eth_chainId; resolves to the chain id or null when unreachable. */
-export async function probeChainId(rpcUrl: string, timeoutMs = 2000): Promise<number | null> {
-  try {
-    const res = await fetch(rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    const body = (await res.json()) as { result?: unknown };
-    return typeof body.result === 'string' ? Number(BigInt(body.result)) : null;
-  } catch {
-    return null;
-  }
-}
+/** The chain-id probe the API's health and start-up use. */
+export { probeChainId } from '../../contracts/rpc.js';

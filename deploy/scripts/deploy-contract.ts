@@ -16,20 +16,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonRpc } from '../../contracts/rpc.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    signal: AbortSignal.timeout(5000),
-  });
-  const body = (await res.json()) as { result?: T; error?: { message?: string } };
-  if (body.result === undefined) throw new Error(`${method}: ${body.error?.message ?? `HTTP ${res.status}`}`);
-  return body.result;
-}
+const rpc = <T>(url: string, method: string, params: unknown[] = []) => jsonRpc<T>(url, method, params, 5000);
 
 async function waitForBlocks(url: string, seconds: number): Promise<number> {
   const deadline = Date.now() + seconds * 1000;
