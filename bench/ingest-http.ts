@@ -14,24 +14,22 @@
 //    201, which the API only sends after COMMIT; the count is checked against the ballots table at the end.
 // Writes bench/results/ingest-http.json. Every figure is measured; nothing is assumed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
 import { createElection } from '../ledger/src/index.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
-import { ballotMessage, normalizeManifest, type Submission } from '../ledger/src/protocol/protocol.js';
-import { verifyStrict } from '../ledger/src/protocol/ed25519.js';
+import { normalizeManifest } from '../ledger/src/protocol/protocol.js';
 import { cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
+import { presign } from './lib/presign.js';
+import { BARE_SERVER, drive, paced, stopChild, waitForUrl } from './lib/http-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,210 +54,7 @@ const N = Number(values.ballots ?? Math.ceil((DURATION + WARMUP_SECONDS) * 10_00
 const ELECTION = 'bench-http';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const log = (s: string) => process.stderr.write(s + '\n');
-
-// ---------------------------------------------------------------------------------------------------
-// Pre-signed ballots: child processes (plain node, one per core) generate voter keys and sign one ballot each.
-
-// Key generation avoids a Node 20 deadlock seen here: exporting a freshly generated key (KeyObject.export,
-// JWK) can run a GC that destroys the key's generation job, which locks the mutex the export holds. So the
-// public key is DER-encoded by the generation job itself, and generation runs in batches followed by an
-// explicit GC (--expose-gc), so that no generation job is left to be collected during the signing.
-const SIGNER_SOURCE = `
-const { generateKeyPairSync, sign } = require('node:crypto');
-const workerData = JSON.parse(process.argv[1]);
-const choices = ['oui', 'non', 'blanc'];
-const out = [];
-for (let base = workerData.from; base < workerData.to; base += 1000) {
-  const pairs = [];
-  for (let i = base; i < Math.min(workerData.to, base + 1000); i++) pairs.push(generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'der' } }));
-  globalThis.gc();
-  pairs.forEach(({ publicKey, privateKey }, k) => {
-    const i = base + k;
-    const credential = publicKey.subarray(12).toString('hex');
-    const selections = { q1: [choices[i % 3]] };
-    // JCS of the ballot: keys sorted, no whitespace (the server recomputes it and must agree).
-    const jcs = '{"credential":"' + credential + '","electionId":"' + workerData.electionId + '","selections":{"q1":["' + selections.q1[0] + '"]},"version":1}';
-    const signature = sign(null, Buffer.from('tallyproof:ballot:v1:' + jcs), privateKey).toString('hex');
-    out.push(credential + '\\t' + JSON.stringify({ ballot: { version: 1, electionId: workerData.electionId, credential, selections }, signature }));
-  });
-}
-process.stdout.write(out.join('\\n'));
-`;
-
-async function presign(n: number): Promise<{ credentials: Buffer[]; bodies: Buffer[] }> {
-  const cache = join(tmpdir(), `tallyproof-bench-http-v1-${ELECTION}-${n}.tsv`);
-  let text: string;
-  if (existsSync(cache)) {
-    log(`using ${n} pre-signed ballots from ${cache}`);
-    text = readFileSync(cache, 'utf8');
-  } else {
-    const threads = availableParallelism();
-    log(`pre-signing ${n} ballots in ${threads} processes (cached for later runs)…`);
-    const t0 = Date.now();
-    const per = Math.ceil(n / threads);
-    const parts = await Promise.all(Array.from({ length: threads }, (_, w) => new Promise<string>((resolve, reject) => {
-      const spec = JSON.stringify({ from: w * per, to: Math.min(n, (w + 1) * per), electionId: ELECTION });
-      const child = spawn(process.execPath, ['--expose-gc', '-e', SIGNER_SOURCE, spec], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const chunks: Buffer[] = [];
-      child.stdout!.on('data', (d: Buffer) => chunks.push(d));
-      child.once('error', reject);
-      // 'close', not 'exit': all of the child's stdout has been read by then.
-      child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`signer exited with ${code}`))));
-    })));
-    text = parts.filter((p) => p.length > 0).join('\n');
-    writeFileSync(cache, text);
-    log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  }
-  const credentials: Buffer[] = [];
-  const bodies: Buffer[] = [];
-  for (const line of text.split('\n')) {
-    const tab = line.indexOf('\t');
-    credentials.push(Buffer.from(line.slice(0, tab), 'hex'));
-    bodies.push(Buffer.from(line.slice(tab + 1)));
-  }
-  // Spot-check against the protocol code: the server must accept these.
-  for (const i of [0, bodies.length - 1]) {
-    const sub = JSON.parse(bodies[i]!.toString()) as Submission;
-    if (!verifyStrict(credentials[i]!, ballotMessage(sub.ballot), Buffer.from(sub.signature, 'hex'))) throw new Error('pre-signed ballot does not verify');
-  }
-  return { credentials, bodies };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Child processes.
-
-function waitForUrl(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${out}`)), 120_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = pattern.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${out}`)));
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-const BARE_SERVER = `
-import Fastify from 'fastify';
-const app = Fastify({ logger: false });
-app.post('/api/v1/elections/:electionId/ballots', async (req, reply) => reply.code(201).send({ ok: true }));
-await app.listen({ port: 0, host: '127.0.0.1' });
-console.log('bare listening on http://127.0.0.1:' + app.server.address().port);
-process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
-`;
-
-// ---------------------------------------------------------------------------------------------------
-// autocannon with a new body per request; latencies of every response recorded for exact percentiles.
-
-interface LoadResult {
-  seconds: number;
-  statuses: Record<number, number>;
-  latenciesMs: number[];
-  used: number;
-  errors: number;
-}
-
-function drive(url: string, bodies: Buffer[], start: number, opts: { duration: number; connections: number; cycle?: boolean }): Promise<LoadResult> {
-  let next = start;
-  const statuses: Record<number, number> = {};
-  const latenciesMs: number[] = [];
-  let instance: autocannon.Instance | null = null;
-  let exhausted = false;
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    instance = autocannon({
-      url: `${url}/api/v1/elections/${ELECTION}/ballots`,
-      method: 'POST',
-      connections: opts.connections,
-      pipelining: 1,
-      duration: opts.duration,
-      headers: { 'content-type': 'application/json' },
-      requests: [{
-        setupRequest: (req) => {
-          if (next >= bodies.length) {
-            if (!opts.cycle && !exhausted) {
-              // Out of fresh ballots: stop the run (the few requests still sent are resubmissions, 200).
-              exhausted = true;
-              setImmediate(() => instance?.stop());
-            }
-            next = start;
-          }
-          return { ...req, body: bodies[next++]! } as typeof req;
-        },
-      }],
-    }, (err, result) => {
-      if (err) return reject(err);
-      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, statuses, latenciesMs, used: exhausted ? bodies.length - start : next - start, errors: result.errors + result.timeouts });
-    }) as unknown as autocannon.Instance;
-    instance!.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-      statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
-      latenciesMs.push(responseTime);
-    });
-  });
-}
-
-/**
- * A fixed arrival rate, open-loop: request i is due at t0 + i/rate and is sent then whether or not earlier
- * ones were answered; its latency runs from that due time to the end of the response, so time spent
- * waiting for a free socket counts (no coordinated omission). autocannon's overallRate is not used here:
- * it gives each connection a budget per second that the connection spends at once, so "1,000/s" arrives
- * as one burst of 1,000 at the top of every second.
- */
-function paced(url: string, bodies: Buffer[], start: number, opts: { rate: number; duration: number; sockets: number }): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.sockets });
-  const target = new URL(`${url}/api/v1/elections/${ELECTION}/ballots`);
-  const total = Math.round(opts.rate * opts.duration);
-  const statuses: Record<number, number> = {};
-  const latenciesMs: number[] = [];
-  let sent = 0;
-  let settled = 0;
-  let errors = 0;
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const settle = () => {
-      if (++settled < total) return;
-      agent.destroy();
-      resolve({ seconds: (performance.now() - t0) / 1000, statuses, latenciesMs, used: sent, errors });
-    };
-    const send = (due: number) => {
-      const body = bodies[start + sent++]!;
-      const req = httpRequest(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-        res.resume();
-        res.once('end', () => {
-          statuses[res.statusCode!] = (statuses[res.statusCode!] ?? 0) + 1;
-          latenciesMs.push(performance.now() - due);
-          settle();
-        });
-      });
-      req.once('error', () => {
-        errors++;
-        settle();
-      });
-      req.end(body);
-    };
-    const timer = setInterval(() => {
-      const now = performance.now();
-      while (sent < total && t0 + (sent * 1000) / opts.rate <= now) send(t0 + (sent * 1000) / opts.rate);
-      if (sent >= total) clearInterval(timer);
-    }, 1);
-  });
-}
+const ballotsUrl = (base: string) => `${base}/api/v1/elections/${ELECTION}/ballots`;
 
 /** PostgreSQL checkpoints so far (timed + requested), to tell when one ran during a measurement. */
 async function checkpoints(sql: postgres.Sql): Promise<number> {
@@ -291,7 +86,7 @@ const dbName = `tp_bench_http_${randomBytes(4).toString('hex')}`;
 let root: postgres.Sql | null = null;
 
 try {
-  const { credentials, bodies } = await presign(N);
+  const { credentials, bodies } = await presign(N, ELECTION);
 
   if (!serverUrl) {
     log('starting embedded PostgreSQL…');
@@ -321,7 +116,7 @@ try {
   const bare = spawn(process.execPath, ['--input-type=module', '-e', BARE_SERVER], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(bare);
   const bareUrl = await waitForUrl(bare, /bare listening on (http:\/\/\S+)/, 'bare fastify');
-  const ceilingRun = await drive(bareUrl, bodies, 0, { duration: CEILING_DURATION, connections: CONNECTIONS, cycle: true });
+  const ceilingRun = await drive(ballotsUrl(bareUrl), bodies, 0, { duration: CEILING_DURATION, connections: CONNECTIONS, cycle: true });
   await stopChild(bare);
   const httpCeiling = (ceilingRun.statuses[201] ?? 0) / ceilingRun.seconds;
 
@@ -338,14 +133,14 @@ try {
 
   log(`warm-up (${WARMUP_SECONDS} s)…`);
   let cursor = 0;
-  const warm = await drive(apiUrl, bodies, cursor, { duration: WARMUP_SECONDS, connections: CONNECTIONS });
+  const warm = await drive(ballotsUrl(apiUrl), bodies, cursor, { duration: WARMUP_SECONDS, connections: CONNECTIONS });
   cursor += warm.used;
 
   // The fixed rate first: measured right after a saturation run it would mostly measure that run's
   // aftermath in PostgreSQL (a checkpoint with full-page writes of every index page the burst touched).
   log(`fixed rate: ${RATE} votes/s for ${RATE_DURATION} s…`);
   const cp0 = await checkpoints(db.admin);
-  const fixed = await paced(apiUrl, bodies, cursor, { rate: RATE, duration: RATE_DURATION, sockets: Math.min(CONNECTIONS, 64) });
+  const fixed = await paced(ballotsUrl(apiUrl), bodies, cursor, { rate: RATE, duration: RATE_DURATION, sockets: Math.min(CONNECTIONS, 64) });
   if (cursor + fixed.used > bodies.length) throw new Error('ran out of pre-signed ballots in the fixed-rate run');
   cursor += fixed.used;
   const fixedLat = fixed.latenciesMs.slice().sort((a, b) => a - b);
@@ -358,7 +153,7 @@ try {
     loadGenerator: ownCpuSeconds, // autocannon runs in this process
     postgres: postgresCpuSeconds,
   });
-  const main = await drive(apiUrl, bodies, cursor, { duration: DURATION, connections: CONNECTIONS });
+  const main = await drive(ballotsUrl(apiUrl), bodies, cursor, { duration: DURATION, connections: CONNECTIONS });
   const cpuSeconds = meter.stop();
   const batches1 = await batchStats(apiUrl);
   const batchCount = batches1.count - batches0.count;
