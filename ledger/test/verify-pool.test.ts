@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { VerifyPool } from '../src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
 import { receiptMessage, signReceipt } from '../src/protocol/protocol.js';
+import { testFaultMarker } from '../../worker-pool/src/test-faults.js';
 
 const vectors = JSON.parse(readFileSync(new URL('../../docs/test-vectors/ed25519-strict.json', import.meta.url), 'utf8'));
 const key = ledgerKeyFromSeed(Buffer.alloc(32, 4));
@@ -24,15 +25,15 @@ describe('VerifyPool (worker threads)', () => {
   });
 
   it('fails the work of a worker that dies, never hangs, and replaces the worker', async () => {
-    const own = new VerifyPool({ threads: 1, maxBatch: 500 });
+    const own = new VerifyPool({ threads: 1, maxBatch: 500, testFaults: true });
     try {
       const c = vectors.cases.find((x: { valid: boolean }) => x.valid);
       const args = () => [Buffer.from(c.publicKey, 'hex'), Buffer.from(c.signature, 'hex'), Buffer.from(c.message, 'hex')] as const;
-      const inFlight = Array.from({ length: 400 }, () => own.verify(...args()).then(() => 'verified', (err: Error) => err.message));
-      await new Promise((r) => setImmediate(r)); // dispatched to the worker
-      const slot = (own as unknown as { workers: { worker: { terminate(): Promise<number> } }[] }).workers[0]!;
-      await slot.worker.terminate();
-      const outcomes = await Promise.all(inFlight);
+      // The last message makes the worker exit in the middle of the batch (a test-only hook).
+      const [credential, sig] = args();
+      const requests = Array.from({ length: 400 }, () => own.verify(...args()));
+      requests.push(own.verify(credential, sig, testFaultMarker('exit')));
+      const outcomes = await Promise.all(requests.map((r) => r.then(() => 'verified', (err: Error) => err.message)));
       expect(outcomes.every((o) => o === 'verified' || /verify worker exited/.test(o))).toBe(true);
       expect(outcomes.some((o) => o !== 'verified')).toBe(true);
       // the replacement takes new work

@@ -1,40 +1,42 @@
-// A check worker: receives blocks of ledger lines as bytes (or batches of roll keys, or a tree to hash), answers with their results in
-// order (a block's rows packed in transferred typed arrays). Started by pool.ts through worker-boot.mjs; workerData carries the RowContext.
-import { parentPort, workerData } from 'node:worker_threads';
+// A check worker (pool.ts): a block of ledger lines as bytes (or a batch of roll keys, or a tree to hash)
+// in, its results out (a block's rows packed in transferred typed arrays). workerData carries the
+// RowContext, and `testFaults`, which only tests set.
+import { workerData } from 'node:worker_threads';
+import { dieMidTask, testFaultIn, testFaultsOn } from '../../../worker-pool/src/test-faults.js';
+import { transfer } from '../../../worker-pool/src/transfer.js';
 import { merkleTreeHeadPacked } from '../merkle.js';
 import { rollPointProblem } from '../roll.js';
-import { checkLedgerBlockPacked, packedTransferList, type PackedRows, type RowContext } from './row-check.js';
+import { packedTransferList, type PackedRows } from './packed-rows.js';
+import { checkLedgerBlockPacked, type RowContext } from './row-check.js';
 
 export type BatchRequest =
-  | { kind: 'rows'; batch: number; firstLine: number; bytes: Uint8Array }
-  | { kind: 'keys'; batch: number; keys: string[] }
-  | { kind: 'tree-head'; batch: number; packedLeaves: Uint8Array };
+  | { kind: 'rows'; firstLine: number; bytes: Uint8Array }
+  | { kind: 'keys'; keys: string[] }
+  | { kind: 'tree-head'; packedLeaves: Uint8Array };
 
 export interface BatchReply {
-  batch: number;
   rows?: PackedRows;
   keyProblems?: string[];
   treeHead?: Uint8Array;
-  error?: string;
 }
 
-const { context } = workerData as { entry: string; context: RowContext };
-const port = parentPort;
-if (port === null) throw new Error('worker.ts must run in a worker thread');
+export interface CheckWorkerData {
+  context: RowContext;
+  testFaults?: boolean;
+}
 
-port.on('message', (req: BatchRequest) => {
-  try {
-    if (req.kind === 'rows') {
-      const rows = checkLedgerBlockPacked(req.bytes, req.firstLine, context);
-      port.postMessage({ batch: req.batch, rows } satisfies BatchReply, packedTransferList(rows));
-    } else if (req.kind === 'keys') {
-      const keyProblems = req.keys.map(rollPointProblem).filter((p): p is string => p !== null);
-      port.postMessage({ batch: req.batch, keyProblems } satisfies BatchReply);
-    } else {
-      port.postMessage({ batch: req.batch, treeHead: merkleTreeHeadPacked(req.packedLeaves) } satisfies BatchReply);
-    }
-  } catch (err) {
-    port.postMessage({ batch: req.batch, error: (err as Error).stack ?? String(err) } satisfies BatchReply);
+const { context } = workerData as CheckWorkerData;
+const testFaults = testFaultsOn(workerData);
+
+export default function handle(req: BatchRequest): BatchReply | Promise<never> {
+  if (req.kind === 'rows') {
+    const fault = testFaults ? testFaultIn(req.bytes) : null;
+    if (fault !== null) return dieMidTask(fault);
+    const rows = checkLedgerBlockPacked(req.bytes, req.firstLine, context);
+    return transfer({ rows }, packedTransferList(rows));
   }
-});
-port.postMessage({ batch: -1 } satisfies BatchReply); // ready
+  if (req.kind === 'keys') {
+    return { keyProblems: req.keys.map(rollPointProblem).filter((p): p is string => p !== null) };
+  }
+  return { treeHead: merkleTreeHeadPacked(req.packedLeaves) }; // 32 bytes: copied
+}
