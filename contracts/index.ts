@@ -2,7 +2,7 @@
 // produced by `npx tsx contracts/scripts/build.ts`), the election key, deployment, and a typed
 // ethers v6 Contract.
 import {
-  BaseContract,
+  type BaseContract,
   Contract,
   ContractFactory,
   Interface,
@@ -118,7 +118,13 @@ export interface TallyAnchorContract extends BaseContract {
   getWindow: View<[electionKey: string, windowIndex: bigint | number], WindowRecord>;
   getElection: View<[electionKey: string], ElectionRecord>;
   verifyInclusion: View<
-    [electionKey: string, windowIndex: bigint | number, leafIndex: bigint | number, ballotHash: string, proof: string[]],
+    [
+      electionKey: string,
+      windowIndex: bigint | number,
+      leafIndex: bigint | number,
+      ballotHash: string,
+      proof: string[],
+    ],
     boolean
   >;
 }

@@ -1,5 +1,5 @@
 // Builds the voter and results pages into web/dist with esbuild's JS API:
-//   web/dist/index.html, web/dist/results.html   the pages, with src/style.css inlined as <style>
+//   web/dist/index.html, web/dist/results.html   the pages, with src/style.css (and its @imports) inlined
 //   web/dist/assets/voter.js, results.js          the page scripts (ES modules) + shared chunks
 //
 //   npx tsx web/build.ts            build once (what `npm run build:web` and postinstall run)
@@ -51,16 +51,38 @@ function htmlPlugin(dist: string): esbuild.Plugin {
     setup(build) {
       build.onEnd(async (result) => {
         if (result.errors.length > 0) return;
-        const css = (await esbuild.transform(await readFile(join(WEB, 'src', 'style.css'), 'utf8'), { loader: 'css', minify: true })).code.trim();
+        const css = await buildCss();
         for (const page of PAGES) {
           let html = await readFile(join(WEB, page.html), 'utf8');
-          html = replaceOnce(html, /<link rel="stylesheet" href="src\/style\.css" data-inline>/, `<style>${css}</style>`, page.html);
-          html = replaceOnce(html, new RegExp(`<script type="module" src="src/${page.entry}\\.ts"></script>`), `<script type="module" src="${ASSETS_URL}/${page.entry}.js"></script>`, page.html);
+          html = replaceOnce(
+            html,
+            /<link rel="stylesheet" href="src\/style\.css" data-inline>/,
+            `<style>${css}</style>`,
+            page.html,
+          );
+          html = replaceOnce(
+            html,
+            new RegExp(`<script type="module" src="src/${page.entry}\\.ts"></script>`),
+            `<script type="module" src="${ASSETS_URL}/${page.entry}.js"></script>`,
+            page.html,
+          );
           await writeFile(join(dist, page.html), html);
         }
       });
     },
   };
+}
+
+/** src/style.css with the files it @imports, minified. */
+async function buildCss(): Promise<string> {
+  const result = await esbuild.build({
+    entryPoints: [join(WEB, 'src', 'style.css')],
+    bundle: true,
+    minify: true,
+    write: false,
+    logLevel: 'warning',
+  });
+  return result.outputFiles[0]!.text.trim();
 }
 
 function replaceOnce(text: string, pattern: RegExp, replacement: string, file: string): string {
@@ -86,7 +108,10 @@ export async function buildWeb(dist = DIST): Promise<{ file: string; bytes: numb
   }
   await rm(dist, { recursive: true, force: true });
   await rename(tmp, dist);
-  const files = Object.entries(result.metafile!.outputs).map(([file, o]) => ({ file: relative(tmp, join(WEB, file)), bytes: o.bytes }));
+  const files = Object.entries(result.metafile!.outputs).map(([file, o]) => ({
+    file: relative(tmp, join(WEB, file)),
+    bytes: o.bytes,
+  }));
   for (const page of PAGES) files.push({ file: page.html, bytes: (await readFile(join(dist, page.html))).length });
   return files;
 }
@@ -103,7 +128,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const files = await buildWeb();
   const js = files.filter((f) => f.file.endsWith('.js')).reduce((n, f) => n + f.bytes, 0);
-  console.log(`web: built ${relative(process.cwd(), DIST) || DIST} (${files.filter((f) => !f.file.endsWith('.map')).length} files, ${Math.round(js / 1024)} KiB of JS) in ${Date.now() - started} ms`);
+  const written = files.filter((f) => !f.file.endsWith('.map')).length;
+  console.log(
+    `web: built ${relative(process.cwd(), DIST) || DIST} (${written} files, ${Math.round(js / 1024)} KiB of JS) ` +
+      `in ${Date.now() - started} ms`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

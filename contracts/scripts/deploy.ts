@@ -38,22 +38,27 @@ export interface DeployArgs {
   out: string;
 }
 
+/** The options as parseArgs reads them; throws on an unknown or malformed one. */
+function readOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      rpc: { type: 'string' },
+      key: { type: 'string' },
+      anchorer: { type: 'string', multiple: true },
+      'no-anchorers': { type: 'boolean' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
 export function parseDeployArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): DeployArgs | 'help' {
-  let values;
+  let values: ReturnType<typeof readOptions>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        rpc: { type: 'string' },
-        key: { type: 'string' },
-        anchorer: { type: 'string', multiple: true },
-        'no-anchorers': { type: 'boolean' },
-        out: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    values = readOptions(argv);
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
@@ -118,7 +123,7 @@ export async function deploy(args: DeployArgs): Promise<Record<string, string | 
 }
 
 async function main(): Promise<number> {
-  let args;
+  let args: DeployArgs | 'help';
   try {
     args = parseDeployArgs(process.argv.slice(2));
   } catch (err) {
@@ -134,7 +139,10 @@ async function main(): Promise<number> {
   }
   try {
     const record = await deploy(args);
-    console.log(`TallyAnchor deployed at ${record.address} on chain ${record.chainId} (block ${record.blockNumber}, tx ${record.txHash})`);
+    console.log(
+      `TallyAnchor deployed at ${record.address} on chain ${record.chainId} ` +
+        `(block ${record.blockNumber}, tx ${record.txHash})`,
+    );
     console.log(`wrote ${path.resolve(args.out)}`);
     return 0;
   } catch (err) {

@@ -64,9 +64,13 @@ function runDeployCli(args: string[], deployerKey: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const placeholders = Object.entries(process.env).filter(([, v]) => v?.startsWith('change-me')).map(([k]) => k);
+  const placeholders = Object.entries(process.env)
+    .filter(([, v]) => v?.startsWith('change-me'))
+    .map(([k]) => k);
   if (placeholders.length > 0) {
-    throw new Error(`deploy/.env still holds placeholders from .env.example (${placeholders.join(', ')}): run deploy/scripts/generate-qbft.ts`);
+    throw new Error(
+      `deploy/.env still holds placeholders from .env.example (${placeholders.join(', ')}): run deploy/scripts/generate-qbft.ts`,
+    );
   }
   const url = env('CHAIN_RPC_URL');
   if (url === undefined) throw new Error('CHAIN_RPC_URL is not set');
@@ -82,7 +86,8 @@ async function main(): Promise<void> {
   if (existsSync(file)) {
     const recorded = JSON.parse(readFileSync(file, 'utf8')) as { address?: string; chainId?: number };
     if (typeof recorded.address !== 'string') throw new Error(`${file} has no "address"`);
-    if (recorded.chainId !== chainId) throw new Error(`${file} is for chain ${recorded.chainId}, the node is on chain ${chainId}`);
+    if (recorded.chainId !== chainId)
+      throw new Error(`${file} is for chain ${recorded.chainId}, the node is on chain ${chainId}`);
     if (!(await hasCode(url, recorded.address))) {
       throw new Error(
         `${file} names ${recorded.address} but the chain has no code there: the chain was reset or this is another chain. ` +
@@ -96,7 +101,8 @@ async function main(): Promise<void> {
   const existing = env('CONTRACT_ADDRESS');
   if (existing !== undefined) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(existing)) throw new Error('CONTRACT_ADDRESS must be 0x followed by 40 hex digits');
-    if (!(await hasCode(url, existing))) throw new Error(`CONTRACT_ADDRESS ${existing} holds no code on chain ${chainId}`);
+    if (!(await hasCode(url, existing)))
+      throw new Error(`CONTRACT_ADDRESS ${existing} holds no code on chain ${chainId}`);
     const record = { address: existing, chainId, recordedAt: new Date().toISOString() };
     writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
     renameSync(`${file}.tmp`, file);
@@ -105,7 +111,8 @@ async function main(): Promise<void> {
   }
 
   const key = env('DEPLOYER_KEY') ?? env('TALLYPROOF_DEPLOYER_KEY');
-  if (key === undefined) throw new Error('no deployment yet and DEPLOYER_KEY is not set: put the contract owner key in deploy/.env');
+  if (key === undefined)
+    throw new Error('no deployment yet and DEPLOYER_KEY is not set: put the contract owner key in deploy/.env');
   const anchorer = env('ANCHORER_ADDRESS');
   if (anchorer === undefined) throw new Error('ANCHORER_ADDRESS is not set (the address of CHAIN_PRIVATE_KEY)');
   rmSync(`${file}.tmp`, { force: true });

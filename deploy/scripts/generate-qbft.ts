@@ -12,22 +12,24 @@
 // database, Redis and Grafana passwords, the admin token, the ledger key seed, the deployer (contract
 // owner) key and the anchorer key (CHAIN_PRIVATE_KEY). Both accounts are funded in the genesis.
 // Nothing is overwritten without --force; a new genesis also needs new chain volumes (docker compose down -v).
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+// The genesis encoding is qbft-genesis.ts, the env file env-file.ts.
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Wallet, decodeRlp, encodeRlp, getAddress, type RlpStructuredData } from 'ethers';
+import { Wallet } from 'ethers';
+import { writeEnvFile } from './env-file.js';
+import { buildGenesis } from './qbft-genesis.js';
+
+// What deploy/test/compose.test.ts imports from this script.
+export { fillEnv } from './env-file.js';
+export { decodeQbftExtraData, qbftExtraData } from './qbft-genesis.js';
 
 const DEPLOY_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** QBFT's fixed mixHash ("istanbul digest"): Besu refuses a QBFT genesis without it. */
-export const QBFT_MIX_HASH = '0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365';
 /** First host octet of validator 1 on the chain network; validator N is at .(10 + N). */
 export const FIRST_VALIDATOR_HOST = 11;
 export const P2P_PORT = 30303;
-/** 10^24 wei for the deployer and the anchorer: gas is free (zeroBaseFee, --min-gas-price=0), this is headroom. */
-const FUNDING_WEI = 10n ** 24n;
 
 export interface GenerateOptions {
   /** Directory for genesis.json and the validator keys; created, must be empty unless `force`. */
@@ -62,84 +64,12 @@ export interface GeneratedNetwork {
   envFile: string | null;
 }
 
-/**
- * The QBFT genesis extraData: RLP([vanity (32 zero bytes), [validator addresses], votes (empty list),
- * round (0, an RLP scalar: the empty string), seals (empty list)]).
- */
-export function qbftExtraData(validatorAddresses: string[]): string {
-  if (validatorAddresses.length === 0) throw new Error('QBFT needs at least one validator');
-  const data: RlpStructuredData = [
-    `0x${'00'.repeat(32)}`,
-    validatorAddresses.map((a) => getAddress(a).toLowerCase()),
-    [],
-    '0x',
-    [],
-  ];
-  return encodeRlp(data);
-}
-
-/** Inverse of qbftExtraData, strict about the shape; returns the checksummed validator addresses. */
-export function decodeQbftExtraData(extraData: string): string[] {
-  const decoded = decodeRlp(extraData);
-  if (!Array.isArray(decoded) || decoded.length !== 5) throw new Error('QBFT extraData must be an RLP list of 5 items');
-  const [vanity, validators, votes, round, seals] = decoded;
-  if (typeof vanity !== 'string' || !/^0x(00){32}$/.test(vanity)) throw new Error('vanity must be 32 zero bytes');
-  if (!Array.isArray(validators) || validators.some((v) => typeof v !== 'string' || !/^0x[0-9a-f]{40}$/.test(v))) {
-    throw new Error('validators must be a list of 20-byte addresses');
-  }
-  if (!Array.isArray(votes) || votes.length !== 0) throw new Error('votes must be an empty list in a genesis');
-  if (round !== '0x') throw new Error('round must be 0');
-  if (!Array.isArray(seals) || seals.length !== 0) throw new Error('seals must be an empty list in a genesis');
-  return (validators as string[]).map((v) => getAddress(v));
-}
-
-export function buildGenesis(opts: { chainId: number; blockPeriodSeconds: number; validators: string[]; funded: string[] }) {
-  return {
-    config: {
-      chainId: opts.chainId,
-      berlinBlock: 0,
-      londonBlock: 0,
-      // Free gas: base fee 0 (London) with --min-gas-price=0 on every node.
-      zeroBaseFee: true,
-      qbft: {
-        blockperiodseconds: opts.blockPeriodSeconds,
-        epochlength: 30000,
-        requesttimeoutseconds: Math.max(4, opts.blockPeriodSeconds * 2),
-      },
-    },
-    nonce: '0x0',
-    timestamp: '0x0',
-    gasLimit: '0x1fffffffffffff',
-    difficulty: '0x1',
-    mixHash: QBFT_MIX_HASH,
-    coinbase: '0x0000000000000000000000000000000000000000',
-    extraData: qbftExtraData(opts.validators),
-    alloc: Object.fromEntries(opts.funded.map((a) => [getAddress(a).slice(2).toLowerCase(), { balance: `0x${FUNDING_WEI.toString(16)}` }])),
-  };
-}
-
-/** Hex only: safe in URLs (DATABASE_URL, REDIS_URL), on command lines and in env files. */
-function secret(bytes = 24): string {
-  return randomBytes(bytes).toString('hex');
-}
-
-/** Replaces `NAME=value` lines of the template (keeping comments and order); appends names it lacks. */
-export function fillEnv(template: string, values: Record<string, string>): string {
-  const seen = new Set<string>();
-  const lines = template.replace(/\n+$/, '').split('\n').map((line) => {
-    const m = /^([A-Z][A-Z0-9_]*)=/.exec(line);
-    if (m === null || !(m[1]! in values)) return line;
-    seen.add(m[1]!);
-    return `${m[1]}=${values[m[1]!]}`;
-  });
-  const missing = Object.keys(values).filter((k) => !seen.has(k));
-  if (missing.length > 0) lines.push('', '# Added by generate-qbft.ts', ...missing.map((k) => `${k}=${values[k]}`));
-  return lines.join('\n').replace(/\n*$/, '\n');
-}
-
 function assertWritable(path: string, force: boolean, what: string) {
   if (!force && existsSync(path)) {
-    throw new Error(`${what} ${path} already exists; pass --force to replace it (then remove the chain volumes: docker compose down -v)`);
+    throw new Error(
+      `${what} ${path} already exists; ` +
+        'pass --force to replace it (then remove the chain volumes: docker compose down -v)',
+    );
   }
 }
 
@@ -149,9 +79,12 @@ export function generateQbftNetwork(opts: GenerateOptions): GeneratedNetwork {
   const blockPeriodSeconds = opts.blockPeriodSeconds ?? 2;
   const subnet = opts.subnet ?? '172.30.0';
   const force = opts.force === true;
-  if (!Number.isSafeInteger(chainId) || chainId < 1) throw new Error(`chain id must be a positive integer, got ${chainId}`);
-  if (!Number.isInteger(count) || count < 1 || count > 100) throw new Error(`validators must be in [1, 100], got ${count}`);
-  if (!Number.isInteger(blockPeriodSeconds) || blockPeriodSeconds < 1) throw new Error('block period must be at least 1 s');
+  if (!Number.isSafeInteger(chainId) || chainId < 1)
+    throw new Error(`chain id must be a positive integer, got ${chainId}`);
+  if (!Number.isInteger(count) || count < 1 || count > 100)
+    throw new Error(`validators must be in [1, 100], got ${count}`);
+  if (!Number.isInteger(blockPeriodSeconds) || blockPeriodSeconds < 1)
+    throw new Error('block period must be at least 1 s');
   if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(subnet) || subnet.split('.').some((o) => Number(o) > 255)) {
     throw new Error(`subnet must be three octets such as 172.30.0, got "${subnet}"`);
   }
@@ -167,7 +100,13 @@ export function generateQbftNetwork(opts: GenerateOptions): GeneratedNetwork {
     const ip = `${subnet}.${FIRST_VALIDATOR_HOST + i}`;
     return {
       wallet,
-      info: { name: `validator-${i + 1}`, address: wallet.address, enodeId, ip, enode: `enode://${enodeId}@${ip}:${P2P_PORT}` },
+      info: {
+        name: `validator-${i + 1}`,
+        address: wallet.address,
+        enodeId,
+        ip,
+        enode: `enode://${enodeId}@${ip}:${P2P_PORT}`,
+      },
     };
   });
   const deployer = Wallet.createRandom();
@@ -209,30 +148,26 @@ export function generateQbftNetwork(opts: GenerateOptions): GeneratedNetwork {
   let envFile: string | null = null;
   if (opts.envFile !== null) {
     envFile = resolve(opts.envFile);
-    const template = readFileSync(opts.envTemplate ?? join(DEPLOY_DIR, '.env.example'), 'utf8');
     // QBFT_DIR is read by the compose file relative to deploy/; keep it relative when it is inside deploy/.
     const rel = relative(DEPLOY_DIR, outDir);
     const qbftDir = !rel.startsWith('..') && !isAbsolute(rel) ? `./${rel}` : outDir;
-    const values: Record<string, string> = {
-      CHAIN_ID: String(chainId),
-      CHAIN_SUBNET: subnet,
-      QBFT_DIR: qbftDir,
-      POSTGRES_PASSWORD: secret(),
-      TALLYPROOF_APP_DB_PASSWORD: secret(),
-      REDIS_PASSWORD: secret(),
-      GRAFANA_ADMIN_PASSWORD: secret(),
-      ADMIN_TOKEN: randomBytes(32).toString('hex'),
-      LEDGER_KEY_SEED: randomBytes(32).toString('hex'),
-      DEPLOYER_KEY: deployer.privateKey,
-      CHAIN_PRIVATE_KEY: anchorer.privateKey,
-      ANCHORER_ADDRESS: anchorer.address,
-    };
-    mkdirSync(dirname(envFile), { recursive: true });
-    writeFileSync(envFile, fillEnv(template, values), { mode: 0o600 });
-    chmodSync(envFile, 0o600);
+    writeEnvFile(envFile, opts.envTemplate ?? join(DEPLOY_DIR, '.env.example'), {
+      chainId,
+      subnet,
+      qbftDir,
+      deployerKey: deployer.privateKey,
+      anchorer,
+    });
   }
 
-  return { chainId, genesisFile, validators: nodes.map((n) => n.info), deployer: deployer.address, anchorer: anchorer.address, envFile };
+  return {
+    chainId,
+    genesisFile,
+    validators: nodes.map((n) => n.info),
+    deployer: deployer.address,
+    anchorer: anchorer.address,
+    envFile,
+  };
 }
 
 const USAGE = `Generate the Besu QBFT network (genesis + validator keys) and the secrets of deploy/.env.
@@ -252,25 +187,30 @@ Options:
   -h, --help           show this help
 `;
 
+/** The options as parseArgs reads them; throws on an unknown or malformed one. */
+function readOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      out: { type: 'string' },
+      env: { type: 'string' },
+      'no-env': { type: 'boolean' },
+      'chain-id': { type: 'string' },
+      validators: { type: 'string' },
+      'block-period': { type: 'string' },
+      subnet: { type: 'string' },
+      force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
 function main(argv: string[]): number {
-  let values;
+  let values: ReturnType<typeof readOptions>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        out: { type: 'string' },
-        env: { type: 'string' },
-        'no-env': { type: 'boolean' },
-        'chain-id': { type: 'string' },
-        validators: { type: 'string' },
-        'block-period': { type: 'string' },
-        subnet: { type: 'string' },
-        force: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    values = readOptions(argv);
   } catch (err) {
     console.error(`generate-qbft: ${err instanceof Error ? err.message : String(err)}\nRun with --help for usage.`);
     return 2;

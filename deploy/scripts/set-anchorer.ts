@@ -41,13 +41,16 @@ export interface SetAnchorerArgs {
   fundWei?: bigint;
 }
 
-export async function setAnchorer(args: SetAnchorerArgs): Promise<{ txHash: string | null; allowed: boolean; fundTxHash: string | null }> {
+export async function setAnchorer(
+  args: SetAnchorerArgs,
+): Promise<{ txHash: string | null; allowed: boolean; fundTxHash: string | null }> {
   const provider = new JsonRpcProvider(args.rpc, undefined, { staticNetwork: true, pollingInterval: 500 });
   try {
     const owner = new Wallet(args.ownerKey, provider);
     const anchor = new Contract(args.contract, ABI, owner);
     const currentOwner = getAddress(await anchor.getFunction('owner')());
-    if (currentOwner !== owner.address) throw new Error(`the key is ${owner.address}, the contract owner is ${currentOwner}`);
+    if (currentOwner !== owner.address)
+      throw new Error(`the key is ${owner.address}, the contract owner is ${currentOwner}`);
     let fundTxHash: string | null = null;
     if (args.allowed && (args.fundWei ?? 0n) > 0n && (await provider.getBalance(args.account)) === 0n) {
       const fund = await owner.sendTransaction({ to: args.account, value: args.fundWei });
@@ -92,18 +95,34 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   };
   if (values.rpc === undefined) return fail('missing --rpc URL');
-  const contract = values.contract ?? (values.deployment !== undefined ? (JSON.parse(readFileSync(values.deployment, 'utf8')) as { address?: string }).address : undefined);
+  const contract =
+    values.contract ??
+    (values.deployment !== undefined
+      ? (JSON.parse(readFileSync(values.deployment, 'utf8')) as { address?: string }).address
+      : undefined);
   if (contract === undefined || !isAddress(contract)) return fail('give --contract 0xADDRESS or --deployment FILE');
   if (values.account === undefined || !isAddress(values.account)) return fail('--account must be an address');
   if ((values.allow === true) === (values.revoke === true)) return fail('give exactly one of --allow, --revoke');
   const fund = values.fund ?? '1000';
   if (!/^\d+(\.\d+)?$/.test(fund)) return fail('--fund must be an amount of ether, e.g. 1000');
   const ownerKey = process.env.OWNER_KEY || process.env.DEPLOYER_KEY;
-  if (ownerKey === undefined || !isHexString(ownerKey, 32)) return fail('OWNER_KEY must hold the owner private key (0x + 64 hex)');
-  const result = await setAnchorer({ rpc: values.rpc, contract, account: getAddress(values.account), allowed: values.allow === true, ownerKey, fundWei: parseEther(fund) });
+  if (ownerKey === undefined || !isHexString(ownerKey, 32))
+    return fail('OWNER_KEY must hold the owner private key (0x + 64 hex)');
+  const result = await setAnchorer({
+    rpc: values.rpc,
+    contract,
+    account: getAddress(values.account),
+    allowed: values.allow === true,
+    ownerKey,
+    fundWei: parseEther(fund),
+  });
   if (result.fundTxHash !== null) console.log(`sent ${fund} ether to ${values.account} (tx ${result.fundTxHash})`);
   const state = result.allowed ? 'allowed' : 'revoked';
-  console.log(result.txHash === null ? `${values.account} was already ${state}` : `${values.account} ${state} (tx ${result.txHash})`);
+  console.log(
+    result.txHash === null
+      ? `${values.account} was already ${state}`
+      : `${values.account} ${state} (tx ${result.txHash})`,
+  );
   return 0;
 }
 

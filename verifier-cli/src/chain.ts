@@ -55,7 +55,8 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const WINDOW_READ_CONCURRENCY = 16;
 
 function toCount(value: bigint, what: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`the chain returned ${what} = ${value}, beyond what the verifier handles`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new InputError(`the chain returned ${what} = ${value}, beyond what the verifier handles`);
   return Number(value);
 }
 
@@ -83,7 +84,10 @@ export class ChainReader {
       code = await provider.getCode(checksummed);
     } catch (err) {
       provider.destroy();
-      throw new InputError(`cannot read the contract code at ${checksummed} from ${rpcUrl}: ${(err as Error).message}`, { cause: err });
+      throw new InputError(
+        `cannot read the contract code at ${checksummed} from ${rpcUrl}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     if (code === '0x') {
       provider.destroy();
@@ -158,11 +162,23 @@ export class ChainReader {
   }
 
   /** The contract's own RFC 9162 check (verifyInclusion view). */
-  async verifyInclusion(electionId: string, windowIndex: number, leafIndex: number, ballotHash: string, auditPath: readonly string[]): Promise<boolean> {
+  async verifyInclusion(
+    electionId: string,
+    windowIndex: number,
+    leafIndex: number,
+    ballotHash: string,
+    auditPath: readonly string[],
+  ): Promise<boolean> {
     try {
       return (await this.contract
         .getFunction('verifyInclusion')
-        .staticCall(electionKey(electionId), windowIndex, leafIndex, toBytes32(ballotHash), auditPath.map(toBytes32))) as boolean;
+        .staticCall(
+          electionKey(electionId),
+          windowIndex,
+          leafIndex,
+          toBytes32(ballotHash),
+          auditPath.map(toBytes32),
+        )) as boolean;
     } catch (err) {
       throw this.readError('verifyInclusion', err);
     }
@@ -172,9 +188,15 @@ export class ChainReader {
    * Transactions of the ElectionRegistered, WindowAnchored and ElectionClosed events of `electionId`
    * from block `fromBlock` on (for the observer's table; RPC endpoints may limit log ranges).
    */
-  async events(electionId: string, fromBlock: number): Promise<{ registered?: ChainEventRef; windows: Map<number, ChainEventRef>; closed?: ChainEventRef }> {
+  async events(
+    electionId: string,
+    fromBlock: number,
+  ): Promise<{ registered?: ChainEventRef; windows: Map<number, ChainEventRef>; closed?: ChainEventRef }> {
     const key = electionKey(electionId);
-    const ref = (log: { transactionHash: string; blockNumber: number }): ChainEventRef => ({ txHash: log.transactionHash, blockNumber: log.blockNumber });
+    const ref = (log: { transactionHash: string; blockNumber: number }): ChainEventRef => ({
+      txHash: log.transactionHash,
+      blockNumber: log.blockNumber,
+    });
     try {
       const [registered, anchored, closed] = await Promise.all([
         this.contract.queryFilter(this.contract.filters.ElectionRegistered!(key), fromBlock),
@@ -186,7 +208,9 @@ export class ChainReader {
         const index = 'args' in log ? Number(log.args[1] as bigint) : Number(BigInt(log.topics[2]!));
         windows.set(index, ref(log));
       }
-      const out: { registered?: ChainEventRef; windows: Map<number, ChainEventRef>; closed?: ChainEventRef } = { windows };
+      const out: { registered?: ChainEventRef; windows: Map<number, ChainEventRef>; closed?: ChainEventRef } = {
+        windows,
+      };
       if (registered[0] !== undefined) out.registered = ref(registered[0]);
       if (closed[0] !== undefined) out.closed = ref(closed[0]);
       return out;
@@ -196,7 +220,9 @@ export class ChainReader {
   }
 
   private readError(what: string, err: unknown): InputError {
-    return new InputError(`chain read ${what} on ${this.address} (${this.rpcUrl}) failed: ${(err as Error).message}`, { cause: err });
+    return new InputError(`chain read ${what} on ${this.address} (${this.rpcUrl}) failed: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -214,6 +240,7 @@ export async function fetchChainId(rpcUrl: string, timeoutMs = CONNECT_TIMEOUT_M
   } catch (err) {
     throw new InputError(`the chain RPC endpoint ${rpcUrl} does not answer: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof body.result !== 'string') throw new InputError(`the chain RPC endpoint ${rpcUrl} refused eth_chainId: ${body.error?.message ?? 'no result'}`);
+  if (typeof body.result !== 'string')
+    throw new InputError(`the chain RPC endpoint ${rpcUrl} refused eth_chainId: ${body.error?.message ?? 'no result'}`);
   return Number(BigInt(body.result));
 }

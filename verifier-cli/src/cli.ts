@@ -35,7 +35,8 @@ function positiveInt(value: string): number {
 }
 
 function electionIdArg(value: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(value)) throw new InvalidArgumentError('an election id matches ^[a-z0-9][a-z0-9-]{0,63}$');
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(value))
+    throw new InvalidArgumentError('an election id matches ^[a-z0-9][a-z0-9-]{0,63}$');
   return value;
 }
 
@@ -59,7 +60,10 @@ interface AuditFlags {
 export function auditSource(flags: AuditFlags): ElectionSource {
   const files = flags.ledger !== undefined || flags.manifest !== undefined || flags.results !== undefined;
   if (flags.api !== undefined) {
-    if (files) throw new InputError('give either --api (optionally with --roll FILE) or the files (--ledger, --manifest, --roll, --results), not both');
+    if (files)
+      throw new InputError(
+        'give either --api (optionally with --roll FILE) or the files (--ledger, --manifest, --roll, --results), not both',
+      );
     return new ApiSource(flags.api, flags.election, flags.roll);
   }
   if (flags.ledger === undefined || flags.manifest === undefined || flags.roll === undefined) {
@@ -80,7 +84,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   program
     .command('receipt')
-    .description('check that one ballot is in a window anchored on chain (a voter\'s check)')
+    .description("check that one ballot is in a window anchored on chain (a voter's check)")
     .argument('<receipt>', 'the receipt file you were given (JSON), or the 64-hex-digit ballot hash')
     .requiredOption('--api <url>', 'the Tallyproof server, e.g. https://vote.example.org')
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
@@ -102,7 +106,9 @@ Example:
       const opts = { input, api: flags.api, rpcUrl: flags.rpc };
       const report = await runReceipt(flags.contract === undefined ? opts : { ...opts, contract: flags.contract });
       print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReceipt(report));
-      setExit(report.verdict === 'anchored' ? EXIT.ok : report.verdict === 'not-anchored' ? EXIT.notYetAnchored : EXIT.failed);
+      setExit(
+        report.verdict === 'anchored' ? EXIT.ok : report.verdict === 'not-anchored' ? EXIT.notYetAnchored : EXIT.failed,
+      );
     });
 
   program
@@ -110,15 +116,29 @@ Example:
     .description('check a whole election: every ballot, the roll, every window root, the tally')
     .requiredOption('--election <id>', 'the election id', electionIdArg)
     .option('--api <url>', 'read manifest, roll (GET …/roll, streamed), ledger and results from this Tallyproof server')
-    .option('--ledger <file>', 'the ledger as NDJSON, one {"seq","ballotHash","ballot","signature","receivedAt"} per line')
+    .option(
+      '--ledger <file>',
+      'the ledger as NDJSON, one {"seq","ballotHash","ballot","signature","receivedAt"} per line',
+    )
     .option('--manifest <file>', 'the manifest (or a saved GET /api/v1/elections/{id} response)')
-    .option('--roll <file>', 'the credential roll: a JSON array of hex keys, or one key per line (required with the files; with --api, optional: used instead of GET …/roll)')
+    .option(
+      '--roll <file>',
+      'the credential roll: a JSON array of hex keys, or one key per line (required with the files; with --api, optional: used instead of GET …/roll)',
+    )
     .option('--results <file>', 'the published results to compare with the recount (file mode)')
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
     .requiredOption('--contract <address>', 'the TallyAnchor contract')
     .option('--report <file>', 'write the full JSON report (every finding) to this file')
-    .addOption(new Option('--engine <engine>', 'signature engine: node (node:crypto, fast) or noble (pure JS cross-check)').choices(['node', 'noble']).default('node'))
-    .option('--threads <n>', `worker threads for signature checks (default: one per core, ${defaultThreads()} here; 0 = none)`, positiveInt)
+    .addOption(
+      new Option('--engine <engine>', 'signature engine: node (node:crypto, fast) or noble (pure JS cross-check)')
+        .choices(['node', 'noble'])
+        .default('node'),
+    )
+    .option(
+      '--threads <n>',
+      `worker threads for signature checks (default: one per core, ${defaultThreads()} here; 0 = none)`,
+      positiveInt,
+    )
     .option('--json', 'print the report as JSON instead of text')
     .option('--no-progress', 'no progress bar (it only shows on a terminal anyway)')
     .addHelpText(
@@ -144,7 +164,10 @@ Examples:
     )
     .action(async (flags: AuditFlags) => {
       const source = auditSource(flags);
-      const progress = terminalProgress(io.stderr as OutputStream & NodeJS.WritableStream, flags.progress && !flags.json);
+      const progress = terminalProgress(
+        io.stderr as OutputStream & NodeJS.WritableStream,
+        flags.progress && !flags.json,
+      );
       const report = await runAudit({
         electionId: flags.election,
         source,
@@ -167,21 +190,26 @@ Examples:
 
   program
     .command('roots')
-    .description("list an election's registration, anchored windows and close, read from the chain (an observer's lookup)")
+    .description(
+      "list an election's registration, anchored windows and close, read from the chain (an observer's lookup)",
+    )
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
     .requiredOption('--contract <address>', 'the TallyAnchor contract')
     .requiredOption('--election <id>', 'the election id', electionIdArg)
     .option('--logs [fromBlock]', 'also find the transactions of the events (eth_getLogs from this block, default 0)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', `${EXIT_CODES_HELP}`)
-    .action(async (flags: { rpc: string; contract: string; election: string; logs?: string | boolean; json?: boolean }) => {
-      let logsFromBlock: number | undefined;
-      if (flags.logs !== undefined) logsFromBlock = flags.logs === true ? 0 : positiveIntOrInput(String(flags.logs), '--logs');
-      const opts = { rpcUrl: flags.rpc, contract: flags.contract, electionId: flags.election };
-      const report = await runRoots(logsFromBlock === undefined ? opts : { ...opts, logsFromBlock });
-      print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatRoots(report));
-      setExit(report.findings.some((f) => f.severity === 'error') ? EXIT.failed : EXIT.ok);
-    });
+    .action(
+      async (flags: { rpc: string; contract: string; election: string; logs?: string | boolean; json?: boolean }) => {
+        let logsFromBlock: number | undefined;
+        if (flags.logs !== undefined)
+          logsFromBlock = flags.logs === true ? 0 : positiveIntOrInput(String(flags.logs), '--logs');
+        const opts = { rpcUrl: flags.rpc, contract: flags.contract, electionId: flags.election };
+        const report = await runRoots(logsFromBlock === undefined ? opts : { ...opts, logsFromBlock });
+        print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatRoots(report));
+        setExit(report.findings.some((f) => f.severity === 'error') ? EXIT.failed : EXIT.ok);
+      },
+    );
 
   return program;
 }

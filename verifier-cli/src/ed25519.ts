@@ -7,6 +7,7 @@
 // engines: node:crypto (OpenSSL, fast, used in bulk) and noble's point arithmetic (pure JS, for
 // cross-checks). Both give the same answer on every case of docs/test-vectors/ed25519-strict.json.
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import type { EdwardsPoint } from '@noble/curves/abstract/edwards.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 
@@ -14,7 +15,9 @@ import { sha512 } from '@noble/hashes/sha2.js';
 export const GROUP_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
 
 /** L as 32 little-endian bytes, the encoding S is compared against. */
-const GROUP_ORDER_LE = Uint8Array.from(Buffer.from('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010', 'hex'));
+const GROUP_ORDER_LE = Uint8Array.from(
+  Buffer.from('edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010', 'hex'),
+);
 
 /** Canonical encodings of the eight points of small order (the torsion subgroup E[8]). */
 export const SMALL_ORDER_ENCODINGS: readonly string[] = Object.freeze([
@@ -119,13 +122,21 @@ export function signatureEncodingProblem(signature: Uint8Array): StrictProblem |
 /** node:crypto public key from 32 raw bytes, through JWK (no DER wrapping). */
 export function nodePublicKey(publicKey: Uint8Array): KeyObject {
   return createPublicKey({
-    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64url') },
+    key: {
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('base64url'),
+    },
     format: 'jwk',
   });
 }
 
 /** Step 3 with node:crypto (OpenSSL's cofactorless check). Encodings must already be checked. */
-export function verifyEquationNode(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): StrictProblem | null {
+export function verifyEquationNode(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): StrictProblem | null {
   let key: KeyObject;
   try {
     key = nodePublicKey(publicKey);
@@ -149,9 +160,14 @@ function littleEndianToBigInt(bytes: Uint8Array): bigint {
  * Step 3 with noble's point arithmetic, cofactorless as RFC 8032 §5.1.7 writes it:
  * k = SHA-512(dom || R || A || M) mod L (dom empty for pure Ed25519), then [S]B == R + [k]A.
  */
-export function verifyEquationNoble(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): StrictProblem | null {
+export function verifyEquationNoble(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): StrictProblem | null {
   const rBytes = signature.subarray(0, 32);
-  let A, R;
+  let A: EdwardsPoint;
+  let R: EdwardsPoint;
   try {
     A = ed25519.Point.fromBytes(publicKey, false);
   } catch {

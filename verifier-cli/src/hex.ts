@@ -36,11 +36,17 @@ export function utf8(text: string): Uint8Array {
 }
 
 /** crypto.hash (one-shot, Node >= 20.12 / 21.7), when this Node has it. */
-const oneShotHash = (nodeCrypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer' | 'latin1' | 'hex') => Buffer | string }).hash;
+const oneShotHash = (
+  nodeCrypto as {
+    hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer' | 'latin1' | 'hex') => Buffer | string;
+  }
+).hash;
 
 /** H(x) = SHA-256. */
 export function sha256(data: Uint8Array): Uint8Array {
-  return oneShotHash !== undefined ? (oneShotHash('sha256', data, 'buffer') as Buffer) : nodeCrypto.createHash('sha256').update(data).digest();
+  return oneShotHash !== undefined
+    ? (oneShotHash('sha256', data, 'buffer') as Buffer)
+    : nodeCrypto.createHash('sha256').update(data).digest();
 }
 
 // The hot paths take the digest as a string: crypto.hash allocates a Buffer per call when asked for
@@ -48,12 +54,17 @@ export function sha256(data: Uint8Array): Uint8Array {
 
 /** H(x) as lowercase hex. */
 export function sha256Hex(data: Uint8Array): string {
-  return oneShotHash !== undefined ? (oneShotHash('sha256', data, 'hex') as string) : nodeCrypto.createHash('sha256').update(data).digest('hex');
+  return oneShotHash !== undefined
+    ? (oneShotHash('sha256', data, 'hex') as string)
+    : nodeCrypto.createHash('sha256').update(data).digest('hex');
 }
 
 /** Writes H(x) into `out` at `offset` (32 bytes). */
 export function sha256Into(data: Uint8Array, out: Buffer, offset: number): void {
-  const digest = oneShotHash !== undefined ? (oneShotHash('sha256', data, 'latin1') as string) : nodeCrypto.createHash('sha256').update(data).digest('binary');
+  const digest =
+    oneShotHash !== undefined
+      ? (oneShotHash('sha256', data, 'latin1') as string)
+      : nodeCrypto.createHash('sha256').update(data).digest('binary');
   out.write(digest, offset, 32, 'latin1');
 }
 

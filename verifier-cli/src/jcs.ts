@@ -58,7 +58,9 @@ function members(text: string, key: string, firstOnly: boolean): { text: string;
       } else if (c === 0x22 /* " */) break;
     }
     keyEnd = Math.min(keyEnd + 1, text.length); // one past the closing quote
-    const matches = escaped ? (JSON.parse(text.slice(i, keyEnd)) as string) === key : keyEnd - 2 - i === key.length && text.startsWith(key, i + 1);
+    const matches = escaped
+      ? (JSON.parse(text.slice(i, keyEnd)) as string) === key
+      : keyEnd - 2 - i === key.length && text.startsWith(key, i + 1);
     i = skipWhitespace(text, keyEnd);
     if (text.charCodeAt(i) !== 0x3a /* : */) return found;
     const start = skipWhitespace(text, i + 1);
@@ -148,7 +150,13 @@ export function isPlainlyCanonical(text: string): boolean {
         if (j - digitsStart > 15) return false;
       }
       const after = text.charCodeAt(j);
-      if (after === 0x2e /* . */ || after === 0x65 /* e */ || after === 0x45 /* E */ || (after >= 0x30 && after <= 0x39)) return false;
+      if (
+        after === 0x2e /* . */ ||
+        after === 0x65 /* e */ ||
+        after === 0x45 /* E */ ||
+        (after >= 0x30 && after <= 0x39)
+      )
+        return false;
       i = j;
     } else {
       return false; // whitespace, or anything else

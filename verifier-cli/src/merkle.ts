@@ -66,7 +66,8 @@ export function merkleTreeHead(leaves: readonly Uint8Array[]): Uint8Array {
 
 /** RFC 6962 MTH over 32-byte leaves packed back to back (`packed` is only read). */
 export function merkleTreeHeadPacked(packed: Uint8Array): Uint8Array {
-  if (packed.byteLength % HASH_BYTES !== 0) throw new RangeError('packed leaves must be a whole number of 32-byte leaves');
+  if (packed.byteLength % HASH_BYTES !== 0)
+    throw new RangeError('packed leaves must be a whole number of 32-byte leaves');
   const n = packed.byteLength / HASH_BYTES;
   if (n === 0) return EMPTY_TREE_HEAD.slice();
   const level = Buffer.alloc(packed.byteLength);
@@ -105,7 +106,8 @@ export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof):
     throw new InclusionProofError('leaf index and tree size must be non-negative integers');
   }
   // Step 1: leaf_index < tree_size.
-  if (leafIndex >= treeSize) throw new InclusionProofError(`leaf index ${leafIndex} is not below tree size ${treeSize}`);
+  if (leafIndex >= treeSize)
+    throw new InclusionProofError(`leaf index ${leafIndex} is not below tree size ${treeSize}`);
   // Step 2: fn = leaf_index, sn = tree_size - 1.
   let fn = leafIndex;
   let sn = treeSize - 1;
@@ -115,7 +117,10 @@ export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof):
   for (const p of auditPath) {
     if (p.length !== 32) throw new InclusionProofError('audit path entries must be 32 bytes');
     // 4a: sn = 0 means the path is longer than the tree is deep.
-    if (sn === 0) throw new InclusionProofError(`audit path has ${auditPath.length} entries, more than the tree of ${treeSize} needs`);
+    if (sn === 0)
+      throw new InclusionProofError(
+        `audit path has ${auditPath.length} entries, more than the tree of ${treeSize} needs`,
+      );
     if (isOdd(fn) || fn === sn) {
       // 4b: r = HASH(0x01 || p || r), then climb past the levels where the node has no right sibling.
       r = nodeHash(p, r);
@@ -134,7 +139,10 @@ export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof):
     sn = half(sn);
   }
   // Step 5: sn = 0, else the path is shorter than the tree is deep.
-  if (sn !== 0) throw new InclusionProofError(`audit path has ${auditPath.length} entries, fewer than the tree of ${treeSize} needs`);
+  if (sn !== 0)
+    throw new InclusionProofError(
+      `audit path has ${auditPath.length} entries, fewer than the tree of ${treeSize} needs`,
+    );
   return r;
 }
 

@@ -44,15 +44,26 @@ export function formatAudit(report: AuditReport): string {
   const e = r.chain.election;
   if (e !== null) {
     lines.push(`  on chain: manifest ${e.manifestHash}, roll root ${e.rollRoot}`);
-    lines.push(`            ${r.chain.windows} windows, ${e.anchoredBallots} ballots anchored, ${e.closed ? `closed with resultHash ${e.resultHash} (${e.totalBallots} ballots)` : 'open'}`);
+    lines.push(
+      `            ${r.chain.windows} windows, ${e.anchoredBallots} ballots anchored, ${e.closed ? `closed with resultHash ${e.resultHash} (${e.totalBallots} ballots)` : 'open'}`,
+    );
   }
-  lines.push(`  ledger:   ${r.ledger.rows} rows (highest seq ${r.ledger.maxSeq}), ${r.ledger.countable} counted, ${r.ledger.unanchoredRows} not anchored`);
+  lines.push(
+    `  ledger:   ${r.ledger.rows} rows (highest seq ${r.ledger.maxSeq}), ${r.ledger.countable} counted, ${r.ledger.unanchoredRows} not anchored`,
+  );
   if (r.recount !== null) {
-    const parts = Object.entries(r.recount.tally).map(([c, choices]) => `${c}: ${Object.entries(choices).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    const parts = Object.entries(r.recount.tally).map(
+      ([c, choices]) =>
+        `${c}: ${Object.entries(choices)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}`,
+    );
     lines.push(`  recount:  ${parts.join(' | ')}`);
     lines.push(`            published results ${r.publishedResults}`);
   }
-  lines.push(`  checked in ${(r.elapsedMs / 1000).toFixed(1)} s with ${r.threads === 0 ? 'no worker threads' : `${r.threads} worker threads`} (${r.engine} engine)`);
+  lines.push(
+    `  checked in ${(r.elapsedMs / 1000).toFixed(1)} s with ${r.threads === 0 ? 'no worker threads' : `${r.threads} worker threads`} (${r.engine} engine)`,
+  );
   lines.push('');
   if (r.findings.length > 0) lines.push(...formatFindings(r.findings), '');
   lines.push(
@@ -65,14 +76,21 @@ export function formatAudit(report: AuditReport): string {
 
 export function formatReceipt(report: ReceiptReport): string {
   const r = report;
-  const lines = [`Receipt ${r.ballotHash}${r.electionId === undefined ? '' : ` in election ${r.electionId}`}${r.seq === undefined ? '' : `, seq ${r.seq}`}`];
+  const lines = [
+    `Receipt ${r.ballotHash}${r.electionId === undefined ? '' : ` in election ${r.electionId}`}${r.seq === undefined ? '' : `, seq ${r.seq}`}`,
+  ];
   if (r.chain !== undefined) {
-    lines.push(`  chain ${r.chain.chainId} via ${r.chain.rpcUrl}, contract ${r.chain.contract}${r.chain.contractFrom === 'server' ? ' (named by the server: pass --contract to pin it)' : ''}`);
+    lines.push(
+      `  chain ${r.chain.chainId} via ${r.chain.rpcUrl}, contract ${r.chain.contract}${r.chain.contractFrom === 'server' ? ' (named by the server: pass --contract to pin it)' : ''}`,
+    );
   }
   for (const p of r.passed) lines.push(`  ✓ ${p}`);
   lines.push(...r.findings.map(formatFinding), '');
   if (r.verdict === 'anchored') lines.push('VERIFIED: the ballot is in a window whose root is anchored on chain.');
-  else if (r.verdict === 'not-anchored') lines.push(`NOT YET ANCHORED: the ledger acknowledged the ballot (${r.status ?? 'pending'}); check again later (exit code 3).`);
+  else if (r.verdict === 'not-anchored')
+    lines.push(
+      `NOT YET ANCHORED: the ledger acknowledged the ballot (${r.status ?? 'pending'}); check again later (exit code 3).`,
+    );
   else lines.push('FAILED: the receipt does not check out (see above).');
   return lines.join('\n') + '\n';
 }
@@ -90,10 +108,17 @@ export function formatRoots(report: RootsReport): string {
   lines.push(`    rollRoot     ${g.rollRoot}`);
   lines.push('');
   const header = ['window', 'firstSeq', 'lastSeq', 'count', 'root', 'anchoredAt'];
-  const rows = r.windows.map((w) => [String(w.index), String(w.firstSeq), String(w.lastSeq), String(w.count), w.root, w.anchoredAtIso]);
+  const rows = r.windows.map((w) => [
+    String(w.index),
+    String(w.firstSeq),
+    String(w.lastSeq),
+    String(w.count),
+    w.root,
+    w.anchoredAtIso,
+  ]);
   if (r.windows.some((w) => w.tx !== undefined)) {
     header.push('tx');
-    r.windows.forEach((w, i) => rows[i]!.push(w.tx?.txHash ?? ''));
+    for (const [i, w] of r.windows.entries()) rows[i]!.push(w.tx?.txHash ?? '');
   }
   lines.push(...table(header, rows).map((l) => `  ${l}`));
   lines.push('', `  ${r.windows.length} windows, ${r.anchoredBallots} ballots anchored`);
@@ -110,12 +135,18 @@ export function formatRoots(report: RootsReport): string {
 export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (cells: string[]): string =>
-    cells.map((c, i) => (/^\d+$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (/^\d+$/.test(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)];
 }
 
 /** A cli-progress bar on `stream` when it is a terminal; otherwise nothing. */
-export function terminalProgress(stream: OutputStream & NodeJS.WritableStream, enabled: boolean): AuditProgress | undefined {
+export function terminalProgress(
+  stream: OutputStream & NodeJS.WritableStream,
+  enabled: boolean,
+): AuditProgress | undefined {
   if (!enabled || stream.isTTY !== true) return undefined;
   let bar: cliProgress.SingleBar | undefined;
   let total = 0;
@@ -127,11 +158,15 @@ export function terminalProgress(stream: OutputStream & NodeJS.WritableStream, e
       bar = new cliProgress.SingleBar(
         {
           stream,
-          format: unit === 'bytes' ? 'ledger |{bar}| {percentage}% {value}/{total} MB | {eta_formatted} left' : 'ledger |{bar}| {value} ballots',
+          format:
+            unit === 'bytes'
+              ? 'ledger |{bar}| {percentage}% {value}/{total} MB | {eta_formatted} left'
+              : 'ledger |{bar}| {value} ballots',
           hideCursor: true,
           clearOnComplete: true,
           fps: 5,
-          formatValue: (v, _o, type) => (unit === 'bytes' && (type === 'value' || type === 'total') ? (v / 1e6).toFixed(1) : String(v)),
+          formatValue: (v, _o, type) =>
+            unit === 'bytes' && (type === 'value' || type === 'total') ? (v / 1e6).toFixed(1) : String(v),
         },
         cliProgress.Presets.shades_classic,
       );
@@ -139,7 +174,10 @@ export function terminalProgress(stream: OutputStream & NodeJS.WritableStream, e
     },
     update(value) {
       if (bar === undefined) return;
-      if (value > total) bar.setTotal((total = value));
+      if (value > total) {
+        total = value;
+        bar.setTotal(total);
+      }
       bar.update(value);
     },
     stop() {

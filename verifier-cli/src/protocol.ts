@@ -1,12 +1,12 @@
-// Wire format v1 (DESIGN.md, normative), re-implemented from the text: manifest, roll, ballot rules,
-// the signed messages, ballotHash, receipts and resultHash. Everything parsed here comes from the
+// Wire format v1 (DESIGN.md, normative), re-implemented from the text: the field rules every document
+// shares, the manifest (and the ballot rules it sets), receipts and resultHash. A ballot, its signed
+// message and ballotHash are in ballot.ts; the roll in roll.ts. Everything parsed here comes from the
 // server or a file, so it is checked field by field and never trusted to have the right shape.
 import { VerificationError } from './errors.js';
-import { isHex, sha256, sha256Parts, utf8 } from './hex.js';
+import { isHex, sha256, utf8 } from './hex.js';
 import { jcs } from './jcs.js';
 
-/** Domain prefixes of the two signed messages. */
-export const BALLOT_DOMAIN = 'tallyproof:ballot:v1:';
+/** Domain prefix of the message the ledger key signs (a voter's: ballot.ts BALLOT_DOMAIN). */
 export const RECEIPT_DOMAIN = 'tallyproof:receipt:v1:';
 /** How long after receivedAt the ledger promises the anchor, beyond windowSeconds. */
 export const ANCHOR_GRACE_SECONDS = 30;
@@ -15,8 +15,17 @@ export const ID_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /** RFC 3339 UTC with milliseconds. */
 export const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-export interface Choice { id: string; label: string }
-export interface Contest { id: string; title: string; choices: Choice[]; minSelections: number; maxSelections: number }
+export interface Choice {
+  id: string;
+  label: string;
+}
+export interface Contest {
+  id: string;
+  title: string;
+  choices: Choice[];
+  minSelections: number;
+  maxSelections: number;
+}
 export interface Manifest {
   version: 1;
   electionId: string;
@@ -27,8 +36,14 @@ export interface Manifest {
   windowSeconds: number;
   ledgerKey: string;
 }
-export interface Ballot { version: 1; electionId: string; credential: string; selections: Record<string, string[]> }
-export interface Receipt { version: 1; electionId: string; seq: number; ballotHash: string; receivedAt: string; signature: string }
+export interface Receipt {
+  version: 1;
+  electionId: string;
+  seq: number;
+  ballotHash: string;
+  receivedAt: string;
+  signature: string;
+}
 /** Tally: contest id → choice id → count, every choice listed. */
 export type Tally = Record<string, Record<string, number>>;
 
@@ -36,9 +51,9 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function hasExactKeys(v: Record<string, unknown>, keys: readonly string[]): boolean {
+export function hasExactKeys(v: Record<string, unknown>, keys: readonly string[]): boolean {
   const own = Object.keys(v);
-  return own.length === keys.length && keys.every((k) => Object.prototype.hasOwnProperty.call(v, k));
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(v, k));
 }
 
 export function isTime(v: unknown): v is string {
@@ -60,7 +75,16 @@ function isCount(v: unknown): v is number {
 // Manifest
 // ---------------------------------------------------------------------------------------------
 
-const MANIFEST_KEYS = ['version', 'electionId', 'title', 'contests', 'opensAt', 'closesAt', 'windowSeconds', 'ledgerKey'] as const;
+const MANIFEST_KEYS = [
+  'version',
+  'electionId',
+  'title',
+  'contests',
+  'opensAt',
+  'closesAt',
+  'windowSeconds',
+  'ledgerKey',
+] as const;
 const CONTEST_KEYS = ['id', 'title', 'choices', 'minSelections', 'maxSelections'] as const;
 
 /** Why `input` is not a stored v1 manifest, or null. */
@@ -68,16 +92,20 @@ export function manifestProblem(input: unknown): string | null {
   if (!isPlainObject(input)) return 'the manifest is not a JSON object';
   if (!hasExactKeys(input, MANIFEST_KEYS)) return `the manifest must have exactly the keys ${MANIFEST_KEYS.join(', ')}`;
   if (input.version !== 1) return 'manifest.version must be 1';
-  if (typeof input.electionId !== 'string' || !ID_RE.test(input.electionId)) return 'manifest.electionId must match ^[a-z0-9][a-z0-9-]{0,63}$';
+  if (typeof input.electionId !== 'string' || !ID_RE.test(input.electionId))
+    return 'manifest.electionId must match ^[a-z0-9][a-z0-9-]{0,63}$';
   if (typeof input.title !== 'string') return 'manifest.title must be a string';
-  if (!isTime(input.opensAt) || !isTime(input.closesAt)) return 'manifest.opensAt and closesAt must be RFC 3339 UTC times with milliseconds';
+  if (!isTime(input.opensAt) || !isTime(input.closesAt))
+    return 'manifest.opensAt and closesAt must be RFC 3339 UTC times with milliseconds';
   if (!isCount(input.windowSeconds) || input.windowSeconds < 1) return 'manifest.windowSeconds must be an integer >= 1';
   if (!isHex(input.ledgerKey, 32)) return 'manifest.ledgerKey must be 32-byte lowercase hex';
-  if (!Array.isArray(input.contests) || input.contests.length === 0) return 'manifest.contests must be a non-empty array';
+  if (!Array.isArray(input.contests) || input.contests.length === 0)
+    return 'manifest.contests must be a non-empty array';
   const contestIds = new Set<string>();
   for (const [i, c] of input.contests.entries()) {
     const at = `manifest.contests[${i}]`;
-    if (!isPlainObject(c) || !hasExactKeys(c, CONTEST_KEYS)) return `${at} must have exactly the keys ${CONTEST_KEYS.join(', ')}`;
+    if (!isPlainObject(c) || !hasExactKeys(c, CONTEST_KEYS))
+      return `${at} must have exactly the keys ${CONTEST_KEYS.join(', ')}`;
     if (typeof c.id !== 'string' || !ID_RE.test(c.id) || contestIds.has(c.id)) return `${at}.id must be a unique id`;
     contestIds.add(c.id);
     if (typeof c.title !== 'string') return `${at}.title must be a string`;
@@ -85,11 +113,17 @@ export function manifestProblem(input: unknown): string | null {
     const choiceIds = new Set<string>();
     for (const [j, k] of c.choices.entries()) {
       if (!isPlainObject(k) || !hasExactKeys(k, ['id', 'label'])) return `${at}.choices[${j}] must be {"id","label"}`;
-      if (typeof k.id !== 'string' || !ID_RE.test(k.id) || choiceIds.has(k.id)) return `${at}.choices[${j}].id must be a unique id`;
+      if (typeof k.id !== 'string' || !ID_RE.test(k.id) || choiceIds.has(k.id))
+        return `${at}.choices[${j}].id must be a unique id`;
       if (typeof k.label !== 'string') return `${at}.choices[${j}].label must be a string`;
       choiceIds.add(k.id);
     }
-    if (!isCount(c.minSelections) || !isCount(c.maxSelections) || c.minSelections > c.maxSelections || c.maxSelections > c.choices.length) {
+    if (
+      !isCount(c.minSelections) ||
+      !isCount(c.maxSelections) ||
+      c.minSelections > c.maxSelections ||
+      c.maxSelections > c.choices.length
+    ) {
       return `${at} must have 0 <= minSelections <= maxSelections <= number of choices`;
     }
   }
@@ -109,7 +143,7 @@ export function manifestHash(manifest: unknown): Uint8Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ballots
+// Ballot rules (what the manifest allows a ballot; ballot.ts checks ballots against them)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -136,74 +170,6 @@ export function ballotRules(manifest: Manifest): BallotRules {
   return { electionId: manifest.electionId, contests, flatChoices };
 }
 
-const BALLOT_KEYS = ['version', 'electionId', 'credential', 'selections'] as const;
-
-export type BallotCheck = { ok: true; choices: number[] } | { ok: false; problem: string };
-
-/**
- * The ballot's shape and selections against the manifest: every contest present and no other, each
- * choice known and at most once, a count within [min, max]. On success, the flat choice indexes.
- */
-export function checkBallotRules(ballot: unknown, rules: BallotRules): BallotCheck {
-  if (!isPlainObject(ballot) || !hasExactKeys(ballot, BALLOT_KEYS)) return { ok: false, problem: `the ballot must have exactly the keys ${BALLOT_KEYS.join(', ')}` };
-  if (ballot.version !== 1) return { ok: false, problem: 'ballot.version must be 1' };
-  if (ballot.electionId !== rules.electionId) return { ok: false, problem: `ballot.electionId is ${JSON.stringify(String(ballot.electionId).slice(0, 64))}, not ${rules.electionId}` };
-  if (!isHex(ballot.credential, 32)) return { ok: false, problem: 'ballot.credential must be 32-byte lowercase hex' };
-  const selections = ballot.selections;
-  if (!isPlainObject(selections)) return { ok: false, problem: 'ballot.selections must be an object' };
-  const given = Object.keys(selections);
-  if (given.length !== rules.contests.length) {
-    const unknown = given.find((c) => !rules.contests.some((x) => x.id === c));
-    return { ok: false, problem: unknown !== undefined ? `unknown contest ${JSON.stringify(unknown.slice(0, 64))}` : 'a contest is missing' };
-  }
-  const choices: number[] = [];
-  for (const contest of rules.contests) {
-    const list = selections[contest.id];
-    if (!Array.isArray(list)) return { ok: false, problem: `contest ${contest.id} is missing or not a list` };
-    const seen = new Set<number>();
-    for (const k of list) {
-      const index = typeof k === 'string' ? contest.choices.get(k) : undefined;
-      if (index === undefined) return { ok: false, problem: `contest ${contest.id}: unknown choice ${JSON.stringify(String(k).slice(0, 64))}` };
-      if (seen.has(index)) return { ok: false, problem: `contest ${contest.id}: choice ${k} repeats` };
-      seen.add(index);
-      choices.push(index);
-    }
-    if (list.length < contest.min || list.length > contest.max) {
-      return { ok: false, problem: `contest ${contest.id}: ${list.length} selections, allowed ${contest.min}..${contest.max}` };
-    }
-  }
-  return { ok: true, choices };
-}
-
-const BALLOT_DOMAIN_BYTES = utf8(BALLOT_DOMAIN);
-const SUBMISSION_HEAD = utf8('{"ballot":');
-
-/** The bytes a voter signs: "tallyproof:ballot:v1:" || JCS(ballot). `ballotJcsBytes`: UTF-8 of JCS(ballot), if at hand. */
-export function ballotMessage(ballotJcs: string, ballotJcsBytes: Uint8Array = utf8(ballotJcs)): Uint8Array {
-  const message = new Uint8Array(BALLOT_DOMAIN_BYTES.length + ballotJcsBytes.length);
-  message.set(BALLOT_DOMAIN_BYTES, 0);
-  message.set(ballotJcsBytes, BALLOT_DOMAIN_BYTES.length);
-  return message;
-}
-
-/**
- * JCS({"ballot":…,"signature":…}) from the ballot's JCS text: "ballot" sorts before "signature", and a
- * lowercase hex string needs no escaping, so this concatenation is the canonical serialisation.
- */
-export function submissionJcs(ballotJcs: string, signatureHex: string): string {
-  if (!isHex(signatureHex, 64)) throw new TypeError('submissionJcs: the signature must be 64-byte lowercase hex');
-  return `{"ballot":${ballotJcs},"signature":"${signatureHex}"}`;
-}
-
-/**
- * ballotHash = H(JCS({"ballot":…,"signature":…})), hashing submissionJcs() in three parts so that the
- * ballot's UTF-8 bytes (`ballotJcsBytes`, if at hand) are encoded once for the message and the hash.
- */
-export function ballotHash(ballotJcs: string, signatureHex: string, ballotJcsBytes: Uint8Array = utf8(ballotJcs)): Uint8Array {
-  if (!isHex(signatureHex, 64)) throw new TypeError('ballotHash: the signature must be 64-byte lowercase hex');
-  return sha256Parts(SUBMISSION_HEAD, ballotJcsBytes, utf8(`,"signature":"${signatureHex}"}`));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Receipts
 // ---------------------------------------------------------------------------------------------
@@ -212,9 +178,11 @@ const RECEIPT_KEYS = ['version', 'electionId', 'seq', 'ballotHash', 'receivedAt'
 
 /** Why `input` is not a v1 receipt, or null. */
 export function receiptProblem(input: unknown): string | null {
-  if (!isPlainObject(input) || !hasExactKeys(input, RECEIPT_KEYS)) return `a receipt has exactly the keys ${RECEIPT_KEYS.join(', ')}`;
+  if (!isPlainObject(input) || !hasExactKeys(input, RECEIPT_KEYS))
+    return `a receipt has exactly the keys ${RECEIPT_KEYS.join(', ')}`;
   if (input.version !== 1) return 'receipt.version must be 1';
-  if (typeof input.electionId !== 'string' || !ID_RE.test(input.electionId)) return 'receipt.electionId is not an election id';
+  if (typeof input.electionId !== 'string' || !ID_RE.test(input.electionId))
+    return 'receipt.electionId is not an election id';
   if (!isCount(input.seq)) return 'receipt.seq must be a non-negative integer';
   if (!isHex(input.ballotHash, 32)) return 'receipt.ballotHash must be 32-byte lowercase hex';
   if (!isTime(input.receivedAt)) return 'receipt.receivedAt must be an RFC 3339 UTC time with milliseconds';

@@ -35,7 +35,7 @@ export function parseRollText(text: string): string[] {
 /**
  * Collect the roll and check each key's encoding: 32-byte lowercase hex, canonical, not of small order,
  * not repeated. Whether a key decodes to a curve point at all is a costlier check (a square root mod p
- * per key), made by rollPointProblem() — see audit.ts for when.
+ * per key), made by rollPointProblem() — see audit/whole-ledger.ts for when.
  */
 export function buildRoll(keys: readonly string[]): Roll {
   const builder = new RollBuilder();

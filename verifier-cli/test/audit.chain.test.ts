@@ -85,7 +85,11 @@ interface AuditRun {
 
 let runs = 0;
 /** audit in file mode; `ledgerLines` replaces the ledger file. Inline checks (--threads 0) unless given. */
-async function audit(e: TestElection, files: ElectionFiles, opts: { ledgerLines?: string[]; extra?: string[]; manifest?: string; roll?: string } = {}): Promise<AuditRun> {
+async function audit(
+  e: TestElection,
+  files: ElectionFiles,
+  opts: { ledgerLines?: string[]; extra?: string[]; manifest?: string; roll?: string } = {},
+): Promise<AuditRun> {
   const n = ++runs;
   let ledger = files.ledger;
   if (opts.ledgerLines !== undefined) {
@@ -93,7 +97,17 @@ async function audit(e: TestElection, files: ElectionFiles, opts: { ledgerLines?
     writeFileSync(ledger, opts.ledgerLines.join('\n') + '\n');
   }
   const report = join(dir, `report-${n}.json`);
-  const args = ['audit', '--election', e.electionId, '--ledger', ledger, '--manifest', opts.manifest ?? files.manifest, '--roll', opts.roll ?? files.roll];
+  const args = [
+    'audit',
+    '--election',
+    e.electionId,
+    '--ledger',
+    ledger,
+    '--manifest',
+    opts.manifest ?? files.manifest,
+    '--roll',
+    opts.roll ?? files.roll,
+  ];
   args.push('--results', files.results, '--rpc', chain.rpcUrl, '--contract', contract, '--report', report);
   args.push(...(opts.extra ?? ['--threads', '0']));
   const run = await cli(args);
@@ -127,8 +141,28 @@ describe('audit: a clean election', () => {
 
   it('passes when run through the bin (tsx launcher, worker threads), and prints JSON with --json', async () => {
     const bin = new URL('../bin/tallyproof-verify.js', import.meta.url).pathname;
-    const args = ['audit', '--election', clean.electionId, '--ledger', cleanFiles.ledger, '--manifest', cleanFiles.manifest, '--roll', cleanFiles.roll];
-    args.push('--results', cleanFiles.results, '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '2', '--json');
+    const args = [
+      'audit',
+      '--election',
+      clean.electionId,
+      '--ledger',
+      cleanFiles.ledger,
+      '--manifest',
+      cleanFiles.manifest,
+      '--roll',
+      cleanFiles.roll,
+    ];
+    args.push(
+      '--results',
+      cleanFiles.results,
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      contract,
+      '--threads',
+      '2',
+      '--json',
+    );
     const { stdout } = await promisify(execFile)(process.execPath, [bin, ...args]);
     const report = JSON.parse(stdout) as AuditReport;
     expect(report.verdict).toBe('pass');
@@ -137,7 +171,10 @@ describe('audit: a clean election', () => {
 
   it('accepts a saved GET /elections/{id} response as the manifest and a one-key-per-line roll', async () => {
     const manifest = join(dir, 'election-response.json');
-    writeFileSync(manifest, JSON.stringify({ manifest: clean.manifest, status: 'closed', chainId: chain.chainId, contract }));
+    writeFileSync(
+      manifest,
+      JSON.stringify({ manifest: clean.manifest, status: 'closed', chainId: chain.chainId, contract }),
+    );
     const roll = join(dir, 'roll.txt');
     writeFileSync(roll, clean.roll.join('\n') + '\n');
     const r = await audit(clean, cleanFiles, { manifest, roll });
@@ -242,7 +279,12 @@ describe('audit: each tampering is named by seq or window', () => {
   it('a ballot stored in a non-canonical form', async () => {
     const rows = structuredClone(clean.rows);
     const b = rows[8]!.ballot;
-    rows[8]!.ballotText = JSON.stringify({ version: b.version, electionId: b.electionId, credential: b.credential, selections: b.selections });
+    rows[8]!.ballotText = JSON.stringify({
+      version: b.version,
+      electionId: b.electionId,
+      credential: b.credential,
+      selections: b.selections,
+    });
     const r = await audit(clean, cleanFiles, { ledgerLines: lines(rows) });
     expect(r.code).toBe(EXIT.failed);
     expect(r.where).toEqual(['not-canonical@seq8']);
@@ -259,12 +301,17 @@ describe('audit: each tampering is named by seq or window', () => {
     expect(r.report.findings.find((f) => f.code === 'malformed-line')?.message).toMatch(/^line 6:/);
   });
 
-  it('a wrong tally: the published results and the chain\'s resultHash disagree with the recount', async () => {
+  it("a wrong tally: the published results and the chain's resultHash disagree with the recount", async () => {
     const r = await audit(wrongResult, wrongResultFiles);
     expect(r.code).toBe(EXIT.failed);
     expect(r.where).toContain('tally-mismatch');
     expect(r.where).toContain('result-hash-mismatch');
-    expect(r.report.findings.filter((f) => f.code === 'tally-mismatch').map((f) => f.message).join('\n')).toMatch(/q1\/oui/);
+    expect(
+      r.report.findings
+        .filter((f) => f.code === 'tally-mismatch')
+        .map((f) => f.message)
+        .join('\n'),
+    ).toMatch(/q1\/oui/);
   });
 
   it('wrong published results alone: tally-mismatch', async () => {
@@ -298,8 +345,15 @@ describe('audit: each tampering is named by seq or window', () => {
 
   it('ballots received long before their window was anchored: late-anchor warnings, still a pass', async () => {
     const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
-    const r = await audit(clean, cleanFiles, { ledgerLines: lines(clean.rows.map((x) => ({ ...x, receivedAt: hourAgo }))) });
-    expect(r.where).toEqual(['late-anchor@seq0@w0', 'late-anchor@seq5@w1', 'late-anchor@seq13@w2', 'late-anchor@seq14@w3']);
+    const r = await audit(clean, cleanFiles, {
+      ledgerLines: lines(clean.rows.map((x) => ({ ...x, receivedAt: hourAgo }))),
+    });
+    expect(r.where).toEqual([
+      'late-anchor@seq0@w0',
+      'late-anchor@seq5@w1',
+      'late-anchor@seq13@w2',
+      'late-anchor@seq14@w3',
+    ]);
     expect(r.code).toBe(EXIT.ok);
   });
 
@@ -323,22 +377,76 @@ describe('audit: an open election', () => {
 
 describe('audit: usage and input errors exit 2', () => {
   it('missing mode, unreadable file, unreachable chain, unknown contract, bad engine', async () => {
-    expect((await cli(['audit', '--election', 'x', '--rpc', chain.rpcUrl, '--contract', contract])).code).toBe(EXIT.usage);
-    const base = ['audit', '--election', clean.electionId, '--manifest', cleanFiles.manifest, '--roll', cleanFiles.roll];
-    const missing = await cli([...base, '--ledger', join(dir, 'nope.ndjson'), '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '0']);
+    expect((await cli(['audit', '--election', 'x', '--rpc', chain.rpcUrl, '--contract', contract])).code).toBe(
+      EXIT.usage,
+    );
+    const base = [
+      'audit',
+      '--election',
+      clean.electionId,
+      '--manifest',
+      cleanFiles.manifest,
+      '--roll',
+      cleanFiles.roll,
+    ];
+    const missing = await cli([
+      ...base,
+      '--ledger',
+      join(dir, 'nope.ndjson'),
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      contract,
+      '--threads',
+      '0',
+    ]);
     expect(missing.code).toBe(EXIT.usage);
     expect(missing.stderr).toMatch(/nope\.ndjson/);
-    const down = await cli([...base, '--ledger', cleanFiles.ledger, '--rpc', 'http://127.0.0.1:9', '--contract', contract]);
+    const down = await cli([
+      ...base,
+      '--ledger',
+      cleanFiles.ledger,
+      '--rpc',
+      'http://127.0.0.1:9',
+      '--contract',
+      contract,
+    ]);
     expect(down.code).toBe(EXIT.usage);
     expect(down.stderr).toMatch(/does not answer/);
-    const nowhere = await cli([...base, '--ledger', cleanFiles.ledger, '--rpc', chain.rpcUrl, '--contract', '0x000000000000000000000000000000000000dEaD']);
+    const nowhere = await cli([
+      ...base,
+      '--ledger',
+      cleanFiles.ledger,
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      '0x000000000000000000000000000000000000dEaD',
+    ]);
     expect(nowhere.code).toBe(EXIT.usage);
     expect(nowhere.stderr).toMatch(/no contract/);
-    expect((await cli([...base, '--ledger', cleanFiles.ledger, '--rpc', chain.rpcUrl, '--contract', contract, '--engine', 'fast'])).code).toBe(EXIT.usage);
+    expect(
+      (
+        await cli([
+          ...base,
+          '--ledger',
+          cleanFiles.ledger,
+          '--rpc',
+          chain.rpcUrl,
+          '--contract',
+          contract,
+          '--engine',
+          'fast',
+        ])
+      ).code,
+    ).toBe(EXIT.usage);
   });
 
   it('an election that is not registered fails with not-registered', async () => {
-    const other = { ...clean, electionId: 'audit-unregistered', manifest: { ...clean.manifest, electionId: 'audit-unregistered' } };
+    const other = {
+      ...clean,
+      electionId: 'audit-unregistered',
+      manifest: { ...clean.manifest, electionId: 'audit-unregistered' },
+    };
     const files = writeElectionFiles(join(dir, 'unregistered'), other);
     const r = await audit(other, files);
     expect(r.code).toBe(EXIT.failed);

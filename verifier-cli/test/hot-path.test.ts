@@ -6,10 +6,11 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { checkLedgerRow, type RowContext } from '../src/audit/row-check.js';
+import { ballotHash, submissionJcs } from '../src/ballot.js';
 import { keyMayBeRefused, publicKeyProblem, SMALL_ORDER_ENCODINGS } from '../src/ed25519.js';
 import { fromHex, sha256Hex, sha256Into, toHex } from '../src/hex.js';
 import { isPlainlyCanonical, jcs, rawMember, rawMemberOnce } from '../src/jcs.js';
-import { ballotHash, ballotRules, submissionJcs } from '../src/protocol.js';
+import { ballotRules } from '../src/protocol.js';
 import { buildRoll, buildRollYielding } from '../src/roll.js';
 import { castBallot, makeManifest, makeVoter, rowLine, selectionsFor } from './support/election.js';
 
@@ -25,9 +26,58 @@ function prng(seed: number): () => number {
   };
 }
 
-const KEY_POOL = ['', 'a', 'b', 'A', 'Z', '_', 'aa', 'ab', 'b1', '10', '2', '__proto__', 'toJSON', 'é', 'z\u0000', 'q"', 'k\\', ' '];
-const STRING_POOL = ['', 'x', 'hello world', 'tab\there', 'quote"', 'back\\slash', 'é', '😀', '\ud800', '\u007f', '\u001f', '~', '<>'];
-const NUMBER_POOL = [0, -0, 1, -1, 7, 42, 1.5, -2.25, 1e21, 1e-7, 123456789012345, 1234567890123456, 2 ** 53, -(2 ** 31), 0.1];
+const KEY_POOL = [
+  '',
+  'a',
+  'b',
+  'A',
+  'Z',
+  '_',
+  'aa',
+  'ab',
+  'b1',
+  '10',
+  '2',
+  '__proto__',
+  'toJSON',
+  'é',
+  'z\u0000',
+  'q"',
+  'k\\',
+  ' ',
+];
+const STRING_POOL = [
+  '',
+  'x',
+  'hello world',
+  'tab\there',
+  'quote"',
+  'back\\slash',
+  'é',
+  '😀',
+  '\ud800',
+  '\u007f',
+  '\u001f',
+  '~',
+  '<>',
+];
+const NUMBER_POOL = [
+  0,
+  -0,
+  1,
+  -1,
+  7,
+  42,
+  1.5,
+  -2.25,
+  1e21,
+  1e-7,
+  123456789012345,
+  1234567890123456,
+  2 ** 53,
+  -(2 ** 31),
+  0.1,
+];
 
 function randomValue(rand: () => number, depth: number): unknown {
   const r = rand();
@@ -39,7 +89,8 @@ function randomValue(rand: () => number, depth: number): unknown {
   }
   if (r < 0.55) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1));
   const out: Record<string, unknown> = {};
-  for (let i = Math.floor(rand() * 5); i > 0; i--) out[KEY_POOL[Math.floor(rand() * KEY_POOL.length)]!] = randomValue(rand, depth + 1);
+  for (let i = Math.floor(rand() * 5); i > 0; i--)
+    out[KEY_POOL[Math.floor(rand() * KEY_POOL.length)]!] = randomValue(rand, depth + 1);
   return out;
 }
 
@@ -91,8 +142,32 @@ describe('isPlainlyCanonical', () => {
   });
 
   it('decides the hand-picked cases', () => {
-    const yes = ['{}', '[]', '{"a":1,"b":[true,false,null],"c":{"":0,"d":"x y"}}', '{"":1,"a":2}', '-12', '"~"', '[0,-1,123456789012345]'];
-    const no = ['{"b":1,"a":2}', '{"a":1,"a":1}', '{"a": 1}', ' {}', '{}\n', '1.0', '1e2', '-0', '1234567890123456', '"\\u0061"', '"\\/"', '"é"', '"\\n"', '{"\\u0061":1}', '{"Z":1,"a":2,"B":3}'];
+    const yes = [
+      '{}',
+      '[]',
+      '{"a":1,"b":[true,false,null],"c":{"":0,"d":"x y"}}',
+      '{"":1,"a":2}',
+      '-12',
+      '"~"',
+      '[0,-1,123456789012345]',
+    ];
+    const no = [
+      '{"b":1,"a":2}',
+      '{"a":1,"a":1}',
+      '{"a": 1}',
+      ' {}',
+      '{}\n',
+      '1.0',
+      '1e2',
+      '-0',
+      '1234567890123456',
+      '"\\u0061"',
+      '"\\/"',
+      '"é"',
+      '"\\n"',
+      '{"\\u0061":1}',
+      '{"Z":1,"a":2,"B":3}',
+    ];
     for (const t of yes) {
       expect(isPlainlyCanonical(t), t).toBe(true);
       expect(jcs(JSON.parse(t)), t).toBe(t);
@@ -105,10 +180,12 @@ describe('rawMemberOnce', () => {
   it('finds the exact text of every member of random objects (escapes, quotes, backslash runs, nesting)', () => {
     const rand = prng(7);
     const pieces = ['a', '"', '\\', '\\\\', '}', ']', '{', ',', ':', ' ', 'é', '\u0000'];
-    const text = () => Array.from({ length: Math.floor(rand() * 8) }, () => pieces[Math.floor(rand() * pieces.length)]).join('');
+    const text = () =>
+      Array.from({ length: Math.floor(rand() * 8) }, () => pieces[Math.floor(rand() * pieces.length)]).join('');
     for (let n = 0; n < 2000; n++) {
       const obj: Record<string, unknown> = {};
-      for (let k = 0; k < 5; k++) obj[`${text()}k${k}`] = rand() < 0.5 ? text() : { [text()]: [text(), 1, { x: text() }] };
+      for (let k = 0; k < 5; k++)
+        obj[`${text()}k${k}`] = rand() < 0.5 ? text() : { [text()]: [text(), 1, { x: text() }] };
       const line = rand() < 0.5 ? JSON.stringify(obj) : JSON.stringify(obj, null, 1);
       for (const [key, value] of Object.entries(obj)) {
         const found = rawMemberOnce(line, key);
@@ -121,7 +198,10 @@ describe('rawMemberOnce', () => {
 
   it('gives the first member and whether its name repeats (JSON.parse keeps the last)', () => {
     expect(rawMemberOnce('{"a":1,"ballot":{"x":[1]},"z":2}', 'ballot')).toEqual({ text: '{"x":[1]}', once: true });
-    expect(rawMemberOnce('{"ballot":{"x":1},"b\\u0061llot":{"x":2}}', 'ballot')).toEqual({ text: '{"x":1}', once: false });
+    expect(rawMemberOnce('{"ballot":{"x":1},"b\\u0061llot":{"x":2}}', 'ballot')).toEqual({
+      text: '{"x":1}',
+      once: false,
+    });
     expect(rawMemberOnce('{"a":1}', 'ballot')).toBeUndefined();
     expect(rawMember('{"ballot":1,"ballot":2}', 'ballot')).toBe('1');
   });
@@ -163,7 +243,10 @@ describe('row check, one buffer for the message and the hash', () => {
   });
 
   it('reports a non-canonical ballot the fast path declines', () => {
-    const spaced = rowLine(honest).replace(`"ballot":${honest.ballotText}`, `"ballot":${JSON.stringify(honest.ballot, null, 1)}`);
+    const spaced = rowLine(honest).replace(
+      `"ballot":${honest.ballotText}`,
+      `"ballot":${JSON.stringify(honest.ballot, null, 1)}`,
+    );
     expect(checkLedgerRow(spaced, 1, context).problems.map((p) => p.code)).toEqual(['not-canonical']);
   });
 });
@@ -177,14 +260,22 @@ describe('SHA-256 as the hot paths take it', () => {
       expect(sha256Hex(data)).toBe(expected);
       sha256Into(data, out, 32);
       expect(out.subarray(32, 64).toString('hex')).toBe(expected);
-      expect(out.subarray(0, 32).equals(Buffer.alloc(32, 0xee)) && out.subarray(64).equals(Buffer.alloc(32, 0xee))).toBe(true);
+      expect(
+        out.subarray(0, 32).equals(Buffer.alloc(32, 0xee)) && out.subarray(64).equals(Buffer.alloc(32, 0xee)),
+      ).toBe(true);
     }
   });
 });
 
 describe('roll', () => {
   it('only checks further the keys whose first byte publicKeyProblem can refuse', () => {
-    const tails = [...SMALL_ORDER_ENCODINGS, '01' + '00'.repeat(30) + '80', 'ec' + 'ff'.repeat(31), 'ee' + 'ff'.repeat(30) + '7f', 'ff'.repeat(32)].map((k) => fromHex(k));
+    const tails = [
+      ...SMALL_ORDER_ENCODINGS,
+      '01' + '00'.repeat(30) + '80',
+      'ec' + 'ff'.repeat(31),
+      'ee' + 'ff'.repeat(30) + '7f',
+      'ff'.repeat(32),
+    ].map((k) => fromHex(k));
     for (let first = 0; first < 256; first++) {
       for (const tail of tails) {
         const key = Uint8Array.from(tail);

@@ -77,7 +77,10 @@ function receiptFile(receipt: unknown, wrap = false): string {
   return path;
 }
 
-async function receipt(input: string, extra: string[] = ['--contract', contract]): Promise<{ code: number; report: ReceiptReport; stdout: string; where: string[] }> {
+async function receipt(
+  input: string,
+  extra: string[] = ['--contract', contract],
+): Promise<{ code: number; report: ReceiptReport; stdout: string; where: string[] }> {
   const run = await cli(['receipt', input, '--api', server.url, '--rpc', chain.rpcUrl, ...extra, '--json']);
   expect(run.stderr).toBe('');
   const report = JSON.parse(run.stdout) as ReceiptReport;
@@ -91,13 +94,26 @@ describe('receipt', () => {
     expect(r.report.findings).toEqual([]);
     expect(r.code).toBe(EXIT.ok);
     expect(r.report.verdict).toBe('anchored');
-    expect(r.report).toMatchObject({ seq: 9, leafIndex: 2, window: { index: 1, firstSeq: 7, count: 5, root: e.windows[1]!.root } });
+    expect(r.report).toMatchObject({
+      seq: 9,
+      leafIndex: 2,
+      window: { index: 1, firstSeq: 7, count: 5, root: e.windows[1]!.root },
+    });
     expect(r.report.passed.join('\n')).toMatch(/checked by this tool and by the contract/);
 
     const byHash = await receipt(row.ballotHash);
     expect(byHash.code).toBe(EXIT.ok);
 
-    const text = await cli(['receipt', row.ballotHash, '--api', server.url, '--rpc', chain.rpcUrl, '--contract', contract]);
+    const text = await cli([
+      'receipt',
+      row.ballotHash,
+      '--api',
+      server.url,
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      contract,
+    ]);
     expect(text.stdout).toMatch(/VERIFIED/);
     expect(text.stdout).toMatch(/leaf 2 of window 1 \(seq 7\.\.11\)/);
   });
@@ -114,7 +130,9 @@ describe('receipt', () => {
 
   it('a wrong proof served by the server: inclusion-proof-invalid, naming the seq and window', async () => {
     const row = e.rows[3]!;
-    const bundle = structuredClone(bundleFor(e, row, { chainId: chain.chainId, contract })) as { inclusion: { auditPath: string[] } };
+    const bundle = structuredClone(bundleFor(e, row, { chainId: chain.chainId, contract })) as {
+      inclusion: { auditPath: string[] };
+    };
     bundle.inclusion.auditPath[1] = 'cd'.repeat(32);
     server.bundles.set(row.ballotHash, bundle);
     const r = await receipt(receiptFile(receiptFor(e, row)));
@@ -123,14 +141,20 @@ describe('receipt', () => {
     expect(r.where).toEqual(['inclusion-proof-invalid@seq3@w0', 'inclusion-proof-invalid@seq3@w0']); // own check and the contract's
   });
 
-  it('a proof for another leaf, a truncated path, a claimed root that is not the chain\'s', async () => {
+  it("a proof for another leaf, a truncated path, a claimed root that is not the chain's", async () => {
     const row = e.rows[4]!;
-    const honest = bundleFor(e, row, { chainId: chain.chainId, contract }) as { inclusion: { leafIndex: number; auditPath: string[] }; window: { root: string } };
+    const honest = bundleFor(e, row, { chainId: chain.chainId, contract }) as {
+      inclusion: { leafIndex: number; auditPath: string[] };
+      window: { root: string };
+    };
 
     server.bundles.set(row.ballotHash, { ...honest, inclusion: { ...honest.inclusion, leafIndex: 5 } });
     expect((await receipt(row.ballotHash)).where).toEqual(['inclusion-proof-invalid@seq4@w0']);
 
-    server.bundles.set(row.ballotHash, { ...honest, inclusion: { ...honest.inclusion, auditPath: honest.inclusion.auditPath.slice(1) } });
+    server.bundles.set(row.ballotHash, {
+      ...honest,
+      inclusion: { ...honest.inclusion, auditPath: honest.inclusion.auditPath.slice(1) },
+    });
     expect((await receipt(row.ballotHash)).where).toEqual(['inclusion-proof-invalid@seq4@w0']);
 
     server.bundles.set(row.ballotHash, { ...honest, window: { ...honest.window, root: 'ef'.repeat(32) } });
@@ -178,7 +202,9 @@ describe('receipt', () => {
   });
 
   it('usage errors exit 2', async () => {
-    expect((await cli(['receipt', 'not-a-hash-nor-a-file', '--api', server.url, '--rpc', chain.rpcUrl])).code).toBe(EXIT.usage);
+    expect((await cli(['receipt', 'not-a-hash-nor-a-file', '--api', server.url, '--rpc', chain.rpcUrl])).code).toBe(
+      EXIT.usage,
+    );
     expect((await cli(['receipt', e.rows[0]!.ballotHash, '--rpc', chain.rpcUrl])).code).toBe(EXIT.usage);
     const bad = join(dir, 'bad-receipt.json');
     writeFileSync(bad, '{"version":1}');
@@ -188,11 +214,26 @@ describe('receipt', () => {
 
 describe('roots', () => {
   it('lists registration and windows from the chain (JSON and table)', async () => {
-    const run = await cli(['roots', '--rpc', chain.rpcUrl, '--contract', contract, '--election', e.electionId, '--json', '--logs']);
+    const run = await cli([
+      'roots',
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      contract,
+      '--election',
+      e.electionId,
+      '--json',
+      '--logs',
+    ]);
     expect(run.code).toBe(EXIT.ok);
     const report = JSON.parse(run.stdout) as RootsReport;
-    expect(report.registration).toMatchObject({ manifestHash: manifestHashHex(e.manifest), rollRoot: rollRootHex(e.roll) });
-    expect(report.windows.map((w) => [w.index, w.firstSeq, w.count, w.root])).toEqual(e.windows.map((w) => [w.index, w.firstSeq, w.count, w.root]));
+    expect(report.registration).toMatchObject({
+      manifestHash: manifestHashHex(e.manifest),
+      rollRoot: rollRootHex(e.roll),
+    });
+    expect(report.windows.map((w) => [w.index, w.firstSeq, w.count, w.root])).toEqual(
+      e.windows.map((w) => [w.index, w.firstSeq, w.count, w.root]),
+    );
     expect(report.windows.every((w) => w.tx?.txHash.startsWith('0x'))).toBe(true);
     expect(report.close).toBeNull();
     expect(report.anchoredBallots).toBe(12);
@@ -212,7 +253,21 @@ describe('roots', () => {
 
 describe('audit --api', () => {
   const auditApi = async (extra: string[] = []): Promise<{ code: number; report: AuditReport }> => {
-    const run = await cli(['audit', '--election', e.electionId, '--api', server.url, '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '1', '--json', ...extra]);
+    const run = await cli([
+      'audit',
+      '--election',
+      e.electionId,
+      '--api',
+      server.url,
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      contract,
+      '--threads',
+      '1',
+      '--json',
+      ...extra,
+    ]);
     expect(run.stderr).toBe('');
     return { code: run.code, report: JSON.parse(run.stdout) as AuditReport };
   };
@@ -239,7 +294,13 @@ describe('audit --api', () => {
 
   it('reads the NDJSON roll however it is laid out: any order, CRLF, blank lines, escapes', async () => {
     const keys = e.roll.slice().reverse();
-    const lines = keys.map((k, i) => (i === 1 ? JSON.stringify(k).replace('"' + k[0], '"\\u00' + k[0]!.charCodeAt(0).toString(16)) : i === 2 ? `  ${JSON.stringify(k)} ` : JSON.stringify(k)));
+    const lines = keys.map((k, i) =>
+      i === 1
+        ? JSON.stringify(k).replace('"' + k[0], '"\\u00' + k[0]!.charCodeAt(0).toString(16))
+        : i === 2
+          ? `  ${JSON.stringify(k)} `
+          : JSON.stringify(k),
+    );
     server.elections.get(e.electionId)!.rollBody = '\r\n' + lines.join('\r\n') + '\r\n\r\n';
     server.elections.get(e.electionId)!.rollSizeHeader = String(keys.length);
     const { code, report } = await auditApi();
@@ -265,15 +326,45 @@ describe('audit --api', () => {
 
   it('a malformed roll line: exit 2, naming the line', async () => {
     const served = server.elections.get(e.electionId)!;
-    served.rollBody = [JSON.stringify(e.roll[0]), JSON.stringify(e.roll[1]), e.roll[2]!.slice(0, 20) + '{', JSON.stringify(e.roll[3])].join('\n') + '\n';
-    const run = await cli(['audit', '--election', e.electionId, '--api', server.url, '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '0']);
+    served.rollBody =
+      [
+        JSON.stringify(e.roll[0]),
+        JSON.stringify(e.roll[1]),
+        e.roll[2]!.slice(0, 20) + '{',
+        JSON.stringify(e.roll[3]),
+      ].join('\n') + '\n';
+    const run = await cli([
+      'audit',
+      '--election',
+      e.electionId,
+      '--api',
+      server.url,
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      contract,
+      '--threads',
+      '0',
+    ]);
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toMatch(/\/roll: line 3 is not a JSON string/);
   });
 
   it('a roll stream shorter than its X-Roll-Size: exit 2', async () => {
     server.elections.get(e.electionId)!.rollSizeHeader = String(e.roll.length + 1);
-    const run = await cli(['audit', '--election', e.electionId, '--api', server.url, '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '0']);
+    const run = await cli([
+      'audit',
+      '--election',
+      e.electionId,
+      '--api',
+      server.url,
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      contract,
+      '--threads',
+      '0',
+    ]);
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toMatch(/X-Roll-Size/);
   });
@@ -281,7 +372,19 @@ describe('audit --api', () => {
   it('without a roll route, asks for --roll FILE (exit 2); --roll FILE overrides the route', async () => {
     const served = server.elections.get(e.electionId)!;
     delete served.roll;
-    const run = await cli(['audit', '--election', e.electionId, '--api', server.url, '--rpc', chain.rpcUrl, '--contract', contract, '--threads', '0']);
+    const run = await cli([
+      'audit',
+      '--election',
+      e.electionId,
+      '--api',
+      server.url,
+      '--rpc',
+      chain.rpcUrl,
+      '--contract',
+      contract,
+      '--threads',
+      '0',
+    ]);
     expect(run.code).toBe(EXIT.usage);
     expect(run.stderr).toMatch(/--roll FILE/);
     const roll = join(dir, 'roll.json');

@@ -15,7 +15,8 @@ describe('parseRollNdjson', () => {
   it('reads one JSON string per line, whatever the chunking', async () => {
     const keys = Array.from({ length: 300 }, (_, i) => key(i));
     const text = keys.map((k) => JSON.stringify(k) + '\n').join('');
-    for (const size of [1, 7, 66, 67, 68, 1000, 1 << 20]) expect(await parseRollNdjson(pieces(text, size)), `chunks of ${size}`).toEqual(keys);
+    for (const size of [1, 7, 66, 67, 68, 1000, 1 << 20])
+      expect(await parseRollNdjson(pieces(text, size)), `chunks of ${size}`).toEqual(keys);
   });
 
   it('takes CRLF, blank lines, surrounding blanks, escapes and a last line without newline', async () => {
@@ -25,7 +26,11 @@ describe('parseRollNdjson', () => {
   });
 
   it('returns strings that are not keys as they are (the audit reports them as roll-invalid)', async () => {
-    expect(await parseRollNdjson(pieces(`"${key(1)}"\n"ABC"\n"${key(2).toUpperCase()}"\n`, 9))).toEqual([key(1), 'ABC', key(2).toUpperCase()]);
+    expect(await parseRollNdjson(pieces(`"${key(1)}"\n"ABC"\n"${key(2).toUpperCase()}"\n`, 9))).toEqual([
+      key(1),
+      'ABC',
+      key(2).toUpperCase(),
+    ]);
   });
 
   it('refuses a line that is not a JSON string, naming it', async () => {

@@ -1,11 +1,12 @@
 // The audit's pure steps, one by one, and the closed set of finding codes.
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { Worker } from 'node:worker_threads';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { RowCheckPool } from '../src/audit/pool.js';
-import { checkLedgerBlock, checkLedgerRow, parseLedgerRow, unpackRows, type PackedRows, type RowContext } from '../src/audit/row-check.js';
+import { parseLedgerRow } from '../src/audit/ledger-row.js';
+import { unpackRows } from '../src/audit/packed-rows.js';
+import { checkLedgerBlock, checkLedgerRow, type RowContext } from '../src/audit/row-check.js';
 import { SeqTracker } from '../src/audit/seq.js';
 import { compareClose, compareResults, Recount } from '../src/audit/tally.js';
 import { checkWindowRanges, WindowChecker, windowRoot } from '../src/audit/windows.js';
@@ -40,7 +41,12 @@ describe('finding codes', () => {
     expect(isFindingCode('bad-signature')).toBe(true);
     expect(isFindingCode('bad-vibes')).toBe(false);
     const err = new VerificationError('window-root-mismatch', 'window 3: …', { window: 3 });
-    expect(err.toFinding()).toEqual({ code: 'window-root-mismatch', severity: 'error', message: 'window 3: …', window: 3 });
+    expect(err.toFinding()).toEqual({
+      code: 'window-root-mismatch',
+      severity: 'error',
+      message: 'window 3: …',
+      window: 3,
+    });
   });
 
   it('are each explained in docs/auditors.md', () => {
@@ -59,7 +65,14 @@ describe('ledger blocks', () => {
     })();
 
   it('cut a stream into whole lines, whatever the chunking, and count them', async () => {
-    for (const [size, target] of [[1, 1], [2, 4], [3, 7], [5, 1], [64, 1], [64, 1 << 20]] as const) {
+    for (const [size, target] of [
+      [1, 1],
+      [2, 4],
+      [3, 7],
+      [5, 1],
+      [64, 1],
+      [64, 1 << 20],
+    ] as const) {
       const blocks = [];
       for await (const b of ledgerBlocks(chunked(size), target)) blocks.push(b);
       const joined = Buffer.concat(blocks.map((b) => b.bytes)).toString('utf8');
@@ -70,14 +83,29 @@ describe('ledger blocks', () => {
   });
 
   it('split in the worker on LF and CRLF, skipping blank lines, with physical line numbers', () => {
-    const results = checkLedgerBlock(Buffer.from(`${rowLine(rows[0]!)}\r\n\n${rowLine(rows[1]!)}\nnot json\n`), 10, context);
-    expect(results.map((r) => [r.line, r.seq])).toEqual([[10, 0], [12, 1], [13, -1]]);
+    const results = checkLedgerBlock(
+      Buffer.from(`${rowLine(rows[0]!)}\r\n\n${rowLine(rows[1]!)}\nnot json\n`),
+      10,
+      context,
+    );
+    expect(results.map((r) => [r.line, r.seq])).toEqual([
+      [10, 0],
+      [12, 1],
+      [13, -1],
+    ]);
     expect(results[2]!.problems[0]!.message).toBe('line 13: not JSON');
   });
 
   it('report a line that is not UTF-8 as malformed', () => {
-    const results = checkLedgerBlock(Buffer.concat([Buffer.from('{\xff}\n', 'latin1'), Buffer.from(rowLine(rows[0]!))]), 1, context);
-    expect(results.map((r) => [r.line, r.problems[0]?.message ?? 'ok'])).toEqual([[1, 'line 1: not UTF-8'], [2, 'ok']]);
+    const results = checkLedgerBlock(
+      Buffer.concat([Buffer.from('{\xff}\n', 'latin1'), Buffer.from(rowLine(rows[0]!))]),
+      1,
+      context,
+    );
+    expect(results.map((r) => [r.line, r.problems[0]?.message ?? 'ok'])).toEqual([
+      [1, 'line 1: not UTF-8'],
+      [2, 'ok'],
+    ]);
   });
 
   it('reads a roll as a JSON array or one key per line', () => {
@@ -89,16 +117,36 @@ describe('ledger blocks', () => {
 describe('row check', () => {
   it('accepts an honest row, with the ballot as an object or as its stored JCS text', () => {
     const r = rows[2]!;
-    for (const line of [rowLine(r), JSON.stringify({ seq: 2, ballotHash: r.ballotHash, ballot: r.ballotText, signature: r.signature, receivedAt: r.receivedAt })]) {
+    for (const line of [
+      rowLine(r),
+      JSON.stringify({
+        seq: 2,
+        ballotHash: r.ballotHash,
+        ballot: r.ballotText,
+        signature: r.signature,
+        receivedAt: r.receivedAt,
+      }),
+    ]) {
       const result = checkLedgerRow(line, 3, context);
       expect(result.problems).toEqual([]);
-      expect(result).toMatchObject({ seq: 2, leaf: r.ballotHash, credential: r.ballot.credential, signatureValid: true });
+      expect(result).toMatchObject({
+        seq: 2,
+        leaf: r.ballotHash,
+        credential: r.ballot.credential,
+        signatureValid: true,
+      });
     }
   });
 
   it('says why a line is not a row', () => {
     const r = rows[0]!;
-    const base = { seq: 0, ballotHash: r.ballotHash, ballot: r.ballot, signature: r.signature, receivedAt: r.receivedAt };
+    const base = {
+      seq: 0,
+      ballotHash: r.ballotHash,
+      ballot: r.ballot,
+      signature: r.signature,
+      receivedAt: r.receivedAt,
+    };
     expect(parseLedgerRow('nope')).toBe('not JSON');
     expect(parseLedgerRow('[]')).toBe('not a JSON object');
     expect(parseLedgerRow(JSON.stringify({ ...base, seq: -1 }))).toMatch(/seq/);
@@ -108,7 +156,9 @@ describe('row check', () => {
     expect(parseLedgerRow(JSON.stringify({ ...base, receivedAt: '2026-02-30T00:00:00.000Z' }))).toMatch(/receivedAt/);
     expect(parseLedgerRow(JSON.stringify({ ...base, ballot: null }))).toMatch(/ballot/);
     expect(parseLedgerRow(JSON.stringify({ ...base, ballot: '{oops' }))).toMatch(/ballot text/);
-    expect(checkLedgerRow('nope', 7, context).problems).toEqual([{ code: 'malformed-line', message: 'line 7: not JSON' }]);
+    expect(checkLedgerRow('nope', 7, context).problems).toEqual([
+      { code: 'malformed-line', message: 'line 7: not JSON' },
+    ]);
   });
 
   it('reports every problem of a row, each naming the seq', () => {
@@ -116,7 +166,12 @@ describe('row check', () => {
     const wrongElection = { ...r.ballot, electionId: 'other-2026' };
     const line = `{"seq":1,"ballotHash":"${'00'.repeat(32)}","ballot":${JSON.stringify(wrongElection)},"signature":"${r.signature}","receivedAt":"${r.receivedAt}"}`;
     const result = checkLedgerRow(line, 2, context);
-    expect(result.problems.map((p) => p.code)).toEqual(['not-canonical', 'ballot-invalid', 'ballot-hash-mismatch', 'bad-signature']);
+    expect(result.problems.map((p) => p.code)).toEqual([
+      'not-canonical',
+      'ballot-invalid',
+      'ballot-hash-mismatch',
+      'bad-signature',
+    ]);
     for (const p of result.problems) expect(p.message).toMatch(/^seq 1: /);
     expect(result.choices).toBeNull();
   });
@@ -140,28 +195,6 @@ describe('row check', () => {
       expect(toHex(await inline.treeHead(Buffer.concat(leaves)))).toBe(expectedRoot);
     } finally {
       await threaded.close();
-    }
-  });
-
-  it('worker-boot.mjs (the fallback without esbuild) loads worker.ts through tsx', async () => {
-    const worker = new Worker(new URL('../src/audit/worker-boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('../src/audit/worker.ts', import.meta.url).href, context },
-    });
-    try {
-      const replies: unknown[] = [];
-      await new Promise<void>((resolve, reject) => {
-        worker.on('error', reject);
-        worker.on('message', (m: { batch: number }) => {
-          replies.push(m);
-          if (m.batch === -1) worker.postMessage({ kind: 'rows', batch: 7, firstLine: 1, bytes: Buffer.from(rowLine(rows[0]!)) });
-          else resolve();
-        });
-      });
-      const reply = replies[1] as { batch: number; rows: PackedRows };
-      expect(reply.batch).toBe(7);
-      expect(unpackRows(reply.rows)).toMatchObject([{ seq: 0, signatureValid: true, problems: [] }]);
-    } finally {
-      await worker.terminate();
     }
   });
 });
@@ -188,7 +221,13 @@ describe('seq tracker', () => {
 describe('windows', () => {
   const leaves = rows.map((r) => r.ballotHash);
   const leafBytes = leaves.map(fromHex);
-  const w = (index: number, firstSeq: number, count: number): ChainWindow => ({ index, firstSeq, count, root: windowRoot(leaves.slice(firstSeq, firstSeq + count)), anchoredAt: 0 });
+  const w = (index: number, firstSeq: number, count: number): ChainWindow => ({
+    index,
+    firstSeq,
+    count,
+    root: windowRoot(leaves.slice(firstSeq, firstSeq + count)),
+    anchoredAt: 0,
+  });
 
   it('checks contiguity from seq 0', () => {
     expect(checkWindowRanges([w(0, 0, 2), w(1, 2, 3)])).toEqual([]);
@@ -204,7 +243,11 @@ describe('windows', () => {
 
   it('keeps the first row of a repeated seq, in order or not', () => {
     const forged = fromHex('ab'.repeat(32));
-    for (const order of [[0, 0, 1, 2, 2, 3, 4], [0, 1, 2, 4, 2, 3], [4, 3, 2, 1, 0, 0]]) {
+    for (const order of [
+      [0, 0, 1, 2, 2, 3, 4],
+      [0, 1, 2, 4, 2, 3],
+      [4, 3, 2, 1, 0, 0],
+    ]) {
       const checker = new WindowChecker([w(0, 0, 2), w(1, 2, 3)]);
       const seen = new Set<number>();
       for (const seq of order) {
@@ -214,7 +257,15 @@ describe('windows', () => {
       expect(checker.finish(), `order ${order.join(',')}`).toEqual([]);
     }
     const checker = new WindowChecker([w(0, 0, 2), w(1, 2, 3)]);
-    for (const [seq, leaf] of [[0, forged], [0, leafBytes[0]!], [1, leafBytes[1]!], [2, leafBytes[2]!], [3, leafBytes[3]!], [4, leafBytes[4]!]] as const) checker.add(seq, leaf);
+    for (const [seq, leaf] of [
+      [0, forged],
+      [0, leafBytes[0]!],
+      [1, leafBytes[1]!],
+      [2, leafBytes[2]!],
+      [3, leafBytes[3]!],
+      [4, leafBytes[4]!],
+    ] as const)
+      checker.add(seq, leaf);
     expect(checker.finish().map((f) => [f.code, f.window, f.seq])).toEqual([['window-root-mismatch', 0, undefined]]);
   });
 
@@ -227,7 +278,12 @@ describe('windows', () => {
       const [f] = checker.finish();
       const missing = Array.from({ length: 40 }, (_, i) => i).filter((i) => !held.includes(i));
       expect(f?.seq).toBe(missing[0]);
-      expect(f?.message).toContain(`holds ${held.length} of its 40 ballots (missing ${missing.slice(0, 5).map((s) => `seq ${s}`).join(', ')}, …)`);
+      expect(f?.message).toContain(
+        `holds ${held.length} of its 40 ballots (missing ${missing
+          .slice(0, 5)
+          .map((s) => `seq ${s}`)
+          .join(', ')}, …)`,
+      );
     }
   });
 
@@ -250,11 +306,17 @@ describe('tally', () => {
     const recount = new Recount(rules, 1);
     for (const r of rows.slice(0, 3)) recount.add(r.seq, checkLedgerRow(rowLine(r), 1, context).choices!);
     const asOf = recount.tallyAsOf();
-    expect(compareResults({ electionId: 'steps-2026', tally: asOf, totalBallots: 2, asOfSeq: 1 }, 'steps-2026', recount)).toEqual([]);
+    expect(
+      compareResults({ electionId: 'steps-2026', tally: asOf, totalBallots: 2, asOfSeq: 1 }, 'steps-2026', recount),
+    ).toEqual([]);
     const wrong = structuredClone(asOf);
     wrong.council!.bo! += 1;
     wrong.extra = { x: 1 };
-    const found = compareResults({ electionId: 'steps-2026', tally: wrong, totalBallots: 3, asOfSeq: 1 }, 'steps-2026', recount);
+    const found = compareResults(
+      { electionId: 'steps-2026', tally: wrong, totalBallots: 3, asOfSeq: 1 },
+      'steps-2026',
+      recount,
+    );
     expect(found.map((f) => f.code)).toEqual(['tally-mismatch', 'tally-mismatch', 'tally-mismatch']);
     expect(found.map((f) => f.message).join('\n')).toMatch(/council\/bo = 1, the recount 0/);
   });
@@ -264,8 +326,12 @@ describe('tally', () => {
     for (const r of rows) recount.add(r.seq, checkLedgerRow(rowLine(r), 1, context).choices!);
     const honest = { resultHash: toHex(resultHash('steps-2026', recount.tally(), 6)), totalBallots: 6 };
     expect(compareClose(honest, 'steps-2026', recount, 6)).toEqual([]);
-    expect(compareClose({ ...honest, totalBallots: 5 }, 'steps-2026', recount, 6).map((f) => f.code)).toEqual(['total-ballots-mismatch']);
-    expect(compareClose({ ...honest, resultHash: 'ff'.repeat(32) }, 'steps-2026', recount, 6).map((f) => f.code)).toEqual(['result-hash-mismatch']);
+    expect(compareClose({ ...honest, totalBallots: 5 }, 'steps-2026', recount, 6).map((f) => f.code)).toEqual([
+      'total-ballots-mismatch',
+    ]);
+    expect(
+      compareClose({ ...honest, resultHash: 'ff'.repeat(32) }, 'steps-2026', recount, 6).map((f) => f.code),
+    ).toEqual(['result-hash-mismatch']);
   });
 });
 
@@ -285,7 +351,13 @@ describe('progress bar', () => {
   it('draws on a terminal only', () => {
     const pipe = Object.assign(new PassThrough(), { isTTY: false });
     expect(terminalProgress(pipe, true)).toBeUndefined();
-    const tty = Object.assign(new PassThrough(), { isTTY: true, columns: 80, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    const tty = Object.assign(new PassThrough(), {
+      isTTY: true,
+      columns: 80,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    });
     expect(terminalProgress(tty, false)).toBeUndefined();
     let drawn = '';
     tty.on('data', (chunk: Buffer) => (drawn += chunk.toString()));

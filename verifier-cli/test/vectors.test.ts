@@ -7,6 +7,7 @@ import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/
 import { MerkleTree } from 'merkletreejs';
 import { describe, expect, it } from 'vitest';
 import { checkLedgerRow } from '../src/audit/row-check.js';
+import { BALLOT_DOMAIN, ballotHash, ballotMessage, checkBallotRules, submissionJcs } from '../src/ballot.js';
 import {
   credentialProblem,
   isCanonicalPointEncoding,
@@ -15,24 +16,27 @@ import {
   type Engine,
 } from '../src/ed25519.js';
 import { isCanonicalJson, jcs, rawMember } from '../src/jcs.js';
-import { InclusionProofError, merkleTreeHead, merkleTreeHeadPacked, rollRoot, rootFromInclusionProof, verifyInclusion } from '../src/merkle.js';
 import {
-  BALLOT_DOMAIN,
-  ballotHash,
-  ballotMessage,
+  InclusionProofError,
+  merkleTreeHead,
+  merkleTreeHeadPacked,
+  rollRoot,
+  rootFromInclusionProof,
+  verifyInclusion,
+} from '../src/merkle.js';
+import {
   ballotRules,
-  checkBallotRules,
   manifestHash,
   parseManifest,
   receiptMessage,
   receiptProblem,
-  submissionJcs,
   type Manifest,
   type Receipt,
 } from '../src/protocol.js';
 import { buildRoll } from '../src/roll.js';
 
-const vector = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../../docs/test-vectors/${name}`, import.meta.url), 'utf8')) as T;
+const vector = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`../../docs/test-vectors/${name}`, import.meta.url), 'utf8')) as T;
 const hex = bytesToHex;
 
 describe('jcs.json (RFC 8785)', () => {
@@ -67,13 +71,18 @@ function mthRef(d: Uint8Array[]): Uint8Array {
 }
 
 describe('rfc6962-merkle.json', () => {
-  const v = vector<{ leaves: string[]; trees: { size: number; root: string; proofs: { leafIndex: number; auditPath: string[] }[] }[] }>('rfc6962-merkle.json');
+  const v = vector<{
+    leaves: string[];
+    trees: { size: number; root: string; proofs: { leafIndex: number; auditPath: string[] }[] }[];
+  }>('rfc6962-merkle.json');
   const leaves = v.leaves.map(hexToBytes);
 
   it('merkleTreeHead and merkleTreeHeadPacked reproduce the MTH of every tree size 0..33', () => {
     for (const tree of v.trees) {
       expect(hex(merkleTreeHead(leaves.slice(0, tree.size))), `size ${tree.size}`).toBe(tree.root);
-      expect(hex(merkleTreeHeadPacked(concatBytes(...leaves.slice(0, tree.size)))), `size ${tree.size}, packed`).toBe(tree.root);
+      expect(hex(merkleTreeHeadPacked(concatBytes(...leaves.slice(0, tree.size)))), `size ${tree.size}, packed`).toBe(
+        tree.root,
+      );
     }
   });
 
@@ -92,11 +101,21 @@ describe('rfc6962-merkle.json', () => {
       new MerkleTree(
         d.map((leaf) => Buffer.from(leafHashRef(leaf))),
         (children: Buffer) => Buffer.from(sha256(concatBytes(nodePrefix, children))),
-        { hashLeaves: false, sortLeaves: false, sortPairs: false, sort: false, duplicateOdd: false, isBitcoinTree: false, complete: false },
+        {
+          hashLeaves: false,
+          sortLeaves: false,
+          sortPairs: false,
+          sort: false,
+          duplicateOdd: false,
+          isBitcoinTree: false,
+          complete: false,
+        },
       ).getRoot();
     const many = Array.from({ length: 600 }, (_, i) => sha256(utf8ToBytes(`other leaf ${i}`)));
     for (let n = 1; n <= 600; n += n < 70 ? 1 : 37) {
-      expect(hex(merkleTreeHeadPacked(concatBytes(...many.slice(0, n)))), `size ${n}`).toBe(hex(tree(many.slice(0, n))));
+      expect(hex(merkleTreeHeadPacked(concatBytes(...many.slice(0, n)))), `size ${n}`).toBe(
+        hex(tree(many.slice(0, n))),
+      );
     }
   });
 
@@ -145,9 +164,15 @@ describe('rfc6962-merkle.json', () => {
   });
 
   it('names the RFC step a malformed proof breaks', () => {
-    expect(() => rootFromInclusionProof(leaves[0]!, { leafIndex: 3, treeSize: 3, auditPath: [] })).toThrow(InclusionProofError);
-    expect(() => rootFromInclusionProof(leaves[0]!, { leafIndex: 0, treeSize: 4, auditPath: [leaves[1]!] })).toThrow(/fewer than/);
-    expect(() => rootFromInclusionProof(leaves[0]!, { leafIndex: 0, treeSize: 1, auditPath: [leaves[1]!] })).toThrow(/more than/);
+    expect(() => rootFromInclusionProof(leaves[0]!, { leafIndex: 3, treeSize: 3, auditPath: [] })).toThrow(
+      InclusionProofError,
+    );
+    expect(() => rootFromInclusionProof(leaves[0]!, { leafIndex: 0, treeSize: 4, auditPath: [leaves[1]!] })).toThrow(
+      /fewer than/,
+    );
+    expect(() => rootFromInclusionProof(leaves[0]!, { leafIndex: 0, treeSize: 1, auditPath: [leaves[1]!] })).toThrow(
+      /more than/,
+    );
   });
 
   it('handles indexes beyond 32 bits without bitwise truncation', () => {
@@ -160,7 +185,17 @@ describe('rfc6962-merkle.json', () => {
 });
 
 describe('ed25519-strict.json', () => {
-  const v = vector<{ smallOrderEncodings: string[]; cases: { name: string; message: string; publicKey: string; signature: string; valid: boolean; reason: string | null }[] }>('ed25519-strict.json');
+  const v = vector<{
+    smallOrderEncodings: string[];
+    cases: {
+      name: string;
+      message: string;
+      publicKey: string;
+      signature: string;
+      valid: boolean;
+      reason: string | null;
+    }[];
+  }>('ed25519-strict.json');
 
   it('has the same eight small-order encodings', () => {
     expect([...SMALL_ORDER_ENCODINGS].sort()).toEqual([...v.smallOrderEncodings].sort());
@@ -177,7 +212,9 @@ describe('ed25519-strict.json', () => {
 
   it("agrees with noble's own verify (zip215: false) wherever both reject or accept for the same reason", () => {
     for (const c of v.cases) {
-      const noble = ed25519.verify(hexToBytes(c.signature), hexToBytes(c.message), hexToBytes(c.publicKey), { zip215: false });
+      const noble = ed25519.verify(hexToBytes(c.signature), hexToBytes(c.message), hexToBytes(c.publicKey), {
+        zip215: false,
+      });
       // noble alone accepts a small-order R (no such check in RFC 8032's equation); we refuse it.
       if (c.reason === 'r-small-order') continue;
       expect(noble, c.name).toBe(c.valid);
@@ -185,18 +222,38 @@ describe('ed25519-strict.json', () => {
   });
 
   it('refuses the "negative zero" encodings of x = 0 and lengths other than 32/64', () => {
-    expect(isCanonicalPointEncoding(hexToBytes('0100000000000000000000000000000000000000000000000000000000000080'))).toBe(false);
-    expect(isCanonicalPointEncoding(hexToBytes('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'))).toBe(false);
+    expect(
+      isCanonicalPointEncoding(hexToBytes('0100000000000000000000000000000000000000000000000000000000000080')),
+    ).toBe(false);
+    expect(
+      isCanonicalPointEncoding(hexToBytes('ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')),
+    ).toBe(false);
     const good = v.cases[0]!;
-    expect(verifyStrict(hexToBytes(good.publicKey).subarray(1), hexToBytes(good.message), hexToBytes(good.signature))).toBe('key-length');
-    expect(verifyStrict(hexToBytes(good.publicKey), hexToBytes(good.message), hexToBytes(good.signature).subarray(1))).toBe('signature-length');
+    expect(
+      verifyStrict(hexToBytes(good.publicKey).subarray(1), hexToBytes(good.message), hexToBytes(good.signature)),
+    ).toBe('key-length');
+    expect(
+      verifyStrict(hexToBytes(good.publicKey), hexToBytes(good.message), hexToBytes(good.signature).subarray(1)),
+    ).toBe('signature-length');
   });
 });
 
 describe('manifest.json, ballots.json, receipts.json, roll-root.json, credentials.json', () => {
   const m = vector<{ manifest: Manifest; jcs: string; manifestHash: string }>('manifest.json');
-  const b = vector<{ cases: { seed: string; publicKey: string; ballot: unknown; message: string; signature: string; submissionJcs: string; ballotHash: string }[] }>('ballots.json');
-  const r = vector<{ ledgerSeed: string; ledgerKey: string; cases: { receipt: Receipt; message: string }[] }>('receipts.json');
+  const b = vector<{
+    cases: {
+      seed: string;
+      publicKey: string;
+      ballot: unknown;
+      message: string;
+      signature: string;
+      submissionJcs: string;
+      ballotHash: string;
+    }[];
+  }>('ballots.json');
+  const r = vector<{ ledgerSeed: string; ledgerKey: string; cases: { receipt: Receipt; message: string }[] }>(
+    'receipts.json',
+  );
 
   it('manifest: JCS text and manifestHash', () => {
     const manifest = parseManifest(m.manifest);
@@ -204,17 +261,20 @@ describe('manifest.json, ballots.json, receipts.json, roll-root.json, credential
     expect(hex(manifestHash(manifest))).toBe(m.manifestHash);
   });
 
-  it.each(b.cases.map((c, i) => [i, c] as const))('ballot %i: message, signature, submission JCS, ballotHash, rules', (_i, c) => {
-    expect(hex(ed25519.getPublicKey(hexToBytes(c.seed)))).toBe(c.publicKey);
-    const ballotJcs = jcs(c.ballot);
-    expect(new TextDecoder().decode(ballotMessage(ballotJcs))).toBe(c.message);
-    expect(c.message.startsWith(BALLOT_DOMAIN)).toBe(true);
-    expect(verifyStrict(hexToBytes(c.publicKey), ballotMessage(ballotJcs), hexToBytes(c.signature))).toBeNull();
-    expect(submissionJcs(ballotJcs, c.signature)).toBe(c.submissionJcs);
-    expect(submissionJcs(ballotJcs, c.signature)).toBe(jcs({ signature: c.signature, ballot: c.ballot }));
-    expect(hex(ballotHash(ballotJcs, c.signature))).toBe(c.ballotHash);
-    expect(checkBallotRules(c.ballot, ballotRules(m.manifest)).ok).toBe(true);
-  });
+  it.each(b.cases.map((c, i) => [i, c] as const))(
+    'ballot %i: message, signature, submission JCS, ballotHash, rules',
+    (_i, c) => {
+      expect(hex(ed25519.getPublicKey(hexToBytes(c.seed)))).toBe(c.publicKey);
+      const ballotJcs = jcs(c.ballot);
+      expect(new TextDecoder().decode(ballotMessage(ballotJcs))).toBe(c.message);
+      expect(c.message.startsWith(BALLOT_DOMAIN)).toBe(true);
+      expect(verifyStrict(hexToBytes(c.publicKey), ballotMessage(ballotJcs), hexToBytes(c.signature))).toBeNull();
+      expect(submissionJcs(ballotJcs, c.signature)).toBe(c.submissionJcs);
+      expect(submissionJcs(ballotJcs, c.signature)).toBe(jcs({ signature: c.signature, ballot: c.ballot }));
+      expect(hex(ballotHash(ballotJcs, c.signature))).toBe(c.ballotHash);
+      expect(checkBallotRules(c.ballot, ballotRules(m.manifest)).ok).toBe(true);
+    },
+  );
 
   it('a ledger row built from each ballot vector passes the row check', () => {
     const rules = ballotRules(m.manifest);
@@ -229,14 +289,21 @@ describe('manifest.json, ballots.json, receipts.json, roll-root.json, credential
     }
   });
 
-  it.each(r.cases.map((c) => [c.receipt.seq, c] as const))('receipt seq %i: message and ledger-key signature', (_seq, c) => {
-    expect(hex(ed25519.getPublicKey(hexToBytes(r.ledgerSeed)))).toBe(r.ledgerKey);
-    expect(receiptProblem(c.receipt)).toBeNull();
-    expect(new TextDecoder().decode(receiptMessage(c.receipt))).toBe(c.message);
-    expect(verifyStrict(hexToBytes(r.ledgerKey), receiptMessage(c.receipt), hexToBytes(c.receipt.signature))).toBeNull();
-    const forged = { ...c.receipt, seq: c.receipt.seq + 1 };
-    expect(verifyStrict(hexToBytes(r.ledgerKey), receiptMessage(forged), hexToBytes(c.receipt.signature))).toBe('signature-invalid');
-  });
+  it.each(r.cases.map((c) => [c.receipt.seq, c] as const))(
+    'receipt seq %i: message and ledger-key signature',
+    (_seq, c) => {
+      expect(hex(ed25519.getPublicKey(hexToBytes(r.ledgerSeed)))).toBe(r.ledgerKey);
+      expect(receiptProblem(c.receipt)).toBeNull();
+      expect(new TextDecoder().decode(receiptMessage(c.receipt))).toBe(c.message);
+      expect(
+        verifyStrict(hexToBytes(r.ledgerKey), receiptMessage(c.receipt), hexToBytes(c.receipt.signature)),
+      ).toBeNull();
+      const forged = { ...c.receipt, seq: c.receipt.seq + 1 };
+      expect(verifyStrict(hexToBytes(r.ledgerKey), receiptMessage(forged), hexToBytes(c.receipt.signature))).toBe(
+        'signature-invalid',
+      );
+    },
+  );
 
   it('roll roots: sorted keys and MTH', () => {
     const v = vector<{ cases: { roll: string[]; sorted: string[]; rollRoot: string }[] }>('roll-root.json');
@@ -251,13 +318,21 @@ describe('manifest.json, ballots.json, receipts.json, roll-root.json, credential
   it('roll keys that repeat or are refused are reported, not rooted', () => {
     const v = vector<{ cases: { roll: string[] }[] }>('roll-root.json');
     const keys = v.cases.at(-1)!.roll;
-    const roll = buildRoll([...keys, keys[0]!, SMALL_ORDER_ENCODINGS[4]!, 'ECFF', 'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f']);
+    const roll = buildRoll([
+      ...keys,
+      keys[0]!,
+      SMALL_ORDER_ENCODINGS[4]!,
+      'ECFF',
+      'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    ]);
     expect(roll.keys.size).toBe(keys.length);
     expect(roll.problems).toHaveLength(4);
   });
 
   it('credentials: derived keys are acceptable roll keys', () => {
-    const v = vector<{ cases: { salt: string; secret: string; seed: string; publicKey: string }[] }>('credentials.json');
+    const v = vector<{ cases: { salt: string; secret: string; seed: string; publicKey: string }[] }>(
+      'credentials.json',
+    );
     for (const c of v.cases) {
       const seed = scryptSync(c.secret, c.salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
       expect(seed.toString('hex')).toBe(c.seed);

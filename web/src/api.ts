@@ -31,12 +31,23 @@ export interface WindowInfo {
   count: number;
   root: string;
   sealedAt?: string;
-  anchor: { chainId: number | null; contract: string | null; txHash: string; blockNumber: number | null; anchoredAt?: string | null } | null;
+  anchor: {
+    chainId: number | null;
+    contract: string | null;
+    txHash: string;
+    blockNumber: number | null;
+    anchoredAt?: string | null;
+  } | null;
 }
 
 /** An error answer of the API: `{"error":{"code","message"}}` plus the HTTP status. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly body: unknown) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: unknown,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -75,16 +86,24 @@ export type SubmitOutcome =
 
 export async function submitBallot(electionId: string, submission: Submission): Promise<SubmitOutcome> {
   try {
-    const { status, body } = await request<{ receipt: Receipt }>(`/elections/${encodeURIComponent(electionId)}/ballots`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(submission),
-    });
+    const { status, body } = await request<{ receipt: Receipt }>(
+      `/elections/${encodeURIComponent(electionId)}/ballots`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(submission),
+      },
+    );
     return { kind: 'accepted', status, receipt: body.receipt };
   } catch (err) {
     if (err instanceof ApiError && err.status === 409 && err.code === 'duplicate') {
       const b = err.body as { attemptCount?: unknown; receipt?: Receipt };
-      return { kind: 'duplicate', attemptCount: Number(b.attemptCount ?? 0), receipt: b.receipt ?? null, message: err.message };
+      return {
+        kind: 'duplicate',
+        attemptCount: Number(b.attemptCount ?? 0),
+        receipt: b.receipt ?? null,
+        message: err.message,
+      };
     }
     throw err;
   }

@@ -30,7 +30,10 @@ export interface ChainTx {
 }
 
 export class ChainError extends Error {
-  constructor(readonly kind: 'unreachable' | 'wrong-chain' | 'bad-contract' | 'no-window', message: string) {
+  constructor(
+    readonly kind: 'unreachable' | 'wrong-chain' | 'bad-contract' | 'no-window',
+    message: string,
+  ) {
     super(message);
     this.name = 'ChainError';
   }
@@ -66,7 +69,8 @@ export class ChainReader {
 
   /** Connects and checks the node's chain id against `expectedChainId` (when known). */
   static async connect(rpcUrl: string, contractAddress: string, expectedChainId: number | null): Promise<ChainReader> {
-    if (!isAddress(contractAddress)) throw new ChainError('bad-contract', `"${contractAddress}" is not a contract address`);
+    if (!isAddress(contractAddress))
+      throw new ChainError('bad-contract', `"${contractAddress}" is not a contract address`);
     const chainId = await chainIdOf(rpcUrl);
     if (expectedChainId !== null && chainId !== expectedChainId) {
       throw new ChainError('wrong-chain', `${rpcUrl} is chain ${chainId}, the election is on chain ${expectedChainId}`);
@@ -83,10 +87,19 @@ export class ChainReader {
       r = await this.contract.getFunction('getWindow').staticCall(electionKey(electionId), index);
     } catch (err) {
       const e = err as { code?: string; shortMessage?: string; message: string };
-      if (e.code === 'CALL_EXCEPTION') throw new ChainError('no-window', `window ${index} of ${electionId} is not on chain (${e.shortMessage ?? e.message})`);
+      if (e.code === 'CALL_EXCEPTION')
+        throw new ChainError(
+          'no-window',
+          `window ${index} of ${electionId} is not on chain (${e.shortMessage ?? e.message})`,
+        );
       throw new ChainError('unreachable', e.shortMessage ?? e.message);
     }
-    return { firstSeq: Number(r.firstSeq), count: Number(r.count), root: r.root.slice(2).toLowerCase(), anchoredAt: Number(r.anchoredAt) };
+    return {
+      firstSeq: Number(r.firstSeq),
+      count: Number(r.count),
+      root: r.root.slice(2).toLowerCase(),
+      anchoredAt: Number(r.anchoredAt),
+    };
   }
 
   async windowCount(electionId: string): Promise<number> {

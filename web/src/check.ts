@@ -47,7 +47,12 @@ export interface CheckInput {
   receiptFile?: Receipt | null;
 }
 
-function fail(result: CheckResult, reason: Key, params: Record<string, string | number> = {}, step?: Step): CheckResult {
+function fail(
+  result: CheckResult,
+  reason: Key,
+  params: Record<string, string | number> = {},
+  step?: Step,
+): CheckResult {
   if (step) result.steps.push(step);
   result.outcome = { state: 'failed', reason, params };
   return result;
@@ -68,7 +73,8 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
 
   // 2. The receipt is signed by the election's ledger key (strict RFC 8032).
   const signed = receipt.electionId === manifest.electionId && verifyReceiptSignature(receipt, manifest.ledgerKey);
-  if (!signed) return fail(result, 'check.fail.receipt', { id: receipt.electionId }, { ok: false, key: 'check.step.receipt' });
+  if (!signed)
+    return fail(result, 'check.fail.receipt', { id: receipt.electionId }, { ok: false, key: 'check.step.receipt' });
   result.steps.push({ ok: true, key: 'check.step.receipt' });
 
   if (bundle.status === 'pending' || !bundle.window || !bundle.inclusion) {
@@ -79,7 +85,12 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
   const w = bundle.window;
   const path = bundle.inclusion.auditPath;
   if (!Array.isArray(path) || !path.every((p) => isHex(p, 32))) {
-    return fail(result, 'check.fail.proof', { message: 'audit path entries must be 32-byte hex' }, { ok: false, key: 'check.step.proof', params: { leaf: '?', count: '?' } });
+    return fail(
+      result,
+      'check.fail.proof',
+      { message: 'audit path entries must be 32-byte hex' },
+      { ok: false, key: 'check.step.proof', params: { leaf: '?', count: '?' } },
+    );
   }
   const pathBytes = path.map((p) => hexToBytes(p));
   const leaf = hexToBytes(receipt.ballotHash);
@@ -88,7 +99,10 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
   const rootFor = (firstSeq: number, count: number): string | Error => {
     const leafIndex = receipt.seq - firstSeq;
     try {
-      if (bundle.inclusion!.leafIndex !== leafIndex) throw new InclusionProofError(`leafIndex ${bundle.inclusion!.leafIndex} is not seq ${receipt.seq} − firstSeq ${firstSeq}`);
+      if (bundle.inclusion!.leafIndex !== leafIndex)
+        throw new InclusionProofError(
+          `leafIndex ${bundle.inclusion!.leafIndex} is not seq ${receipt.seq} − firstSeq ${firstSeq}`,
+        );
       return bytesToHex(rootFromInclusionProof(leaf, leafIndex, count, pathBytes));
     } catch (err) {
       if (err instanceof InclusionProofError) return err;
@@ -99,9 +113,20 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
   if (bundle.status !== 'anchored' || !bundle.anchor) {
     // 3 (sealed). Only the server's root exists yet: consistent so far, not yet verifiable on chain.
     const root = rootFor(w.firstSeq, w.count);
-    if (root instanceof Error) return fail(result, 'check.fail.proof', { message: root.message }, { ok: false, key: 'check.step.proof', params: { leaf: receipt.seq - w.firstSeq, count: w.count } });
-    result.steps.push({ ok: true, key: 'check.step.proof', params: { leaf: receipt.seq - w.firstSeq, count: w.count } });
-    if (root !== w.root) return fail(result, 'check.fail.serverRoot', { index: w.index }, { ok: false, key: 'check.step.serverRoot' });
+    if (root instanceof Error)
+      return fail(
+        result,
+        'check.fail.proof',
+        { message: root.message },
+        { ok: false, key: 'check.step.proof', params: { leaf: receipt.seq - w.firstSeq, count: w.count } },
+      );
+    result.steps.push({
+      ok: true,
+      key: 'check.step.proof',
+      params: { leaf: receipt.seq - w.firstSeq, count: w.count },
+    });
+    if (root !== w.root)
+      return fail(result, 'check.fail.serverRoot', { index: w.index }, { ok: false, key: 'check.step.serverRoot' });
     result.steps.push({ ok: true, key: 'check.step.serverRoot' });
     result.outcome = { state: 'sealed' };
     return result;
@@ -122,10 +147,15 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
     try {
       chainWindow = await reader.getWindow(receipt.electionId, w.index);
     } catch (err) {
-      if (err instanceof ChainError && err.kind === 'no-window') return fail(result, 'check.fail.noWindow', { index: w.index });
+      if (err instanceof ChainError && err.kind === 'no-window')
+        return fail(result, 'check.fail.noWindow', { index: w.index });
       return fail(result, 'check.fail.chain', { message: (err as Error).message });
     }
-    const windowStep: Step = { ok: true, key: 'check.step.chainWindow', params: { index: w.index, first: chainWindow.firstSeq, last: chainWindow.firstSeq + chainWindow.count - 1 } };
+    const windowStep: Step = {
+      ok: true,
+      key: 'check.step.chainWindow',
+      params: { index: w.index, first: chainWindow.firstSeq, last: chainWindow.firstSeq + chainWindow.count - 1 },
+    };
     const inWindow = receipt.seq >= chainWindow.firstSeq && receipt.seq < chainWindow.firstSeq + chainWindow.count;
     if (chainWindow.firstSeq !== w.firstSeq || chainWindow.count !== w.count || !inWindow) {
       return fail(result, 'check.fail.chainWindow', { index: w.index }, { ...windowStep, ok: false });
@@ -135,9 +165,16 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
     // 4. Recompute the root from the ballot hash, the signed seq and the chain's window size.
     const proofParams = { leaf: receipt.seq - chainWindow.firstSeq, count: chainWindow.count };
     const root = rootFor(chainWindow.firstSeq, chainWindow.count);
-    if (root instanceof Error) return fail(result, 'check.fail.proof', { message: root.message }, { ok: false, key: 'check.step.proof', params: proofParams });
+    if (root instanceof Error)
+      return fail(
+        result,
+        'check.fail.proof',
+        { message: root.message },
+        { ok: false, key: 'check.step.proof', params: proofParams },
+      );
     result.steps.push({ ok: true, key: 'check.step.proof', params: proofParams });
-    if (root !== chainWindow.root) return fail(result, 'check.fail.chainRoot', { index: w.index }, { ok: false, key: 'check.step.chainRoot' });
+    if (root !== chainWindow.root)
+      return fail(result, 'check.fail.chainRoot', { index: w.index }, { ok: false, key: 'check.step.chainRoot' });
     result.steps.push({ ok: true, key: 'check.step.chainRoot' });
 
     // 5. The anchoring transaction the server names is a mined call to that contract.
@@ -147,8 +184,11 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
       if (tx === null) {
         result.steps.push({ ok: null, key: 'check.txUnknown', params: { tx: txHash } });
       } else {
-        const ok = tx.status === 1 && tx.to !== null && tx.to.toLowerCase() === reader.contractAddress.toLowerCase()
-          && (bundle.anchor.blockNumber == null || tx.blockNumber === bundle.anchor.blockNumber);
+        const ok =
+          tx.status === 1 &&
+          tx.to !== null &&
+          tx.to.toLowerCase() === reader.contractAddress.toLowerCase() &&
+          (bundle.anchor.blockNumber == null || tx.blockNumber === bundle.anchor.blockNumber);
         const step: Step = { ok, key: 'check.step.tx', params: { tx: txHash, block: tx.blockNumber } };
         if (!ok) return fail(result, 'check.fail.tx', { tx: txHash }, step);
         result.steps.push(step);

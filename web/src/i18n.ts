@@ -6,7 +6,7 @@ export type Lang = 'en' | 'fr';
 export const LANGS: Lang[] = ['en', 'fr'];
 
 const en = {
-  'skip': 'Skip to main content',
+  skip: 'Skip to main content',
   'nav.vote': 'Vote',
   'nav.check': 'Check my receipt',
   'nav.results': 'Results',
@@ -20,7 +20,8 @@ const en = {
   'common.apiError': '{message} ({code})',
 
   'voter.title': 'Cast your ballot',
-  'voter.intro': 'Your ballot is signed on this device with your credential; the key never leaves the page. You get a signed receipt and can check later that your ballot is in a tree whose root is on the public chain.',
+  'voter.intro':
+    'Your ballot is signed on this device with your credential; the key never leaves the page. You get a signed receipt and can check later that your ballot is in a tree whose root is on the public chain.',
   'election.heading': '1. Election',
   'election.idLabel': 'Election identifier',
   'election.idHelp': 'Lowercase letters, digits and hyphens, as printed on your voting notice.',
@@ -53,7 +54,8 @@ const en = {
   'cred.fileEmpty': 'The file holds no credential line.',
   'cred.fileBadLine': 'Line {n} is not a credential line {"credential":HEX,"seed":HEX}.',
   'cred.secretLabel': 'Voter secret',
-  'cred.secretHelp': 'Exactly as given to you (for example NAS|code). It is stretched with scrypt in your browser; this takes a few seconds.',
+  'cred.secretHelp':
+    'Exactly as given to you (for example NAS|code). It is stretched with scrypt in your browser; this takes a few seconds.',
   'cred.derive': 'Derive my credential',
   'cred.deriving': 'Deriving… {percent}%',
   'cred.progressLabel': 'Derivation progress',
@@ -78,7 +80,8 @@ const en = {
   'choices.fix': 'Please correct your choices:',
 
   'review.heading': '4. Review and cast',
-  'review.intro': 'Check your choices. Casting signs the ballot with your credential and sends it; a credential can cast only one ballot.',
+  'review.intro':
+    'Check your choices. Casting signs the ballot with your credential and sends it; a credential can cast only one ballot.',
   'review.blank': 'Blank vote',
   'review.credential': 'Credential',
   'review.edit': 'Change my choices',
@@ -100,7 +103,8 @@ const en = {
   'receipt.keep': 'Keep the receipt hash: it lets you check your ballot without revealing your vote.',
 
   'dup.title': 'This credential has already voted.',
-  'dup.body': 'The ledger keeps the first ballot of each credential. This attempt was refused (refused attempts with this credential: {n}).',
+  'dup.body':
+    'The ledger keeps the first ballot of each credential. This attempt was refused (refused attempts with this credential: {n}).',
   'dup.original': 'Receipt of the ballot already recorded:',
 
   'error.credential-not-on-roll': 'This credential is not on the roll of this election.',
@@ -115,7 +119,8 @@ const en = {
   'error.unknown-election': 'There is no such election.',
 
   'check.heading': 'Check my receipt',
-  'check.intro': 'The page fetches the proof for your receipt, checks the receipt signature, recomputes the Merkle root from your ballot hash and reads the anchored root directly from the chain.',
+  'check.intro':
+    'The page fetches the proof for your receipt, checks the receipt signature, recomputes the Merkle root from your ballot hash and reads the anchored root directly from the chain.',
   'check.hashLabel': 'Receipt hash (64 hexadecimal characters)',
   'check.fileLabel': 'or open a receipt file',
   'check.submit': 'Check',
@@ -138,7 +143,8 @@ const en = {
   'check.okSealed': 'So far so good: the receipt and the proof are consistent, but the root is not on chain yet.',
   'check.okPending': 'The receipt is valid; the proof will exist once the ballot is sealed.',
   'check.failed': 'Verification FAILED: {reason}',
-  'check.failedAdvice': 'Keep your receipt file and report this to the electoral body: the server gave a proof that does not match what is on the chain.',
+  'check.failedAdvice':
+    'Keep your receipt file and report this to the electoral body: the server gave a proof that does not match what is on the chain.',
   'check.serverSays': 'Status reported by the server:',
   'check.step.receipt': 'Receipt signed by the ledger key',
   'check.step.file': 'Receipt identical to the one you kept',
@@ -152,7 +158,8 @@ const en = {
   'check.fail.hash': 'the server returned a receipt for another ballot hash.',
   'check.fail.proof': 'the inclusion proof is malformed ({message}).',
   'check.fail.serverRoot': 'the inclusion proof does not lead to the root the server reports for window {index}.',
-  'check.fail.chainRoot': 'the inclusion proof does not lead to the root anchored on chain for window {index}. The ballot hash, its position or the audit path was altered.',
+  'check.fail.chainRoot':
+    'the inclusion proof does not lead to the root anchored on chain for window {index}. The ballot hash, its position or the audit path was altered.',
   'check.fail.chainWindow': 'the server and the chain disagree on window {index} (seqs or size).',
   'check.fail.noWindow': 'window {index} is not anchored on chain, although the server says it is.',
   'check.fail.chain': 'the chain could not be read: {message}',
@@ -179,7 +186,8 @@ const en = {
   'results.percentOf': '{percent}% of ballots',
   'results.rule': 'Up to {max} choices per ballot',
   'results.windows': 'Anchored windows',
-  'results.windowsIntro': 'Every window is a Merkle tree of consecutive ballots; its root is written to the TallyAnchor contract. The last column is read from the chain by this page.',
+  'results.windowsIntro':
+    'Every window is a Merkle tree of consecutive ballots; its root is written to the TallyAnchor contract. The last column is read from the chain by this page.',
   'results.noWindows': 'No window anchored yet.',
   'results.windowsShown': 'The newest {shown} of {total} windows; the verifier checks them all.',
   'results.window': 'Window {index}',
@@ -196,10 +204,14 @@ const en = {
   'results.notAnchored': 'sealed, not anchored yet',
   'results.verifyHeading': 'What is verified, and how to verify it yourself',
   'results.verify1': 'Each ballot is signed by a credential on the roll; the ledger signs a receipt for it.',
-  'results.verify2': 'Ballots are sealed into windows; the Merkle root of each window is anchored in the TallyAnchor contract on the chain, where nobody can change it afterwards.',
-  'results.verify3': 'A voter checks with the receipt hash that the ballot is in an anchored tree (“Check my receipt” on the voting page).',
-  'results.verify4': 'This tally is computed by the server. An auditor recounts it from the public ledger and checks every window root and the roll against the chain with the independent verifier:',
-  'results.verify5': 'See docs/auditors.md in the Tallyproof source for the options and how to read the findings, and docs/observers.md for reading the roots with any EVM client.',
+  'results.verify2':
+    'Ballots are sealed into windows; the Merkle root of each window is anchored in the TallyAnchor contract on the chain, where nobody can change it afterwards.',
+  'results.verify3':
+    'A voter checks with the receipt hash that the ballot is in an anchored tree (“Check my receipt” on the voting page).',
+  'results.verify4':
+    'This tally is computed by the server. An auditor recounts it from the public ledger and checks every window root and the roll against the chain with the independent verifier:',
+  'results.verify5':
+    'See docs/auditors.md in the Tallyproof source for the options and how to read the findings, and docs/observers.md for reading the roots with any EVM client.',
   'results.unknown': 'There is no election “{id}”.',
   'results.none': 'No ballots yet.',
 } as const;
@@ -207,7 +219,7 @@ const en = {
 export type Key = keyof typeof en;
 
 const fr: Record<Key, string> = {
-  'skip': 'Aller au contenu principal',
+  skip: 'Aller au contenu principal',
   'nav.vote': 'Voter',
   'nav.check': 'Vérifier mon reçu',
   'nav.results': 'Résultats',
@@ -221,7 +233,8 @@ const fr: Record<Key, string> = {
   'common.apiError': '{message} ({code})',
 
   'voter.title': 'Voter',
-  'voter.intro': 'Votre bulletin est signé sur cet appareil avec votre identifiant de vote ; la clé ne quitte jamais la page. Vous recevez un reçu signé et pourrez vérifier que votre bulletin est dans un arbre dont la racine est inscrite sur la chaîne publique.',
+  'voter.intro':
+    'Votre bulletin est signé sur cet appareil avec votre identifiant de vote ; la clé ne quitte jamais la page. Vous recevez un reçu signé et pourrez vérifier que votre bulletin est dans un arbre dont la racine est inscrite sur la chaîne publique.',
   'election.heading': '1. Scrutin',
   'election.idLabel': 'Identifiant du scrutin',
   'election.idHelp': 'Lettres minuscules, chiffres et tirets, tel qu’il figure sur votre avis de vote.',
@@ -237,7 +250,8 @@ const fr: Record<Key, string> = {
   'election.chain': 'Identifiant de chaîne',
   'election.resultsLink': 'Résultats en direct de ce scrutin',
   'election.notOpen': 'Le vote n’a pas commencé : il ouvre {when}. Vous pouvez déjà préparer votre identifiant.',
-  'election.closedNote': 'Ce scrutin est clos : plus aucun bulletin n’est accepté. Vous pouvez encore vérifier un reçu.',
+  'election.closedNote':
+    'Ce scrutin est clos : plus aucun bulletin n’est accepté. Vous pouvez encore vérifier un reçu.',
 
   'cred.heading': '2. Votre identifiant de vote',
   'cred.how': 'Comment voulez-vous charger votre identifiant ?',
@@ -245,7 +259,8 @@ const fr: Record<Key, string> = {
   'cred.mode.file': 'Ouvrir mon fichier d’identifiants',
   'cred.mode.secret': 'La dériver de mon secret d’électeur',
   'cred.pasteLabel': 'Clé privée (64 caractères hexadécimaux)',
-  'cred.pasteHelp': 'La graine de 32 octets qui vous a été remise, ou une ligne {"credential":…,"seed":…} d’un fichier d’identifiants.',
+  'cred.pasteHelp':
+    'La graine de 32 octets qui vous a été remise, ou une ligne {"credential":…,"seed":…} d’un fichier d’identifiants.',
   'cred.use': 'Utiliser cette clé',
   'cred.fileLabel': 'Fichier d’identifiants (une ligne JSON par électeur)',
   'cred.lineLabel': 'Identifiant dans le fichier',
@@ -254,7 +269,8 @@ const fr: Record<Key, string> = {
   'cred.fileEmpty': 'Le fichier ne contient aucune ligne d’identifiant.',
   'cred.fileBadLine': 'La ligne {n} n’est pas une ligne d’identifiant {"credential":HEX,"seed":HEX}.',
   'cred.secretLabel': 'Secret d’électeur',
-  'cred.secretHelp': 'Exactement tel qu’il vous a été remis (par exemple NAS|code). Il est étiré avec scrypt dans votre navigateur ; cela prend quelques secondes.',
+  'cred.secretHelp':
+    'Exactement tel qu’il vous a été remis (par exemple NAS|code). Il est étiré avec scrypt dans votre navigateur ; cela prend quelques secondes.',
   'cred.derive': 'Dériver mon identifiant',
   'cred.deriving': 'Dérivation… {percent} %',
   'cred.progressLabel': 'Progression de la dérivation',
@@ -279,7 +295,8 @@ const fr: Record<Key, string> = {
   'choices.fix': 'Veuillez corriger vos choix :',
 
   'review.heading': '4. Relire et voter',
-  'review.intro': 'Vérifiez vos choix. Voter signe le bulletin avec votre identifiant et l’envoie ; un identifiant ne peut déposer qu’un seul bulletin.',
+  'review.intro':
+    'Vérifiez vos choix. Voter signe le bulletin avec votre identifiant et l’envoie ; un identifiant ne peut déposer qu’un seul bulletin.',
   'review.blank': 'Vote blanc',
   'review.credential': 'Identifiant',
   'review.edit': 'Modifier mes choix',
@@ -294,14 +311,16 @@ const fr: Record<Key, string> = {
   'receipt.receivedAt': 'Reçu le',
   'receipt.signatureOk': 'Le reçu est signé par la clé du registre de ce scrutin.',
   'receipt.signatureBad': 'Attention : la signature du reçu NE se vérifie PAS avec la clé du registre de ce scrutin.',
-  'receipt.hashMismatch': 'Attention : le reçu indique l’empreinte {got}, mais le bulletin envoyé a pour empreinte {expected}.',
+  'receipt.hashMismatch':
+    'Attention : le reçu indique l’empreinte {got}, mais le bulletin envoyé a pour empreinte {expected}.',
   'receipt.promise': 'Le registre s’engage à l’ancrer sur la chaîne sous {seconds} secondes.',
   'receipt.download': 'Télécharger mon reçu (JSON)',
   'receipt.check': 'Vérifier mon reçu maintenant',
   'receipt.keep': 'Conservez l’empreinte du reçu : elle permet de vérifier votre bulletin sans révéler votre vote.',
 
   'dup.title': 'Cet identifiant a déjà voté.',
-  'dup.body': 'Le registre garde le premier bulletin de chaque identifiant. Cette tentative a été refusée (tentatives refusées avec cet identifiant : {n}).',
+  'dup.body':
+    'Le registre garde le premier bulletin de chaque identifiant. Cette tentative a été refusée (tentatives refusées avec cet identifiant : {n}).',
   'dup.original': 'Reçu du bulletin déjà enregistré :',
 
   'error.credential-not-on-roll': 'Cet identifiant ne figure pas sur la liste électorale de ce scrutin.',
@@ -310,13 +329,15 @@ const fr: Record<Key, string> = {
   'error.invalid-selections': 'Le serveur a refusé les choix : {message}',
   'error.bad-signature': 'Le serveur n’a pas pu vérifier la signature du bulletin.',
   'error.rate-limited': 'Trop de tentatives ; attendez une minute et réessayez.',
-  'error.unavailable': 'Le registre est momentanément indisponible ; votre bulletin n’a pas été enregistré. Réessayez dans un instant.',
+  'error.unavailable':
+    'Le registre est momentanément indisponible ; votre bulletin n’a pas été enregistré. Réessayez dans un instant.',
   'error.overloaded': 'Le registre est surchargé ; votre bulletin n’a pas été enregistré. Réessayez dans un instant.',
   'error.not-found': 'Aucun reçu ne porte cette empreinte.',
   'error.unknown-election': 'Ce scrutin n’existe pas.',
 
   'check.heading': 'Vérifier mon reçu',
-  'check.intro': 'La page récupère la preuve de votre reçu, vérifie la signature du reçu, recalcule la racine de Merkle à partir de l’empreinte de votre bulletin et lit la racine ancrée directement sur la chaîne.',
+  'check.intro':
+    'La page récupère la preuve de votre reçu, vérifie la signature du reçu, recalcule la racine de Merkle à partir de l’empreinte de votre bulletin et lit la racine ancrée directement sur la chaîne.',
   'check.hashLabel': 'Empreinte du reçu (64 caractères hexadécimaux)',
   'check.fileLabel': 'ou ouvrez un fichier de reçu',
   'check.submit': 'Vérifier',
@@ -336,10 +357,12 @@ const fr: Record<Key, string> = {
   'check.status.anchored': 'Ancré sur la chaîne.',
   'check.waiting': 'Nouvelle vérification automatique toutes les quelques secondes…',
   'check.ok': 'Vérifié : votre bulletin est dans l’arbre dont la racine est ancrée sur la chaîne.',
-  'check.okSealed': 'Pour l’instant tout concorde : le reçu et la preuve sont cohérents, mais la racine n’est pas encore sur la chaîne.',
+  'check.okSealed':
+    'Pour l’instant tout concorde : le reçu et la preuve sont cohérents, mais la racine n’est pas encore sur la chaîne.',
   'check.okPending': 'Le reçu est valide ; la preuve existera une fois le bulletin scellé.',
   'check.failed': 'Échec de la vérification : {reason}',
-  'check.failedAdvice': 'Gardez votre fichier de reçu et signalez-le à l’autorité électorale : le serveur a fourni une preuve qui ne correspond pas à ce qui est inscrit sur la chaîne.',
+  'check.failedAdvice':
+    'Gardez votre fichier de reçu et signalez-le à l’autorité électorale : le serveur a fourni une preuve qui ne correspond pas à ce qui est inscrit sur la chaîne.',
   'check.serverSays': 'État annoncé par le serveur :',
   'check.step.receipt': 'Reçu signé par la clé du registre',
   'check.step.file': 'Reçu identique à celui que vous avez gardé',
@@ -352,8 +375,10 @@ const fr: Record<Key, string> = {
   'check.fail.file': 'le serveur a renvoyé un reçu différent de votre fichier.',
   'check.fail.hash': 'le serveur a renvoyé le reçu d’un autre bulletin.',
   'check.fail.proof': 'la preuve d’inclusion est mal formée ({message}).',
-  'check.fail.serverRoot': 'la preuve d’inclusion ne mène pas à la racine annoncée par le serveur pour la fenêtre {index}.',
-  'check.fail.chainRoot': 'la preuve d’inclusion ne mène pas à la racine ancrée sur la chaîne pour la fenêtre {index}. L’empreinte du bulletin, sa position ou le chemin d’audit a été modifié.',
+  'check.fail.serverRoot':
+    'la preuve d’inclusion ne mène pas à la racine annoncée par le serveur pour la fenêtre {index}.',
+  'check.fail.chainRoot':
+    'la preuve d’inclusion ne mène pas à la racine ancrée sur la chaîne pour la fenêtre {index}. L’empreinte du bulletin, sa position ou le chemin d’audit a été modifié.',
   'check.fail.chainWindow': 'le serveur et la chaîne ne concordent pas sur la fenêtre {index} (positions ou taille).',
   'check.fail.noWindow': 'la fenêtre {index} n’est pas ancrée sur la chaîne, bien que le serveur l’affirme.',
   'check.fail.chain': 'la chaîne n’a pas pu être lue : {message}',
@@ -380,7 +405,8 @@ const fr: Record<Key, string> = {
   'results.percentOf': '{percent} % des bulletins',
   'results.rule': 'Jusqu’à {max} choix par bulletin',
   'results.windows': 'Fenêtres ancrées',
-  'results.windowsIntro': 'Chaque fenêtre est un arbre de Merkle de bulletins consécutifs ; sa racine est inscrite dans le contrat TallyAnchor. La dernière colonne est lue sur la chaîne par cette page.',
+  'results.windowsIntro':
+    'Chaque fenêtre est un arbre de Merkle de bulletins consécutifs ; sa racine est inscrite dans le contrat TallyAnchor. La dernière colonne est lue sur la chaîne par cette page.',
   'results.noWindows': 'Aucune fenêtre ancrée pour l’instant.',
   'results.windowsShown': 'Les {shown} fenêtres les plus récentes sur {total} ; le vérificateur les contrôle toutes.',
   'results.window': 'Fenêtre {index}',
@@ -396,11 +422,16 @@ const fr: Record<Key, string> = {
   'results.chainUnread': 'non lue ({message})',
   'results.notAnchored': 'scellée, pas encore ancrée',
   'results.verifyHeading': 'Ce qui est vérifié, et comment le vérifier vous-même',
-  'results.verify1': 'Chaque bulletin est signé par un identifiant de la liste électorale ; le registre signe un reçu pour chacun.',
-  'results.verify2': 'Les bulletins sont scellés en fenêtres ; la racine de Merkle de chaque fenêtre est ancrée dans le contrat TallyAnchor de la chaîne, où personne ne peut plus la modifier.',
-  'results.verify3': 'Un électeur vérifie avec l’empreinte de son reçu que son bulletin est dans un arbre ancré (« Vérifier mon reçu » sur la page de vote).',
-  'results.verify4': 'Ce décompte est calculé par le serveur. Un auditeur le recompte à partir du registre public et confronte chaque racine et la liste électorale à la chaîne avec le vérificateur indépendant :',
-  'results.verify5': 'Voir docs/auditors.md dans les sources de Tallyproof pour les options et la lecture des constats, et docs/observers.md pour lire les racines avec n’importe quel client EVM.',
+  'results.verify1':
+    'Chaque bulletin est signé par un identifiant de la liste électorale ; le registre signe un reçu pour chacun.',
+  'results.verify2':
+    'Les bulletins sont scellés en fenêtres ; la racine de Merkle de chaque fenêtre est ancrée dans le contrat TallyAnchor de la chaîne, où personne ne peut plus la modifier.',
+  'results.verify3':
+    'Un électeur vérifie avec l’empreinte de son reçu que son bulletin est dans un arbre ancré (« Vérifier mon reçu » sur la page de vote).',
+  'results.verify4':
+    'Ce décompte est calculé par le serveur. Un auditeur le recompte à partir du registre public et confronte chaque racine et la liste électorale à la chaîne avec le vérificateur indépendant :',
+  'results.verify5':
+    'Voir docs/auditors.md dans les sources de Tallyproof pour les options et la lecture des constats, et docs/observers.md pour lire les racines avec n’importe quel client EVM.',
   'results.unknown': 'Il n’existe pas de scrutin « {id} ».',
   'results.none': 'Aucun bulletin pour l’instant.',
 };
@@ -444,7 +475,10 @@ export function formatDate(iso: string): string {
 }
 
 export function formatNumber(n: number, fractionDigits = 0): string {
-  return n.toLocaleString(current === 'fr' ? 'fr-FR' : 'en-GB', { minimumFractionDigits: fractionDigits, maximumFractionDigits: fractionDigits });
+  return n.toLocaleString(current === 'fr' ? 'fr-FR' : 'en-GB', {
+    minimumFractionDigits: fractionDigits,
+    maximumFractionDigits: fractionDigits,
+  });
 }
 
 /** Fill data-i18n / data-i18n-attr under `root`. */

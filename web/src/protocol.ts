@@ -9,7 +9,9 @@ import canonicalizeModule from 'canonicalize';
 
 // canonicalize is CommonJS (module.exports = fn): a bundler's or Node's default import is the function
 // itself, while TypeScript's NodeNext typing sees a namespace; accept both.
-const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).default ?? canonicalizeModule) as (input: unknown) => string | undefined;
+const canonicalize = ((canonicalizeModule as unknown as { default?: unknown }).default ?? canonicalizeModule) as (
+  input: unknown,
+) => string | undefined;
 
 export const BALLOT_PREFIX = 'tallyproof:ballot:v1:';
 export const RECEIPT_PREFIX = 'tallyproof:receipt:v1:';
@@ -17,8 +19,17 @@ export const CREDENTIAL_SALT_PREFIX = 'tallyproof:credential:v1:';
 /** scrypt cost of derived credentials (protocol.md section 4). */
 export const SCRYPT_PARAMS = { N: 2 ** 15, r: 8, p: 1, dkLen: 32 } as const;
 
-export interface Choice { id: string; label: string }
-export interface Contest { id: string; title: string; choices: Choice[]; minSelections: number; maxSelections: number }
+export interface Choice {
+  id: string;
+  label: string;
+}
+export interface Contest {
+  id: string;
+  title: string;
+  choices: Choice[];
+  minSelections: number;
+  maxSelections: number;
+}
 export interface Manifest {
   version: 1;
   electionId: string;
@@ -30,9 +41,24 @@ export interface Manifest {
   ledgerKey: string;
 }
 export type Selections = Record<string, string[]>;
-export interface Ballot { version: 1; electionId: string; credential: string; selections: Selections }
-export interface Submission { ballot: Ballot; signature: string }
-export interface Receipt { version: 1; electionId: string; seq: number; ballotHash: string; receivedAt: string; signature: string }
+export interface Ballot {
+  version: 1;
+  electionId: string;
+  credential: string;
+  selections: Selections;
+}
+export interface Submission {
+  ballot: Ballot;
+  signature: string;
+}
+export interface Receipt {
+  version: 1;
+  electionId: string;
+  seq: number;
+  ballotHash: string;
+  receivedAt: string;
+  signature: string;
+}
 
 export interface ProofBundle {
   receipt: Receipt;
@@ -66,7 +92,11 @@ export function publicKeyOf(seed: Uint8Array): string {
 }
 
 /** seed = scrypt(secret, "tallyproof:credential:v1:" || electionId, N=2^15, r=8, p=1, 32). */
-export async function deriveSeed(secret: string, electionId: string, onProgress?: (fraction: number) => void): Promise<Uint8Array> {
+export async function deriveSeed(
+  secret: string,
+  electionId: string,
+  onProgress?: (fraction: number) => void,
+): Promise<Uint8Array> {
   return scryptAsync(utf8ToBytes(secret), utf8ToBytes(CREDENTIAL_SALT_PREFIX + electionId), {
     ...SCRYPT_PARAMS,
     // Yield to the page every few ms so the progress bar moves and the page stays responsive.
@@ -97,7 +127,9 @@ export function receiptMessage(receipt: Receipt): Uint8Array {
 export function verifyReceiptSignature(receipt: Receipt, ledgerKey: string): boolean {
   if (!isHex(receipt.signature, 64) || !isHex(ledgerKey, 32)) return false;
   try {
-    return ed25519.verify(hexToBytes(receipt.signature), receiptMessage(receipt), hexToBytes(ledgerKey), { zip215: false });
+    return ed25519.verify(hexToBytes(receipt.signature), receiptMessage(receipt), hexToBytes(ledgerKey), {
+      zip215: false,
+    });
   } catch {
     return false;
   }
@@ -108,9 +140,16 @@ export function isReceipt(value: unknown): value is Receipt {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const r = value as Record<string, unknown>;
   const keys = Object.keys(r).sort().join(',');
-  return keys === 'ballotHash,electionId,receivedAt,seq,signature,version'
-    && r.version === 1 && typeof r.electionId === 'string' && Number.isSafeInteger(r.seq) && (r.seq as number) >= 0
-    && isHex(r.ballotHash, 32) && typeof r.receivedAt === 'string' && isHex(r.signature, 64);
+  return (
+    keys === 'ballotHash,electionId,receivedAt,seq,signature,version' &&
+    r.version === 1 &&
+    typeof r.electionId === 'string' &&
+    Number.isSafeInteger(r.seq) &&
+    (r.seq as number) >= 0 &&
+    isHex(r.ballotHash, 32) &&
+    typeof r.receivedAt === 'string' &&
+    isHex(r.signature, 64)
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,12 +180,18 @@ export class InclusionProofError extends Error {
  * taken here). Throws InclusionProofError when the proof cannot be for a tree of `treeSize`.
  * Plain arithmetic (no 32-bit bitwise operators): indices stay exact up to 2^53.
  */
-export function rootFromInclusionProof(leaf: Uint8Array, leafIndex: number, treeSize: number, auditPath: readonly Uint8Array[]): Uint8Array {
+export function rootFromInclusionProof(
+  leaf: Uint8Array,
+  leafIndex: number,
+  treeSize: number,
+  auditPath: readonly Uint8Array[],
+): Uint8Array {
   if (!Number.isSafeInteger(leafIndex) || !Number.isSafeInteger(treeSize) || leafIndex < 0) {
     throw new InclusionProofError('the leaf index and tree size must be non-negative integers');
   }
   // 1. leaf_index must be below tree_size.
-  if (leafIndex >= treeSize) throw new InclusionProofError(`leaf index ${leafIndex} is not below the tree size ${treeSize}`);
+  if (leafIndex >= treeSize)
+    throw new InclusionProofError(`leaf index ${leafIndex} is not below the tree size ${treeSize}`);
   // 2. fn = leaf_index, sn = tree_size - 1.
   let fn = leafIndex;
   let sn = treeSize - 1;
@@ -158,7 +203,10 @@ export function rootFromInclusionProof(leaf: Uint8Array, leafIndex: number, tree
   for (const p of auditPath) {
     if (p.length !== 32) throw new InclusionProofError('audit path entries must be 32 bytes');
     // a. a path longer than the tree is deep
-    if (sn === 0) throw new InclusionProofError(`the audit path has ${auditPath.length} entries, more than a tree of ${treeSize} needs`);
+    if (sn === 0)
+      throw new InclusionProofError(
+        `the audit path has ${auditPath.length} entries, more than a tree of ${treeSize} needs`,
+      );
     if (odd(fn) || fn === sn) {
       // b. r = H(0x01 || p || r); then, while fn is even and not 0, shift fn and sn right.
       r = nodeHash(p, r);
@@ -175,7 +223,10 @@ export function rootFromInclusionProof(leaf: Uint8Array, leafIndex: number, tree
     sn = half(sn);
   }
   // 5. sn must be 0 (else the path is too short); the caller compares r with the trusted root.
-  if (sn !== 0) throw new InclusionProofError(`the audit path has ${auditPath.length} entries, fewer than a tree of ${treeSize} needs`);
+  if (sn !== 0)
+    throw new InclusionProofError(
+      `the audit path has ${auditPath.length} entries, fewer than a tree of ${treeSize} needs`,
+    );
   return r;
 }
 

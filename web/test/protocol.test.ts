@@ -20,7 +20,8 @@ import {
   type Receipt,
 } from '../src/protocol.js';
 
-const vectors = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/test-vectors/${name}.json`, import.meta.url), 'utf8'));
+const vectors = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../docs/test-vectors/${name}.json`, import.meta.url), 'utf8'));
 
 describe('web protocol code against docs/test-vectors', () => {
   it('JCS', () => {
@@ -30,7 +31,15 @@ describe('web protocol code against docs/test-vectors', () => {
   });
 
   it('signs ballots and hashes submissions (ballots.json)', () => {
-    for (const c of vectors('ballots').cases as { seed: string; publicKey: string; ballot: Ballot; message: string; signature: string; submissionJcs: string; ballotHash: string }[]) {
+    for (const c of vectors('ballots').cases as {
+      seed: string;
+      publicKey: string;
+      ballot: Ballot;
+      message: string;
+      signature: string;
+      submissionJcs: string;
+      ballotHash: string;
+    }[]) {
       expect(publicKeyOf(hexToBytes(c.seed))).toBe(c.publicKey);
       expect(new TextDecoder().decode(ballotMessage(c.ballot))).toBe(c.message);
       const s = signBallot(hexToBytes(c.seed), c.ballot);
@@ -52,7 +61,9 @@ describe('web protocol code against docs/test-vectors', () => {
   });
 
   it('derives credentials with scrypt (credentials.json)', async () => {
-    const c = (vectors('credentials').cases as { electionId: string; secret: string; seed: string; publicKey: string }[])[0]!;
+    const c = (
+      vectors('credentials').cases as { electionId: string; secret: string; seed: string; publicKey: string }[]
+    )[0]!;
     const progress: number[] = [];
     const seed = await deriveSeed(c.secret, c.electionId, (p) => progress.push(p));
     expect(bytesToHex(seed)).toBe(c.seed);
@@ -61,7 +72,10 @@ describe('web protocol code against docs/test-vectors', () => {
   });
 
   it('recomputes every root from every audit path, and refuses altered proofs (rfc6962-merkle.json)', () => {
-    const v = vectors('rfc6962-merkle') as { leaves: string[]; trees: { size: number; root: string; proofs: { leafIndex: number; auditPath: string[] }[] }[] };
+    const v = vectors('rfc6962-merkle') as {
+      leaves: string[];
+      trees: { size: number; root: string; proofs: { leafIndex: number; auditPath: string[] }[] }[];
+    };
     let checked = 0;
     for (const tree of v.trees) {
       for (const p of tree.proofs) {
@@ -73,9 +87,13 @@ describe('web protocol code against docs/test-vectors', () => {
           const altered = path.map((x) => x.slice());
           altered[0]![0]! ^= 1;
           expect(bytesToHex(rootFromInclusionProof(leaf, p.leafIndex, tree.size, altered))).not.toBe(tree.root);
-          expect(() => rootFromInclusionProof(leaf, p.leafIndex, tree.size, path.slice(1))).toThrow(InclusionProofError);
+          expect(() => rootFromInclusionProof(leaf, p.leafIndex, tree.size, path.slice(1))).toThrow(
+            InclusionProofError,
+          );
         }
-        expect(() => rootFromInclusionProof(leaf, p.leafIndex, tree.size, [...path, new Uint8Array(32)])).toThrow(InclusionProofError);
+        expect(() => rootFromInclusionProof(leaf, p.leafIndex, tree.size, [...path, new Uint8Array(32)])).toThrow(
+          InclusionProofError,
+        );
       }
     }
     expect(checked).toBeGreaterThan(500);

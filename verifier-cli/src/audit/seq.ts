@@ -18,11 +18,15 @@ export class SeqTracker {
   observe(seq: number): Finding | null {
     this.rows++;
     if (seq > this.maxSeq + MAX_JUMP) {
-      return finding('seq-gap', `seq ${seq} jumps more than ${MAX_JUMP} past seq ${this.maxSeq}; the rows between are missing`, { seq });
+      return finding(
+        'seq-gap',
+        `seq ${seq} jumps more than ${MAX_JUMP} past seq ${this.maxSeq}; the rows between are missing`,
+        { seq },
+      );
     }
     this.grow(seq);
     const byte = Math.floor(seq / 8);
-    const bit = 1 << seq % 8;
+    const bit = 1 << (seq % 8);
     const repeated = (this.seen[byte]! & bit) !== 0;
     this.seen[byte]! |= bit;
     const previous = this.previous;
@@ -34,7 +38,7 @@ export class SeqTracker {
   }
 
   has(seq: number): boolean {
-    return seq >= 0 && seq <= this.maxSeq && (this.seen[Math.floor(seq / 8)]! & (1 << seq % 8)) !== 0;
+    return seq >= 0 && seq <= this.maxSeq && (this.seen[Math.floor(seq / 8)]! & (1 << (seq % 8))) !== 0;
   }
 
   /**
@@ -48,7 +52,11 @@ export class SeqTracker {
       const missing = seq <= this.maxSeq && !this.has(seq);
       if (missing && start === -1) start = seq;
       if (!missing && start !== -1) {
-        out.push(finding('seq-gap', `${range(start, seq - 1)} missing from the ledger (rows run up to seq ${this.maxSeq})`, { seq: start }));
+        out.push(
+          finding('seq-gap', `${range(start, seq - 1)} missing from the ledger (rows run up to seq ${this.maxSeq})`, {
+            seq: start,
+          }),
+        );
         start = -1;
       }
     }

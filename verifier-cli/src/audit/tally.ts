@@ -12,7 +12,10 @@ export class Recount {
   ballotsAsOf = 0;
 
   /** `asOfSeq`: also count separately the ballots with seq <= asOfSeq (the published results' cut). */
-  constructor(private readonly rules: BallotRules, private readonly asOfSeq: number = Number.POSITIVE_INFINITY) {
+  constructor(
+    private readonly rules: BallotRules,
+    private readonly asOfSeq: number = Number.POSITIVE_INFINITY,
+  ) {
     this.all = new Int32Array(rules.flatChoices.length);
     this.asOf = new Int32Array(rules.flatChoices.length);
   }
@@ -40,7 +43,8 @@ export class Recount {
   private toTally(counts: Int32Array): Tally {
     const tally: Tally = {};
     for (const [i, [contest, choice]] of this.rules.flatChoices.entries()) {
-      (tally[contest] ??= {})[choice] = counts[i]!;
+      if (tally[contest] === undefined) tally[contest] = {};
+      tally[contest]![choice] = counts[i]!;
     }
     return tally;
   }
@@ -51,10 +55,20 @@ export function compareResults(published: unknown, electionId: string, recount: 
   if (!isPlainObject(published)) return [finding('tally-mismatch', 'the published results are not a JSON object')];
   const out: Finding[] = [];
   if (published.electionId !== electionId) {
-    out.push(finding('tally-mismatch', `the published results are for election ${JSON.stringify(published.electionId)}, not ${electionId}`));
+    out.push(
+      finding(
+        'tally-mismatch',
+        `the published results are for election ${JSON.stringify(published.electionId)}, not ${electionId}`,
+      ),
+    );
   }
   if (published.totalBallots !== recount.ballotsAsOf) {
-    out.push(finding('tally-mismatch', `the published results count ${String(published.totalBallots)} ballots${asOfText(published)}, the recount ${recount.ballotsAsOf}`));
+    out.push(
+      finding(
+        'tally-mismatch',
+        `the published results count ${String(published.totalBallots)} ballots${asOfText(published)}, the recount ${recount.ballotsAsOf}`,
+      ),
+    );
   }
   const expected = recount.tallyAsOf();
   const given = published.tally;
@@ -67,17 +81,32 @@ export function compareResults(published: unknown, electionId: string, recount: 
     for (const [choice, count] of Object.entries(choices)) {
       const stated = isPlainObject(row) ? row[choice] : undefined;
       if (stated !== count) {
-        out.push(finding('tally-mismatch', `the published results give ${contest}/${choice} = ${stated === undefined ? 'nothing' : String(stated)}, the recount ${count}${asOfText(published)}`));
+        out.push(
+          finding(
+            'tally-mismatch',
+            `the published results give ${contest}/${choice} = ${stated === undefined ? 'nothing' : String(stated)}, the recount ${count}${asOfText(published)}`,
+          ),
+        );
       }
     }
     if (isPlainObject(row)) {
       for (const extra of Object.keys(row).filter((k) => !(k in choices))) {
-        out.push(finding('tally-mismatch', `the published results list ${contest}/${extra.slice(0, 64)}, which is not a choice of the manifest`));
+        out.push(
+          finding(
+            'tally-mismatch',
+            `the published results list ${contest}/${extra.slice(0, 64)}, which is not a choice of the manifest`,
+          ),
+        );
       }
     }
   }
   for (const extra of Object.keys(given).filter((k) => !(k in expected))) {
-    out.push(finding('tally-mismatch', `the published results list contest ${extra.slice(0, 64)}, which is not in the manifest`));
+    out.push(
+      finding(
+        'tally-mismatch',
+        `the published results list contest ${extra.slice(0, 64)}, which is not in the manifest`,
+      ),
+    );
   }
   return out;
 }
@@ -102,11 +131,21 @@ export function compareClose(
 ): Finding[] {
   const out: Finding[] = [];
   if (chain.totalBallots !== ledgerRows || chain.totalBallots !== recount.totalBallots) {
-    out.push(finding('total-ballots-mismatch', `the close on chain counts ${chain.totalBallots} ballots; the ledger has ${ledgerRows} rows, ${recount.totalBallots} of them countable`));
+    out.push(
+      finding(
+        'total-ballots-mismatch',
+        `the close on chain counts ${chain.totalBallots} ballots; the ledger has ${ledgerRows} rows, ${recount.totalBallots} of them countable`,
+      ),
+    );
   }
   const expected = toHex(resultHash(electionId, recount.tally(), recount.totalBallots));
   if (expected !== chain.resultHash) {
-    out.push(finding('result-hash-mismatch', `the chain's resultHash is ${short(chain.resultHash)}, H(JCS(recount)) is ${short(expected)}: the result anchored at the close is not the recount`));
+    out.push(
+      finding(
+        'result-hash-mismatch',
+        `the chain's resultHash is ${short(chain.resultHash)}, H(JCS(recount)) is ${short(expected)}: the result anchored at the close is not the recount`,
+      ),
+    );
   }
   return out;
 }

@@ -14,7 +14,13 @@ export function checkWindowRanges(windows: readonly ChainWindow[]): Finding[] {
   let expected = 0;
   for (const w of windows) {
     if (w.firstSeq !== expected || w.count < 1) {
-      out.push(finding('window-range-mismatch', `window ${w.index} on chain covers ${describe(w)}, expected to start at seq ${expected} with at least one ballot`, { window: w.index }));
+      out.push(
+        finding(
+          'window-range-mismatch',
+          `window ${w.index} on chain covers ${describe(w)}, expected to start at seq ${expected} with at least one ballot`,
+          { window: w.index },
+        ),
+      );
     }
     expected = w.firstSeq + w.count;
   }
@@ -49,7 +55,10 @@ class PendingWindow {
     this.leaves = new Uint8Array(Math.min(count, 1024) * LEAF_BYTES);
   }
 
-  /** Adds the leaf at `seq` (of a window starting at `firstSeq`), source[at .. at+32); false when that seq is already held. */
+  /**
+   * Adds the leaf at `seq` (of a window starting at `firstSeq`), source[at .. at+32); false when that seq
+   * is already held.
+   */
   add(seq: number, firstSeq: number, source: Uint8Array, at: number): boolean {
     if (this.seen === null) {
       if (seq === firstSeq + this.length) {
@@ -84,7 +93,8 @@ class PendingWindow {
     const seqs = this.seqs;
     const order = Array.from({ length: this.length }, (_, i) => i).sort((a, b) => seqs[a]! - seqs[b]!);
     const leaves = new Uint8Array(held.byteLength);
-    for (const [k, i] of order.entries()) leaves.set(held.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES), k * LEAF_BYTES);
+    for (const [k, i] of order.entries())
+      leaves.set(held.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES), k * LEAF_BYTES);
     return { leaves, seqs: order.map((i) => seqs[i]!) };
   }
 }
@@ -150,7 +160,13 @@ export class WindowChecker {
       if (this.done.has(w.index)) continue;
       const held = this.pending.get(w.index);
       if (held === undefined) {
-        this.findings.push(finding('missing-ballot', `window ${w.index} (${describe(w)}) is anchored but the ledger holds none of its ${w.count} ballots`, { window: w.index, seq: w.firstSeq }));
+        this.findings.push(
+          finding(
+            'missing-ballot',
+            `window ${w.index} (${describe(w)}) is anchored but the ledger holds none of its ${w.count} ballots`,
+            { window: w.index, seq: w.firstSeq },
+          ),
+        );
         this.done.add(w.index);
         continue;
       }
@@ -164,12 +180,22 @@ export class WindowChecker {
     const root = toHex(merkleTreeHeadPacked(leaves));
     if (root !== w.root) {
       const missing = firstMissing(w, seqs, held.length, 6);
-      const detail = missing.length === 0 ? '' : `; the ledger holds ${held.length} of its ${w.count} ballots (missing ${missing.slice(0, 5).map((s) => `seq ${s}`).join(', ')}${missing.length > 5 ? ', …' : ''})`;
+      const detail =
+        missing.length === 0
+          ? ''
+          : `; the ledger holds ${held.length} of its ${w.count} ballots (missing ${missing
+              .slice(0, 5)
+              .map((s) => `seq ${s}`)
+              .join(', ')}${missing.length > 5 ? ', …' : ''})`;
       this.findings.push(
-        finding('window-root-mismatch', `window ${w.index} (${describe(w)}): the root recomputed from the ledger is ${short(root)}, the chain has ${short(w.root)}${detail}`, {
-          window: w.index,
-          seq: missing[0],
-        }),
+        finding(
+          'window-root-mismatch',
+          `window ${w.index} (${describe(w)}): the root recomputed from the ledger is ${short(root)}, the chain has ${short(w.root)}${detail}`,
+          {
+            window: w.index,
+            seq: missing[0],
+          },
+        ),
       );
     }
     this.pending.delete(w.index);
@@ -177,7 +203,10 @@ export class WindowChecker {
   }
 }
 
-/** Up to `limit` seqs of window `w` not held, ascending; `seqs` the held ones ascending (null: a prefix of `length`). */
+/**
+ * Up to `limit` seqs of window `w` not held, ascending; `seqs` the held ones ascending (null: a prefix of
+ * `length`).
+ */
 function firstMissing(w: ChainWindow, seqs: readonly number[] | null, length: number, limit: number): number[] {
   const out: number[] = [];
   let expected = w.firstSeq;

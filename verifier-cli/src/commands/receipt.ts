@@ -5,18 +5,27 @@
 //   3. the receipts (held and served) verify against ledgerKey and are the same receipt;
 //   4. if anchored: the bundle's window is the chain's window, seq = firstSeq + leafIndex, and the
 //      audit path leads from ballotHash to the chain's root (own RFC 9162 code, and the contract's
-//      verifyInclusion); if pending or sealed: not anchored yet, overdue once the promise has expired.
+//      verifyInclusion: receipt-inclusion.ts); if pending or sealed: not anchored yet, overdue once the
+//      promise has expired.
 import { readFile } from 'node:fs/promises';
 import { ChainReader, type ChainWindow } from '../chain.js';
+import { checkManifestHash } from '../checks.js';
 import { verifyStrict } from '../ed25519.js';
 import { finding, InputError, type Finding } from '../errors.js';
 import { fromHex, isHex, short, toHex } from '../hex.js';
 import { jcs } from '../jcs.js';
-import { InclusionProofError, rootFromInclusionProof } from '../merkle.js';
-import { ANCHOR_GRACE_SECONDS, isPlainObject, manifestHash, manifestProblem, receiptMessage, receiptProblem, type Manifest, type Receipt } from '../protocol.js';
+import {
+  ANCHOR_GRACE_SECONDS,
+  isPlainObject,
+  manifestHash,
+  manifestProblem,
+  receiptMessage,
+  receiptProblem,
+  type Manifest,
+  type Receipt,
+} from '../protocol.js';
 import { apiBase, getJson } from '../sources/http.js';
-import { range } from '../audit/seq.js';
-import { checkManifestHash } from '../checks.js';
+import { checkInclusion } from './receipt-inclusion.js';
 
 export interface ReceiptOptions {
   /** A receipt file (a receipt, or the {"receipt":…} reply of the ballot POST) or a ballot hash. */
@@ -52,7 +61,9 @@ export async function readReceiptInput(input: string): Promise<{ ballotHash: str
   try {
     text = await readFile(input, 'utf8');
   } catch (err) {
-    throw new InputError(`${input} is neither a 64-hex-digit ballot hash nor a readable receipt file: ${(err as Error).message}`);
+    throw new InputError(
+      `${input} is neither a 64-hex-digit ballot hash nor a readable receipt file: ${(err as Error).message}`,
+    );
   }
   let value: unknown;
   try {
@@ -69,7 +80,13 @@ export async function readReceiptInput(input: string): Promise<{ ballotHash: str
 export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
   const now = opts.now ?? Date.now;
   const { ballotHash, held } = await readReceiptInput(opts.input);
-  const out: ReceiptReport = { tool: 'tallyproof-verify receipt', verdict: 'invalid', ballotHash, passed: [], findings: [] };
+  const out: ReceiptReport = {
+    tool: 'tallyproof-verify receipt',
+    verdict: 'invalid',
+    ballotHash,
+    passed: [],
+    findings: [],
+  };
   const fail = (f: Finding): ReceiptReport => {
     out.findings.push(f);
     return settle(out);
@@ -78,10 +95,15 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
 
   const bundle = await getJson(`${base}/api/v1/receipts/${ballotHash}`, true);
   const served = isPlainObject(bundle) ? bundle.receipt : undefined;
-  const electionId = held?.electionId ?? (isPlainObject(served) && typeof served.electionId === 'string' ? served.electionId : undefined);
+  const electionId =
+    held?.electionId ??
+    (isPlainObject(served) && typeof served.electionId === 'string' ? served.electionId : undefined);
   if (electionId === undefined) {
-    if (bundle === null) return fail(finding('missing-ballot', `the server knows no ballot with hash ${short(ballotHash)}`));
-    return fail(finding('receipt-mismatch', `the server's proof bundle for ${short(ballotHash)} holds no readable receipt`));
+    if (bundle === null)
+      return fail(finding('missing-ballot', `the server knows no ballot with hash ${short(ballotHash)}`));
+    return fail(
+      finding('receipt-mismatch', `the server's proof bundle for ${short(ballotHash)} holds no readable receipt`),
+    );
   }
   out.electionId = electionId;
 
@@ -98,40 +120,88 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
   try {
     out.chain = { rpcUrl: opts.rpcUrl, chainId: chain.chainId, contract: chain.address, contractFrom };
     const registration = await chain.election(electionId);
-    if (registration === null) return fail(finding('not-registered', `election ${electionId} is not registered on contract ${chain.address} (chain ${chain.chainId})`));
+    if (registration === null)
+      return fail(
+        finding(
+          'not-registered',
+          `election ${electionId} is not registered on contract ${chain.address} (chain ${chain.chainId})`,
+        ),
+      );
     const manifestFindings = checkManifestHash(election.manifest, registration);
     out.findings.push(...manifestFindings);
-    if (manifestFindings.length === 0) out.passed.push(`manifest hash ${short(toHex(manifestHash(election.manifest)))} is the one registered on chain ${chain.chainId}`);
+    if (manifestFindings.length === 0)
+      out.passed.push(
+        `manifest hash ${short(toHex(manifestHash(election.manifest)))} is the one registered on chain ` +
+          `${chain.chainId}`,
+      );
 
     // Step 3: the receipts.
     const ledgerKey = fromHex(manifest.ledgerKey);
     if (held !== undefined) {
       if (verifyStrict(ledgerKey, receiptMessage(held), fromHex(held.signature)) !== null) {
-        out.findings.push(finding('bad-receipt-signature', `the receipt you hold (seq ${held.seq}) is not signed by the election's ledger key ${short(manifest.ledgerKey)}`, { seq: held.seq }));
+        out.findings.push(
+          finding(
+            'bad-receipt-signature',
+            `the receipt you hold (seq ${held.seq}) is not signed by the election's ledger key ` +
+              `${short(manifest.ledgerKey)}`,
+            { seq: held.seq },
+          ),
+        );
       } else {
         out.passed.push(`your receipt (seq ${held.seq}) is signed by the ledger key ${short(manifest.ledgerKey)}`);
       }
     }
     if (bundle === null) {
       const seq = held?.seq;
-      return fail(finding('missing-ballot', `the server answers 404 for ballot ${short(ballotHash)}${seq === undefined ? '' : `, for which it signed a receipt at seq ${seq}`}`, { seq }));
+      return fail(
+        finding(
+          'missing-ballot',
+          `the server answers 404 for ballot ` +
+            `${short(ballotHash)}${seq === undefined ? '' : `, for which it signed a receipt at seq ${seq}`}`,
+          { seq },
+        ),
+      );
     }
     if (!isPlainObject(bundle)) return fail(finding('receipt-mismatch', 'the proof bundle is not a JSON object'));
     const bundleProblem = receiptProblem(served);
-    if (bundleProblem !== null) return fail(finding('receipt-mismatch', `the proof bundle's receipt is not a v1 receipt: ${bundleProblem}`));
+    if (bundleProblem !== null)
+      return fail(finding('receipt-mismatch', `the proof bundle's receipt is not a v1 receipt: ${bundleProblem}`));
     const receipt = served as Receipt;
     out.seq = receipt.seq;
     if (receipt.ballotHash !== ballotHash) {
-      out.findings.push(finding('receipt-mismatch', `the server returned the receipt of ${short(receipt.ballotHash)} when asked for ${short(ballotHash)}`, { seq: receipt.seq }));
+      out.findings.push(
+        finding(
+          'receipt-mismatch',
+          `the server returned the receipt of ${short(receipt.ballotHash)} when asked for ${short(ballotHash)}`,
+          { seq: receipt.seq },
+        ),
+      );
     }
     if (held !== undefined && jcs(held) !== jcs(receipt)) {
-      out.findings.push(finding('receipt-mismatch', `the server's receipt (seq ${receipt.seq}, receivedAt ${receipt.receivedAt}) differs from the one you hold (seq ${held.seq}, receivedAt ${held.receivedAt})`, { seq: held.seq }));
+      out.findings.push(
+        finding(
+          'receipt-mismatch',
+          `the server's receipt (seq ${receipt.seq}, receivedAt ${receipt.receivedAt}) differs from the one you ` +
+            `hold (seq ${held.seq}, receivedAt ${held.receivedAt})`,
+          { seq: held.seq },
+        ),
+      );
     }
     if (receipt.electionId !== electionId) {
-      out.findings.push(finding('receipt-mismatch', `the server's receipt is for election ${receipt.electionId}, not ${electionId}`, { seq: receipt.seq }));
+      out.findings.push(
+        finding('receipt-mismatch', `the server's receipt is for election ${receipt.electionId}, not ${electionId}`, {
+          seq: receipt.seq,
+        }),
+      );
     }
     if (verifyStrict(ledgerKey, receiptMessage(receipt), fromHex(receipt.signature)) !== null) {
-      out.findings.push(finding('bad-receipt-signature', `the server's receipt for seq ${receipt.seq} is not signed by the ledger key ${short(manifest.ledgerKey)}`, { seq: receipt.seq }));
+      out.findings.push(
+        finding(
+          'bad-receipt-signature',
+          `the server's receipt for seq ${receipt.seq} is not signed by the ledger key ${short(manifest.ledgerKey)}`,
+          { seq: receipt.seq },
+        ),
+      );
     } else if (held === undefined) {
       out.passed.push(`the receipt (seq ${receipt.seq}) is signed by the ledger key ${short(manifest.ledgerKey)}`);
     }
@@ -143,10 +213,23 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
       const deadline = Date.parse(receipt.receivedAt) + (manifest.windowSeconds + ANCHOR_GRACE_SECONDS) * 1000;
       if (now() > deadline) {
         out.findings.push(
-          finding('anchor-overdue', `seq ${receipt.seq} is ${String(status)}, not anchored, although the receipt promised an anchor by ${new Date(deadline).toISOString()}`, { seq: receipt.seq }),
+          finding(
+            'anchor-overdue',
+            `seq ${receipt.seq} is ${String(status)}, not anchored, although the receipt promised an anchor by ` +
+              `${new Date(deadline).toISOString()}`,
+            { seq: receipt.seq },
+          ),
         );
       } else {
-        out.findings.push(finding('not-anchored', `seq ${receipt.seq} is ${String(status)}: not anchored yet; the receipt promises it by ${new Date(deadline).toISOString()}`, { seq: receipt.seq }, 'warning'));
+        out.findings.push(
+          finding(
+            'not-anchored',
+            `seq ${receipt.seq} is ${String(status)}: not anchored yet; the receipt promises it by ` +
+              `${new Date(deadline).toISOString()}`,
+            { seq: receipt.seq },
+            'warning',
+          ),
+        );
       }
       return settle(out);
     }
@@ -154,69 +237,6 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
     return settle(out);
   } finally {
     chain.close();
-  }
-}
-
-/** Step 4 for an anchored ballot: window against the chain, then the audit path, twice. */
-async function checkInclusion(out: ReceiptReport, bundle: Record<string, unknown>, receipt: Receipt, manifest: Manifest, chain: ChainReader, electionId: string): Promise<void> {
-  const seq = receipt.seq;
-  const claimed = bundle.window;
-  const inclusion = bundle.inclusion;
-  if (!isPlainObject(claimed) || !isPlainObject(inclusion)) {
-    out.findings.push(finding('inclusion-proof-invalid', `seq ${seq} is said to be anchored but the bundle has no window or inclusion proof`, { seq }));
-    return;
-  }
-  const index = claimed.index;
-  const leafIndex = inclusion.leafIndex;
-  const path = inclusion.auditPath;
-  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0) {
-    out.findings.push(finding('inclusion-proof-invalid', `seq ${seq}: the bundle's window index is not a non-negative integer`, { seq }));
-    return;
-  }
-  const count = await chain.windowCount(electionId);
-  if (index >= count) {
-    out.findings.push(finding('inclusion-proof-invalid', `seq ${seq}: the bundle names window ${index}, but the chain has ${count} windows`, { seq, window: index }));
-    return;
-  }
-  const w = await chain.window(electionId, index);
-  out.window = w;
-  const where = { seq, window: index };
-  if (claimed.firstSeq !== w.firstSeq || claimed.count !== w.count) {
-    out.findings.push(finding('window-range-mismatch', `window ${index}: the bundle says firstSeq ${String(claimed.firstSeq)}, count ${String(claimed.count)}; the chain says ${w.firstSeq}, ${w.count}`, where));
-  }
-  if (claimed.root !== w.root) {
-    out.findings.push(finding('window-root-mismatch', `window ${index}: the bundle's root ${short(String(claimed.root))} is not the chain's ${short(w.root)}`, where));
-  }
-  if (isPlainObject(bundle.anchor) && typeof bundle.anchor.contract === 'string' && bundle.anchor.contract.toLowerCase() !== chain.address.toLowerCase()) {
-    out.findings.push(finding('chain-mismatch', `the bundle names contract ${bundle.anchor.contract}, the check reads ${chain.address}`, where, 'warning'));
-  }
-  if (typeof leafIndex !== 'number' || !Number.isSafeInteger(leafIndex) || !Array.isArray(path) || !path.every((p) => isHex(p, 32))) {
-    out.findings.push(finding('inclusion-proof-invalid', `seq ${seq}: the bundle's inclusion proof is malformed`, where));
-    return;
-  }
-  out.leafIndex = leafIndex;
-  if (w.firstSeq + leafIndex !== seq) {
-    out.findings.push(finding('inclusion-proof-invalid', `seq ${seq}: leaf ${leafIndex} of window ${index} (${range(w.firstSeq, w.firstSeq + w.count - 1)}) is seq ${w.firstSeq + leafIndex}`, where));
-    return;
-  }
-  const auditPath = path as string[];
-  let ownOk = false;
-  try {
-    ownOk = toHex(rootFromInclusionProof(fromHex(receipt.ballotHash), { leafIndex, treeSize: w.count, auditPath: auditPath.map(fromHex) })) === w.root;
-  } catch (err) {
-    if (!(err instanceof InclusionProofError)) throw err;
-    out.findings.push(finding('inclusion-proof-invalid', `seq ${seq}: the audit path is unusable for window ${index}: ${err.message}`, where));
-    return;
-  }
-  const contractOk = await chain.verifyInclusion(electionId, index, leafIndex, receipt.ballotHash, auditPath);
-  if (!ownOk) out.findings.push(finding('inclusion-proof-invalid', `seq ${seq}: the audit path does not lead to window ${index}'s root on chain (${short(w.root)})`, where));
-  if (!contractOk) out.findings.push(finding('inclusion-proof-invalid', `seq ${seq}: the contract's verifyInclusion rejects the proof for window ${index}`, where));
-  if (ownOk && contractOk) {
-    out.passed.push(`ballot ${short(receipt.ballotHash)} is leaf ${leafIndex} of window ${index} (${range(w.firstSeq, w.firstSeq + w.count - 1)}), root ${short(w.root)} on chain, checked by this tool and by the contract`);
-  }
-  const promisedBy = Date.parse(receipt.receivedAt) + (manifest.windowSeconds + ANCHOR_GRACE_SECONDS) * 1000;
-  if (w.anchoredAt * 1000 > promisedBy + 1000) {
-    out.findings.push(finding('late-anchor', `window ${index} was anchored at ${new Date(w.anchoredAt * 1000).toISOString()}, after the receipt's promise (${new Date(promisedBy).toISOString()})`, where, 'warning'));
   }
 }
 

@@ -45,16 +45,27 @@ export async function runRoots(opts: RootsOptions): Promise<RootsReport> {
     };
     const registration = await chain.election(opts.electionId);
     if (registration === null) {
-      out.findings.push(finding('not-registered', `election ${opts.electionId} is not registered on contract ${chain.address} (chain ${chain.chainId})`));
+      out.findings.push(
+        finding(
+          'not-registered',
+          `election ${opts.electionId} is not registered on contract ${chain.address} (chain ${chain.chainId})`,
+        ),
+      );
       return out;
     }
     out.registered = true;
-    out.registration = { manifestHash: registration.manifestHash, rollRoot: registration.rollRoot, registeredAt: iso(registration.registeredAt) };
+    out.registration = {
+      manifestHash: registration.manifestHash,
+      rollRoot: registration.rollRoot,
+      registeredAt: iso(registration.registeredAt),
+    };
     out.anchoredBallots = registration.anchoredBallots;
     const windows = await chain.windows(opts.electionId, await chain.windowCount(opts.electionId));
     out.windows = windows.map((w) => ({ ...w, lastSeq: w.firstSeq + w.count - 1, anchoredAtIso: iso(w.anchoredAt) }));
     out.findings.push(...checkWindowRanges(windows));
-    out.close = registration.closed ? { resultHash: registration.resultHash, totalBallots: registration.totalBallots } : null;
+    out.close = registration.closed
+      ? { resultHash: registration.resultHash, totalBallots: registration.totalBallots }
+      : null;
     if (opts.logsFromBlock !== undefined) {
       const events = await chain.events(opts.electionId, opts.logsFromBlock);
       if (events.registered !== undefined) out.registration.tx = events.registered;

@@ -14,7 +14,7 @@ export class ApiSource implements ElectionSource {
   /** `rollFile` (--roll FILE) replaces the download of GET …/roll, e.g. a roll the election authority published. */
   constructor(
     api: string,
-    private readonly electionId: string,
+    electionId: string,
     private readonly rollFile?: string,
   ) {
     this.base = `${apiBase(api)}/api/v1/elections/${encodeURIComponent(electionId)}`;

@@ -32,7 +32,10 @@ export function makeVoter(label: string, signer: Signer = 'noble'): TestVoter {
   }
   // JWK import is ~15x faster than PKCS#8 DER in OpenSSL 3. Node requires `x` to be a string but
   // derives the public key from `d` for a private key (the steps test checks it against noble).
-  const key: KeyObject = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: seed.toString('base64url'), x: '' }, format: 'jwk' });
+  const key: KeyObject = createPrivateKey({
+    key: { kty: 'OKP', crv: 'Ed25519', d: seed.toString('base64url'), x: '' },
+    format: 'jwk',
+  });
   const x = createPublicKey(key).export({ format: 'jwk' }).x!;
   return { seed, credential: Buffer.from(x, 'base64url').toString('hex'), sign: (m) => nodeSign(null, m, key) };
 }
@@ -45,7 +48,13 @@ export interface TestManifest {
   version: 1;
   electionId: string;
   title: string;
-  contests: { id: string; title: string; choices: { id: string; label: string }[]; minSelections: number; maxSelections: number }[];
+  contests: {
+    id: string;
+    title: string;
+    choices: { id: string; label: string }[];
+    minSelections: number;
+    maxSelections: number;
+  }[];
   opensAt: string;
   closesAt: string;
   windowSeconds: number;
@@ -59,8 +68,27 @@ export function makeManifest(electionId: string, ledgerKey: string): TestManifes
     electionId,
     title: `Verifier test election ${electionId} — référendum`,
     contests: [
-      { id: 'q1', title: 'Approve the law?', choices: [{ id: 'oui', label: 'Oui' }, { id: 'non', label: 'Non' }], minSelections: 1, maxSelections: 1 },
-      { id: 'council', title: 'Council (up to 2)', choices: [{ id: 'ana', label: 'Ana' }, { id: 'bo', label: 'Bo' }, { id: 'chloe', label: 'Chloé' }], minSelections: 0, maxSelections: 2 },
+      {
+        id: 'q1',
+        title: 'Approve the law?',
+        choices: [
+          { id: 'oui', label: 'Oui' },
+          { id: 'non', label: 'Non' },
+        ],
+        minSelections: 1,
+        maxSelections: 1,
+      },
+      {
+        id: 'council',
+        title: 'Council (up to 2)',
+        choices: [
+          { id: 'ana', label: 'Ana' },
+          { id: 'bo', label: 'Bo' },
+          { id: 'chloe', label: 'Chloé' },
+        ],
+        minSelections: 0,
+        maxSelections: 2,
+      },
     ],
     opensAt: new Date(now - 3_600_000).toISOString(),
     closesAt: new Date(now + 3_600_000).toISOString(),
@@ -86,7 +114,13 @@ export interface TestRow {
 }
 
 /** A signed ballot as a ledger row at `seq`. */
-export function castBallot(voter: TestVoter, electionId: string, selections: Record<string, string[]>, seq: number, receivedAt = new Date().toISOString()): TestRow {
+export function castBallot(
+  voter: TestVoter,
+  electionId: string,
+  selections: Record<string, string[]>,
+  seq: number,
+  receivedAt = new Date().toISOString(),
+): TestRow {
   const ballot = { version: 1 as const, electionId, credential: voter.credential, selections };
   const ballotText = jcsText(ballot);
   const signature = voter.sign(Buffer.from(`tallyproof:ballot:v1:${ballotText}`, 'utf8')).toString('hex');
@@ -118,7 +152,9 @@ export function auditPath(leaves: readonly Buffer[], m: number, lo = 0, hi = lea
   const n = hi - lo;
   if (n <= 1) return [];
   const k = split(n);
-  return m < k ? [...auditPath(leaves, m, lo, lo + k), mth(leaves, lo + k, hi)] : [...auditPath(leaves, m - k, lo + k, hi), mth(leaves, lo, lo + k)];
+  return m < k
+    ? [...auditPath(leaves, m, lo, lo + k), mth(leaves, lo + k, hi)]
+    : [...auditPath(leaves, m - k, lo + k, hi), mth(leaves, lo, lo + k)];
 }
 
 export interface TestWindow {
@@ -194,7 +230,17 @@ export function buildElection(opts: BuildOptions): TestElection & { abstaining: 
   const abstaining = makeVoters(opts.abstainers ?? 0, `${opts.electionId}-abstainer`, opts.signer);
   const rows = voters.map((v, i) => castBallot(v, opts.electionId, selectionsFor(i), i));
   const roll = [...voters, ...abstaining].map((v) => v.credential);
-  return { electionId: opts.electionId, manifest, roll, rows, windows: windowsOf(rows, opts.windowSizes), tally: tallyOf(manifest, rows), ledgerSeed, abstaining, voters };
+  return {
+    electionId: opts.electionId,
+    manifest,
+    roll,
+    rows,
+    windows: windowsOf(rows, opts.windowSizes),
+    tally: tallyOf(manifest, rows),
+    ledgerSeed,
+    abstaining,
+    voters,
+  };
 }
 
 export interface ElectionFiles {
@@ -208,7 +254,13 @@ export interface ElectionFiles {
 /** Writes ledger.ndjson, manifest.json, roll.json and results.json under `dir`. */
 export function writeElectionFiles(dir: string, e: TestElection, rows: readonly TestRow[] = e.rows): ElectionFiles {
   mkdirSync(dir, { recursive: true });
-  const files = { dir, ledger: join(dir, 'ledger.ndjson'), manifest: join(dir, 'manifest.json'), roll: join(dir, 'roll.json'), results: join(dir, 'results.json') };
+  const files = {
+    dir,
+    ledger: join(dir, 'ledger.ndjson'),
+    manifest: join(dir, 'manifest.json'),
+    roll: join(dir, 'roll.json'),
+    results: join(dir, 'results.json'),
+  };
   writeFileSync(files.ledger, rows.map(rowLine).join('\n') + '\n');
   writeFileSync(files.manifest, JSON.stringify(e.manifest, null, 2));
   writeFileSync(files.roll, JSON.stringify(e.roll));
@@ -219,7 +271,13 @@ export function writeElectionFiles(dir: string, e: TestElection, rows: readonly 
 /** What GET …/results would publish for `rows`. */
 export function resultsOf(e: TestElection, rows: readonly TestRow[] = e.rows): unknown {
   const anchored = e.windows.reduce((n, w) => n + w.count, 0);
-  return { electionId: e.electionId, tally: tallyOf(e.manifest, rows), totalBallots: rows.length, anchoredBallots: anchored, asOfSeq: rows.length - 1 };
+  return {
+    electionId: e.electionId,
+    tally: tallyOf(e.manifest, rows),
+    totalBallots: rows.length,
+    anchoredBallots: anchored,
+    asOfSeq: rows.length - 1,
+  };
 }
 
 export interface AnchorOptions {
@@ -230,7 +288,11 @@ export interface AnchorOptions {
 }
 
 /** Registers `e`, anchors its windows and (by default) closes it with the honest resultHash. */
-export async function anchorElection(contract: TallyAnchorContract, e: TestElection, opts: AnchorOptions = {}): Promise<void> {
+export async function anchorElection(
+  contract: TallyAnchorContract,
+  e: TestElection,
+  opts: AnchorOptions = {},
+): Promise<void> {
   const key = electionKeyOf(e.electionId);
   await (await contract.registerElection(key, `0x${manifestHashHex(e.manifest)}`, `0x${rollRootHex(e.roll)}`)).wait();
   for (const w of e.windows) {
@@ -240,18 +302,35 @@ export async function anchorElection(contract: TallyAnchorContract, e: TestElect
   if (opts.close === false) return;
   const total = e.windows.reduce((n, w) => n + w.count, 0);
   const close = opts.close ?? { tally: tallyOf(e.manifest, e.rows.slice(0, total)), totalBallots: total };
-  await (await contract.closeElection(key, `0x${resultHashHex(e.electionId, close.tally, close.totalBallots)}`, total)).wait();
+  await (
+    await contract.closeElection(key, `0x${resultHashHex(e.electionId, close.tally, close.totalBallots)}`, total)
+  ).wait();
 }
 
 /** A receipt for `row`, signed by the election's ledger key. */
-export function receiptFor(e: TestElection, row: TestRow): { version: 1; electionId: string; seq: number; ballotHash: string; receivedAt: string; signature: string } {
-  const body = { version: 1 as const, electionId: e.electionId, seq: row.seq, ballotHash: row.ballotHash, receivedAt: row.receivedAt };
-  const signature = Buffer.from(ed25519.sign(Buffer.from(`tallyproof:receipt:v1:${jcsText(body)}`, 'utf8'), e.ledgerSeed)).toString('hex');
+export function receiptFor(
+  e: TestElection,
+  row: TestRow,
+): { version: 1; electionId: string; seq: number; ballotHash: string; receivedAt: string; signature: string } {
+  const body = {
+    version: 1 as const,
+    electionId: e.electionId,
+    seq: row.seq,
+    ballotHash: row.ballotHash,
+    receivedAt: row.receivedAt,
+  };
+  const signature = Buffer.from(
+    ed25519.sign(Buffer.from(`tallyproof:receipt:v1:${jcsText(body)}`, 'utf8'), e.ledgerSeed),
+  ).toString('hex');
   return { ...body, signature };
 }
 
 /** The proof bundle the server would serve for `row` once anchored. */
-export function bundleFor(e: TestElection, row: TestRow, anchor: { chainId: number; contract: string }): Record<string, unknown> {
+export function bundleFor(
+  e: TestElection,
+  row: TestRow,
+  anchor: { chainId: number; contract: string },
+): Record<string, unknown> {
   const w = e.windows.find((x) => row.seq >= x.firstSeq && row.seq < x.firstSeq + x.count);
   if (w === undefined) return { receipt: receiptFor(e, row), status: 'pending' };
   const leaves = e.rows.slice(w.firstSeq, w.firstSeq + w.count).map((r) => Buffer.from(r.ballotHash, 'hex'));
@@ -259,7 +338,10 @@ export function bundleFor(e: TestElection, row: TestRow, anchor: { chainId: numb
     receipt: receiptFor(e, row),
     status: 'anchored',
     window: { index: w.index, firstSeq: w.firstSeq, count: w.count, root: w.root },
-    inclusion: { leafIndex: row.seq - w.firstSeq, auditPath: auditPath(leaves, row.seq - w.firstSeq).map((b) => b.toString('hex')) },
+    inclusion: {
+      leafIndex: row.seq - w.firstSeq,
+      auditPath: auditPath(leaves, row.seq - w.firstSeq).map((b) => b.toString('hex')),
+    },
     anchor: { chainId: anchor.chainId, contract: anchor.contract, txHash: `0x${'00'.repeat(32)}`, blockNumber: 1 },
   };
 }

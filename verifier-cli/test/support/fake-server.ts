@@ -53,7 +53,8 @@ export async function startFakeServer(): Promise<FakeServer> {
         if (election.roll === undefined && election.rollBody === undefined) return notFound();
         if (election.rollAsJsonArray) return json(200, election.roll);
         const body = election.rollBody ?? election.roll!.map((k) => JSON.stringify(k) + '\n').join('');
-        const size = election.rollSizeHeader ?? String(election.roll?.length ?? body.split('\n').filter((l) => l !== '').length);
+        const size =
+          election.rollSizeHeader ?? String(election.roll?.length ?? body.split('\n').filter((l) => l !== '').length);
         res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-roll-size': size });
         // Small pieces, so that lines straddle chunks.
         for (let i = 0; i < body.length; i += 41) res.write(body.slice(i, i + 41));
@@ -65,7 +66,10 @@ export async function startFakeServer(): Promise<FakeServer> {
         const from = Number(url.searchParams.get('from') ?? '0');
         res.writeHead(200, { 'content-type': 'application/x-ndjson' });
         // Written in small pieces so that lines straddle chunks.
-        const body = election.ledgerLines.slice(from).map((l) => l + '\n').join('');
+        const body = election.ledgerLines
+          .slice(from)
+          .map((l) => l + '\n')
+          .join('');
         for (let i = 0; i < body.length; i += 97) res.write(body.slice(i, i + 97));
         return res.end();
       }

@@ -25,5 +25,7 @@ export function readReport<T = { findings: Finding[]; verdict: string }>(path: s
 
 /** Findings as "code@seq/window" strings, for compact assertions. */
 export function where(findings: readonly Finding[]): string[] {
-  return findings.map((f) => `${f.code}${f.seq === undefined ? '' : `@seq${f.seq}`}${f.window === undefined ? '' : `@w${f.window}`}`);
+  return findings.map(
+    (f) => `${f.code}${f.seq === undefined ? '' : `@seq${f.seq}`}${f.window === undefined ? '' : `@w${f.window}`}`,
+  );
 }

@@ -44,17 +44,24 @@ async function onCast(): Promise<void> {
 }
 
 function receiptDetails(r: Receipt): HTMLElement {
-  return h('dl', { class: 'kv' },
-    h('dt', {}, t('receipt.hash')), h('dd', {}, hexCode(r.ballotHash, { 'data-testid': 'receipt-hash' })),
-    h('dt', {}, t('receipt.seq')), h('dd', {}, String(r.seq)),
-    h('dt', {}, t('receipt.receivedAt')), h('dd', {}, formatDate(r.receivedAt)),
+  return h(
+    'dl',
+    { class: 'kv' },
+    h('dt', {}, t('receipt.hash')),
+    h('dd', {}, hexCode(r.ballotHash, { 'data-testid': 'receipt-hash' })),
+    h('dt', {}, t('receipt.seq')),
+    h('dd', {}, String(r.seq)),
+    h('dt', {}, t('receipt.receivedAt')),
+    h('dd', {}, formatDate(r.receivedAt)),
   );
 }
 
 function receiptActions(r: Receipt): HTMLElement {
   const save = (): void =>
     download(`tallyproof-receipt-${r.ballotHash.slice(0, 12)}.json`, JSON.stringify(r, null, 2) + '\n');
-  return h('div', { class: 'actions' },
+  return h(
+    'div',
+    { class: 'actions' },
     h('button', { type: 'button', onclick: save }, t('receipt.download')),
     h('button', { type: 'button', class: 'primary', onclick: () => startCheck(r.ballotHash, r) }, t('receipt.check')),
   );
@@ -64,8 +71,12 @@ function receiptView(r: Receipt, expectedHash: string, again: boolean): Node {
   const e = state.election!;
   const signed = verifyReceiptSignature(r, e.manifest.ledgerKey);
   const sameHash = r.ballotHash === expectedHash;
-  return h('div', {},
-    h('div', { class: `notice ${signed && sameHash ? 'ok' : 'bad'}`, role: 'status' },
+  return h(
+    'div',
+    {},
+    h(
+      'div',
+      { class: `notice ${signed && sameHash ? 'ok' : 'bad'}`, role: 'status' },
       h('strong', {}, t(again ? 'receipt.again' : 'receipt.accepted')),
       h('p', {}, signed ? t('receipt.signatureOk') : t('receipt.signatureBad')),
       sameHash ? null : h('p', {}, t('receipt.hashMismatch', { got: r.ballotHash, expected: expectedHash })),
@@ -77,8 +88,12 @@ function receiptView(r: Receipt, expectedHash: string, again: boolean): Node {
 }
 
 function duplicateView(attemptCount: number, original: Receipt | null): Node {
-  return h('div', {},
-    h('div', { class: 'notice bad', role: 'alert' },
+  return h(
+    'div',
+    {},
+    h(
+      'div',
+      { class: 'notice bad', role: 'alert' },
       h('strong', {}, t('dup.title')),
       h('p', {}, t('dup.body', { n: attemptCount })),
     ),

@@ -105,15 +105,16 @@ async function runCheck(hash: string, file: Receipt | null, first: boolean, star
   const state0 = result?.outcome.state;
   const waitMs = 2000;
   const windowSeconds = result
-    ? (electionCache.get(result.bundle.receipt.electionId) ?? state.election)?.manifest.windowSeconds ?? 60
+    ? ((electionCache.get(result.bundle.receipt.electionId) ?? state.election)?.manifest.windowSeconds ?? 60)
     : 60;
-  const keepPolling = (state0 === 'pending' || state0 === 'sealed')
-    && Date.now() - startedAt < (windowSeconds + 120) * 1000;
+  const keepPolling =
+    (state0 === 'pending' || state0 === 'sealed') && Date.now() - startedAt < (windowSeconds + 120) * 1000;
   const signature = message ?? `${state0}|${result?.bundle.status}|${result?.steps.length}`;
   if (first || checkResultBox.dataset.signature !== signature) {
-    state.checkView = () => result
-      ? checkView(result, keepPolling, hash, file)
-      : h('p', { class: 'notice bad', role: 'alert' }, message ?? '');
+    state.checkView = () =>
+      result
+        ? checkView(result, keepPolling, hash, file)
+        : h('p', { class: 'notice bad', role: 'alert' }, message ?? '');
     replace(checkResultBox, state.checkView());
     checkResultBox.dataset.signature = signature;
   }
@@ -126,27 +127,37 @@ function stepText(s: CheckResult['steps'][number]): string {
 }
 
 function statusLine(b: CheckResult['bundle']): HTMLElement {
-  const said = b.status === 'pending' ? t('check.status.pending')
-    : b.status === 'sealed' ? t('check.status.sealed', { index: b.window?.index ?? '?' })
-    : t('check.status.anchored');
+  const said =
+    b.status === 'pending'
+      ? t('check.status.pending')
+      : b.status === 'sealed'
+        ? t('check.status.sealed', { index: b.window?.index ?? '?' })
+        : t('check.status.anchored');
   return h('p', {}, t('check.serverSays'), ' ', statusBadge(b.status, t(`check.badge.${b.status}` as Key)), ' ', said);
 }
 
 function banner(o: CheckResult['outcome'], polling: boolean): HTMLElement {
   if (o.state === 'failed') {
     // When the chain could not be read, nothing was compared: "report this" would say too much.
-    const chainUnread = o.reason === 'check.fail.noRpc' || o.reason === 'check.fail.noContract'
-      || o.reason === 'check.fail.chain';
-    return h('div', { class: 'notice bad', role: 'alert', 'data-testid': 'check-outcome' },
+    const chainUnread =
+      o.reason === 'check.fail.noRpc' || o.reason === 'check.fail.noContract' || o.reason === 'check.fail.chain';
+    return h(
+      'div',
+      { class: 'notice bad', role: 'alert', 'data-testid': 'check-outcome' },
       h('strong', {}, t('check.failed', { reason: t(o.reason, o.params) })),
       chainUnread ? null : h('p', {}, t('check.failedAdvice')),
     );
   }
   if (o.state === 'verified') {
-    return h('div', { class: 'notice ok', role: 'status', 'data-testid': 'check-outcome' },
-      h('strong', {}, t('check.ok')));
+    return h(
+      'div',
+      { class: 'notice ok', role: 'status', 'data-testid': 'check-outcome' },
+      h('strong', {}, t('check.ok')),
+    );
   }
-  return h('div', { class: 'notice warn', role: 'status', 'data-testid': 'check-outcome' },
+  return h(
+    'div',
+    { class: 'notice warn', role: 'status', 'data-testid': 'check-outcome' },
     h('strong', {}, t(o.state === 'sealed' ? 'check.okSealed' : 'check.okPending')),
     polling ? h('p', {}, t('check.waiting')) : null,
   );
@@ -155,23 +166,34 @@ function banner(o: CheckResult['outcome'], polling: boolean): HTMLElement {
 function details(r: CheckResult): HTMLElement {
   const b = r.bundle;
   const o = r.outcome;
-  const dl = h('dl', { class: 'kv' },
-    h('dt', {}, t('receipt.hash')), h('dd', {}, hexCode(b.receipt.ballotHash)),
-    h('dt', {}, t('receipt.seq')), h('dd', {}, String(b.receipt.seq)),
-    h('dt', {}, t('receipt.receivedAt')), h('dd', {}, formatDate(b.receipt.receivedAt)),
+  const dl = h(
+    'dl',
+    { class: 'kv' },
+    h('dt', {}, t('receipt.hash')),
+    h('dd', {}, hexCode(b.receipt.ballotHash)),
+    h('dt', {}, t('receipt.seq')),
+    h('dd', {}, String(b.receipt.seq)),
+    h('dt', {}, t('receipt.receivedAt')),
+    h('dd', {}, formatDate(b.receipt.receivedAt)),
   );
   if (b.window) append(dl, h('dt', {}, t('check.window')), h('dd', {}, String(b.window.index)));
   if (o.state === 'verified') {
     const anchoredAt = new Date(o.chainWindow.anchoredAt * 1000).toISOString();
-    append(dl,
-      h('dt', {}, t('check.chainRoot')), h('dd', {}, hexCode(o.chainWindow.root)),
-      h('dt', {}, t('check.anchoredAt')), h('dd', {}, formatDate(anchoredAt)),
+    append(
+      dl,
+      h('dt', {}, t('check.chainRoot')),
+      h('dd', {}, hexCode(o.chainWindow.root)),
+      h('dt', {}, t('check.anchoredAt')),
+      h('dd', {}, formatDate(anchoredAt)),
     );
   }
   if (b.anchor) {
-    append(dl,
-      h('dt', {}, t('check.tx')), h('dd', {}, hexCode(b.anchor.txHash, { 'data-testid': 'anchor-tx' })),
-      h('dt', {}, t('check.block')), h('dd', {}, String(b.anchor.blockNumber ?? '?')),
+    append(
+      dl,
+      h('dt', {}, t('check.tx')),
+      h('dd', {}, hexCode(b.anchor.txHash, { 'data-testid': 'anchor-tx' })),
+      h('dt', {}, t('check.block')),
+      h('dd', {}, String(b.anchor.blockNumber ?? '?')),
     );
   }
   return dl;
@@ -181,23 +203,35 @@ function details(r: CheckResult): HTMLElement {
 function cliCommand(ballotHash: string): HTMLElement {
   const rpc = typedRpcUrl() || '<chain JSON-RPC URL>';
   const contract = typedContract() || '<contract address>';
-  return h('details', {},
+  return h(
+    'details',
+    {},
     h('summary', {}, t('check.cli')),
-    h('pre', { class: 'cmd' },
-      `npx tallyproof-verify receipt ${ballotHash} \\\n  --api ${location.origin} --rpc ${rpc} --contract ${contract}`),
+    h(
+      'pre',
+      { class: 'cmd' },
+      `npx tallyproof-verify receipt ${ballotHash} \\\n  --api ${location.origin} --rpc ${rpc} --contract ${contract}`,
+    ),
   );
 }
 
 function checkView(r: CheckResult, polling: boolean, hash: string, file: Receipt | null): Node {
   const o = r.outcome;
   const steps = r.steps.map((s) => h('li', { class: s.ok === null ? 'info' : s.ok ? 'ok' : 'bad' }, stepText(s)));
-  return h('div', {},
+  return h(
+    'div',
+    {},
     statusLine(r.bundle),
     banner(o, polling),
     h('ul', { class: 'checks' }, ...steps),
     details(r),
-    polling || o.state === 'failed' ? null : h('div', { class: 'actions' },
-      h('button', { type: 'button', onclick: () => void runCheck(hash, file, true) }, t('check.again'))),
+    polling || o.state === 'failed'
+      ? null
+      : h(
+          'div',
+          { class: 'actions' },
+          h('button', { type: 'button', onclick: () => void runCheck(hash, file, true) }, t('check.again')),
+        ),
     cliCommand(r.bundle.receipt.ballotHash),
   );
 }

@@ -41,13 +41,19 @@ function updateLimits(c: Contest): void {
 function contestFieldset(c: Contest, keep: Selections | null): HTMLFieldSetElement {
   const single = c.maxSelections === 1;
   const name = `contest-${c.id}`;
-  const fs = h('fieldset', { id: `fs-${c.id}`, 'aria-describedby': `hint-${c.id} err-${c.id}` },
+  const fs = h(
+    'fieldset',
+    { id: `fs-${c.id}`, 'aria-describedby': `hint-${c.id} err-${c.id}` },
     h('legend', {}, c.title),
     h('p', { class: 'help', id: `hint-${c.id}` }, hintFor(c)),
   );
   for (const k of c.choices) {
     const input = h('input', {
-      type: single ? 'radio' : 'checkbox', name, value: k.id, 'data-contest': c.id, id: `${name}-${k.id}`,
+      type: single ? 'radio' : 'checkbox',
+      name,
+      value: k.id,
+      'data-contest': c.id,
+      id: `${name}-${k.id}`,
     });
     input.checked = keep?.[c.id]?.includes(k.id) ?? false;
     input.addEventListener('change', () => {
@@ -104,9 +110,11 @@ function onReview(ev: SubmitEvent): void {
       $(`#fs-${p.contest.id}`).classList.add('invalid');
       show($(`#err-${p.contest.id}`), p.message);
     }
-    replace(choicesError,
+    replace(
+      choicesError,
       h('strong', {}, t('choices.fix')),
-      h('ul', {}, ...problems.map((p) => h('li', {}, p.message))));
+      h('ul', {}, ...problems.map((p) => h('li', {}, p.message))),
+    );
     choicesError.hidden = false;
     contestsBox.querySelector<HTMLInputElement>(`#fs-${problems[0]!.contest.id} input:not(:disabled)`)?.focus();
     return;

@@ -122,8 +122,12 @@ async function onFileChosen(ev: Event): Promise<void> {
   } else {
     label.setAttribute('for', 'cred-line');
     label.textContent = t('cred.lineLabel');
-    replace(lineSelect, ...fileLines.map((c, i) =>
-      h('option', { value: String(i) }, `${i + 1}. ${c.credential.slice(0, 16)}…${c.credential.slice(-8)}`)));
+    replace(
+      lineSelect,
+      ...fileLines.map((c, i) =>
+        h('option', { value: String(i) }, `${i + 1}. ${c.credential.slice(0, 16)}…${c.credential.slice(-8)}`),
+      ),
+    );
   }
   $('#cred-line-box').hidden = false;
 }

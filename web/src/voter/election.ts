@@ -20,12 +20,19 @@ export function renderElectionSummary(): void {
   const m = e.manifest;
   const children: (Node | null)[] = [
     h('h3', {}, m.title, ' ', statusBadge(e.status, t(`election.status.${e.status}` as Key))),
-    h('dl', { class: 'kv' },
-      h('dt', {}, t('election.opens')), h('dd', {}, formatDate(m.opensAt)),
-      h('dt', {}, t('election.closes')), h('dd', {}, formatDate(m.closesAt)),
-      h('dt', {}, t('election.manifestHash')), h('dd', {}, hexCode(e.manifestHash)),
-      h('dt', {}, t('election.contract')), h('dd', {}, e.contract ? hexCode(e.contract) : t('common.none')),
-      h('dt', {}, t('election.chain')), h('dd', {}, e.chainId === null ? t('common.none') : String(e.chainId)),
+    h(
+      'dl',
+      { class: 'kv' },
+      h('dt', {}, t('election.opens')),
+      h('dd', {}, formatDate(m.opensAt)),
+      h('dt', {}, t('election.closes')),
+      h('dd', {}, formatDate(m.closesAt)),
+      h('dt', {}, t('election.manifestHash')),
+      h('dd', {}, hexCode(e.manifestHash)),
+      h('dt', {}, t('election.contract')),
+      h('dd', {}, e.contract ? hexCode(e.contract) : t('common.none')),
+      h('dt', {}, t('election.chain')),
+      h('dd', {}, e.chainId === null ? t('common.none') : String(e.chainId)),
     ),
     h('p', {}, h('a', { href: `/results/${encodeURIComponent(m.electionId)}` }, t('election.resultsLink'))),
   ];

@@ -31,7 +31,11 @@ interface Bundle {
 }
 
 async function newPage(opts: { viewport?: { width: number; height: number }; locale?: string } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: opts.viewport ?? DESKTOP, locale: opts.locale ?? 'en-GB', acceptDownloads: true });
+  const context = await browser.newContext({
+    viewport: opts.viewport ?? DESKTOP,
+    locale: opts.locale ?? 'en-GB',
+    acceptDownloads: true,
+  });
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
@@ -66,15 +70,21 @@ async function expectLabelled(page: Page): Promise<void> {
   const unlabelled = await page.evaluate(() =>
     Array.from(document.querySelectorAll<HTMLInputElement>('input, select, textarea'))
       .filter((el) => el.offsetParent !== null && el.type !== 'hidden')
-      .filter((el) => (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
-      .map((el) => el.id || el.outerHTML.slice(0, 80)));
+      .filter(
+        (el) => (el.labels?.length ?? 0) === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'),
+      )
+      .map((el) => el.id || el.outerHTML.slice(0, 80)),
+  );
   expect(unlabelled).toEqual([]);
 }
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   [stack, browser, derived] = await Promise.all([startWebStack(), launchChromium(), deriveCredential(SECRET, E)]);
-  ({ manifest, voters } = await stack.election(E, 6, { windowSeconds: 2, extraCredentials: [derived.publicKey.toString('hex')] }));
+  ({ manifest, voters } = await stack.election(E, 6, {
+    windowSeconds: 2,
+    extraCredentials: [derived.publicKey.toString('hex')],
+  }));
 });
 
 afterAll(async () => {
@@ -130,13 +140,18 @@ describe('voter page and results page', () => {
 
     await page.getByRole('button', { name: 'Sign and cast my ballot' }).click();
     await expect.poll(() => page.locator('#receipt-box').textContent()).toContain('Your ballot was recorded.');
-    expect(await page.locator('#receipt-box').textContent()).toContain('The receipt is signed by the ledger key of this election.');
+    expect(await page.locator('#receipt-box').textContent()).toContain(
+      'The receipt is signed by the ledger key of this election.',
+    );
     // The page signed exactly what the reference implementation signs (Ed25519 is deterministic).
     const expectedHash = ballotHash(ballotFor(v, E, { q1: ['oui'], council: ['ana', 'bo'] })).toString('hex');
     expect(await page.getByTestId('receipt-hash').textContent()).toBe(expectedHash);
 
     // The receipt as a JSON file.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download my receipt (JSON)' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download my receipt (JSON)' }).click(),
+    ]);
     const file = JSON.parse(readFileSync((await download.path())!, 'utf8')) as Receipt;
     firstReceipt = (await stack.api<Bundle>(`/api/v1/receipts/${expectedHash}`)).receipt;
     expect(file).toEqual(firstReceipt);
@@ -151,12 +166,18 @@ describe('voter page and results page', () => {
     // Check: pending or sealed first, then anchored and verified against the root read from the chain.
     await page.getByRole('button', { name: 'Check my receipt now' }).click();
     const outcome = page.getByTestId('check-outcome');
-    await expect.poll(() => outcome.textContent(), { timeout: 60_000, interval: 500 }).toContain('Verified: your ballot is in the tree whose root is anchored on chain.');
+    await expect
+      .poll(() => outcome.textContent(), { timeout: 60_000, interval: 500 })
+      .toContain('Verified: your ballot is in the tree whose root is anchored on chain.');
     const bundle = await waitAnchored(expectedHash);
     expect(await page.getByTestId('anchor-tx').textContent()).toBe(bundle.anchor!.txHash);
     const checks = await page.locator('#check-result ul.checks li').allTextContents();
     expect(checks).toContain('Proof leads to the root anchored on chain');
-    expect(checks.some((c) => c.startsWith(`Anchoring transaction ${bundle.anchor!.txHash} in block ${bundle.anchor!.blockNumber}`))).toBe(true);
+    expect(
+      checks.some((c) =>
+        c.startsWith(`Anchoring transaction ${bundle.anchor!.txHash} in block ${bundle.anchor!.blockNumber}`),
+      ),
+    ).toBe(true);
     expect(await page.locator('#check-result .badge').textContent()).toBe('anchored');
 
     // The results page shows the anchored ballot and the window, its root looked up on chain.
@@ -178,8 +199,14 @@ describe('voter page and results page', () => {
     const page = await newPage();
     await page.goto(`${stack.url}/?election=${E}`);
     await page.getByLabel('Open my credentials file').check();
-    const lines = voters.slice(0, 3).map((v) => JSON.stringify({ credential: v.credential, seed: v.seed.toString('hex') })).join('\n') + '\n';
-    await page.getByLabel('Credentials file (one JSON line per voter)').setInputFiles({ name: 'credentials.jsonl', mimeType: 'application/json', buffer: Buffer.from(lines) });
+    const lines =
+      voters
+        .slice(0, 3)
+        .map((v) => JSON.stringify({ credential: v.credential, seed: v.seed.toString('hex') }))
+        .join('\n') + '\n';
+    await page
+      .getByLabel('Credentials file (one JSON line per voter)')
+      .setInputFiles({ name: 'credentials.jsonl', mimeType: 'application/json', buffer: Buffer.from(lines) });
     await page.getByLabel('Credential in the file').selectOption({ index: 0 });
     await page.getByRole('button', { name: 'Use this line' }).click();
     await expect.poll(() => page.locator('#cred-public').textContent()).toBe(voters[0]!.credential);
@@ -209,7 +236,9 @@ describe('voter page and results page', () => {
     await page.getByLabel('Secret d’électeur', { exact: true }).fill(SECRET);
     await page.getByRole('button', { name: 'Dériver mon identifiant' }).click();
     await expect.poll(() => page.locator('#derive-box').isVisible()).toBe(true);
-    await expect.poll(() => page.locator('#cred-public').textContent(), { timeout: 60_000 }).toBe(derived.publicKey.toString('hex'));
+    await expect
+      .poll(() => page.locator('#cred-public').textContent(), { timeout: 60_000 })
+      .toBe(derived.publicKey.toString('hex'));
     expect(await page.locator('#derive-progress').evaluate((p: HTMLProgressElement) => p.value)).toBe(100);
 
     await page.getByLabel('Non').check();
@@ -230,7 +259,9 @@ describe('voter page and results page', () => {
 
   it('reports a tampered inclusion proof as a clear failure', async () => {
     // Three ballots at once land in one window (or two), so some proof has an audit path to alter.
-    const receipts = await Promise.all(voters.slice(3, 6).map((v, i) => stack.cast(E, v, { q1: [i % 2 ? 'oui' : 'non'], council: [] })));
+    const receipts = await Promise.all(
+      voters.slice(3, 6).map((v, i) => stack.cast(E, v, { q1: [i % 2 ? 'oui' : 'non'], council: [] })),
+    );
     const bundles = await Promise.all(receipts.map((r) => waitAnchored(r.ballotHash)));
     const target = bundles.find((b) => (b.inclusion?.auditPath.length ?? 0) > 0);
     expect(target, 'a window with more than one ballot').toBeDefined();
@@ -250,9 +281,13 @@ describe('voter page and results page', () => {
     await page.getByRole('button', { name: 'Check', exact: true }).click();
     const outcome = page.getByTestId('check-outcome');
     await expect.poll(() => outcome.textContent(), { timeout: 20_000 }).toContain('Verification FAILED');
-    expect(await outcome.textContent()).toContain(`the inclusion proof does not lead to the root anchored on chain for window ${target!.window!.index}`);
+    expect(await outcome.textContent()).toContain(
+      `the inclusion proof does not lead to the root anchored on chain for window ${target!.window!.index}`,
+    );
     expect(await outcome.getAttribute('role')).toBe('alert');
-    expect(await page.locator('#check-result ul.checks li.bad').allTextContents()).toEqual(['Proof leads to the root anchored on chain']);
+    expect(await page.locator('#check-result ul.checks li.bad').allTextContents()).toEqual([
+      'Proof leads to the root anchored on chain',
+    ]);
     await blur(page);
     await page.locator('#check').screenshot({ path: `${SHOTS}voter-tampered-desktop.png` });
 

@@ -29,14 +29,22 @@ export interface WebStack {
   ledgerKey: string;
   db: TestDatabase;
   /** An open election with `n` test voters (plus `extraCredentials` on the roll), registered on chain. */
-  election(id: string, n: number, opts?: { windowSeconds?: number; extraCredentials?: string[]; over?: Partial<Manifest> }): Promise<{ manifest: Manifest; voters: Voter[] }>;
+  election(
+    id: string,
+    n: number,
+    opts?: { windowSeconds?: number; extraCredentials?: string[]; over?: Partial<Manifest> },
+  ): Promise<{ manifest: Manifest; voters: Voter[] }>;
   /** Cast a ballot over HTTP, as another client would. */
   cast(electionId: string, v: Voter, selections?: Record<string, string[]>): Promise<Receipt>;
   api<T = any>(path: string): Promise<T>;
   stop(): Promise<void>;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe().catch(() => null);
@@ -111,14 +119,20 @@ export async function startWebStack(): Promise<WebStack> {
       db,
       api,
       async election(id, n, opts = {}) {
-        const manifest = testManifest(id, ledgerKey.publicKeyHex, { windowSeconds: opts.windowSeconds ?? 2, ...opts.over });
+        const manifest = testManifest(id, ledgerKey.publicKeyHex, {
+          windowSeconds: opts.windowSeconds ?? 2,
+          ...opts.over,
+        });
         const vs = voters(n, `${id}-`);
         await api('/api/v1/elections', {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
           body: JSON.stringify({ manifest, roll: [...vs.map((v) => v.credential), ...(opts.extraCredentials ?? [])] }),
         });
-        await waitFor(`registration of ${id}`, async () => (await api<{ registration: unknown }>(`/api/v1/elections/${id}`)).registration);
+        await waitFor(
+          `registration of ${id}`,
+          async () => (await api<{ registration: unknown }>(`/api/v1/elections/${id}`)).registration,
+        );
         return { manifest, voters: vs };
       },
       async cast(electionId, v, selections) {

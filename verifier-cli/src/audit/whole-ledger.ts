@@ -1,0 +1,55 @@
+// Step 5 of the audit (audit.ts): what only the whole ledger shows, once every row is in: gaps in the
+// seqs and the ballot count the chain anchored, every window's root, rows in no anchored window, the
+// roll's root against the chain's, late anchors, roll keys no verified signature proved to be curve
+// points, the published results against the recount and, after the close, the chain's totalBallots and
+// resultHash.
+import type { ChainElection } from '../chain.js';
+import { finding, type Finding } from '../errors.js';
+import { short, toHex } from '../hex.js';
+import type { ScanState } from './ledger-scan.js';
+import type { RowCheckPool } from './pool.js';
+import { compareClose, compareResults } from './tally.js';
+
+/** Step 5: the checks that need the whole ledger, their findings appended to `findings` in this order. */
+export async function checkWholeLedger(
+  scan: ScanState,
+  registration: ChainElection,
+  pool: RowCheckPool,
+  electionId: string,
+  findings: Finding[],
+): Promise<void> {
+  const { roll, published, recount } = scan.inputs;
+  findings.push(...scan.seq.finish(registration.anchoredBallots));
+  findings.push(...scan.windows.finish());
+  if (scan.windows.unanchoredRows > 0) {
+    const first = scan.windows.firstUnanchoredSeq;
+    findings.push(
+      finding(
+        'unanchored',
+        registration.closed
+          ? `${scan.windows.unanchoredRows} ballots from seq ${first} on are in no anchored window, and the ` +
+              `election is closed`
+          : `${scan.windows.unanchoredRows} ballots from seq ${first} on are not anchored yet (the election is open)`,
+        { seq: first },
+        registration.closed ? 'error' : 'warning',
+      ),
+    );
+  }
+  const computedRollRoot = toHex(await scan.inputs.rollRoot);
+  if (computedRollRoot !== registration.rollRoot) {
+    findings.push(
+      finding(
+        'roll-root-mismatch',
+        `the roll of ${roll.keys.size} keys has root ${short(computedRollRoot)}, the chain registered ` +
+          `${short(registration.rollRoot)}`,
+      ),
+    );
+  }
+  findings.push(...scan.late);
+  // Roll keys not proven to be curve points by a verified signature are decoded now.
+  const unproven: string[] = [];
+  for (const [key, index] of roll.keys) if (scan.verifiedRollKeys[index] === 0) unproven.push(key);
+  for (const message of await pool.checkRollPoints(unproven)) findings.push(finding('roll-invalid', message));
+  if (published !== null) findings.push(...compareResults(published, electionId, recount));
+  if (registration.closed) findings.push(...compareClose(registration, electionId, recount, scan.seq.rows));
+}
