@@ -12,6 +12,8 @@ export default defineConfig({
     maxWorkers: 2,
     env: { TALLYPROOF_APP_DB_PASSWORD: 'tallyproof-test-app' },
     // .ci/run asks for a JSON report as well, to print its own "N passed, N failed" line.
-    reporters: process.env.TALLYPROOF_TEST_JSON ? ['default', ['json', { outputFile: process.env.TALLYPROOF_TEST_JSON }]] : ['default'],
+    reporters: process.env.TALLYPROOF_TEST_JSON
+      ? ['default', ['json', { outputFile: process.env.TALLYPROOF_TEST_JSON }]]
+      : ['default'],
   },
 });

@@ -24,12 +24,15 @@ import { anvilProvider, startAnvil } from '../test/support/anvil.js';
 import { deployTallyAnchor } from '../contracts/index.js';
 import { startAnchorWorker, type AnchorEvent } from '../anchor-worker/src/index.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: {
-  rate: { type: 'string', default: '20' },
-  windows: { type: 'string', default: '5:3,60:2' },
-  'seal-ballots': { type: 'string', default: '100000' },
-  'seal-child': { type: 'boolean', default: false },
-} });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    rate: { type: 'string', default: '20' },
+    windows: { type: 'string', default: '5:3,60:2' },
+    'seal-ballots': { type: 'string', default: '100000' },
+    'seal-child': { type: 'boolean', default: false },
+  },
+});
 
 // Child mode: seal one window in its own process, as the worker would, and print the timings.
 if (values['seal-child']) {
@@ -49,7 +52,8 @@ const SEAL_BALLOTS = Number(values['seal-ballots']);
 const log = (s: string) => process.stderr.write(s + '\n');
 const execFileP = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 const round = (x: number, d = 2) => Number(x.toFixed(d));
 
 const tmp = mkdtempSync(join(tmpdir(), 'tallyproof-bench-anchor-'));
@@ -78,7 +82,10 @@ const events: AnchorEvent[] = [];
 let worker: Awaited<ReturnType<typeof startAnchorWorker>> | null = null;
 
 try {
-  const [owner, anchorer] = chain.accounts.slice(0, 2).map((a) => new Wallet(a.privateKey, provider)) as [Wallet, Wallet];
+  const [owner, anchorer] = chain.accounts.slice(0, 2).map((a) => new Wallet(a.privateKey, provider)) as [
+    Wallet,
+    Wallet,
+  ];
   const deployment = await deployTallyAnchor(owner, { anchorers: [anchorer.address] });
   worker = await startAnchorWorker({
     databaseUrl: dbUrl,
@@ -112,14 +119,17 @@ try {
       const due = start + (i * 1000) / RATE;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      pending.push(ingestor.submit(id, bodies[i]).then((o) => {
-        if (o.kind !== 'accepted') throw new Error(`ballot ${i}: ${JSON.stringify(o)}`);
-      }));
+      pending.push(
+        ingestor.submit(id, bodies[i]).then((o) => {
+          if (o.kind !== 'accepted') throw new Error(`ballot ${i}: ${JSON.stringify(o)}`);
+        }),
+      );
     }
     await Promise.all(pending);
     log(`  all ${n} committed; waiting for the last window to be anchored…`);
     for (;;) {
-      const [r] = await db.app`SELECT h.next_seq, h.sealed_through, (SELECT count(*) FROM windows w WHERE w.election_id = ${id} AND w.anchor_tx IS NULL)::int AS pending
+      const [r] =
+        await db.app`SELECT h.next_seq, h.sealed_through, (SELECT count(*) FROM windows w WHERE w.election_id = ${id} AND w.anchor_tx IS NULL)::int AS pending
                                FROM election_heads h WHERE election_id = ${id}`;
       if (Number(r!.sealed_through) === n && r!.pending === 0) break;
       await sleep(200);
@@ -130,19 +140,34 @@ try {
       FROM ballots b JOIN windows w ON w.election_id = b.election_id AND b.seq >= w.first_seq AND b.seq < w.first_seq + w.count
       WHERE b.election_id = ${id} ORDER BY 1`;
     const latencies = rows.map((r) => Number(r.s));
-    const gas = events.filter((e): e is Extract<AnchorEvent, { type: 'anchored' }> => e.type === 'anchored' && e.electionId === id && e.gasUsed !== undefined).map((e) => e.gasUsed!);
+    const gas = events
+      .filter(
+        (e): e is Extract<AnchorEvent, { type: 'anchored' }> =>
+          e.type === 'anchored' && e.electionId === id && e.gasUsed !== undefined,
+      )
+      .map((e) => e.gasUsed!);
     const [{ count: windowCount }] = await db.app`SELECT count(*)::int AS count FROM windows WHERE election_id = ${id}`;
     const run = {
       windowSeconds,
       ballots: n,
       ratePerSecond: RATE,
       windows: windowCount as number,
-      receiptToAnchoredSeconds: { p50: round(quantile(latencies, 0.5)), p99: round(quantile(latencies, 0.99)), max: round(latencies[latencies.length - 1]!) },
+      receiptToAnchoredSeconds: {
+        p50: round(quantile(latencies, 0.5)),
+        p99: round(quantile(latencies, 0.99)),
+        max: round(latencies[latencies.length - 1]!),
+      },
       targetP99Seconds: windowSeconds + 5,
-      gasPerWindow: { min: Math.min(...gas), mean: Math.round(gas.reduce((a, b) => a + b, 0) / gas.length), max: Math.max(...gas) },
+      gasPerWindow: {
+        min: Math.min(...gas),
+        mean: Math.round(gas.reduce((a, b) => a + b, 0) / gas.length),
+        max: Math.max(...gas),
+      },
     };
-    console.log(`windowSeconds ${windowSeconds}: receipt → anchored p50 ${run.receiptToAnchoredSeconds.p50} s, p99 ${run.receiptToAnchoredSeconds.p99} s, max ${run.receiptToAnchoredSeconds.max} s ` +
-      `(target p99 ≤ ${run.targetP99Seconds} s; ${n} ballots, ${run.windows} windows); gas per anchorWindow ${run.gasPerWindow.min}–${run.gasPerWindow.max} (mean ${run.gasPerWindow.mean})`);
+    console.log(
+      `windowSeconds ${windowSeconds}: receipt → anchored p50 ${run.receiptToAnchoredSeconds.p50} s, p99 ${run.receiptToAnchoredSeconds.p99} s, max ${run.receiptToAnchoredSeconds.max} s ` +
+        `(target p99 ≤ ${run.targetP99Seconds} s; ${n} ballots, ${run.windows} windows); gas per anchorWindow ${run.gasPerWindow.min}–${run.gasPerWindow.max} (mean ${run.gasPerWindow.mean})`,
+    );
     runs.push(run);
   }
   await worker.stop();
@@ -159,27 +184,45 @@ try {
     SELECT ${sealId}, i, sha256(convert_to('bench-seal:hash:' || i, 'UTF8')), sha256(convert_to('bench-seal:cred:' || i, 'UTF8')), '{}', decode(repeat('00', 64), 'hex'), now()
     FROM generate_series(0, ${SEAL_BALLOTS - 1}::int) AS i`;
   await db.admin`UPDATE election_heads SET next_seq = ${SEAL_BALLOTS} WHERE election_id = ${sealId}`;
-  const liveBodies = live.map((v, i) => JSON.parse(JSON.stringify(ballotFor(v, sealId, selectionsFor(i)))) as Submission);
+  const liveBodies = live.map(
+    (v, i) => JSON.parse(JSON.stringify(ballotFor(v, sealId, selectionsFor(i)))) as Submission,
+  );
   let next = 0;
   const commits: { at: number; latency: number }[] = [];
   let ingesting = true;
-  const ingest = Promise.all(Array.from({ length: 16 }, async () => {
-    while (ingesting && next < liveBodies.length) {
-      const t = performance.now();
-      const o = await ingestor.submit(sealId, liveBodies[next++]!);
-      if (o.kind !== 'accepted') throw new Error(JSON.stringify(o));
-      commits.push({ at: Date.now(), latency: performance.now() - t });
-    }
-  }));
+  const ingest = Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (ingesting && next < liveBodies.length) {
+        const t = performance.now();
+        const o = await ingestor.submit(sealId, liveBodies[next++]!);
+        if (o.kind !== 'accepted') throw new Error(JSON.stringify(o));
+        commits.push({ at: Date.now(), latency: performance.now() - t });
+      }
+    }),
+  );
   await sleep(1500);
   const spawnAt = Date.now();
-  const { stdout } = await execFileP(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--seal-child', db.appUrl, sealId]);
-  const sealed = JSON.parse(stdout) as { count: number; startedAt: number; endedAt: number; hashMs: number; lockedMs: number };
+  const { stdout } = await execFileP(process.execPath, [
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    '--seal-child',
+    db.appUrl,
+    sealId,
+  ]);
+  const sealed = JSON.parse(stdout) as {
+    count: number;
+    startedAt: number;
+    endedAt: number;
+    hashMs: number;
+    lockedMs: number;
+  };
   const [sealStart, sealEnd] = [sealed.startedAt, sealed.endedAt];
   await sleep(500);
   ingesting = false;
   await ingest;
-  const rate = (from: number, to: number) => commits.filter((c) => c.at >= from && c.at < to).length / ((to - from) / 1000);
+  const rate = (from: number, to: number) =>
+    commits.filter((c) => c.at >= from && c.at < to).length / ((to - from) / 1000);
   const during = commits.filter((c) => c.at >= sealStart && c.at < sealEnd);
   const seal = {
     windowBallots: sealed.count,
@@ -190,7 +233,9 @@ try {
     ingestPerSecondDuring: Math.round(rate(sealStart, sealEnd)),
     ingestMaxLatencyDuringMs: Math.round(Math.max(0, ...during.map((c) => c.latency))),
   };
-  console.log(`seal of ${seal.windowBallots} ballots: ${seal.sealSeconds} s (hashing ${seal.hashSeconds} s without a lock, head row locked ${seal.headLockedMs} ms); ingest ${seal.ingestPerSecondBefore} ballots/s before, ${seal.ingestPerSecondDuring} ballots/s during (max latency ${seal.ingestMaxLatencyDuringMs} ms)`);
+  console.log(
+    `seal of ${seal.windowBallots} ballots: ${seal.sealSeconds} s (hashing ${seal.hashSeconds} s without a lock, head row locked ${seal.headLockedMs} ms); ingest ${seal.ingestPerSecondBefore} ballots/s before, ${seal.ingestPerSecondDuring} ballots/s during (max latency ${seal.ingestMaxLatencyDuringMs} ms)`,
+  );
 
   const result = {
     runs,

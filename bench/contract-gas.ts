@@ -11,7 +11,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Wallet, getBytes, type TransactionReceipt } from 'ethers';
 import { anvilProvider, startAnvil } from '../contracts/local-chain.js';
-import { TALLY_ANCHOR_INTERFACE, TALLY_ANCHOR_SOLC_VERSION, deployTallyAnchor, electionKey, tallyAnchor } from '../contracts/index.js';
+import {
+  TALLY_ANCHOR_INTERFACE,
+  TALLY_ANCHOR_SOLC_VERSION,
+  deployTallyAnchor,
+  electionKey,
+  tallyAnchor,
+} from '../contracts/index.js';
 
 const INTRINSIC_GAS = 21_000n;
 const ANCHOR_TARGET = 60_000n;
@@ -47,12 +53,20 @@ try {
   const deployReceipt = await provider.getTransactionReceipt(deployment.txHash);
 
   const rows: TxRow[] = [];
-  const record = async (operation: string, sent: Promise<{ wait(): Promise<TransactionReceipt | null>; data: string }>): Promise<void> => {
+  const record = async (
+    operation: string,
+    sent: Promise<{ wait(): Promise<TransactionReceipt | null>; data: string }>,
+  ): Promise<void> => {
     const tx = await sent;
     const receipt = await tx.wait();
     if (receipt === null || receipt.status !== 1) throw new Error(`${operation} failed`);
     const calldata = calldataGas(tx.data);
-    rows.push({ operation, total: Number(receipt.gasUsed), calldata: Number(calldata), execution: Number(receipt.gasUsed - INTRINSIC_GAS - calldata) });
+    rows.push({
+      operation,
+      total: Number(receipt.gasUsed),
+      calldata: Number(calldata),
+      execution: Number(receipt.gasUsed - INTRINSIC_GAS - calldata),
+    });
     log(`${operation}: ${receipt.gasUsed}`);
   };
 
@@ -60,12 +74,19 @@ try {
   const small = electionKey('bench-small-windows');
   const large = electionKey('bench-large-windows');
   await record('registerElection', anchor.registerElection(small, bytes32('manifest small'), bytes32('roll small')));
-  await record('registerElection (2nd election)', anchor.registerElection(large, bytes32('manifest large'), bytes32('roll large')));
+  await record(
+    'registerElection (2nd election)',
+    anchor.registerElection(large, bytes32('manifest large'), bytes32('roll large')),
+  );
   await record('anchorWindow #0, 1 ballot', anchor.anchorWindow(small, 0, 0, 1, bytes32('small 0')));
   await record('anchorWindow #1, 1 ballot', anchor.anchorWindow(small, 1, 1, 1, bytes32('small 1')));
   await record('anchorWindow #0, 1,000,000 ballots', anchor.anchorWindow(large, 0, 0, 1_000_000, bytes32('large 0')));
-  await record('anchorWindow #1, 1,000,000 ballots', anchor.anchorWindow(large, 1, 1_000_000, 1_000_000, bytes32('large 1')));
-  for (let w = 2; w < 100; w++) await anchor.anchorWindow(small, w, w, 1, bytes32(`small ${w}`)).then((tx) => tx.wait());
+  await record(
+    'anchorWindow #1, 1,000,000 ballots',
+    anchor.anchorWindow(large, 1, 1_000_000, 1_000_000, bytes32('large 1')),
+  );
+  for (let w = 2; w < 100; w++)
+    await anchor.anchorWindow(small, w, w, 1, bytes32(`small ${w}`)).then((tx) => tx.wait());
   await record('anchorWindow #100, 1 ballot', anchor.anchorWindow(small, 100, 100, 1, bytes32('small 100')));
   await record('closeElection (101 ballots)', anchor.closeElection(small, bytes32('result small'), 101));
   await record('closeElection (2,000,000 ballots)', anchor.closeElection(large, bytes32('result large'), 2_000_000));
@@ -74,7 +95,13 @@ try {
   // Any sibling hashes form the path of some tree of that size; the root is computed from them.
   const proofs = electionKey('bench-proofs');
   await anchor.registerElection(proofs, bytes32('manifest proofs'), bytes32('roll proofs')).then((tx) => tx.wait());
-  const inclusion: { proofLength: number; windowSize: number; estimateGas: number; calldata: number; execution: number }[] = [];
+  const inclusion: {
+    proofLength: number;
+    windowSize: number;
+    estimateGas: number;
+    calldata: number;
+    execution: number;
+  }[] = [];
   let firstSeq = 0n;
   for (let length = 1; length <= MAX_PROOF_LENGTH; length++) {
     const size = 2n ** BigInt(length);
@@ -87,17 +114,32 @@ try {
     await anchor.anchorWindow(proofs, windowIndex, firstSeq, size, `0x${root.toString('hex')}`).then((tx) => tx.wait());
     firstSeq += size;
 
-    const args = [proofs, windowIndex, size - 1n, `0x${ballotHash.toString('hex')}`, siblings.map((s) => `0x${s.toString('hex')}`)] as const;
+    const args = [
+      proofs,
+      windowIndex,
+      size - 1n,
+      `0x${ballotHash.toString('hex')}`,
+      siblings.map((s) => `0x${s.toString('hex')}`),
+    ] as const;
     if (!(await anchor.verifyInclusion(...args))) throw new Error(`proof of length ${length} did not verify`);
     const estimate = await anchor.verifyInclusion.estimateGas(...args);
     const calldata = calldataGas(TALLY_ANCHOR_INTERFACE.encodeFunctionData('verifyInclusion', [...args]));
-    inclusion.push({ proofLength: length, windowSize: Number(size), estimateGas: Number(estimate), calldata: Number(calldata), execution: Number(estimate - INTRINSIC_GAS - calldata) });
+    inclusion.push({
+      proofLength: length,
+      windowSize: Number(size),
+      estimateGas: Number(estimate),
+      calldata: Number(calldata),
+      execution: Number(estimate - INTRINSIC_GAS - calldata),
+    });
   }
 
   const anchorRows = rows.filter((r) => r.operation.startsWith('anchorWindow'));
   const maxAnchorTotal = Math.max(...anchorRows.map((r) => r.total));
   const maxAnchorExecution = Math.max(...anchorRows.map((r) => r.execution));
-  const hardhatConfig = readFileSync(fileURLToPath(new URL('../contracts/hardhat.config.cts', import.meta.url)), 'utf8');
+  const hardhatConfig = readFileSync(
+    fileURLToPath(new URL('../contracts/hardhat.config.cts', import.meta.url)),
+    'utf8',
+  );
   const setup = {
     node: clientVersion,
     hardfork: nodeInfo.hardFork ?? 'unknown',
@@ -107,19 +149,32 @@ try {
     deployGasUsed: deployReceipt === null ? null : Number(deployReceipt.gasUsed),
   };
 
-  const pad = (s: string | number, n: number, right = false): string => (right ? String(s).padEnd(n) : String(s).padStart(n));
+  const pad = (s: string | number, n: number, right = false): string =>
+    right ? String(s).padEnd(n) : String(s).padStart(n);
   const fmt = (n: number): string => n.toLocaleString('en-US');
   const out: string[] = [];
-  out.push(`TallyAnchor gas on ${setup.node} (hardfork ${setup.hardfork}), solc ${setup.solc}, optimizer runs ${setup.optimizer}, evm ${setup.evmVersion}`);
+  out.push(
+    `TallyAnchor gas on ${setup.node} (hardfork ${setup.hardfork}), solc ${setup.solc}, optimizer runs ${setup.optimizer}, evm ${setup.evmVersion}`,
+  );
   out.push(`deployment: ${setup.deployGasUsed === null ? '?' : fmt(setup.deployGasUsed)} gas`);
   out.push('');
   out.push(`${pad('transaction', 38, true)} ${pad('gasUsed', 9)} ${pad('calldata', 9)} ${pad('execution', 10)}`);
-  for (const r of rows) out.push(`${pad(r.operation, 38, true)} ${pad(fmt(r.total), 9)} ${pad(fmt(r.calldata), 9)} ${pad(fmt(r.execution), 10)}`);
+  for (const r of rows)
+    out.push(
+      `${pad(r.operation, 38, true)} ${pad(fmt(r.total), 9)} ${pad(fmt(r.calldata), 9)} ${pad(fmt(r.execution), 10)}`,
+    );
   out.push('');
-  out.push(`anchorWindow target ${fmt(Number(ANCHOR_TARGET))}: max gasUsed ${fmt(maxAnchorTotal)} (${maxAnchorTotal <= ANCHOR_TARGET ? 'met' : 'NOT met'}), max execution ${fmt(maxAnchorExecution)} (${maxAnchorExecution <= ANCHOR_TARGET ? 'met' : 'NOT met'})`);
+  out.push(
+    `anchorWindow target ${fmt(Number(ANCHOR_TARGET))}: max gasUsed ${fmt(maxAnchorTotal)} (${maxAnchorTotal <= ANCHOR_TARGET ? 'met' : 'NOT met'}), max execution ${fmt(maxAnchorExecution)} (${maxAnchorExecution <= ANCHOR_TARGET ? 'met' : 'NOT met'})`,
+  );
   out.push('');
-  out.push(`${pad('verifyInclusion proof length', 29, true)} ${pad('window size', 12)} ${pad('estimateGas', 12)} ${pad('execution', 10)}`);
-  for (const r of inclusion) out.push(`${pad(r.proofLength, 29, true)} ${pad(fmt(r.windowSize), 12)} ${pad(fmt(r.estimateGas), 12)} ${pad(fmt(r.execution), 10)}`);
+  out.push(
+    `${pad('verifyInclusion proof length', 29, true)} ${pad('window size', 12)} ${pad('estimateGas', 12)} ${pad('execution', 10)}`,
+  );
+  for (const r of inclusion)
+    out.push(
+      `${pad(r.proofLength, 29, true)} ${pad(fmt(r.windowSize), 12)} ${pad(fmt(r.estimateGas), 12)} ${pad(fmt(r.execution), 10)}`,
+    );
   console.log(out.join('\n'));
 
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -128,7 +183,8 @@ try {
     bench: 'contract-gas',
     generatedAt: new Date().toISOString(),
     setup,
-    notes: 'total = gasUsed (or eth_estimateGas); execution = total - 21000 intrinsic - calldata (4/16 gas per zero/non-zero byte)',
+    notes:
+      'total = gasUsed (or eth_estimateGas); execution = total - 21000 intrinsic - calldata (4/16 gas per zero/non-zero byte)',
     transactions: rows,
     anchorWindowTarget: { target: Number(ANCHOR_TARGET), maxGasUsed: maxAnchorTotal, maxExecution: maxAnchorExecution },
     verifyInclusion: inclusion,

@@ -66,7 +66,11 @@ async function checkpoints(sql: postgres.Sql): Promise<number> {
 async function batchStats(apiUrl: string): Promise<{ count: number; size: number; seconds: number }> {
   const text = await (await fetch(`${apiUrl}/metrics`)).text();
   const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { count: read('tallyproof_ingest_batch_size_count'), size: read('tallyproof_ingest_batch_size_sum'), seconds: read('tallyproof_ingest_batch_seconds_sum') };
+  return {
+    count: read('tallyproof_ingest_batch_size_count'),
+    size: read('tallyproof_ingest_batch_size_sum'),
+    seconds: read('tallyproof_ingest_batch_seconds_sum'),
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -103,31 +107,76 @@ try {
   const db = await openLedgerDatabase({ url: dbUrl, dataDir: tmp, max: 4 });
   log(`creating the election with a roll of ${credentials.length} credentials…`);
   const now = Date.now();
-  const manifest = normalizeManifest({
-    version: 1, electionId: ELECTION, title: 'HTTP bench', opensAt: new Date(now - 60_000).toISOString(), closesAt: new Date(now + 86_400_000).toISOString(),
-    contests: [{ id: 'q1', title: 'Q1', choices: [{ id: 'oui', label: 'Oui' }, { id: 'non', label: 'Non' }, { id: 'blanc', label: 'Blanc' }], minSelections: 1, maxSelections: 1 }],
-  }, ledgerKey.publicKeyHex);
+  const manifest = normalizeManifest(
+    {
+      version: 1,
+      electionId: ELECTION,
+      title: 'HTTP bench',
+      opensAt: new Date(now - 60_000).toISOString(),
+      closesAt: new Date(now + 86_400_000).toISOString(),
+      contests: [
+        {
+          id: 'q1',
+          title: 'Q1',
+          choices: [
+            { id: 'oui', label: 'Oui' },
+            { id: 'non', label: 'Non' },
+            { id: 'blanc', label: 'Blanc' },
+          ],
+          minSelections: 1,
+          maxSelections: 1,
+        },
+      ],
+    },
+    ledgerKey.publicKeyHex,
+  );
   await createElection(db.app, manifest, credentials.slice().sort(Buffer.compare));
 
   log('measuring the raw verify ceiling (node:crypto, all cores, 3 s)…');
   const verifyCeiling = await measureVerifyCeiling(3000);
 
   log(`measuring the HTTP ceiling (bare fastify POST → 201, ${CONNECTIONS} connections, ${CEILING_DURATION} s)…`);
-  const bare = spawn(process.execPath, ['--input-type=module', '-e', BARE_SERVER], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const bare = spawn(process.execPath, ['--input-type=module', '-e', BARE_SERVER], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(bare);
   const bareUrl = await waitForUrl(bare, /bare listening on (http:\/\/\S+)/, 'bare fastify');
-  const ceilingRun = await drive(ballotsUrl(bareUrl), bodies, 0, { duration: CEILING_DURATION, connections: CONNECTIONS, cycle: true });
+  const ceilingRun = await drive(ballotsUrl(bareUrl), bodies, 0, {
+    duration: CEILING_DURATION,
+    connections: CONNECTIONS,
+    cycle: true,
+  });
   await stopChild(bare);
   const httpCeiling = (ceilingRun.statuses[201] ?? 0) / ceilingRun.seconds;
 
   log('starting the API (api/src/server.ts)…');
   const profileDir = join(ROOT, 'bench/results/profiles');
   // Started as `npm run api` and the image start it (docs/operations.md, "Node.js flags").
-  const api = spawn(process.execPath, [...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--max-semi-space-size=64', '--import', 'tsx', join(ROOT, 'api/src/server.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: dbUrl, TALLYPROOF_DATA_DIR: tmp, LEDGER_KEY_SEED: ledgerKey.seed.toString('hex'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADMIN_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const api = spawn(
+    process.execPath,
+    [
+      ...(values.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      '--max-semi-space-size=64',
+      '--import',
+      'tsx',
+      join(ROOT, 'api/src/server.ts'),
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: dbUrl,
+        TALLYPROOF_DATA_DIR: tmp,
+        LEDGER_KEY_SEED: ledgerKey.seed.toString('hex'),
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        ADMIN_TOKEN: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(api);
   const apiUrl = await waitForUrl(api, /listening on (http:\/\/\S+)/, 'API');
 
@@ -140,7 +189,11 @@ try {
   // aftermath in PostgreSQL (a checkpoint with full-page writes of every index page the burst touched).
   log(`fixed rate: ${RATE} votes/s for ${RATE_DURATION} s…`);
   const cp0 = await checkpoints(db.admin);
-  const fixed = await paced(ballotsUrl(apiUrl), bodies, cursor, { rate: RATE, duration: RATE_DURATION, sockets: Math.min(CONNECTIONS, 64) });
+  const fixed = await paced(ballotsUrl(apiUrl), bodies, cursor, {
+    rate: RATE,
+    duration: RATE_DURATION,
+    sockets: Math.min(CONNECTIONS, 64),
+  });
   if (cursor + fixed.used > bodies.length) throw new Error('ran out of pre-signed ballots in the fixed-rate run');
   cursor += fixed.used;
   const fixedLat = fixed.latenciesMs.slice().sort((a, b) => a - b);
@@ -158,19 +211,24 @@ try {
   const batches1 = await batchStats(apiUrl);
   const batchCount = batches1.count - batches0.count;
   cursor += main.used;
-  if (cursor >= bodies.length) throw new Error('ran out of pre-signed ballots during the main run; pass a larger --ballots');
+  if (cursor >= bodies.length)
+    throw new Error('ran out of pre-signed ballots during the main run; pass a larger --ballots');
   const cp2 = await checkpoints(db.admin);
   const accepted = main.statuses[201] ?? 0;
   const latencies = main.latenciesMs.slice().sort((a, b) => a - b);
 
   await stopChild(api);
   // Durable: every 201 is a row (and nothing else was stored).
-  const [{ n }] = await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${ELECTION}` as unknown as [{ n: number }];
+  const [{ n }] =
+    (await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${ELECTION}`) as unknown as [
+      { n: number },
+    ];
   const acknowledged = (warm.statuses[201] ?? 0) + accepted + (fixed.statuses[201] ?? 0);
   await db.close();
   // Every 201 is a row. A few more rows than 201s are normal: requests in flight when a run's clock ran out
   // were committed but their answers were not counted. More rows than ballots sent would be a bug.
-  if (n < acknowledged || n > cursor) throw new Error(`the ledger holds ${n} ballots; ${acknowledged} were acknowledged with 201 and ${cursor} sent`);
+  if (n < acknowledged || n > cursor)
+    throw new Error(`the ledger holds ${n} ballots; ${acknowledged} were acknowledged with 201 and ${cursor} sent`);
 
   const votesPerSecond = accepted / main.seconds;
   const result = {
@@ -190,13 +248,18 @@ try {
     durableCheck: { ballotsInLedger: n, acknowledged201: acknowledged, sent: cursor },
     // Ingest transactions during the saturation run (the API's own histograms): how many submissions
     // each carried and how long each took, BEGIN to the signed receipts.
-    ingestTransactions: { count: batchCount, meanSize: round((batches1.size - batches0.size) / batchCount), meanMs: round((1000 * (batches1.seconds - batches0.seconds)) / batchCount, 2) },
+    ingestTransactions: {
+      count: batchCount,
+      meanSize: round((batches1.size - batches0.size) / batchCount),
+      meanMs: round((1000 * (batches1.seconds - batches0.seconds)) / batchCount, 2),
+    },
     checkpointsDuring: { fixedRate: cp1 - cp0, main: cp2 - cp1 },
     // Where the cores went during the saturation run: the API process (main thread + verify/sign
     // workers), autocannon (this process) and PostgreSQL, in CPU seconds.
     cpuSecondsDuringMain: cpuSeconds,
     fixedRate: {
-      measured: 'before the saturation run, after a 3 s warm-up; open-loop, one request every 1/rate s, latency from its due time',
+      measured:
+        'before the saturation run, after a 3 s warm-up; open-loop, one request every 1/rate s, latency from its due time',
       targetPerSecond: RATE,
       achievedPerSecond: Math.round((fixed.statuses[201] ?? 0) / fixed.seconds),
       durationSeconds: round(fixed.seconds, 2),
@@ -206,7 +269,8 @@ try {
       otherStatuses: Object.fromEntries(Object.entries(fixed.statuses).filter(([s]) => s !== '201')),
     },
     targets: { votesPerSecond: 6000, p99MsAt1000: 50 },
-    setup: 'API child process (api/src/server.ts, default settings: verify threads = cores, app pool 10), autocannon in the bench process, PostgreSQL on the same machine; all share the cores below',
+    setup:
+      'API child process (api/src/server.ts, default settings: verify threads = cores, app pool 10), autocannon in the bench process, PostgreSQL on the same machine; all share the cores below',
     cores: availableParallelism(),
     cpu: cpus()[0]?.model ?? 'unknown',
     loadAverageAtEnd: (await import('node:os')).loadavg().map((x) => round(x, 2)),
@@ -214,12 +278,24 @@ try {
     node: process.version,
     at: new Date().toISOString(),
   };
-  console.log(`HTTP ingest: ${result.votesPerSecond} durable votes/s for ${result.durationSeconds} s (${CONNECTIONS} connections), latency p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, p99 ${result.p99Ms} ms`);
-  console.log(`  ceilings in this run: raw verify ${result.verifyCeilingPerSecond}/s (${result.cores} cores) → ${(result.ratioToVerifyCeiling * 100).toFixed(1)}%; bare fastify 201 ${result.httpCeilingPerSecond}/s → ${(result.ratioToHttpCeiling * 100).toFixed(1)}%`);
-  console.log(`  CPU during that run: API ${cpuSeconds.api} s, autocannon ${cpuSeconds.loadGenerator} s, PostgreSQL ${cpuSeconds.postgres} s of ${round(main.seconds * result.cores)} core-seconds`);
-  console.log(`  ingest transactions: ${batchCount}, mean ${result.ingestTransactions.meanSize} submissions, ${result.ingestTransactions.meanMs} ms each`);
-  console.log(`  at a fixed ${RATE} votes/s: achieved ${result.fixedRate.achievedPerSecond}/s, p50 ${result.fixedRate.p50Ms} ms, p95 ${result.fixedRate.p95Ms} ms, p99 ${result.fixedRate.p99Ms} ms`);
-  console.log(`  durable check: ${n} ballots in the ledger ≥ ${acknowledged} acknowledged with 201 (${cursor} sent); targets: ≥ 6000 votes/s, p99 ≤ 50 ms at 1000/s`);
+  console.log(
+    `HTTP ingest: ${result.votesPerSecond} durable votes/s for ${result.durationSeconds} s (${CONNECTIONS} connections), latency p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, p99 ${result.p99Ms} ms`,
+  );
+  console.log(
+    `  ceilings in this run: raw verify ${result.verifyCeilingPerSecond}/s (${result.cores} cores) → ${(result.ratioToVerifyCeiling * 100).toFixed(1)}%; bare fastify 201 ${result.httpCeilingPerSecond}/s → ${(result.ratioToHttpCeiling * 100).toFixed(1)}%`,
+  );
+  console.log(
+    `  CPU during that run: API ${cpuSeconds.api} s, autocannon ${cpuSeconds.loadGenerator} s, PostgreSQL ${cpuSeconds.postgres} s of ${round(main.seconds * result.cores)} core-seconds`,
+  );
+  console.log(
+    `  ingest transactions: ${batchCount}, mean ${result.ingestTransactions.meanSize} submissions, ${result.ingestTransactions.meanMs} ms each`,
+  );
+  console.log(
+    `  at a fixed ${RATE} votes/s: achieved ${result.fixedRate.achievedPerSecond}/s, p50 ${result.fixedRate.p50Ms} ms, p95 ${result.fixedRate.p95Ms} ms, p99 ${result.fixedRate.p99Ms} ms`,
+  );
+  console.log(
+    `  durable check: ${n} ballots in the ledger ≥ ${acknowledged} acknowledged with 201 (${cursor} sent); targets: ≥ 6000 votes/s, p99 ≤ 50 ms at 1000/s`,
+  );
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(values.out!, JSON.stringify(result, null, 2) + '\n');
 } finally {

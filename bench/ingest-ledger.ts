@@ -19,7 +19,9 @@ import { normalizeManifest, signBallot, type Submission } from '../ledger/src/pr
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
 import { cpuMeter, ownCpuSeconds, postgresCpuSeconds } from './lib/cpu.js';
 
-const { values } = parseArgs({ options: { ballots: { type: 'string', default: '100000' }, inflight: { type: 'string', default: '8000' } } });
+const { values } = parseArgs({
+  options: { ballots: { type: 'string', default: '100000' }, inflight: { type: 'string', default: '8000' } },
+});
 const N = Number(values.ballots);
 const INFLIGHT = Number(values.inflight);
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -44,17 +46,42 @@ try {
   log(`pre-signing ${N} ballots…`);
   const ledgerKey = ledgerKeyFromSeed(randomBytes(32));
   const now = Date.now();
-  const manifest = normalizeManifest({
-    version: 1, electionId: 'bench', title: 'Bench', opensAt: new Date(now - 60_000).toISOString(), closesAt: new Date(now + 86_400_000).toISOString(),
-    contests: [{ id: 'q1', title: 'Q1', choices: [{ id: 'oui', label: 'Oui' }, { id: 'non', label: 'Non' }], minSelections: 1, maxSelections: 1 }],
-  }, ledgerKey.publicKeyHex);
+  const manifest = normalizeManifest(
+    {
+      version: 1,
+      electionId: 'bench',
+      title: 'Bench',
+      opensAt: new Date(now - 60_000).toISOString(),
+      closesAt: new Date(now + 86_400_000).toISOString(),
+      contests: [
+        {
+          id: 'q1',
+          title: 'Q1',
+          choices: [
+            { id: 'oui', label: 'Oui' },
+            { id: 'non', label: 'Non' },
+          ],
+          minSelections: 1,
+          maxSelections: 1,
+        },
+      ],
+    },
+    ledgerKey.publicKeyHex,
+  );
   const subs: Submission[] = [];
   const creds: Buffer[] = [];
   for (let i = 0; i < N; i++) {
     const seed = createHash('sha256').update(`bench voter ${i}`).digest();
     const pk = keyPairFromSeed(seed).publicKey;
     creds.push(pk);
-    subs.push(signBallot(seed, { version: 1, electionId: 'bench', credential: pk.toString('hex'), selections: { q1: [i % 2 ? 'oui' : 'non'] } }));
+    subs.push(
+      signBallot(seed, {
+        version: 1,
+        electionId: 'bench',
+        credential: pk.toString('hex'),
+        selections: { q1: [i % 2 ? 'oui' : 'non'] },
+      }),
+    );
   }
   creds.sort(Buffer.compare);
   await createElection(db.app, manifest, creds);
@@ -67,20 +94,32 @@ try {
   const pool = new VerifyPool({ signingSeed: ledgerKey.seed });
   let batches = 0;
   let batchBallots = 0;
-  const ingestor = new Ingestor({ sql: db.app, ledgerKey, verifier: pool, metrics: { onBatch: (n) => { batches++; batchBallots += n; } } });
+  const ingestor = new Ingestor({
+    sql: db.app,
+    ledgerKey,
+    verifier: pool,
+    metrics: {
+      onBatch: (n) => {
+        batches++;
+        batchBallots += n;
+      },
+    },
+  });
   log(`ingesting ${N} ballots with ${INFLIGHT} in flight…`);
   const started = process.hrtime.bigint();
   const meter = cpuMeter({ node: ownCpuSeconds, postgres: postgresCpuSeconds });
   const eluBefore = performance.eventLoopUtilization();
   let next = 0;
   let accepted = 0;
-  await Promise.all(Array.from({ length: INFLIGHT }, async () => {
-    while (next < N) {
-      const o = await ingestor.submit('bench', bodies[next++]);
-      if (o.kind !== 'accepted') throw new Error(`unexpected outcome ${JSON.stringify(o)}`);
-      accepted++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: INFLIGHT }, async () => {
+      while (next < N) {
+        const o = await ingestor.submit('bench', bodies[next++]);
+        if (o.kind !== 'accepted') throw new Error(`unexpected outcome ${JSON.stringify(o)}`);
+        accepted++;
+      }
+    }),
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = meter.stop();
   const mainThreadBusy = performance.eventLoopUtilization(eluBefore).utilization;
@@ -104,9 +143,15 @@ try {
     node: process.version,
     at: new Date().toISOString(),
   };
-  console.log(`ingest (library): ${result.committedPerSecond} ballots/s committed, signatures verified (${N} ballots in ${result.seconds} s, mean batch ${result.meanBatch})`);
-  console.log(`CPU: node ${result.cpuSeconds.node} s (main thread ${(mainThreadBusy * 100).toFixed(0)}% busy), PostgreSQL ${result.cpuSeconds.postgres} s, over ${result.seconds} s on ${result.cores} cores`);
-  console.log(`raw Ed25519 verify ceiling (node:crypto, ${result.cores} threads): ${result.verifyCeilingPerSecond} verifies/s`);
+  console.log(
+    `ingest (library): ${result.committedPerSecond} ballots/s committed, signatures verified (${N} ballots in ${result.seconds} s, mean batch ${result.meanBatch})`,
+  );
+  console.log(
+    `CPU: node ${result.cpuSeconds.node} s (main thread ${(mainThreadBusy * 100).toFixed(0)}% busy), PostgreSQL ${result.cpuSeconds.postgres} s, over ${result.seconds} s on ${result.cores} cores`,
+  );
+  console.log(
+    `raw Ed25519 verify ceiling (node:crypto, ${result.cores} threads): ${result.verifyCeilingPerSecond} verifies/s`,
+  );
   console.log(`ratio: ${(result.ratio * 100).toFixed(1)}% of the ceiling (target ≥ 60%)`);
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/ingest-ledger.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');

@@ -20,7 +20,9 @@ import { normalizeManifest } from '../ledger/src/protocol/protocol.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { validKeys } from '../api/test/helpers/keys.js';
 
-const { values } = parseArgs({ options: { keys: { type: 'string', default: '1000000' }, part: { type: 'string', default: '250000' } } });
+const { values } = parseArgs({
+  options: { keys: { type: 'string', default: '1000000' }, part: { type: 'string', default: '250000' } },
+});
 const N = Number(values.keys);
 const PART = Number(values.part);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -55,7 +57,15 @@ try {
   const seed = randomBytes(32);
   api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/src/server.ts')], {
     cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: u.toString(), TALLYPROOF_DATA_DIR: tmp, LEDGER_KEY_SEED: seed.toString('hex'), ADMIN_TOKEN: TOKEN, PORT: '0', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATABASE_URL: u.toString(),
+      TALLYPROOF_DATA_DIR: tmp,
+      LEDGER_KEY_SEED: seed.toString('hex'),
+      ADMIN_TOKEN: TOKEN,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -70,11 +80,33 @@ try {
   const pid = api.pid!;
   const headers = { authorization: `Bearer ${TOKEN}` };
   const now = Date.now();
-  const manifest = normalizeManifest({
-    version: 1, electionId: 'bench-roll', title: 'Roll bench', opensAt: new Date(now + 3600_000).toISOString(), closesAt: new Date(now + 7200_000).toISOString(),
-    contests: [{ id: 'q1', title: 'Q1', choices: [{ id: 'oui', label: 'Oui' }, { id: 'non', label: 'Non' }], minSelections: 1, maxSelections: 1 }],
-  }, ledgerKeyFromSeed(seed).publicKeyHex);
-  const created = await fetch(`${url}/api/v1/elections`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ manifest, rollPending: true }) });
+  const manifest = normalizeManifest(
+    {
+      version: 1,
+      electionId: 'bench-roll',
+      title: 'Roll bench',
+      opensAt: new Date(now + 3600_000).toISOString(),
+      closesAt: new Date(now + 7200_000).toISOString(),
+      contests: [
+        {
+          id: 'q1',
+          title: 'Q1',
+          choices: [
+            { id: 'oui', label: 'Oui' },
+            { id: 'non', label: 'Non' },
+          ],
+          minSelections: 1,
+          maxSelections: 1,
+        },
+      ],
+    },
+    ledgerKeyFromSeed(seed).publicKeyHex,
+  );
+  const created = await fetch(`${url}/api/v1/elections`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify({ manifest, rollPending: true }),
+  });
   if (created.status !== 201) throw new Error(`create: ${created.status} ${await created.text()}`);
   const before = memory(pid);
 
@@ -93,7 +125,12 @@ try {
       },
     });
     const ts = Date.now();
-    const res = await fetch(`${url}/api/v1/elections/bench-roll/roll`, { method: 'PUT', headers: { ...headers, 'content-type': 'application/x-ndjson' }, body, duplex: 'half' } as RequestInit);
+    const res = await fetch(`${url}/api/v1/elections/bench-roll/roll`, {
+      method: 'PUT',
+      headers: { ...headers, 'content-type': 'application/x-ndjson' },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     const r = (await res.json()) as { added?: number; rollSize?: number };
     if (res.status !== 200 || r.added !== part.length) throw new Error(`upload: ${res.status} ${JSON.stringify(r)}`);
     log(`  ${r.rollSize} keys (${Math.round(part.length / ((Date.now() - ts) / 1000))} keys/s for this part)`);
@@ -106,7 +143,8 @@ try {
   const after = memory(pid);
   const builder = new MerkleRootBuilder();
   for (const k of keys.slice().sort(Buffer.compare)) builder.push(k);
-  if (finBody.rollRoot !== builder.root().toString('hex') || finBody.rollSize !== N) throw new Error(`finalize: ${JSON.stringify(finBody)} does not match the local rollRoot`);
+  if (finBody.rollRoot !== builder.root().toString('hex') || finBody.rollSize !== N)
+    throw new Error(`finalize: ${JSON.stringify(finBody)} does not match the local rollRoot`);
 
   const keysPerSecond = N / uploadSeconds;
   const result = {
@@ -117,15 +155,23 @@ try {
     finalizeSeconds: Number(finalizeSeconds.toFixed(1)),
     apiRssBeforeMiB: before.rssMiB,
     apiPeakRssMiB: after.peakMiB,
-    extrapolated10M: { uploadMinutes: Number((10_000_000 / keysPerSecond / 60).toFixed(1)), finalizeMinutes: Number(((finalizeSeconds * 10_000_000) / N / 60).toFixed(1)), note: 'linear extrapolation from this run (same machine); memory is bounded by the keys in flight per upload (10,000), not by the roll size' },
+    extrapolated10M: {
+      uploadMinutes: Number((10_000_000 / keysPerSecond / 60).toFixed(1)),
+      finalizeMinutes: Number(((finalizeSeconds * 10_000_000) / N / 60).toFixed(1)),
+      note: 'linear extrapolation from this run (same machine); memory is bounded by the keys in flight per upload (10,000), not by the roll size',
+    },
     cores: availableParallelism(),
     cpu: cpus()[0]?.model ?? 'unknown',
     database: process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded',
     node: process.version,
     at: new Date().toISOString(),
   };
-  console.log(`roll upload: ${N} keys in ${result.uploadSeconds} s (${result.keysPerSecond} keys/s, checked on ${result.cores} threads), finalize ${result.finalizeSeconds} s, API peak RSS ${result.apiPeakRssMiB} MiB (${result.apiRssBeforeMiB} MiB before)`);
-  console.log(`  10,000,000 keys at this rate: upload ≈ ${result.extrapolated10M.uploadMinutes} min, finalize ≈ ${result.extrapolated10M.finalizeMinutes} min`);
+  console.log(
+    `roll upload: ${N} keys in ${result.uploadSeconds} s (${result.keysPerSecond} keys/s, checked on ${result.cores} threads), finalize ${result.finalizeSeconds} s, API peak RSS ${result.apiPeakRssMiB} MiB (${result.apiRssBeforeMiB} MiB before)`,
+  );
+  console.log(
+    `  10,000,000 keys at this rate: upload ≈ ${result.extrapolated10M.uploadMinutes} min, finalize ≈ ${result.extrapolated10M.finalizeMinutes} min`,
+  );
   writeFileSync(join(ROOT, 'bench/results/roll-upload.json'), JSON.stringify(result, null, 2) + '\n');
 } finally {
   if (api && api.exitCode === null) {

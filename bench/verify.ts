@@ -15,7 +15,14 @@ import { deployTallyAnchor, tallyAnchor } from '../contracts/index.js';
 import { anvilProvider, startAnvil } from '../test/support/anvil.js';
 import { runAudit } from '../verifier-cli/src/audit/audit.js';
 import { FileSource } from '../verifier-cli/src/sources/files.js';
-import { buildElection, electionKeyOf, manifestHashHex, resultHashHex, rollRootHex, writeElectionFiles } from '../verifier-cli/test/support/election.js';
+import {
+  buildElection,
+  electionKeyOf,
+  manifestHashHex,
+  resultHashHex,
+  rollRootHex,
+  writeElectionFiles,
+} from '../verifier-cli/test/support/election.js';
 
 const { values } = parseArgs({
   options: {
@@ -67,7 +74,10 @@ parentPort.on('message', (m) => {
 });
 `;
 
-async function rawVerifyMs(jobs: [string, string, string][], threads: number): Promise<{ ms: number; cpuMs: number; valid: number }> {
+async function rawVerifyMs(
+  jobs: [string, string, string][],
+  threads: number,
+): Promise<{ ms: number; cpuMs: number; valid: number }> {
   const workers = Array.from({ length: threads }, () => new Worker(RAW_WORKER, { eval: true }));
   try {
     const share = Math.ceil(jobs.length / threads);
@@ -110,13 +120,20 @@ try {
   const key = electionKeyOf(e.electionId);
   // Batch the transactions: send them all with explicit nonces, then wait for the last one.
   let nonce = await wallet.getNonce();
-  const sent = [await anchor.registerElection(key, `0x${manifestHashHex(e.manifest)}`, `0x${rollRootHex(e.roll)}`, { nonce: nonce++ })];
-  for (const w of e.windows) sent.push(await anchor.anchorWindow(key, w.index, w.firstSeq, w.count, `0x${w.root}`, { nonce: nonce++ }));
+  const sent = [
+    await anchor.registerElection(key, `0x${manifestHashHex(e.manifest)}`, `0x${rollRootHex(e.roll)}`, {
+      nonce: nonce++,
+    }),
+  ];
+  for (const w of e.windows)
+    sent.push(await anchor.anchorWindow(key, w.index, w.firstSeq, w.count, `0x${w.root}`, { nonce: nonce++ }));
   sent.push(await anchor.closeElection(key, `0x${resultHashHex(e.electionId, e.tally, N)}`, N, { nonce: nonce++ }));
   for (const tx of sent) await tx.wait();
   const anchorMs = performance.now() - t;
 
-  const jobs = e.rows.map((r) => [r.ballot.credential, `tallyproof:ballot:v1:${r.ballotText}`, r.signature] as [string, string, string]);
+  const jobs = e.rows.map(
+    (r) => [r.ballot.credential, `tallyproof:ballot:v1:${r.ballotText}`, r.signature] as [string, string, string],
+  );
   const rawSamples: number[] = [];
   const auditSamples: number[] = [];
   // CPU time of the process over each sample (all threads): on a shared machine, where wall times swing
@@ -148,7 +165,9 @@ try {
     });
     auditSamples.push(performance.now() - t0);
     auditCpuSamples.push(cpuMs(process.cpuUsage(cpu0)));
-    log(`round ${round}/${ROUNDS}: raw ${seconds(raw.ms)} s, audit ${seconds(auditSamples.at(-1)!)} s (ratio ${(auditSamples.at(-1)! / raw.ms).toFixed(2)}; CPU ${seconds(raw.cpuMs)} s vs ${seconds(auditCpuSamples.at(-1)!)} s)`);
+    log(
+      `round ${round}/${ROUNDS}: raw ${seconds(raw.ms)} s, audit ${seconds(auditSamples.at(-1)!)} s (ratio ${(auditSamples.at(-1)! / raw.ms).toFixed(2)}; CPU ${seconds(raw.cpuMs)} s vs ${seconds(auditCpuSamples.at(-1)!)} s)`,
+    );
     if (report.verdict !== 'pass' || report.ledger.rows !== N) {
       throw new Error(`the bench election did not pass its audit: ${JSON.stringify(report.findings.slice(0, 5))}`);
     }
@@ -198,10 +217,18 @@ try {
   };
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/verify.json', import.meta.url), JSON.stringify(result, null, 2) + '\n');
-  console.log(`audit:         ${N} ballots in ${result.audit.seconds} s = ${result.audit.ballotsPerSecond} ballots/s (${THREADS} threads, best of ${ROUNDS})`);
-  console.log(`raw verify:    ${result.rawEd25519Verify.perSecond} signatures/s on ${THREADS} threads (${result.rawEd25519Verify.seconds} s, best of ${ROUNDS})`);
-  console.log(`ratio:         audit / signatures alone = ${result.ratioAuditToSignatures} (target <= 1.3: ${result.meetsTarget ? 'met' : 'NOT met'})`);
-  console.log(`per round:     ${result.ratioSamples.join(', ')}; CPU ratio (best/best) ${result.cpuRatioAuditToSignatures}`);
+  console.log(
+    `audit:         ${N} ballots in ${result.audit.seconds} s = ${result.audit.ballotsPerSecond} ballots/s (${THREADS} threads, best of ${ROUNDS})`,
+  );
+  console.log(
+    `raw verify:    ${result.rawEd25519Verify.perSecond} signatures/s on ${THREADS} threads (${result.rawEd25519Verify.seconds} s, best of ${ROUNDS})`,
+  );
+  console.log(
+    `ratio:         audit / signatures alone = ${result.ratioAuditToSignatures} (target <= 1.3: ${result.meetsTarget ? 'met' : 'NOT met'})`,
+  );
+  console.log(
+    `per round:     ${result.ratioSamples.join(', ')}; CPU ratio (best/best) ${result.cpuRatioAuditToSignatures}`,
+  );
   console.log(`written bench/results/verify.json`);
 } finally {
   await chain.stop();

@@ -3,7 +3,12 @@
 // server side: the API's health and chain-id probe, the anchor worker, the deployment scripts.
 
 /** `method(params)` on the node at `url`; rejects on a JSON-RPC error, no answer within `timeoutMs`, or no result. */
-export async function jsonRpc<T = unknown>(url: string, method: string, params: unknown[] = [], timeoutMs = 5000): Promise<T> {
+export async function jsonRpc<T = unknown>(
+  url: string,
+  method: string,
+  params: unknown[] = [],
+  timeoutMs = 5000,
+): Promise<T> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -11,7 +16,8 @@ export async function jsonRpc<T = unknown>(url: string, method: string, params: 
     signal: AbortSignal.timeout(timeoutMs),
   });
   const body = (await res.json()) as { result?: T; error?: { message?: string } };
-  if (body.error || body.result === undefined) throw new Error(`${method}: ${body.error?.message ?? `HTTP ${res.status}`}`);
+  if (body.error || body.result === undefined)
+    throw new Error(`${method}: ${body.error?.message ?? `HTTP ${res.status}`}`);
   return body.result;
 }
 

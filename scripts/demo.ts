@@ -8,12 +8,36 @@ export function demoManifest(windowSeconds = 60) {
     electionId: DEMO_ELECTION_ID,
     title: 'Démo Tallyproof — votation populaire',
     contests: [
-      { id: 'loi-climat', title: 'Acceptez-vous la loi sur le climat ?', choices: [{ id: 'oui', label: 'Oui' }, { id: 'non', label: 'Non' }], minSelections: 0, maxSelections: 1 },
-      { id: 'loi-numerique', title: 'Acceptez-vous la loi sur l’identité numérique ?', choices: [{ id: 'oui', label: 'Oui' }, { id: 'non', label: 'Non' }], minSelections: 0, maxSelections: 1 },
+      {
+        id: 'loi-climat',
+        title: 'Acceptez-vous la loi sur le climat ?',
+        choices: [
+          { id: 'oui', label: 'Oui' },
+          { id: 'non', label: 'Non' },
+        ],
+        minSelections: 0,
+        maxSelections: 1,
+      },
+      {
+        id: 'loi-numerique',
+        title: 'Acceptez-vous la loi sur l’identité numérique ?',
+        choices: [
+          { id: 'oui', label: 'Oui' },
+          { id: 'non', label: 'Non' },
+        ],
+        minSelections: 0,
+        maxSelections: 1,
+      },
       {
         id: 'conseil',
         title: 'Conseil communal (jusqu’à 3 choix)',
-        choices: [{ id: 'ana', label: 'Ana Duarte' }, { id: 'bo', label: 'Bo Lindqvist' }, { id: 'chloe', label: 'Chloé Martin' }, { id: 'david', label: 'David Okafor' }, { id: 'elif', label: 'Elif Yılmaz' }],
+        choices: [
+          { id: 'ana', label: 'Ana Duarte' },
+          { id: 'bo', label: 'Bo Lindqvist' },
+          { id: 'chloe', label: 'Chloé Martin' },
+          { id: 'david', label: 'David Okafor' },
+          { id: 'elif', label: 'Elif Yılmaz' },
+        ],
         minSelections: 0,
         maxSelections: 3,
       },

@@ -21,7 +21,11 @@ let root;
 try {
   // The package exports no package.json: walk up from its entry point.
   root = dirname(require.resolve('postgres'));
-  while (!existsSync(join(root, 'package.json')) || JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name !== 'postgres') root = dirname(root);
+  while (
+    !existsSync(join(root, 'package.json')) ||
+    JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).name !== 'postgres'
+  )
+    root = dirname(root);
 } catch {
   console.log('patch-postgres: the postgres package is not installed; nothing to patch');
   process.exit(0);
@@ -36,7 +40,7 @@ const edits = [
   {
     what: 'nextWrite on a closed socket',
     from: '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)',
-    to: '  function nextWrite(fn) {\n    if (socket === null) {\n      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n      chunk = nextWriteTimer = null\n      error(Errors.connection(\'CONNECTION_CLOSED\', options, socket))\n      return false\n    }\n    const x = socket.write(chunk, fn)',
+    to: "  function nextWrite(fn) {\n    if (socket === null) {\n      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n      chunk = nextWriteTimer = null\n      error(Errors.connection('CONNECTION_CLOSED', options, socket))\n      return false\n    }\n    const x = socket.write(chunk, fn)",
   },
   {
     what: 'the write timer reset in terminate() and closed()',

@@ -26,7 +26,10 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const say = (line: string) => process.stdout.write(line + '\n');
 const step = (line: string) => process.stdout.write(`  · ${line}\n`);
 
-interface Stoppable { name: string; stop(): Promise<unknown> }
+interface Stoppable {
+  name: string;
+  stop(): Promise<unknown>;
+}
 const running: Stoppable[] = [];
 
 async function stopAll(): Promise<void> {
@@ -79,7 +82,8 @@ async function main(): Promise<void> {
     privateKey ??= anvilAccounts()[0]!.privateKey;
   } else {
     step(`chain: ${rpcUrl}`);
-    if (!privateKey) throw new ConfigError('CHAIN_PRIVATE_KEY', 'is required with CHAIN_RPC_URL (the anchorer account)');
+    if (!privateKey)
+      throw new ConfigError('CHAIN_PRIVATE_KEY', 'is required with CHAIN_RPC_URL (the anchorer account)');
   }
   const provider = new JsonRpcProvider(rpcUrl, undefined, { cacheTimeout: -1 });
   const chainId = Number((await provider.getNetwork()).chainId);
@@ -94,7 +98,10 @@ async function main(): Promise<void> {
   if (!contract) {
     step('contract: deploying TallyAnchor…');
     const deployment = await deployTallyAnchor(new Wallet(privateKey, provider));
-    writeFileSync(deploymentFile, JSON.stringify({ ...deployment, deployedAt: new Date().toISOString() }, null, 2) + '\n');
+    writeFileSync(
+      deploymentFile,
+      JSON.stringify({ ...deployment, deployedAt: new Date().toISOString() }, null, 2) + '\n',
+    );
     contract = deployment.address;
   }
   step(`contract: TallyAnchor at ${contract} (chain ${chainId})`);
@@ -111,7 +118,8 @@ async function main(): Promise<void> {
     contractAddress: contract,
     confirmations: cfg.confirmations,
     log: (msg, fields) => {
-      if ((fields as { level?: string } | undefined)?.level === 'error' || process.env.TALLYPROOF_VERBOSE) process.stderr.write(`worker: ${msg} ${JSON.stringify(fields ?? {})}\n`);
+      if ((fields as { level?: string } | undefined)?.level === 'error' || process.env.TALLYPROOF_VERBOSE)
+        process.stderr.write(`worker: ${msg} ${JSON.stringify(fields ?? {})}\n`);
     },
   });
   running.push({ name: 'anchor worker', stop: () => worker.stop() });
@@ -144,10 +152,20 @@ async function main(): Promise<void> {
   if (process.env.TALLYPROOF_DEMO !== 'off' && !(await getElection(db.app, DEMO_ELECTION_ID))) {
     const rollFile = join(cfg.dataDir, 'demo-roll.txt');
     for (const f of [rollFile, credentialsFile]) if (existsSync(f)) (await import('node:fs')).rmSync(f);
-    await generateCredentials({ count: 100, rollFile, credentialsFile, progress: { start() {}, increment() {}, stop() {} } });
+    await generateCredentials({
+      count: 100,
+      rollFile,
+      credentialsFile,
+      progress: { start() {}, increment() {}, stop() {} },
+    });
     const roll = readFileSync(rollFile, 'utf8').trim().split('\n');
     const windowSeconds = Number(process.env.TALLYPROOF_DEMO_WINDOW_SECONDS ?? 60);
-    const res = await app.inject({ method: 'POST', url: '/api/v1/elections', headers: { authorization: `Bearer ${token}` }, payload: { manifest: demoManifest(windowSeconds), roll } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/elections',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { manifest: demoManifest(windowSeconds), roll },
+    });
     if (res.statusCode !== 201) throw new Error(`could not create the demo election: ${res.statusCode} ${res.body}`);
     step(`demo election "${DEMO_ELECTION_ID}" created with 100 demo credentials`);
   }
@@ -159,11 +177,15 @@ async function main(): Promise<void> {
   say(`API docs        ${base}/docs`);
   say(`Metrics         ${base}/metrics`);
   say(`Chain RPC       ${rpcUrl}  (TallyAnchor ${contract})`);
-  say(`Admin token     in ${relative(process.cwd(), join(cfg.dataDir, 'admin-token'))}${cfg.adminToken ? ' (ADMIN_TOKEN)' : ''}`);
+  say(
+    `Admin token     in ${relative(process.cwd(), join(cfg.dataDir, 'admin-token'))}${cfg.adminToken ? ' (ADMIN_TOKEN)' : ''}`,
+  );
   say('');
   say('Cast a demo vote from the command line (each line of the credentials file is one voter):');
   say(`  npx tallyproof vote --api ${base} --election ${DEMO_ELECTION_ID} --credential ${rel} \\`);
-  say(`    --voter $(sed -n 1p ${rel} | cut -d'"' -f4) --choose loi-climat=oui --choose loi-numerique=non --choose conseil=ana,bo`);
+  say(
+    `    --voter $(sed -n 1p ${rel} | cut -d'"' -f4) --choose loi-climat=oui --choose loi-numerique=non --choose conseil=ana,bo`,
+  );
   say('Then check it:   npx tallyproof-verify receipt receipt-*.json --api ' + base + ' --rpc ' + rpcUrl);
   say('Ctrl-C stops everything; the next npm start resumes where it stopped.');
   say('ready');
@@ -193,8 +215,11 @@ guardConnectionLoss(
 );
 
 main().catch(async (err: Error) => {
-  process.stderr.write(err instanceof ConfigError ? `configuration error: ${err.message}\n` : `start failed: ${err.stack ?? err.message}\n`);
+  process.stderr.write(
+    err instanceof ConfigError
+      ? `configuration error: ${err.message}\n`
+      : `start failed: ${err.stack ?? err.message}\n`,
+  );
   await stopAll();
   process.exit(1);
 });
-

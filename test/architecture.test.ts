@@ -10,7 +10,10 @@ import { REPO, filesUnder, importsOf, isUnder, reachable } from './support/impor
 /** Every table the ledger's migrations create. */
 function ledgerTables(): string[] {
   const dir = join(REPO, 'ledger', 'migrations');
-  const sql = readdirSync(dir).filter((f) => f.endsWith('.sql')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+  const sql = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('\n');
   return [...sql.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?(\w+)/gi)].map((m) => m[1]!).concat('schema_migrations');
 }
 
@@ -26,9 +29,12 @@ function sqlFindings(source: string, tables: readonly string[]): string[] {
   const code = withoutComments(source);
   const findings: string[] = [];
   // A tagged template that starts with an SQL verb: sql`SELECT …`, tx`UPDATE …`, conn`…`.
-  for (const m of code.matchAll(new RegExp(`[\\w$)\\]]\`\\s*(${SQL_VERB}\\b[^\`]{0,60})`, 'g'))) findings.push(`tagged SQL: ${m[1]!.trim()}`);
+  for (const m of code.matchAll(new RegExp(`[\\w$)\\]]\`\\s*(${SQL_VERB}\\b[^\`]{0,60})`, 'g')))
+    findings.push(`tagged SQL: ${m[1]!.trim()}`);
   // postgres.js's unsafe() and node-postgres's query() with SQL text.
-  for (const m of code.matchAll(new RegExp(`\\.(?:unsafe|query)\\s*\\(\\s*['"\`]\\s*(${SQL_VERB}\\b[^'"\`]{0,60})`, 'g'))) {
+  for (const m of code.matchAll(
+    new RegExp(`\\.(?:unsafe|query)\\s*\\(\\s*['"\`]\\s*(${SQL_VERB}\\b[^'"\`]{0,60})`, 'g'),
+  )) {
     findings.push(`SQL call: ${m[1]!.trim()}`);
   }
   // Any SQL text naming a ledger table, whatever runs it.
@@ -45,7 +51,9 @@ describe('architecture', () => {
   const tables = ledgerTables();
 
   it('knows the ledger tables', () => {
-    expect(tables).toEqual(expect.arrayContaining(['elections', 'election_heads', 'ballots', 'credentials', 'windows']));
+    expect(tables).toEqual(
+      expect.arrayContaining(['elections', 'election_heads', 'ballots', 'credentials', 'windows']),
+    );
   });
 
   it('recognises SQL on a ledger table, and not prose about it', () => {
@@ -70,7 +78,9 @@ describe('architecture', () => {
   it('only ledger/ speaks SQL to ledger tables', () => {
     const files = PROCESS_DIRS.flatMap((d) => filesUnder(join(REPO, d))).filter((f) => !/\/test\//.test(f));
     expect(files.length).toBeGreaterThan(20);
-    const found = files.flatMap((f) => sqlFindings(readFileSync(f, 'utf8'), tables).map((s) => `${relative(REPO, f)}: ${s}`));
+    const found = files.flatMap((f) =>
+      sqlFindings(readFileSync(f, 'utf8'), tables).map((s) => `${relative(REPO, f)}: ${s}`),
+    );
     expect(found).toEqual([]);
   });
 
@@ -83,10 +93,16 @@ describe('architecture', () => {
   it('api/ does not import anchor-worker/, and the API process does not load it through anything else', () => {
     const worker = join(REPO, 'anchor-worker');
     const api = filesUnder(join(REPO, 'api'));
-    const direct = api.flatMap((f) => importsOf(f).filter((t) => isUnder(t, worker)).map((t) => `${relative(REPO, f)} -> ${relative(REPO, t)}`));
+    const direct = api.flatMap((f) =>
+      importsOf(f)
+        .filter((t) => isUnder(t, worker))
+        .map((t) => `${relative(REPO, f)} -> ${relative(REPO, t)}`),
+    );
     expect(direct).toEqual([]);
     const apiProcess = api.filter((f) => isUnder(f, join(REPO, 'api', 'src')));
-    const loaded = [...reachable(apiProcess)].filter(([f]) => isUnder(f, worker)).map(([, chain]) => chain.join(' -> '));
+    const loaded = [...reachable(apiProcess)]
+      .filter(([f]) => isUnder(f, worker))
+      .map(([, chain]) => chain.join(' -> '));
     expect(loaded).toEqual([]);
   });
 });

@@ -17,6 +17,8 @@ export default defineConfig({
     maxWorkers: 1,
     fileParallelism: false,
     env: { TALLYPROOF_APP_DB_PASSWORD: 'tallyproof-test-app' },
-    reporters: process.env.TALLYPROOF_TEST_JSON ? ['default', ['json', { outputFile: process.env.TALLYPROOF_TEST_JSON }]] : ['default'],
+    reporters: process.env.TALLYPROOF_TEST_JSON
+      ? ['default', ['json', { outputFile: process.env.TALLYPROOF_TEST_JSON }]]
+      : ['default'],
   },
 });

@@ -103,22 +103,43 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
     frameworkErrors: (err, _req, reply) => {
-      sendApiError(reply, err.code === 'FST_ERR_BAD_URL' ? apiError('invalid-query', 'the URL is malformed') : toApiError(err));
+      sendApiError(
+        reply,
+        err.code === 'FST_ERR_BAD_URL' ? apiError('invalid-query', 'the URL is malformed') : toApiError(err),
+      );
     },
   });
 
   const ownVerifier = !opts.verifier;
-  const verifier = opts.verifier ?? new VerifyPool({ threads: opts.verifyThreads || undefined, signingSeed: opts.ledgerKey.seed });
+  const verifier =
+    opts.verifier ?? new VerifyPool({ threads: opts.verifyThreads || undefined, signingSeed: opts.ledgerKey.seed });
   let ingestor: Ingestor | null = null;
-  const metrics = new ApiMetrics({ sql: opts.sql, poolSize: opts.poolSize ?? 10, queueDepth: () => ingestor?.queued ?? 0, defaultMetrics: opts.processMetrics });
-  ingestor = new Ingestor({ ...opts.ingest, sql: opts.sql, ledgerKey: opts.ledgerKey, verifier, metrics: metrics.ingestHooks() });
-  const chain = typeof opts.chain === 'function' ? opts.chain : () => (opts.chain as ChainInfo | undefined) ?? { chainId: null, contract: null };
+  const metrics = new ApiMetrics({
+    sql: opts.sql,
+    poolSize: opts.poolSize ?? 10,
+    queueDepth: () => ingestor?.queued ?? 0,
+    defaultMetrics: opts.processMetrics,
+  });
+  ingestor = new Ingestor({
+    ...opts.ingest,
+    sql: opts.sql,
+    ledgerKey: opts.ledgerKey,
+    verifier,
+    metrics: metrics.ingestHooks(),
+  });
+  const chain =
+    typeof opts.chain === 'function'
+      ? opts.chain
+      : () => (opts.chain as ChainInfo | undefined) ?? { chainId: null, contract: null };
   const ctx: AppContext = {
     sql: opts.sql,
     ledgerKey: opts.ledgerKey,
     ingestor,
     metrics,
-    tally: new TallyTracker(opts.sql, { pollMs: opts.resultsPollMs, onError: (err) => app.log.warn({ err }, 'results refresh failed') }),
+    tally: new TallyTracker(opts.sql, {
+      pollMs: opts.resultsPollMs,
+      onError: (err) => app.log.warn({ err }, 'results refresh failed'),
+    }),
     trees: new WindowTreeCache(),
     credentialCheck: new CredentialCheckPool(opts.rollCheckThreads),
     chain,
@@ -135,7 +156,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (e.status >= 500) req.log.error({ err }, 'request failed');
     return sendApiError(reply, e);
   });
-  app.setNotFoundHandler((req, reply) => sendApiError(reply, apiError('not-found', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendApiError(reply, apiError('not-found', `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}`)),
+  );
 
   // Shutting down: requests that still arrive on open connections get a clean 503 to retry elsewhere.
   app.addHook('onRequest', async () => {
@@ -182,7 +205,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     });
     await app.register(rateLimit, {
       global: false,
-      errorResponseBuilder: (_req, context) => new ProtocolError('rate-limited', `more than ${context.max} requests per minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`),
+      errorResponseBuilder: (_req, context) =>
+        new ProtocolError(
+          'rate-limited',
+          `more than ${context.max} requests per minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`,
+        ),
     });
   }
 

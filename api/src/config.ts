@@ -36,7 +36,8 @@ export interface ApiConfig extends SharedConfig {
  */
 function publicRpcUrl(env: Env): string | null {
   const name = 'PUBLIC_CHAIN_RPC_URL';
-  const hint = " (browsers read the chain over HTTP; expected the chain's JSON-RPC URL as browsers reach it, e.g. https://rpc.example.org)";
+  const hint =
+    " (browsers read the chain over HTTP; expected the chain's JSON-RPC URL as browsers reach it, e.g. https://rpc.example.org)";
   const v = url(env, name, ['http:', 'https:'], hint);
   if (v === null) return null;
   const u = new URL(v);
@@ -48,7 +49,8 @@ function publicRpcUrl(env: Env): string | null {
 
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   const adminToken = opt(env, 'ADMIN_TOKEN');
-  if (adminToken !== null && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
+  if (adminToken !== null && adminToken.length < 16)
+    throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
   return {
     ...loadSharedConfig(env),
     port: int(env, 'PORT', 8080, 0, 65535),

@@ -21,7 +21,18 @@ export function apiError(code: ErrorCode, message?: string): ApiError {
 
 // Connection-level failures of postgres.js and node:net, and PostgreSQL SQLSTATEs that mean "the server
 // cannot serve now" (class 08 connection exceptions, 53 insufficient resources, 57P0x shutdown/crash).
-const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+]);
 
 export function isDatabaseOutage(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -94,5 +105,9 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
   if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
   if (error.code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="tallyproof-admin"');
   // Plain JSON.stringify: the route's response schema for that status (e.g. health's 503) may describe another body.
-  return reply.code(error.status).type('application/json; charset=utf-8').serializer(JSON.stringify).send({ error: { code: error.code, message: error.message } });
+  return reply
+    .code(error.status)
+    .type('application/json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send({ error: { code: error.code, message: error.message } });
 }

@@ -29,7 +29,12 @@ try {
 /** Redis answers PING (the BullMQ backend when REDIS_URL is set). */
 async function pingRedis(url: string): Promise<UpDown> {
   const { Redis } = await import('ioredis');
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1500, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1500,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -42,9 +47,13 @@ async function pingRedis(url: string): Promise<UpDown> {
 }
 
 const started = Date.now();
-const db = await resolveDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((err: Error) => fail(`cannot start the embedded PostgreSQL: ${err.message}`));
-const ledger = await openLedgerDatabase({ url: db.url, dataDir: config.dataDir, max: config.databasePoolSize }).catch((err: Error) =>
-  fail(`cannot open the ledger database${config.databaseUrl ? ' at DATABASE_URL' : ''}: ${err.message}`));
+const db = await resolveDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((err: Error) =>
+  fail(`cannot start the embedded PostgreSQL: ${err.message}`),
+);
+const ledger = await openLedgerDatabase({ url: db.url, dataDir: config.dataDir, max: config.databasePoolSize }).catch(
+  (err: Error) =>
+    fail(`cannot open the ledger database${config.databaseUrl ? ' at DATABASE_URL' : ''}: ${err.message}`),
+);
 const ledgerKey = (() => {
   try {
     return loadLedgerKey(config.dataDir);
@@ -67,7 +76,11 @@ if (config.chainRpcUrl) {
 
 // The anchor worker's queue (jobs/: BullMQ on Redis with REDIS_URL, else on the ledger database): the API
 // only enqueues registration and close requests; the worker process does the chain work.
-const anchorRequests = await createAnchorRequests({ databaseUrl: db.url, redisUrl: config.redisUrl, queuePrefix: config.queuePrefix }).catch((err: Error) => fail(`cannot open the anchor queue${config.redisUrl ? ' at REDIS_URL' : ''}: ${err.message}`));
+const anchorRequests = await createAnchorRequests({
+  databaseUrl: db.url,
+  redisUrl: config.redisUrl,
+  queuePrefix: config.queuePrefix,
+}).catch((err: Error) => fail(`cannot open the anchor queue${config.redisUrl ? ' at REDIS_URL' : ''}: ${err.message}`));
 
 /** Chain and queue state, probed at most every 2 s (health checks from the proxy, compose and Prometheus add up). */
 let lastProbe: { at: number; value: Promise<{ chain: UpDown; queue: UpDown }> } | null = null;
@@ -77,7 +90,9 @@ const dependencies: DependencyProbe = () => {
   return lastProbe.value;
 };
 async function probeDependencies(): Promise<{ chain: UpDown; queue: UpDown }> {
-  const chainState: Promise<UpDown> = config.chainRpcUrl ? probeChainId(config.chainRpcUrl, 1500).then((id) => (id === null ? 'down' : 'up')) : Promise.resolve('unknown');
+  const chainState: Promise<UpDown> = config.chainRpcUrl
+    ? probeChainId(config.chainRpcUrl, 1500).then((id) => (id === null ? 'down' : 'up'))
+    : Promise.resolve('unknown');
   // Without REDIS_URL the queue lives in the ledger database, whose health is reported on its own.
   const queueState: Promise<UpDown> = config.redisUrl ? pingRedis(config.redisUrl) : Promise.resolve('up');
   const [c, q] = await Promise.all([chainState, queueState]);
@@ -108,10 +123,10 @@ try {
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : config.port;
 process.stdout.write(
-  `tallyproof-api listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port} `
-  + `(database: ${db.embedded ? 'embedded' : 'DATABASE_URL'}, ledger key ${ledgerKey.publicKeyHex}, `
-  + `chain: ${config.chainRpcUrl ? `chain id ${chain.chainId ?? 'unreachable'}` : 'not configured'}, anchor queue: ${config.redisUrl ? 'Redis' : 'PostgreSQL'}, `
-  + `admin: ${config.adminToken ? 'on' : 'off'}, docs: /docs, started in ${Date.now() - started} ms)\n`,
+  `tallyproof-api listening on http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port} ` +
+    `(database: ${db.embedded ? 'embedded' : 'DATABASE_URL'}, ledger key ${ledgerKey.publicKeyHex}, ` +
+    `chain: ${config.chainRpcUrl ? `chain id ${chain.chainId ?? 'unreachable'}` : 'not configured'}, anchor queue: ${config.redisUrl ? 'Redis' : 'PostgreSQL'}, ` +
+    `admin: ${config.adminToken ? 'on' : 'off'}, docs: /docs, started in ${Date.now() - started} ms)\n`,
 );
 
 let stopping = false;

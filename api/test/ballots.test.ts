@@ -24,7 +24,12 @@ afterAll(async () => {
 });
 
 /** Post and check that exactly one audit row and no ballot were added. */
-async function refused(path: string, init: { json?: unknown; body?: string; headers?: Record<string, string> }, status: number, code: string) {
+async function refused(
+  path: string,
+  init: { json?: unknown; body?: string; headers?: Record<string, string> },
+  status: number,
+  code: string,
+) {
   const before = await ledgerCounts(api.db, E);
   const r = await api.request('POST', path, init);
   expect(r.status, r.text).toBe(status);
@@ -49,7 +54,8 @@ describe('POST ballots', () => {
     const receipt = r.body.receipt;
     expect(receipt).toMatchObject({ version: 1, electionId: E, seq: 0, ballotHash: ballotHash(sub).toString('hex') });
     expect(verifyReceipt(ledgerPub, receipt)).toBe(true);
-    const [row] = await api.db.admin`SELECT ballot FROM ballots WHERE ballot_hash = decode(${receipt.ballotHash}, 'hex')`;
+    const [row] = await api.db
+      .admin`SELECT ballot FROM ballots WHERE ballot_hash = decode(${receipt.ballotHash}, 'hex')`;
     expect(row!.ballot).toBe(jcs(sub.ballot));
   });
 
@@ -63,7 +69,10 @@ describe('POST ballots', () => {
     expect(again.body).toEqual(first.body);
     // Same JSON value, other bytes: the same ballotHash (JCS), so the same receipt.
     const reordered = `{ "signature" : "${sub.signature}", "ballot": ${JSON.stringify({ selections: sub.ballot.selections, credential: sub.ballot.credential, version: 1, electionId: E }, null, 2)} }`;
-    const third = await api.request('POST', url, { body: reordered, headers: { 'content-type': 'application/json; charset=utf-8' } });
+    const third = await api.request('POST', url, {
+      body: reordered,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
     expect(third.status).toBe(200);
     expect(third.body).toEqual(first.body);
     expect(await ledgerCounts(api.db, E)).toEqual(before);
@@ -74,10 +83,17 @@ describe('POST ballots', () => {
     expect(first.status).toBe(201);
     for (const n of [1, 2]) {
       const before = await ledgerCounts(api.db, E);
-      const r = await api.request('POST', url, { json: ballotFor(vs[2]!, E, { q1: ['non'], council: n === 1 ? ['bo'] : [] }) });
+      const r = await api.request('POST', url, {
+        json: ballotFor(vs[2]!, E, { q1: ['non'], council: n === 1 ? ['bo'] : [] }),
+      });
       expect(r.status).toBe(409);
       expect(Object.keys(r.body)).toEqual(['error', 'status', 'attemptCount', 'receipt']);
-      expect(r.body).toEqual({ error: { code: 'duplicate', message: expect.any(String) }, status: 'duplicate', attemptCount: n, receipt: first.body.receipt });
+      expect(r.body).toEqual({
+        error: { code: 'duplicate', message: expect.any(String) },
+        status: 'duplicate',
+        attemptCount: n,
+        receipt: first.body.receipt,
+      });
       expect(r.text.startsWith('{"error":{"code":"duplicate","message":')).toBe(true);
       const after = await ledgerCounts(api.db, E);
       expect(after.ballots).toBe(before.ballots);
@@ -86,7 +102,12 @@ describe('POST ballots', () => {
   });
 
   it('400 malformed-json, recorded', async () => {
-    await refused(url, { body: '{"ballot": {', headers: { 'content-type': 'application/json' } }, 400, 'malformed-json');
+    await refused(
+      url,
+      { body: '{"ballot": {', headers: { 'content-type': 'application/json' } },
+      400,
+      'malformed-json',
+    );
     await refused(url, { body: '', headers: { 'content-type': 'application/json' } }, 400, 'malformed-json');
   });
 
@@ -97,7 +118,15 @@ describe('POST ballots', () => {
     await refused(url, { json: { ...good, ballot: { ...good.ballot, version: '1' } } }, 400, 'invalid-body');
     await refused(url, { json: { ...good, ballot: { ...good.ballot, comment: 'x' } } }, 400, 'invalid-body');
     await refused(url, { json: [good] }, 400, 'invalid-body');
-    await refused(url, { body: `{"__proto__":{"polluted":1},"ballot":${JSON.stringify(good.ballot)},"signature":"${good.signature}"}`, headers: { 'content-type': 'application/json' } }, 400, 'invalid-body');
+    await refused(
+      url,
+      {
+        body: `{"__proto__":{"polluted":1},"ballot":${JSON.stringify(good.ballot)},"signature":"${good.signature}"}`,
+        headers: { 'content-type': 'application/json' },
+      },
+      400,
+      'invalid-body',
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // after all that, the genuine ballot still goes in
     expect((await api.request('POST', url, { json: good })).status).toBe(201);
@@ -106,25 +135,42 @@ describe('POST ballots', () => {
   it('400 invalid-hex, wrong-election, bad-signature', async () => {
     const good = ballotFor(vs[4]!, E);
     await refused(url, { json: { ...good, signature: good.signature.toUpperCase() } }, 400, 'invalid-hex');
-    await refused(url, { json: { ...good, ballot: { ...good.ballot, credential: good.ballot.credential.slice(2) } } }, 400, 'invalid-hex');
+    await refused(
+      url,
+      { json: { ...good, ballot: { ...good.ballot, credential: good.ballot.credential.slice(2) } } },
+      400,
+      'invalid-hex',
+    );
     await refused(url, { json: ballotFor(vs[4]!, 'other-election') }, 400, 'wrong-election');
     const flipped = good.signature.replace(/^./, (c) => (c === '0' ? '1' : '0'));
     await refused(url, { json: { ...good, signature: flipped } }, 400, 'bad-signature');
     // a signature of another ballot
-    await refused(url, { json: { ...good, signature: ballotFor(vs[4]!, E, { q1: ['non'], council: [] }).signature } }, 400, 'bad-signature');
+    await refused(
+      url,
+      { json: { ...good, signature: ballotFor(vs[4]!, E, { q1: ['non'], council: [] }).signature } },
+      400,
+      'bad-signature',
+    );
   });
 
   it('403 credential-not-on-roll, election-not-open', async () => {
     await refused(url, { json: ballotFor(voter('outsider'), E) }, 403, 'credential-not-on-roll');
-    const later = await api.election('later', 1, { opensAt: new Date(Date.now() + 3600_000).toISOString(), closesAt: new Date(Date.now() + 7200_000).toISOString() });
-    const r = await api.request('POST', '/api/v1/elections/later/ballots', { json: ballotFor(later.voters[0]!, 'later') });
+    const later = await api.election('later', 1, {
+      opensAt: new Date(Date.now() + 3600_000).toISOString(),
+      closesAt: new Date(Date.now() + 7200_000).toISOString(),
+    });
+    const r = await api.request('POST', '/api/v1/elections/later/ballots', {
+      json: ballotFor(later.voters[0]!, 'later'),
+    });
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe('election-not-open');
   });
 
   it('403 election-closed after the admin close', async () => {
     const { voters: cv } = await api.election('closing', 3);
-    expect((await api.request('POST', '/api/v1/elections/closing/ballots', { json: ballotFor(cv[0]!, 'closing') })).status).toBe(201);
+    expect(
+      (await api.request('POST', '/api/v1/elections/closing/ballots', { json: ballotFor(cv[0]!, 'closing') })).status,
+    ).toBe(201);
     expect((await api.request('POST', '/api/v1/elections/closing/close', { admin: true })).status).toBe(202);
     const r = await api.request('POST', '/api/v1/elections/closing/ballots', { json: ballotFor(cv[1]!, 'closing') });
     expect(r.status).toBe(403);
@@ -132,7 +178,12 @@ describe('POST ballots', () => {
   });
 
   it('404 unknown-election, also for an id that cannot exist (recorded, NUL-safe)', async () => {
-    await refused('/api/v1/elections/no-such-election/ballots', { json: ballotFor(vs[5]!, 'no-such-election') }, 404, 'unknown-election');
+    await refused(
+      '/api/v1/elections/no-such-election/ballots',
+      { json: ballotFor(vs[5]!, 'no-such-election') },
+      404,
+      'unknown-election',
+    );
     await refused('/api/v1/elections/Not%20An%20Id/ballots', { json: ballotFor(vs[5]!, E) }, 404, 'unknown-election');
     await refused('/api/v1/elections/a%00b/ballots', { json: ballotFor(vs[5]!, E) }, 404, 'unknown-election');
   });
@@ -150,15 +201,30 @@ describe('POST ballots', () => {
 
   it('415 unsupported-media-type for a body that is not sent as JSON, recorded', async () => {
     const good = ballotFor(vs[7]!, E);
-    await refused(url, { body: JSON.stringify(good), headers: { 'content-type': 'text/plain' } }, 415, 'unsupported-media-type');
-    await refused(url, { body: JSON.stringify(good), headers: { 'content-type': 'application/x-www-form-urlencoded' } }, 415, 'unsupported-media-type');
+    await refused(
+      url,
+      { body: JSON.stringify(good), headers: { 'content-type': 'text/plain' } },
+      415,
+      'unsupported-media-type',
+    );
+    await refused(
+      url,
+      { body: JSON.stringify(good), headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      415,
+      'unsupported-media-type',
+    );
   });
 
   it('422 invalid-selections', async () => {
     await refused(url, { json: ballotFor(vs[8]!, E, { q1: ['oui', 'non'], council: [] }) }, 422, 'invalid-selections');
     await refused(url, { json: ballotFor(vs[8]!, E, { q1: ['maybe'], council: [] }) }, 422, 'invalid-selections');
     await refused(url, { json: ballotFor(vs[8]!, E, { q1: ['oui'] }) }, 422, 'invalid-selections');
-    await refused(url, { json: ballotFor(vs[8]!, E, { q1: ['oui'], council: ['ana', 'ana'] }) }, 422, 'invalid-selections');
+    await refused(
+      url,
+      { json: ballotFor(vs[8]!, E, { q1: ['oui'], council: ['ana', 'ana'] }) },
+      422,
+      'invalid-selections',
+    );
   });
 });
 
@@ -202,7 +268,8 @@ describe('rate limits', () => {
     const limited = await build({ db: api.db, ballotRateLimit: 3, rateLimit: 2 });
     try {
       const codes: number[] = [];
-      for (let i = 0; i < 3; i++) codes.push((await limited.request('POST', url, { json: ballotFor(vs[11]!, E) })).status);
+      for (let i = 0; i < 3; i++)
+        codes.push((await limited.request('POST', url, { json: ballotFor(vs[11]!, E) })).status);
       expect(codes).toEqual([201, 200, 200]);
       const r = await limited.request('POST', url, { json: ballotFor(vs[11]!, E) });
       expect(r.status).toBe(429);
@@ -218,7 +285,9 @@ describe('rate limits', () => {
   });
 
   it('is off by default', async () => {
-    const results = await Promise.all(Array.from({ length: 30 }, () => request(api.url, 'GET', `/api/v1/elections/${E}`)));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => request(api.url, 'GET', `/api/v1/elections/${E}`)),
+    );
     expect(results.every((r) => r.status === 200)).toBe(true);
   });
 });

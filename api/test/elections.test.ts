@@ -22,28 +22,43 @@ afterAll(async () => {
   await api?.close();
 });
 
-const sortedRoot = (creds: string[]) => rollRoot(creds.map((c) => Buffer.from(c, 'hex')).sort(Buffer.compare)).toString('hex');
+const sortedRoot = (creds: string[]) =>
+  rollRoot(creds.map((c) => Buffer.from(c, 'hex')).sort(Buffer.compare)).toString('hex');
 
 describe('admin token', () => {
   it('401 without, with a wrong or a malformed token; constant-time compare of the whole token', async () => {
     const body = { manifest: testManifest('auth', key), roll: [] };
-    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${ADMIN_TOKEN}x` }, { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` }, { authorization: ADMIN_TOKEN }, { authorization: `Basic ${ADMIN_TOKEN}` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: `Bearer ${ADMIN_TOKEN}x` },
+      { authorization: `Bearer ${ADMIN_TOKEN.slice(0, -1)}` },
+      { authorization: ADMIN_TOKEN },
+      { authorization: `Basic ${ADMIN_TOKEN}` },
+    ]) {
       const r = await api.request('POST', '/api/v1/elections', { json: body, headers });
       expect(r.status).toBe(401);
       expect(r.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
       expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
     }
-    for (const [method, path] of [['PUT', '/api/v1/elections/auth/roll'], ['POST', '/api/v1/elections/auth/roll/finalize'], ['POST', '/api/v1/elections/auth/close']] as const) {
+    for (const [method, path] of [
+      ['PUT', '/api/v1/elections/auth/roll'],
+      ['POST', '/api/v1/elections/auth/roll/finalize'],
+      ['POST', '/api/v1/elections/auth/close'],
+    ] as const) {
       expect((await api.request(method, path)).status).toBe(401);
     }
-    const [{ n }] = await api.db.admin`SELECT count(*)::int AS n FROM elections WHERE election_id = 'auth'` as unknown as [{ n: number }];
+    const [{ n }] = (await api.db
+      .admin`SELECT count(*)::int AS n FROM elections WHERE election_id = 'auth'`) as unknown as [{ n: number }];
     expect(n).toBe(0);
   });
 
   it('admin routes are closed when no ADMIN_TOKEN is configured', async () => {
     const open = await build({ db: api.db, adminToken: null });
     try {
-      const r = await open.request('POST', '/api/v1/elections', { admin: true, json: { manifest: testManifest('x', key), roll: [] } });
+      const r = await open.request('POST', '/api/v1/elections', {
+        admin: true,
+        json: { manifest: testManifest('x', key), roll: [] },
+      });
       expect(r.status).toBe(401);
       expect(r.body.error.message).toMatch(/ADMIN_TOKEN/);
     } finally {
@@ -57,23 +72,42 @@ describe('POST /api/v1/elections', () => {
     const vs = voters(5, 'create-');
     const manifest = testManifest('create', key);
     const { ledgerKey: _omit, windowSeconds: _w, ...given } = manifest;
-    const r = await api.request('POST', '/api/v1/elections', { admin: true, json: { manifest: given, roll: vs.map((v) => v.credential) } });
+    const r = await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      json: { manifest: given, roll: vs.map((v) => v.credential) },
+    });
     expect(r.status).toBe(201);
-    const expected = { electionId: 'create', manifestHash: manifestHash(manifest).toString('hex'), rollRoot: sortedRoot(vs.map((v) => v.credential)), rollSize: 5 };
+    const expected = {
+      electionId: 'create',
+      manifestHash: manifestHash(manifest).toString('hex'),
+      rollRoot: sortedRoot(vs.map((v) => v.credential)),
+      rollSize: 5,
+    };
     expect(r.body).toEqual(expected);
     expect(api.anchor.registrations).toContain('create');
 
     const g = await api.request('GET', '/api/v1/elections/create');
     expect(g.status).toBe(200);
     expect(g.body).toEqual({
-      manifest, manifestHash: expected.manifestHash, rollRoot: expected.rollRoot, rollSize: 5, status: 'open',
-      chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', chainRpcUrl: null, registration: null,
+      manifest,
+      manifestHash: expected.manifestHash,
+      rollRoot: expected.rollRoot,
+      rollSize: 5,
+      status: 'open',
+      chainId: 31337,
+      contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+      chainRpcUrl: null,
+      registration: null,
     });
     expect(sha256(jcs(g.body.manifest)).toString('hex')).toBe(g.body.manifestHash);
 
     // once the worker has registered it
-    await api.db.admin`UPDATE elections SET registration_tx = '0xabc123', registration_block = 42 WHERE election_id = 'create'`;
-    expect((await api.request('GET', '/api/v1/elections/create')).body.registration).toEqual({ txHash: '0xabc123', blockNumber: 42 });
+    await api.db
+      .admin`UPDATE elections SET registration_tx = '0xabc123', registration_block = 42 WHERE election_id = 'create'`;
+    expect((await api.request('GET', '/api/v1/elections/create')).body.registration).toEqual({
+      txHash: '0xabc123',
+      blockNumber: 42,
+    });
   });
 
   it('re-sending the same creation answers 200 with the same body; another manifest under that id is 409', async () => {
@@ -81,13 +115,22 @@ describe('POST /api/v1/elections', () => {
     const body = { manifest: testManifest('again', key), roll: vs.map((v) => v.credential) };
     const first = await api.request('POST', '/api/v1/elections', { admin: true, json: body });
     expect(first.status).toBe(201);
-    const second = await api.request('POST', '/api/v1/elections', { admin: true, json: { ...body, roll: [...body.roll].reverse() } });
+    const second = await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      json: { ...body, roll: [...body.roll].reverse() },
+    });
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
-    const other = await api.request('POST', '/api/v1/elections', { admin: true, json: { ...body, manifest: { ...body.manifest, title: 'Other' } } });
+    const other = await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      json: { ...body, manifest: { ...body.manifest, title: 'Other' } },
+    });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('election-exists');
-    const otherRoll = await api.request('POST', '/api/v1/elections', { admin: true, json: { ...body, roll: body.roll.slice(1) } });
+    const otherRoll = await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      json: { ...body, roll: body.roll.slice(1) },
+    });
     expect(otherRoll.status).toBe(409);
   });
 
@@ -134,10 +177,15 @@ describe('POST /api/v1/elections', () => {
       expect(r.status, `${code}: ${JSON.stringify(body).slice(0, 120)}`).toBe(400);
       expect(r.body.error.code, JSON.stringify(body).slice(0, 200)).toBe(code);
     }
-    const r = await api.request('POST', '/api/v1/elections', { admin: true, body: '{"manifest":', headers: { 'content-type': 'application/json' } });
+    const r = await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      body: '{"manifest":',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('malformed-json');
-    const [{ n }] = await api.db.admin`SELECT count(*)::int AS n FROM elections WHERE election_id = 'bad'` as unknown as [{ n: number }];
+    const [{ n }] = (await api.db
+      .admin`SELECT count(*)::int AS n FROM elections WHERE election_id = 'bad'`) as unknown as [{ n: number }];
     expect(n).toBe(0);
   });
 });
@@ -160,14 +208,22 @@ describe('GET /api/v1/elections/{id}', () => {
 
     // Another app on the same database, with the chain info as server.ts gives it (a function, learnt later).
     const publicRpcUrl = 'https://rpc.example.org/tallyproof';
-    const other = await build({ db: api.db, chain: () => ({ chainId: 1981, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', publicRpcUrl }) });
+    const other = await build({
+      db: api.db,
+      chain: () => ({ chainId: 1981, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', publicRpcUrl }),
+    });
     try {
       const r = await other.request('GET', '/api/v1/elections/no-rpc');
       expect(r.status).toBe(200);
-      expect(r.body).toMatchObject({ chainId: 1981, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', chainRpcUrl: publicRpcUrl });
+      expect(r.body).toMatchObject({
+        chainId: 1981,
+        contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+        chainRpcUrl: publicRpcUrl,
+      });
       // Serialised by the response schema: in the OpenAPI document too.
       const spec = (await other.request('GET', '/docs/json')).body;
-      const schema = spec.paths['/api/v1/elections/{electionId}'].get.responses['200'].content['application/json'].schema;
+      const schema =
+        spec.paths['/api/v1/elections/{electionId}'].get.responses['200'].content['application/json'].schema;
       expect(schema.required).toContain('chainRpcUrl');
       expect(schema.properties.chainRpcUrl).toMatchObject({ type: 'string', nullable: true });
     } finally {
@@ -176,9 +232,15 @@ describe('GET /api/v1/elections/{id}', () => {
   });
 
   it('status: scheduled before opensAt, closed after closesAt', async () => {
-    await api.election('future', 1, { opensAt: new Date(Date.now() + 3600_000).toISOString(), closesAt: new Date(Date.now() + 7200_000).toISOString() });
+    await api.election('future', 1, {
+      opensAt: new Date(Date.now() + 3600_000).toISOString(),
+      closesAt: new Date(Date.now() + 7200_000).toISOString(),
+    });
     expect((await api.request('GET', '/api/v1/elections/future')).body.status).toBe('scheduled');
-    await api.election('past', 1, { opensAt: new Date(Date.now() - 7200_000).toISOString(), closesAt: new Date(Date.now() - 3600_000).toISOString() });
+    await api.election('past', 1, {
+      opensAt: new Date(Date.now() - 7200_000).toISOString(),
+      closesAt: new Date(Date.now() - 3600_000).toISOString(),
+    });
     expect((await api.request('GET', '/api/v1/elections/past')).body.status).toBe('closed');
   });
 });
@@ -189,7 +251,10 @@ describe('streamed roll: rollPending, PUT roll, finalize', () => {
   it('loads a roll in parts, refuses bad parts whole, is idempotent, then freezes it and asks for registration', async () => {
     const vs = voters(40, 'stream-');
     const creds = vs.map((v) => v.credential);
-    const created = await api.request('POST', '/api/v1/elections', { admin: true, json: { manifest: testManifest('stream', key), roll: creds.slice(0, 5), rollPending: true } });
+    const created = await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      json: { manifest: testManifest('stream', key), roll: creds.slice(0, 5), rollPending: true },
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ electionId: 'stream', rollRoot: null, rollSize: 5 });
     expect(api.anchor.registrations).not.toContain('stream');
@@ -200,7 +265,12 @@ describe('streamed roll: rollPending, PUT roll, finalize', () => {
     expect(early.status).toBe(403);
     expect(early.body.error.code).toBe('election-not-open');
 
-    const put = (body: string, contentType = 'application/x-ndjson') => api.request('PUT', '/api/v1/elections/stream/roll', { admin: true, body, headers: { 'content-type': contentType } });
+    const put = (body: string, contentType = 'application/x-ndjson') =>
+      api.request('PUT', '/api/v1/elections/stream/roll', {
+        admin: true,
+        body,
+        headers: { 'content-type': contentType },
+      });
     const a = await put(ndjson(creds.slice(5, 20)));
     expect(a.status).toBe(200);
     expect(a.body).toEqual({ electionId: 'stream', received: 15, added: 15, rollSize: 20 });
@@ -227,18 +297,35 @@ describe('streamed roll: rollPending, PUT roll, finalize', () => {
 
     const fin = await api.request('POST', '/api/v1/elections/stream/roll/finalize', { admin: true });
     expect(fin.status).toBe(200);
-    expect(fin.body).toEqual({ electionId: 'stream', manifestHash: created.body.manifestHash, rollRoot: sortedRoot(creds), rollSize: 40 });
+    expect(fin.body).toEqual({
+      electionId: 'stream',
+      manifestHash: created.body.manifestHash,
+      rollRoot: sortedRoot(creds),
+      rollSize: 40,
+    });
     expect(api.anchor.registrations).toContain('stream');
-    expect((await api.request('POST', '/api/v1/elections/stream/roll/finalize', { admin: true })).body).toEqual(fin.body);
+    expect((await api.request('POST', '/api/v1/elections/stream/roll/finalize', { admin: true })).body).toEqual(
+      fin.body,
+    );
     const frozen = await put(ndjson([voter('late').credential]));
     expect(frozen.status).toBe(409);
     expect(frozen.body.error.code).toBe('roll-frozen');
-    expect((await api.request('GET', '/api/v1/elections/stream')).body).toMatchObject({ rollRoot: fin.body.rollRoot, rollSize: 40, status: 'open' });
-    expect((await api.request('POST', '/api/v1/elections/stream/ballots', { json: ballotFor(vs[0]!, 'stream') })).status).toBe(201);
+    expect((await api.request('GET', '/api/v1/elections/stream')).body).toMatchObject({
+      rollRoot: fin.body.rollRoot,
+      rollSize: 40,
+      status: 'open',
+    });
+    expect(
+      (await api.request('POST', '/api/v1/elections/stream/ballots', { json: ballotFor(vs[0]!, 'stream') })).status,
+    ).toBe(201);
   });
 
   it('404 for uploads and finalize of an unknown election', async () => {
-    const r = await api.request('PUT', '/api/v1/elections/ghost/roll', { admin: true, body: ndjson([voter('g').credential]), headers: { 'content-type': 'application/x-ndjson' } });
+    const r = await api.request('PUT', '/api/v1/elections/ghost/roll', {
+      admin: true,
+      body: ndjson([voter('g').credential]),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(r.status).toBe(404);
     expect(r.body.error.code).toBe('unknown-election');
     expect((await api.request('POST', '/api/v1/elections/ghost/roll/finalize', { admin: true })).status).toBe(404);
@@ -248,15 +335,28 @@ describe('streamed roll: rollPending, PUT roll, finalize', () => {
 describe('POST /api/v1/elections/{id}/close', () => {
   it('202 with the final tally and resultHash, closes under the head lock, asks the worker, is idempotent', async () => {
     const { voters: vs } = await api.election('final', 12);
-    const posts = await Promise.all(vs.slice(0, 10).map((v, i) => api.request('POST', '/api/v1/elections/final/ballots', { json: ballotFor(v, 'final', selectionsFor(i)) })));
+    const posts = await Promise.all(
+      vs
+        .slice(0, 10)
+        .map((v, i) =>
+          api.request('POST', '/api/v1/elections/final/ballots', { json: ballotFor(v, 'final', selectionsFor(i)) }),
+        ),
+    );
     expect(posts.every((p) => p.status === 201)).toBe(true);
     // ballots racing the close: each is either in the tally or refused as election-closed
-    const racing = vs.slice(10).map((v) => api.request('POST', '/api/v1/elections/final/ballots', { json: ballotFor(v, 'final') }));
-    const r = await api.request('POST', '/api/v1/elections/final/close', { admin: true, headers: { 'content-type': 'application/json' } });
+    const racing = vs
+      .slice(10)
+      .map((v) => api.request('POST', '/api/v1/elections/final/ballots', { json: ballotFor(v, 'final') }));
+    const r = await api.request('POST', '/api/v1/elections/final/close', {
+      admin: true,
+      headers: { 'content-type': 'application/json' },
+    });
     const raced = await Promise.all(racing);
     expect(r.status).toBe(202);
     const counted = (await ledgerCounts(api.db, 'final')).ballots;
-    expect(raced.every((x) => x.status === 201 || (x.status === 403 && x.body.error.code === 'election-closed'))).toBe(true);
+    expect(raced.every((x) => x.status === 201 || (x.status === 403 && x.body.error.code === 'election-closed'))).toBe(
+      true,
+    );
     expect(r.body.totalBallots).toBe(counted);
     expect(r.body.status).toBe('closed');
     const tally = r.body.tally;
@@ -264,11 +364,14 @@ describe('POST /api/v1/elections/{id}/close', () => {
     expect(Object.values(tally.q1 as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(counted);
     expect(r.body.resultHash).toBe(sha256(jcs({ electionId: 'final', tally, totalBallots: counted })).toString('hex'));
     expect(api.anchor.closes).toContain('final');
-    const [e] = await api.db.admin`SELECT encode(result_hash, 'hex') AS h, total_ballots, close_requested_at FROM elections WHERE election_id = 'final'`;
+    const [e] = await api.db
+      .admin`SELECT encode(result_hash, 'hex') AS h, total_ballots, close_requested_at FROM elections WHERE election_id = 'final'`;
     expect(e!.h).toBe(r.body.resultHash);
     expect(Number(e!.total_ballots)).toBe(counted);
     expect(e!.close_requested_at).toBeInstanceOf(Date);
-    const after = await api.request('POST', '/api/v1/elections/final/ballots', { json: ballotFor(voter('final-11'), 'final', { q1: ['non'], council: [] }) });
+    const after = await api.request('POST', '/api/v1/elections/final/ballots', {
+      json: ballotFor(voter('final-11'), 'final', { q1: ['non'], council: [] }),
+    });
     expect(after.status).toBe(403);
     const again = await api.request('POST', '/api/v1/elections/final/close', { admin: true });
     expect(again.status).toBe(202);
@@ -277,7 +380,10 @@ describe('POST /api/v1/elections/{id}/close', () => {
   });
 
   it('409 roll-pending before the roll is frozen; 404 for an unknown election', async () => {
-    await api.request('POST', '/api/v1/elections', { admin: true, json: { manifest: testManifest('pending-close', key), rollPending: true } });
+    await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      json: { manifest: testManifest('pending-close', key), rollPending: true },
+    });
     const r = await api.request('POST', '/api/v1/elections/pending-close/close', { admin: true });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('roll-pending');

@@ -38,7 +38,11 @@ export interface TestApi {
   db: TestDatabase;
   ledgerKey: LedgerKey;
   anchor: FakeAnchorRequests;
-  request<T = any>(method: string, path: string, opts?: { json?: unknown; body?: string; headers?: Record<string, string>; admin?: boolean }): Promise<HttpResult<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    opts?: { json?: unknown; body?: string; headers?: Record<string, string>; admin?: boolean },
+  ): Promise<HttpResult<T>>;
   /** Create an open election with `n` voters through the admin API. */
   election(id: string, n: number, over?: Partial<Manifest>): Promise<{ manifest: Manifest; voters: Voter[] }>;
   close(): Promise<void>;
@@ -46,7 +50,12 @@ export interface TestApi {
 
 export const testLedgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 7));
 
-export async function request<T = any>(base: string, method: string, path: string, opts: { json?: unknown; body?: string; headers?: Record<string, string>; admin?: boolean } = {}): Promise<HttpResult<T>> {
+export async function request<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { json?: unknown; body?: string; headers?: Record<string, string>; admin?: boolean } = {},
+): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...opts.headers };
   let body: string | undefined = opts.body;
   if (opts.json !== undefined) {
@@ -56,7 +65,7 @@ export async function request<T = any>(base: string, method: string, path: strin
   if (opts.admin) headers.authorization = `Bearer ${ADMIN_TOKEN}`;
   const res = await fetch(base + path, { method, headers, body });
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
@@ -93,7 +102,10 @@ export async function build(opts: Partial<AppOptions> & { db?: TestDatabase } = 
     async election(id, n, over = {}) {
       const manifest = testManifest(id, testLedgerKey.publicKeyHex, over);
       const vs = voters(n, `${id}-`);
-      const r = await api.request('POST', '/api/v1/elections', { admin: true, json: { manifest, roll: vs.map((v) => v.credential) } });
+      const r = await api.request('POST', '/api/v1/elections', {
+        admin: true,
+        json: { manifest, roll: vs.map((v) => v.credential) },
+      });
       if (r.status !== 201) throw new Error(`election ${id}: ${r.status} ${r.text}`);
       return { manifest, voters: vs };
     },

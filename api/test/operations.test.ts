@@ -35,7 +35,10 @@ describe('GET /api/v1/health', () => {
   });
 
   it('degraded (200) when the chain or the queue is down', async () => {
-    for (const deps of [{ chain: 'down', queue: 'up' }, { chain: 'up', queue: 'down' }] as const) {
+    for (const deps of [
+      { chain: 'down', queue: 'up' },
+      { chain: 'up', queue: 'down' },
+    ] as const) {
       const d = await build({ db: api.db, dependencies: async () => deps });
       try {
         const r = await d.request('GET', '/api/v1/health');
@@ -76,12 +79,20 @@ describe('GET /metrics', () => {
     const { voters } = await api.election('metrics', 3);
     await api.request('POST', '/api/v1/elections/metrics/ballots', { json: ballotFor(voters[0]!, 'metrics') });
     await api.request('POST', '/api/v1/elections/metrics/ballots', { json: ballotFor(voters[0]!, 'metrics') });
-    await api.request('POST', '/api/v1/elections/metrics/ballots', { json: ballotFor(voters[0]!, 'metrics', { q1: ['non'], council: [] }) });
-    await api.request('POST', '/api/v1/elections/metrics/ballots', { body: '{', headers: { 'content-type': 'application/json' } });
-    await api.request('POST', '/api/v1/elections/metrics/ballots', { json: ballotFor(voters[1]!, 'metrics', { q1: [], council: [] }) });
+    await api.request('POST', '/api/v1/elections/metrics/ballots', {
+      json: ballotFor(voters[0]!, 'metrics', { q1: ['non'], council: [] }),
+    });
+    await api.request('POST', '/api/v1/elections/metrics/ballots', {
+      body: '{',
+      headers: { 'content-type': 'application/json' },
+    });
+    await api.request('POST', '/api/v1/elections/metrics/ballots', {
+      json: ballotFor(voters[1]!, 'metrics', { q1: [], council: [] }),
+    });
     // Seal the one ballot into window 0 as the anchor worker does, and record it anchored.
     expect(await sealWindow(api.db.app, 'metrics')).not.toBeNull();
-    await api.db.app`UPDATE windows SET anchor_tx = '0x01', anchor_block = 1, anchored_at = now() WHERE election_id = 'metrics' AND window_index = 0`;
+    await api.db
+      .app`UPDATE windows SET anchor_tx = '0x01', anchor_block = 1, anchored_at = now() WHERE election_id = 'metrics' AND window_index = 0`;
     const r = await api.request('GET', '/metrics');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -113,13 +124,25 @@ describe('GET /docs', () => {
   it('serves the OpenAPI document with every route of the API table, and the UI', async () => {
     const spec = (await api.request('GET', '/docs/json')).body;
     expect(spec.openapi).toMatch(/^3\./);
-    const paths = Object.entries(spec.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    const paths = Object.entries(spec.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
     for (const route of [
-      'POST /api/v1/elections', 'GET /api/v1/elections/{electionId}', 'POST /api/v1/elections/{electionId}/ballots', 'GET /api/v1/receipts/{ballotHash}',
-      'GET /api/v1/elections/{electionId}/windows', 'GET /api/v1/elections/{electionId}/ledger', 'GET /api/v1/elections/{electionId}/results',
-      'GET /api/v1/elections/{electionId}/results/stream', 'POST /api/v1/elections/{electionId}/close', 'PUT /api/v1/elections/{electionId}/roll',
-      'POST /api/v1/elections/{electionId}/roll/finalize', 'GET /api/v1/health', 'GET /metrics',
-    ]) expect(paths, route).toContain(route);
+      'POST /api/v1/elections',
+      'GET /api/v1/elections/{electionId}',
+      'POST /api/v1/elections/{electionId}/ballots',
+      'GET /api/v1/receipts/{ballotHash}',
+      'GET /api/v1/elections/{electionId}/windows',
+      'GET /api/v1/elections/{electionId}/ledger',
+      'GET /api/v1/elections/{electionId}/results',
+      'GET /api/v1/elections/{electionId}/results/stream',
+      'POST /api/v1/elections/{electionId}/close',
+      'PUT /api/v1/elections/{electionId}/roll',
+      'POST /api/v1/elections/{electionId}/roll/finalize',
+      'GET /api/v1/health',
+      'GET /metrics',
+    ])
+      expect(paths, route).toContain(route);
     const ballot = spec.paths['/api/v1/elections/{electionId}/ballots'].post;
     expect(Object.keys(ballot.responses)).toEqual(expect.arrayContaining(['200', '201', '409']));
     const ui = await api.request('GET', '/docs');
@@ -159,7 +182,11 @@ describe('web pages hook', () => {
 
 describe('errors', () => {
   it('unknown routes and methods: 404 not-found in the error format', async () => {
-    for (const [m, p] of [['GET', '/api/v1/nothing'], ['DELETE', '/api/v1/elections/metrics'], ['GET', '/api/v2/elections']] as const) {
+    for (const [m, p] of [
+      ['GET', '/api/v1/nothing'],
+      ['DELETE', '/api/v1/elections/metrics'],
+      ['GET', '/api/v2/elections'],
+    ] as const) {
       const r = await api.request(m, p);
       expect(r.status).toBe(404);
       expect(r.body).toEqual({ error: { code: 'not-found', message: expect.any(String) } });
@@ -172,9 +199,13 @@ describe('errors', () => {
   it('api/README.md documents every error code of the table, and no other', () => {
     const readme = readFileSync(join(root, 'api/README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Errors'));
-    const documented = new Map([...section.matchAll(/^\| `([a-z-]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])]));
-    for (const [code, { status }] of Object.entries(ERROR_CODES)) expect(documented.get(code), `api/README.md misses ${code}`).toBe(status);
-    for (const code of documented.keys()) expect(Object.keys(ERROR_CODES), `api/README.md lists a stale code ${code}`).toContain(code);
+    const documented = new Map(
+      [...section.matchAll(/^\| `([a-z-]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])]),
+    );
+    for (const [code, { status }] of Object.entries(ERROR_CODES))
+      expect(documented.get(code), `api/README.md misses ${code}`).toBe(status);
+    for (const code of documented.keys())
+      expect(Object.keys(ERROR_CODES), `api/README.md lists a stale code ${code}`).toContain(code);
   });
 
   it('answers 503 unavailable with Retry-After while shutting down', async () => {
@@ -192,9 +223,22 @@ describe('errors', () => {
 describe('configuration', () => {
   it('loadConfig names the malformed variable', () => {
     const bad: Record<string, string> = {
-      PORT: 'eighty', DATABASE_URL: 'mysql://x', REDIS_URL: 'nope', CHAIN_RPC_URL: 'ftp://x', CHAIN_PRIVATE_KEY: '0x12', CONTRACT_ADDRESS: '0xzz',
-      ADMIN_TOKEN: 'short', BALLOT_RATE_LIMIT: '-1', RATE_LIMIT: '1.5', CHAIN_CONFIRMATIONS: '0', LOG_LEVEL: 'loud', TRUST_PROXY: 'yes',
-      DATABASE_POOL_SIZE: '0', VERIFY_THREADS: 'all', SHUTDOWN_TIMEOUT_SECONDS: '0', PUBLIC_CHAIN_RPC_URL: 'ws://rpc.example.org',
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      REDIS_URL: 'nope',
+      CHAIN_RPC_URL: 'ftp://x',
+      CHAIN_PRIVATE_KEY: '0x12',
+      CONTRACT_ADDRESS: '0xzz',
+      ADMIN_TOKEN: 'short',
+      BALLOT_RATE_LIMIT: '-1',
+      RATE_LIMIT: '1.5',
+      CHAIN_CONFIRMATIONS: '0',
+      LOG_LEVEL: 'loud',
+      TRUST_PROXY: 'yes',
+      DATABASE_POOL_SIZE: '0',
+      VERIFY_THREADS: 'all',
+      SHUTDOWN_TIMEOUT_SECONDS: '0',
+      PUBLIC_CHAIN_RPC_URL: 'ws://rpc.example.org',
     };
     for (const [name, value] of Object.entries(bad)) {
       let err: unknown;
@@ -207,7 +251,16 @@ describe('configuration', () => {
       expect((err as ConfigError).variable).toBe(name);
     }
     const ok = loadConfig({});
-    expect(ok).toMatchObject({ port: 8080, host: '127.0.0.1', databaseUrl: null, ballotRateLimit: 0, rateLimit: 0, trustProxy: 0, databasePoolSize: 10, verifyThreads: 0 });
+    expect(ok).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: null,
+      ballotRateLimit: 0,
+      rateLimit: 0,
+      trustProxy: 0,
+      databasePoolSize: 10,
+      verifyThreads: 0,
+    });
   });
 
   it('PUBLIC_CHAIN_RPC_URL: an http(s) URL without credentials; unset is null, never CHAIN_RPC_URL', () => {
@@ -221,18 +274,31 @@ describe('configuration', () => {
       }
       throw new Error(`${value} was accepted`);
     };
-    expect(message('rpc.example.org:8545')).toMatch(/^PUBLIC_CHAIN_RPC_URL: must use http: or https:, got rpc\.example\.org: \(browsers read the chain over HTTP/);
+    expect(message('rpc.example.org:8545')).toMatch(
+      /^PUBLIC_CHAIN_RPC_URL: must use http: or https:, got rpc\.example\.org: \(browsers read the chain over HTTP/,
+    );
     expect(message('not a url')).toMatch(/^PUBLIC_CHAIN_RPC_URL: is not a URL \(browsers read the chain over HTTP/);
     expect(message('wss://rpc.example.org')).toMatch(/^PUBLIC_CHAIN_RPC_URL: must use http: or https:, got wss:/);
-    expect(message('https://user:secret@rpc.example.org')).toMatch(/^PUBLIC_CHAIN_RPC_URL: must not contain a user name or password/);
-    expect(loadConfig({ PUBLIC_CHAIN_RPC_URL: ' https://rpc.example.org/v1 ' }).publicChainRpcUrl).toBe('https://rpc.example.org/v1');
-    expect(loadConfig({ PUBLIC_CHAIN_RPC_URL: 'http://127.0.0.1:8545' }).publicChainRpcUrl).toBe('http://127.0.0.1:8545');
+    expect(message('https://user:secret@rpc.example.org')).toMatch(
+      /^PUBLIC_CHAIN_RPC_URL: must not contain a user name or password/,
+    );
+    expect(loadConfig({ PUBLIC_CHAIN_RPC_URL: ' https://rpc.example.org/v1 ' }).publicChainRpcUrl).toBe(
+      'https://rpc.example.org/v1',
+    );
+    expect(loadConfig({ PUBLIC_CHAIN_RPC_URL: 'http://127.0.0.1:8545' }).publicChainRpcUrl).toBe(
+      'http://127.0.0.1:8545',
+    );
     expect(loadConfig({ CHAIN_RPC_URL: 'http://validator-1:8545' }).publicChainRpcUrl).toBeNull();
-    expect(loadConfig({ CHAIN_RPC_URL: 'http://validator-1:8545', PUBLIC_CHAIN_RPC_URL: '' }).publicChainRpcUrl).toBeNull();
+    expect(
+      loadConfig({ CHAIN_RPC_URL: 'http://validator-1:8545', PUBLIC_CHAIN_RPC_URL: '' }).publicChainRpcUrl,
+    ).toBeNull();
   });
 
   it('the server refuses to start on a malformed variable with a clear message', async () => {
-    const err = await execFileP(process.execPath, ['--import', 'tsx', join(root, 'api/src/server.ts')], { env: { ...process.env, PORT: 'eighty' }, cwd: root }).catch((e) => e);
+    const err = await execFileP(process.execPath, ['--import', 'tsx', join(root, 'api/src/server.ts')], {
+      env: { ...process.env, PORT: 'eighty' },
+      cwd: root,
+    }).catch((e) => e);
     expect(err.code).toBe(2);
     expect(err.stderr).toMatch(/configuration error: PORT: must be an integer/);
     expect(err.stderr).toMatch(/docs\/operations\.md/);

@@ -13,22 +13,28 @@ const receipts: any[] = [];
 
 /** Seal ballots [firstSeq, firstSeq + count) as window `index`, as the anchor worker would. */
 async function seal(index: number, firstSeq: number, count: number) {
-  const rows = await api.db.admin`SELECT ballot_hash FROM ballots WHERE election_id = ${E} AND seq >= ${firstSeq} AND seq < ${firstSeq + count} ORDER BY seq`;
+  const rows = await api.db
+    .admin`SELECT ballot_hash FROM ballots WHERE election_id = ${E} AND seq >= ${firstSeq} AND seq < ${firstSeq + count} ORDER BY seq`;
   const root = merkleRoot(rows.map((r) => r.ballot_hash as Buffer));
-  await api.db.app`INSERT INTO windows (election_id, window_index, first_seq, count, root) VALUES (${E}, ${index}, ${firstSeq}, ${count}, ${root})`;
-  await api.db.app`UPDATE election_heads SET sealed_through = ${firstSeq + count}, next_window_index = ${index + 1} WHERE election_id = ${E}`;
+  await api.db
+    .app`INSERT INTO windows (election_id, window_index, first_seq, count, root) VALUES (${E}, ${index}, ${firstSeq}, ${count}, ${root})`;
+  await api.db
+    .app`UPDATE election_heads SET sealed_through = ${firstSeq + count}, next_window_index = ${index + 1} WHERE election_id = ${E}`;
   return root.toString('hex');
 }
 
 async function anchor(index: number, tx: string, block: number) {
-  await api.db.app`UPDATE windows SET anchor_tx = ${tx}, anchor_block = ${block}, anchored_at = now() WHERE election_id = ${E} AND window_index = ${index}`;
+  await api.db
+    .app`UPDATE windows SET anchor_tx = ${tx}, anchor_block = ${block}, anchored_at = now() WHERE election_id = ${E} AND window_index = ${index}`;
 }
 
 beforeAll(async () => {
   api = await build();
   ({ voters: vs } = await api.election(E, 30));
   for (let i = 0; i < 7; i++) {
-    const r = await api.request('POST', `/api/v1/elections/${E}/ballots`, { json: ballotFor(vs[i]!, E, selectionsFor(i)) });
+    const r = await api.request('POST', `/api/v1/elections/${E}/ballots`, {
+      json: ballotFor(vs[i]!, E, selectionsFor(i)),
+    });
     receipts.push(r.body.receipt);
   }
 });
@@ -53,7 +59,13 @@ describe('GET /api/v1/receipts/{ballotHash}', () => {
       expect(Object.keys(r.body)).toEqual(['receipt', 'status', 'window', 'inclusion']);
       expect(r.body.window).toEqual({ index: 0, firstSeq: 0, count: 5, root: root0 });
       expect(r.body.inclusion.leafIndex).toBe(seq);
-      const ok = verifyInclusion(Buffer.from(receipts[seq].ballotHash, 'hex'), seq, 5, r.body.inclusion.auditPath.map((h: string) => Buffer.from(h, 'hex')), Buffer.from(root0, 'hex'));
+      const ok = verifyInclusion(
+        Buffer.from(receipts[seq].ballotHash, 'hex'),
+        seq,
+        5,
+        r.body.inclusion.auditPath.map((h: string) => Buffer.from(h, 'hex')),
+        Buffer.from(root0, 'hex'),
+      );
       expect(ok).toBe(true);
     }
     // seq 5 and 6 are still pending
@@ -67,12 +79,25 @@ describe('GET /api/v1/receipts/{ballotHash}', () => {
       status: 'anchored',
       window: { index: 0, firstSeq: 0, count: 5, root: root0 },
       inclusion: { leafIndex: 2, auditPath: expect.any(Array) },
-      anchor: { chainId: 31337, contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3', txHash: '0x' + 'ab'.repeat(32), blockNumber: 77 },
+      anchor: {
+        chainId: 31337,
+        contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+        txHash: '0x' + 'ab'.repeat(32),
+        blockNumber: 77,
+      },
     });
     const s = await api.request('GET', `/api/v1/receipts/${receipts[6].ballotHash}`);
     expect(s.body.status).toBe('sealed');
     expect(s.body.window).toEqual({ index: 1, firstSeq: 5, count: 2, root: root1 });
-    expect(verifyInclusion(Buffer.from(receipts[6].ballotHash, 'hex'), 1, 2, s.body.inclusion.auditPath.map((h: string) => Buffer.from(h, 'hex')), Buffer.from(root1, 'hex'))).toBe(true);
+    expect(
+      verifyInclusion(
+        Buffer.from(receipts[6].ballotHash, 'hex'),
+        1,
+        2,
+        s.body.inclusion.auditPath.map((h: string) => Buffer.from(h, 'hex')),
+        Buffer.from(root1, 'hex'),
+      ),
+    ).toBe(true);
   });
 
   it('404 not-found for an unknown hash, 400 invalid-hex for a malformed one', async () => {
@@ -93,8 +118,19 @@ describe('GET /api/v1/elections/{id}/windows', () => {
     expect(r.status).toBe(200);
     expect(r.body.electionId).toBe(E);
     expect(r.body.windows).toHaveLength(2);
-    expect(r.body.windows[0]).toMatchObject({ index: 0, firstSeq: 0, count: 5, anchor: { chainId: 31337, txHash: '0x' + 'ab'.repeat(32), blockNumber: 77, anchoredAt: expect.any(String) } });
-    expect(r.body.windows[1]).toMatchObject({ index: 1, firstSeq: 5, count: 2, anchor: null, sealedAt: expect.any(String) });
+    expect(r.body.windows[0]).toMatchObject({
+      index: 0,
+      firstSeq: 0,
+      count: 5,
+      anchor: { chainId: 31337, txHash: '0x' + 'ab'.repeat(32), blockNumber: 77, anchoredAt: expect.any(String) },
+    });
+    expect(r.body.windows[1]).toMatchObject({
+      index: 1,
+      firstSeq: 5,
+      count: 2,
+      anchor: null,
+      sealedAt: expect.any(String),
+    });
     expect((await api.request('GET', '/api/v1/elections/nope/windows')).status).toBe(404);
   });
 });
@@ -119,7 +155,12 @@ describe('GET /api/v1/elections/{id}/ledger', () => {
       expect(jcs(o.ballot)).toBe(rows[i]!.ballot);
     });
     const from = await (await fetch(`${api.url}/api/v1/elections/${E}/ledger?from=5`)).text();
-    expect(from.trimEnd().split('\n').map((l) => JSON.parse(l).seq)).toEqual([5, 6]);
+    expect(
+      from
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).seq),
+    ).toEqual([5, 6]);
     expect(await (await fetch(`${api.url}/api/v1/elections/${E}/ledger?from=100`)).text()).toBe('');
   });
 
@@ -138,13 +179,21 @@ describe('results', () => {
     const r = await api.request('GET', `/api/v1/elections/${E}/results`);
     expect(r.status).toBe(200);
     expect(Object.keys(r.body)).toEqual(['electionId', 'tally', 'totalBallots', 'anchoredBallots', 'asOfSeq']);
-    const expected = { q1: { oui: 0, non: 0 }, council: { ana: 0, bo: 0, chloe: 0 } } as Record<string, Record<string, number>>;
-    for (let i = 0; i < 7; i++) for (const [c, ks] of Object.entries(selectionsFor(i))) for (const k of ks) expected[c]![k]!++;
+    const expected = { q1: { oui: 0, non: 0 }, council: { ana: 0, bo: 0, chloe: 0 } } as Record<
+      string,
+      Record<string, number>
+    >;
+    for (let i = 0; i < 7; i++)
+      for (const [c, ks] of Object.entries(selectionsFor(i))) for (const k of ks) expected[c]![k]!++;
     expect(r.body).toEqual({ electionId: E, tally: expected, totalBallots: 7, anchoredBallots: 5, asOfSeq: 6 });
     const empty = await api.election('empty-results', 1);
     void empty;
     expect((await api.request('GET', '/api/v1/elections/empty-results/results')).body).toEqual({
-      electionId: 'empty-results', tally: { q1: { oui: 0, non: 0 }, council: { ana: 0, bo: 0, chloe: 0 } }, totalBallots: 0, anchoredBallots: 0, asOfSeq: -1,
+      electionId: 'empty-results',
+      tally: { q1: { oui: 0, non: 0 }, council: { ana: 0, bo: 0, chloe: 0 } },
+      totalBallots: 0,
+      anchoredBallots: 0,
+      asOfSeq: -1,
     });
   });
 
@@ -156,8 +205,16 @@ describe('results', () => {
     const lines = r.text.trimEnd().split('\r\n');
     expect(lines[0]).toBe('contest,choice,votes');
     expect(lines).toHaveLength(6);
-    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual(['q1,oui', 'q1,non', 'council,ana', 'council,bo', 'council,chloe']);
-    expect((await api.request('GET', `/api/v1/elections/${E}/results?format=xml`)).body.error.code).toBe('invalid-query');
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
+      'q1,oui',
+      'q1,non',
+      'council,ana',
+      'council,bo',
+      'council,chloe',
+    ]);
+    expect((await api.request('GET', `/api/v1/elections/${E}/results?format=xml`)).body.error.code).toBe(
+      'invalid-query',
+    );
     expect((await api.request('GET', '/api/v1/elections/nope/results')).status).toBe(404);
   });
 
@@ -188,7 +245,9 @@ describe('results', () => {
     expect(first).toMatchObject({ electionId: E, totalBallots: 7, asOfSeq: 6 });
     for (let i = 7; i < 9; i++) {
       const t0 = Date.now();
-      const p = await api.request('POST', `/api/v1/elections/${E}/ballots`, { json: ballotFor(vs[i]!, E, selectionsFor(i)) });
+      const p = await api.request('POST', `/api/v1/elections/${E}/ballots`, {
+        json: ballotFor(vs[i]!, E, selectionsFor(i)),
+      });
       expect(p.status).toBe(201);
       const ev = await nextEvent();
       expect(ev.asOfSeq).toBe(i);
@@ -199,7 +258,9 @@ describe('results', () => {
     const other = await build({ db: api.db });
     try {
       const t0 = Date.now();
-      expect((await other.request('POST', `/api/v1/elections/${E}/ballots`, { json: ballotFor(vs[9]!, E) })).status).toBe(201);
+      expect(
+        (await other.request('POST', `/api/v1/elections/${E}/ballots`, { json: ballotFor(vs[9]!, E) })).status,
+      ).toBe(201);
       const ev = await nextEvent();
       expect(ev.asOfSeq).toBe(9);
       expect(Date.now() - t0).toBeLessThan(1000);

@@ -36,12 +36,14 @@ afterAll(async () => {
 async function pool<T>(n: number, tasks: (() => Promise<T>)[]): Promise<T[]> {
   const out: T[] = new Array(tasks.length);
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < tasks.length) {
-      const i = next++;
-      out[i] = await tasks[i]!();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        out[i] = await tasks[i]!();
+      }
+    }),
+  );
   return out;
 }
 
@@ -49,7 +51,10 @@ describe('two API processes, one election', () => {
   it('ingest concurrently into one election with gap-free seq; cross-process retries and duplicates answer the original receipt', async () => {
     const N = 600;
     const vs = voters(N, `${E}-`);
-    const created = await request(a.url, 'POST', '/api/v1/elections', { admin: true, json: { manifest: testManifest(E, testLedgerKey.publicKeyHex), roll: vs.map((v) => v.credential) } });
+    const created = await request(a.url, 'POST', '/api/v1/elections', {
+      admin: true,
+      json: { manifest: testManifest(E, testLedgerKey.publicKeyHex), roll: vs.map((v) => v.credential) },
+    });
     expect(created.status).toBe(201);
     const subs = vs.map((v, i) => ballotFor(v, E, selectionsFor(i)));
     type Job = { voter: number; sub: Submission; to: string; kind: 'own' | 'retry' | 'other' };
@@ -58,9 +63,21 @@ describe('two API processes, one election', () => {
     for (let i = 0; i < N / 5; i++) {
       const v = (i * 7) % N;
       jobs.push({ voter: v, sub: subs[v]!, to: v % 2 ? b.url : a.url, kind: 'retry' });
-      if (i % 2) jobs.push({ voter: v, sub: ballotFor(vs[v]!, E, selectionsFor(v + 1)), to: v % 2 ? b.url : a.url, kind: 'other' });
+      if (i % 2)
+        jobs.push({
+          voter: v,
+          sub: ballotFor(vs[v]!, E, selectionsFor(v + 1)),
+          to: v % 2 ? b.url : a.url,
+          kind: 'other',
+        });
     }
-    const results = await pool(48, shuffled(jobs, 13).map((j) => async () => ({ ...j, res: await request(j.to, 'POST', `/api/v1/elections/${E}/ballots`, { json: j.sub }) })));
+    const results = await pool(
+      48,
+      shuffled(jobs, 13).map((j) => async () => ({
+        ...j,
+        res: await request(j.to, 'POST', `/api/v1/elections/${E}/ballots`, { json: j.sub }),
+      })),
+    );
     expect(results.filter((r) => ![200, 201, 409].includes(r.res.status)).map((r) => r.res.text)).toEqual([]);
     const receiptOf = new Map<number, any>();
     for (const r of results) {
@@ -78,7 +95,10 @@ describe('two API processes, one election', () => {
     const byProcess = new Set(results.filter((r) => r.res.status === 201).map((r) => r.to));
     expect(byProcess.size).toBe(2);
     // the results of either process agree
-    const [ra, rb] = await Promise.all([request(a.url, 'GET', `/api/v1/elections/${E}/results`), request(b.url, 'GET', `/api/v1/elections/${E}/results`)]);
+    const [ra, rb] = await Promise.all([
+      request(a.url, 'GET', `/api/v1/elections/${E}/results`),
+      request(b.url, 'GET', `/api/v1/elections/${E}/results`),
+    ]);
     expect(ra.body).toEqual(rb.body);
     expect(ra.body.totalBallots).toBe(N);
   });
@@ -86,33 +106,50 @@ describe('two API processes, one election', () => {
   it('SIGTERM drains in-flight submissions: every acknowledged ballot is stored, the rest succeed on the other process', async () => {
     const id = `${E}-drain`;
     const vs: Voter[] = voters(300, `${id}-`);
-    expect((await request(a.url, 'POST', '/api/v1/elections', { admin: true, json: { manifest: testManifest(id, testLedgerKey.publicKeyHex), roll: vs.map((v) => v.credential) } })).status).toBe(201);
+    expect(
+      (
+        await request(a.url, 'POST', '/api/v1/elections', {
+          admin: true,
+          json: { manifest: testManifest(id, testLedgerKey.publicKeyHex), roll: vs.map((v) => v.credential) },
+        })
+      ).status,
+    ).toBe(201);
     const subs = vs.map((v) => ballotFor(v, id));
     const acknowledged = new Set<string>();
     const failed: Submission[] = [];
     let stopping: Promise<number | null> | null = null;
-    await pool(32, subs.map((sub, i) => async () => {
-      if (i === 60) stopping = b.stop('SIGTERM');
-      let r: HttpResult;
-      try {
-        r = await request(b.url, 'POST', `/api/v1/elections/${id}/ballots`, { json: sub });
-      } catch {
-        failed.push(sub); // connection refused or closed: not acknowledged
-        return;
-      }
-      if (r.status === 201 || r.status === 200) acknowledged.add(r.body.receipt.ballotHash);
-      else {
-        expect(r.status).toBe(503); // shutting down: retry elsewhere
-        expect(r.headers.get('retry-after')).toBeTruthy();
-        failed.push(sub);
-      }
-    }));
+    await pool(
+      32,
+      subs.map((sub, i) => async () => {
+        if (i === 60) stopping = b.stop('SIGTERM');
+        let r: HttpResult;
+        try {
+          r = await request(b.url, 'POST', `/api/v1/elections/${id}/ballots`, { json: sub });
+        } catch {
+          failed.push(sub); // connection refused or closed: not acknowledged
+          return;
+        }
+        if (r.status === 201 || r.status === 200) acknowledged.add(r.body.receipt.ballotHash);
+        else {
+          expect(r.status).toBe(503); // shutting down: retry elsewhere
+          expect(r.headers.get('retry-after')).toBeTruthy();
+          failed.push(sub);
+        }
+      }),
+    );
     expect(await stopping).toBe(0);
     expect(acknowledged.size).toBeGreaterThan(0);
-    const stored = new Set((await db.admin`SELECT encode(ballot_hash, 'hex') AS h FROM ballots WHERE election_id = ${id}`).map((r) => r.h as string));
+    const stored = new Set(
+      (await db.admin`SELECT encode(ballot_hash, 'hex') AS h FROM ballots WHERE election_id = ${id}`).map(
+        (r) => r.h as string,
+      ),
+    );
     for (const h of acknowledged) expect(stored.has(h), `acknowledged ${h} is stored`).toBe(true);
     // the client retries everything unacknowledged on the other process
-    const retried = await pool(16, failed.map((sub) => () => request(a.url, 'POST', `/api/v1/elections/${id}/ballots`, { json: sub })));
+    const retried = await pool(
+      16,
+      failed.map((sub) => () => request(a.url, 'POST', `/api/v1/elections/${id}/ballots`, { json: sub })),
+    );
     expect(retried.every((r) => r.status === 201 || r.status === 200)).toBe(true);
     const rows = await db.admin`SELECT seq FROM ballots WHERE election_id = ${id} ORDER BY seq`;
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 300 }, (_, i) => i));

@@ -24,15 +24,22 @@ afterAll(async () => {
 });
 
 const ndjson = (ks: readonly Buffer[]) => ks.map((k) => `"${k.toString('hex')}"\n`).join('');
-const sortedHex = (hex: readonly string[]) => hex.map((h) => Buffer.from(h, 'hex')).sort(Buffer.compare).map((b) => b.toString('hex'));
+const sortedHex = (hex: readonly string[]) =>
+  hex
+    .map((h) => Buffer.from(h, 'hex'))
+    .sort(Buffer.compare)
+    .map((b) => b.toString('hex'));
 
 /** The served lines as keys: each line must be exactly a JSON string of 64 lowercase hex digits. */
 function parseLines(text: string): string[] {
   expect(text.endsWith('\n')).toBe(true);
-  return text.slice(0, -1).split('\n').map((line) => {
-    expect(line).toMatch(/^"[0-9a-f]{64}"$/);
-    return JSON.parse(line) as string;
-  });
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((line) => {
+      expect(line).toMatch(/^"[0-9a-f]{64}"$/);
+      return JSON.parse(line) as string;
+    });
 }
 
 describe('GET /api/v1/elections/{id}/roll', () => {
@@ -60,7 +67,10 @@ describe('GET /api/v1/elections/{id}/roll', () => {
   });
 
   it('an empty roll: 200 with no line, X-Roll-Size 0', async () => {
-    const created = await api.request('POST', '/api/v1/elections', { admin: true, json: { manifest: testManifest('roll-empty', api.ledgerKey.publicKeyHex), roll: [] } });
+    const created = await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      json: { manifest: testManifest('roll-empty', api.ledgerKey.publicKeyHex), roll: [] },
+    });
     expect(created.status).toBe(201);
     const r = await api.request('GET', '/api/v1/elections/roll-empty/roll');
     expect(r.status).toBe(200);
@@ -82,12 +92,23 @@ describe('GET /api/v1/elections/{id}/roll', () => {
   it('409 roll-pending while the roll is being uploaded; the whole roll once finalized', async () => {
     const E = 'roll-pending';
     const keys = validKeys(25, E);
-    const created = await api.request('POST', '/api/v1/elections', { admin: true, json: { manifest: testManifest(E, api.ledgerKey.publicKeyHex), rollPending: true, roll: keys.slice(0, 10).map((k) => k.toString('hex')) } });
+    const created = await api.request('POST', '/api/v1/elections', {
+      admin: true,
+      json: {
+        manifest: testManifest(E, api.ledgerKey.publicKeyHex),
+        rollPending: true,
+        roll: keys.slice(0, 10).map((k) => k.toString('hex')),
+      },
+    });
     expect(created.status).toBe(201);
     const pending = await api.request('GET', `/api/v1/elections/${E}/roll`);
     expect(pending.status).toBe(409);
     expect(pending.body.error.code).toBe('roll-pending');
-    const put = await api.request('PUT', `/api/v1/elections/${E}/roll`, { admin: true, body: ndjson(keys.slice(10)), headers: { 'content-type': 'application/x-ndjson' } });
+    const put = await api.request('PUT', `/api/v1/elections/${E}/roll`, {
+      admin: true,
+      body: ndjson(keys.slice(10)),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(put.status, put.text).toBe(200);
     expect((await api.request('GET', `/api/v1/elections/${E}/roll`)).status).toBe(409);
     const fin = await api.request('POST', `/api/v1/elections/${E}/roll/finalize`, { admin: true });
@@ -127,8 +148,19 @@ describe('a 50,000-key roll', () => {
 
   it('streams in chunks, every key once, in order, to the registered rollRoot', async () => {
     const keys = validKeys(N, E);
-    expect((await api.request('POST', '/api/v1/elections', { admin: true, json: { manifest: testManifest(E, api.ledgerKey.publicKeyHex), rollPending: true } })).status).toBe(201);
-    const put = await api.request('PUT', `/api/v1/elections/${E}/roll`, { admin: true, body: ndjson(keys), headers: { 'content-type': 'application/x-ndjson' } });
+    expect(
+      (
+        await api.request('POST', '/api/v1/elections', {
+          admin: true,
+          json: { manifest: testManifest(E, api.ledgerKey.publicKeyHex), rollPending: true },
+        })
+      ).status,
+    ).toBe(201);
+    const put = await api.request('PUT', `/api/v1/elections/${E}/roll`, {
+      admin: true,
+      body: ndjson(keys),
+      headers: { 'content-type': 'application/x-ndjson' },
+    });
     expect(put.status, put.text).toBe(200);
     const fin = await api.request('POST', `/api/v1/elections/${E}/roll/finalize`, { admin: true });
     expect(fin.body.rollSize).toBe(N);
@@ -154,7 +186,8 @@ describe('a 50,000-key roll', () => {
       rest = lines.pop()!;
       for (const line of lines) {
         const key = JSON.parse(line) as string;
-        if (key !== sorted[n]!.toString('hex')) throw new Error(`line ${n + 1}: ${key}, expected ${sorted[n]!.toString('hex')}`);
+        if (key !== sorted[n]!.toString('hex'))
+          throw new Error(`line ${n + 1}: ${key}, expected ${sorted[n]!.toString('hex')}`);
         builder.push(Buffer.from(key, 'hex'));
         n++;
       }
@@ -181,34 +214,71 @@ describe('tallyproof-verify audit --api against the real server', () => {
 
   it('passes on a clean, closed election without --roll (the roll comes from GET …/roll)', async () => {
     const call = (method: string, path: string, o: Parameters<typeof request>[3] = {}) =>
-      request(stack.apiUrl, method, path, { ...o, headers: { ...o.headers, ...(o.admin ? { authorization: `Bearer ${stack.adminToken}` } : {}) }, admin: false });
+      request(stack.apiUrl, method, path, {
+        ...o,
+        headers: { ...o.headers, ...(o.admin ? { authorization: `Bearer ${stack.adminToken}` } : {}) },
+        admin: false,
+      });
     const vs = voters(9, `${E}-`);
     const manifest = testManifest(E, stack.ledgerKey.publicKeyHex, { windowSeconds: 1 });
-    expect((await call('POST', '/api/v1/elections', { admin: true, json: { manifest, roll: vs.map((v) => v.credential) } })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/v1/elections', { admin: true, json: { manifest, roll: vs.map((v) => v.credential) } }))
+        .status,
+    ).toBe(201);
     await until('registration', async () => (await call('GET', `/api/v1/elections/${E}`)).body.registration);
-    for (let i = 0; i < 6; i++) expect((await call('POST', `/api/v1/elections/${E}/ballots`, { json: ballotFor(vs[i]!, E, selectionsFor(i)) })).status).toBe(201);
+    for (let i = 0; i < 6; i++)
+      expect(
+        (await call('POST', `/api/v1/elections/${E}/ballots`, { json: ballotFor(vs[i]!, E, selectionsFor(i)) })).status,
+      ).toBe(201);
     expect((await call('POST', `/api/v1/elections/${E}/close`, { admin: true })).status).toBe(202);
-    await until('close on chain', async () => (await call('GET', `/api/v1/elections/${E}/results`)).body.anchoredBallots === 6 && (await call('GET', `/api/v1/elections/${E}/windows`)).body.windows.every((w: { anchor: unknown }) => w.anchor), 60_000);
+    await until(
+      'close on chain',
+      async () =>
+        (await call('GET', `/api/v1/elections/${E}/results`)).body.anchoredBallots === 6 &&
+        (await call('GET', `/api/v1/elections/${E}/windows`)).body.windows.every((w: { anchor: unknown }) => w.anchor),
+      60_000,
+    );
 
     let stdout = '';
     let stderr = '';
     const run = async (extra: string[]) => {
       stdout = '';
       stderr = '';
-      return runCli(['audit', '--election', E, '--api', stack.apiUrl, '--rpc', stack.rpcUrl, '--contract', stack.contractAddress, '--threads', '0', '--json', ...extra], {
-        stdout: { write: (s: string) => (stdout += s) },
-        stderr: { write: (s: string) => (stderr += s) },
-      });
+      return runCli(
+        [
+          'audit',
+          '--election',
+          E,
+          '--api',
+          stack.apiUrl,
+          '--rpc',
+          stack.rpcUrl,
+          '--contract',
+          stack.contractAddress,
+          '--threads',
+          '0',
+          '--json',
+          ...extra,
+        ],
+        {
+          stdout: { write: (s: string) => (stdout += s) },
+          stderr: { write: (s: string) => (stderr += s) },
+        },
+      );
     };
     // closeElection may land a moment after the last window: audit until the chain shows the close.
     let report!: AuditReport;
     let code = -1;
-    await until('an audit of the closed election', async () => {
-      code = await run([]);
-      expect(stderr).toBe('');
-      report = JSON.parse(stdout) as AuditReport;
-      return report.chain.election?.closed ?? false;
-    }, 60_000);
+    await until(
+      'an audit of the closed election',
+      async () => {
+        code = await run([]);
+        expect(stderr).toBe('');
+        report = JSON.parse(stdout) as AuditReport;
+        return report.chain.election?.closed ?? false;
+      },
+      60_000,
+    );
     expect(report.findings).toEqual([]);
     expect(code).toBe(0);
     expect(report.verdict).toBe('pass');

@@ -23,14 +23,28 @@ afterAll(async () => {
 describe('API + anchor worker + chain', () => {
   it('registers, anchors within windowSeconds + a few seconds, proves inclusion on chain, closes with the same resultHash', async () => {
     const api = (method: string, path: string, o: Parameters<typeof request>[3] = {}) =>
-      request(stack.apiUrl, method, path, { ...o, headers: { ...o.headers, ...(o.admin ? { authorization: `Bearer ${stack.adminToken}` } : {}) }, admin: false });
+      request(stack.apiUrl, method, path, {
+        ...o,
+        headers: { ...o.headers, ...(o.admin ? { authorization: `Bearer ${stack.adminToken}` } : {}) },
+        admin: false,
+      });
     const vs = voters(6, `${E}-`);
     const manifest = testManifest(E, stack.ledgerKey.publicKeyHex, { windowSeconds: 1 });
-    expect((await api('POST', '/api/v1/elections', { admin: true, json: { manifest, roll: vs.map((v) => v.credential) } })).status).toBe(201);
-    const registered = await until('registration', async () => (await api('GET', `/api/v1/elections/${E}`)).body.registration);
+    expect(
+      (await api('POST', '/api/v1/elections', { admin: true, json: { manifest, roll: vs.map((v) => v.credential) } }))
+        .status,
+    ).toBe(201);
+    const registered = await until(
+      'registration',
+      async () => (await api('GET', `/api/v1/elections/${E}`)).body.registration,
+    );
     expect(registered.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     // The chain's public RPC URL is published beside chainId and contract (here anvil's, as the stack passes it).
-    expect((await api('GET', `/api/v1/elections/${E}`)).body).toMatchObject({ chainId: stack.chainId, contract: stack.contractAddress, chainRpcUrl: stack.rpcUrl });
+    expect((await api('GET', `/api/v1/elections/${E}`)).body).toMatchObject({
+      chainId: stack.chainId,
+      contract: stack.contractAddress,
+      chainRpcUrl: stack.rpcUrl,
+    });
 
     const receipts = [];
     for (let i = 0; i < 4; i++) {
@@ -42,14 +56,28 @@ describe('API + anchor worker + chain', () => {
     const contract = tallyAnchor(stack.contractAddress, provider);
     try {
       for (const receipt of receipts) {
-        const bundle = await until('anchor', async () => {
-          const b = (await api('GET', `/api/v1/receipts/${receipt.ballotHash}`)).body;
-          return b.status === 'anchored' ? b : null;
-        }, (1 + 15) * 1000);
+        const bundle = await until(
+          'anchor',
+          async () => {
+            const b = (await api('GET', `/api/v1/receipts/${receipt.ballotHash}`)).body;
+            return b.status === 'anchored' ? b : null;
+          },
+          (1 + 15) * 1000,
+        );
         // the promise: anchored within windowSeconds + 30 s of receivedAt
         expect(Date.now() - Date.parse(receipt.receivedAt)).toBeLessThan(31_000);
-        expect(bundle.anchor).toMatchObject({ chainId: stack.chainId, contract: stack.contractAddress, txHash: expect.stringMatching(/^0x/) });
-        const ok = await contract.verifyInclusion(electionKey(E), bundle.window.index, bundle.inclusion.leafIndex, '0x' + receipt.ballotHash, bundle.inclusion.auditPath.map((h: string) => '0x' + h));
+        expect(bundle.anchor).toMatchObject({
+          chainId: stack.chainId,
+          contract: stack.contractAddress,
+          txHash: expect.stringMatching(/^0x/),
+        });
+        const ok = await contract.verifyInclusion(
+          electionKey(E),
+          bundle.window.index,
+          bundle.inclusion.leafIndex,
+          '0x' + receipt.ballotHash,
+          bundle.inclusion.auditPath.map((h: string) => '0x' + h),
+        );
         expect(ok).toBe(true);
       }
       const health = await api('GET', '/api/v1/health');
@@ -58,15 +86,21 @@ describe('API + anchor worker + chain', () => {
       const closed = await api('POST', `/api/v1/elections/${E}/close`, { admin: true });
       expect(closed.status).toBe(202);
       expect(closed.body.totalBallots).toBe(4);
-      const onChain = await until('closeElection', async () => {
-        const e = await contract.getElection(electionKey(E));
-        return e.closed ? e : null;
-      }, 30_000);
+      const onChain = await until(
+        'closeElection',
+        async () => {
+          const e = await contract.getElection(electionKey(E));
+          return e.closed ? e : null;
+        },
+        30_000,
+      );
       expect(onChain.resultHash).toBe('0x' + closed.body.resultHash);
       expect(Number(onChain.totalBallots)).toBe(4);
       const results = (await api('GET', `/api/v1/elections/${E}/results`)).body;
       expect(results).toMatchObject({ totalBallots: 4, anchoredBallots: 4, asOfSeq: 3 });
-      expect((await api('POST', `/api/v1/elections/${E}/ballots`, { json: ballotFor(vs[5]!, E) })).body.error.code).toBe('election-closed');
+      expect(
+        (await api('POST', `/api/v1/elections/${E}/ballots`, { json: ballotFor(vs[5]!, E) })).body.error.code,
+      ).toBe('election-closed');
     } finally {
       provider.destroy();
     }

@@ -5,7 +5,6 @@ import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 
-
 export function waitForUrl(child: ChildProcess, pattern: RegExp, what: string): Promise<string> {
   let out = '';
   return new Promise((resolve, reject) => {
@@ -53,7 +52,12 @@ export interface LoadResult {
   errors: number;
 }
 
-export function drive(ballotsUrl: string, bodies: Buffer[], start: number, opts: { duration: number; connections: number; cycle?: boolean }): Promise<LoadResult> {
+export function drive(
+  ballotsUrl: string,
+  bodies: Buffer[],
+  start: number,
+  opts: { duration: number; connections: number; cycle?: boolean },
+): Promise<LoadResult> {
   let next = start;
   const statuses: Record<number, number> = {};
   const latenciesMs: number[] = [];
@@ -61,30 +65,41 @@ export function drive(ballotsUrl: string, bodies: Buffer[], start: number, opts:
   let exhausted = false;
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    instance = autocannon({
-      url: ballotsUrl,
-      method: 'POST',
-      connections: opts.connections,
-      pipelining: 1,
-      duration: opts.duration,
-      headers: { 'content-type': 'application/json' },
-      requests: [{
-        setupRequest: (req) => {
-          if (next >= bodies.length) {
-            if (!opts.cycle && !exhausted) {
-              // Out of fresh ballots: stop the run (the few requests still sent are resubmissions, 200).
-              exhausted = true;
-              setImmediate(() => instance?.stop());
-            }
-            next = start;
-          }
-          return { ...req, body: bodies[next++]! } as typeof req;
-        },
-      }],
-    }, (err, result) => {
-      if (err) return reject(err);
-      resolve({ seconds: Number(process.hrtime.bigint() - t0) / 1e9, statuses, latenciesMs, used: exhausted ? bodies.length - start : next - start, errors: result.errors + result.timeouts });
-    }) as unknown as autocannon.Instance;
+    instance = autocannon(
+      {
+        url: ballotsUrl,
+        method: 'POST',
+        connections: opts.connections,
+        pipelining: 1,
+        duration: opts.duration,
+        headers: { 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (req) => {
+              if (next >= bodies.length) {
+                if (!opts.cycle && !exhausted) {
+                  // Out of fresh ballots: stop the run (the few requests still sent are resubmissions, 200).
+                  exhausted = true;
+                  setImmediate(() => instance?.stop());
+                }
+                next = start;
+              }
+              return { ...req, body: bodies[next++]! } as typeof req;
+            },
+          },
+        ],
+      },
+      (err, result) => {
+        if (err) return reject(err);
+        resolve({
+          seconds: Number(process.hrtime.bigint() - t0) / 1e9,
+          statuses,
+          latenciesMs,
+          used: exhausted ? bodies.length - start : next - start,
+          errors: result.errors + result.timeouts,
+        });
+      },
+    ) as unknown as autocannon.Instance;
     instance!.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
       statuses[statusCode] = (statuses[statusCode] ?? 0) + 1;
       latenciesMs.push(responseTime);
@@ -99,7 +114,12 @@ export function drive(ballotsUrl: string, bodies: Buffer[], start: number, opts:
  * it gives each connection a budget per second that the connection spends at once, so "1,000/s" arrives
  * as one burst of 1,000 at the top of every second.
  */
-export function paced(ballotsUrl: string, bodies: Buffer[], start: number, opts: { rate: number; duration: number; sockets: number }): Promise<LoadResult> {
+export function paced(
+  ballotsUrl: string,
+  bodies: Buffer[],
+  start: number,
+  opts: { rate: number; duration: number; sockets: number },
+): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.sockets });
   const target = new URL(ballotsUrl);
   const total = Math.round(opts.rate * opts.duration);
@@ -117,14 +137,18 @@ export function paced(ballotsUrl: string, bodies: Buffer[], start: number, opts:
     };
     const send = (due: number) => {
       const body = bodies[start + sent++]!;
-      const req = httpRequest(target, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-        res.resume();
-        res.once('end', () => {
-          statuses[res.statusCode!] = (statuses[res.statusCode!] ?? 0) + 1;
-          latenciesMs.push(performance.now() - due);
-          settle();
-        });
-      });
+      const req = httpRequest(
+        target,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+        (res) => {
+          res.resume();
+          res.once('end', () => {
+            statuses[res.statusCode!] = (statuses[res.statusCode!] ?? 0) + 1;
+            latenciesMs.push(performance.now() - due);
+            settle();
+          });
+        },
+      );
       req.once('error', () => {
         errors++;
         settle();
@@ -138,4 +162,3 @@ export function paced(ballotsUrl: string, bodies: Buffer[], start: number, opts:
     }, 1);
   });
 }
-

@@ -9,7 +9,6 @@ import { ballotMessage, type Submission } from '../../ledger/src/protocol/protoc
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
-
 // Key generation avoids a Node 20 deadlock seen here: exporting a freshly generated key (KeyObject.export,
 // JWK) can run a GC that destroys the key's generation job, which locks the mutex the export holds. So the
 // public key is DER-encoded by the generation job itself, and generation runs in batches followed by an
@@ -47,15 +46,27 @@ export async function presign(n: number, ELECTION: string): Promise<{ credential
     log(`pre-signing ${n} ballots in ${threads} processes (cached for later runs)…`);
     const t0 = Date.now();
     const per = Math.ceil(n / threads);
-    const parts = await Promise.all(Array.from({ length: threads }, (_, w) => new Promise<string>((resolve, reject) => {
-      const spec = JSON.stringify({ from: w * per, to: Math.min(n, (w + 1) * per), electionId: ELECTION });
-      const child = spawn(process.execPath, ['--expose-gc', '-e', SIGNER_SOURCE, spec], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const chunks: Buffer[] = [];
-      child.stdout!.on('data', (d: Buffer) => chunks.push(d));
-      child.once('error', reject);
-      // 'close', not 'exit': all of the child's stdout has been read by then.
-      child.once('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`signer exited with ${code}`))));
-    })));
+    const parts = await Promise.all(
+      Array.from(
+        { length: threads },
+        (_, w) =>
+          new Promise<string>((resolve, reject) => {
+            const spec = JSON.stringify({ from: w * per, to: Math.min(n, (w + 1) * per), electionId: ELECTION });
+            const child = spawn(process.execPath, ['--expose-gc', '-e', SIGNER_SOURCE, spec], {
+              stdio: ['ignore', 'pipe', 'inherit'],
+            });
+            const chunks: Buffer[] = [];
+            child.stdout!.on('data', (d: Buffer) => chunks.push(d));
+            child.once('error', reject);
+            // 'close', not 'exit': all of the child's stdout has been read by then.
+            child.once('close', (code) =>
+              code === 0
+                ? resolve(Buffer.concat(chunks).toString('utf8'))
+                : reject(new Error(`signer exited with ${code}`)),
+            );
+          }),
+      ),
+    );
     text = parts.filter((p) => p.length > 0).join('\n');
     writeFileSync(cache, text);
     log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -70,8 +81,8 @@ export async function presign(n: number, ELECTION: string): Promise<{ credential
   // Spot-check against the protocol code: the server must accept these.
   for (const i of [0, bodies.length - 1]) {
     const sub = JSON.parse(bodies[i]!.toString()) as Submission;
-    if (!verifyStrict(credentials[i]!, ballotMessage(sub.ballot), Buffer.from(sub.signature, 'hex'))) throw new Error('pre-signed ballot does not verify');
+    if (!verifyStrict(credentials[i]!, ballotMessage(sub.ballot), Buffer.from(sub.signature, 'hex')))
+      throw new Error('pre-signed ballot does not verify');
   }
   return { credentials, bodies };
 }
-

@@ -30,11 +30,20 @@ parentPort.postMessage(n);
 /** Verifies per second with all cores busy for `ms`. */
 export async function measureVerifyCeiling(ms = 3000, threads = availableParallelism()): Promise<number> {
   const started = Date.now();
-  const counts = await Promise.all(Array.from({ length: threads }, () => new Promise<number>((resolve, reject) => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ms } });
-    w.once('message', (n: number) => { resolve(n); void w.terminate(); });
-    w.once('error', reject);
-  })));
+  const counts = await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { ms } });
+          w.once('message', (n: number) => {
+            resolve(n);
+            void w.terminate();
+          });
+          w.once('error', reject);
+        }),
+    ),
+  );
   const seconds = (Date.now() - started) / 1000;
   return counts.reduce((a, b) => a + b, 0) / seconds;
 }

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { TALLY_ANCHOR_INTERFACE } from '../index.js';
 
-const REBUILD = 'the committed artifact is stale; rebuild it with `npm run contracts:build` (npx tsx contracts/scripts/build.ts)';
+const REBUILD =
+  'the committed artifact is stale; rebuild it with `npm run contracts:build` (npx tsx contracts/scripts/build.ts)';
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(import.meta.url);
 
@@ -18,7 +19,10 @@ interface SolcInput {
 }
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
-  contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
+  contracts: Record<
+    string,
+    Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>
+  >;
 }
 interface Solc {
   version(): string;
@@ -33,7 +37,9 @@ const artifact = JSON.parse(readFileSync(new URL('../artifacts/TallyAnchor.json'
   bytecode: string;
   deployedBytecode: string;
 };
-const solcInput = JSON.parse(readFileSync(new URL('../artifacts/TallyAnchor.solc-input.json', import.meta.url), 'utf8')) as SolcInput;
+const solcInput = JSON.parse(
+  readFileSync(new URL('../artifacts/TallyAnchor.solc-input.json', import.meta.url), 'utf8'),
+) as SolcInput;
 
 /** The file a solc source unit name stands for: ours under the repo root, imports in node_modules. */
 function sourceFile(sourceName: string): string {
@@ -50,11 +56,16 @@ describe('committed artifact', () => {
 
   it('matches a fresh compile of the current sources', { timeout: 120_000 }, () => {
     const solc = require('solc') as Solc;
-    expect(solc.version().startsWith(artifact.solcVersion), `solc package ${solc.version()} vs artifact ${artifact.solcVersion}`).toBe(true);
+    expect(
+      solc.version().startsWith(artifact.solcVersion),
+      `solc package ${solc.version()} vs artifact ${artifact.solcVersion}`,
+    ).toBe(true);
     // Same settings as the committed input, today's source text.
     const input: SolcInput = {
       ...solcInput,
-      sources: Object.fromEntries(Object.keys(solcInput.sources).map((name) => [name, { content: readFileSync(sourceFile(name), 'utf8') }])),
+      sources: Object.fromEntries(
+        Object.keys(solcInput.sources).map((name) => [name, { content: readFileSync(sourceFile(name), 'utf8') }]),
+      ),
     };
     const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
     const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
@@ -92,7 +103,10 @@ describe('ABI', () => {
         'function renounceOwnership()',
       ].sort(),
     );
-    const events = TALLY_ANCHOR_INTERFACE.fragments.filter((f) => f.type === 'event').map((f) => f.format('full')).sort();
+    const events = TALLY_ANCHOR_INTERFACE.fragments
+      .filter((f) => f.type === 'event')
+      .map((f) => f.format('full'))
+      .sort();
     expect(events).toEqual(
       [
         'event ElectionRegistered(bytes32 indexed electionKey, bytes32 manifestHash, bytes32 rollRoot)',
@@ -103,7 +117,12 @@ describe('ABI', () => {
       ].sort(),
     );
     // Every error of ours is TallyAnchor-prefixed; the others are Ownable's.
-    const errors = TALLY_ANCHOR_INTERFACE.fragments.filter((f) => f.type === 'error').map((f) => (f as unknown as { name: string }).name);
-    expect(errors.filter((name) => !name.startsWith('TallyAnchor')).sort()).toEqual(['OwnableInvalidOwner', 'OwnableUnauthorizedAccount']);
+    const errors = TALLY_ANCHOR_INTERFACE.fragments
+      .filter((f) => f.type === 'error')
+      .map((f) => (f as unknown as { name: string }).name);
+    expect(errors.filter((name) => !name.startsWith('TallyAnchor')).sort()).toEqual([
+      'OwnableInvalidOwner',
+      'OwnableUnauthorizedAccount',
+    ]);
   });
 });

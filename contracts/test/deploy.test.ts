@@ -99,12 +99,30 @@ describe('contracts/scripts/deploy.ts', () => {
   it('deploys and writes the deployment record', async () => {
     const [deployer, anchorerA, anchorerB] = anvilAccounts();
     const out = path.join(dir, 'deployment.json');
-    const args = ['--rpc', chain.rpcUrl, '--key', deployer!.privateKey, '--anchorer', anchorerA!.address, '--anchorer', anchorerB!.address, '--out', out];
+    const args = [
+      '--rpc',
+      chain.rpcUrl,
+      '--key',
+      deployer!.privateKey,
+      '--anchorer',
+      anchorerA!.address,
+      '--anchorer',
+      anchorerB!.address,
+      '--out',
+      out,
+    ];
     const { stdout } = await run(tsx, [deployScript, ...args], { cwd: repoRoot });
     expect(stdout).toMatch(/TallyAnchor deployed at 0x[0-9a-fA-F]{40} on chain 4242/);
 
     const record = JSON.parse(await readFile(out, 'utf8')) as Record<string, unknown>;
-    expect(Object.keys(record).sort()).toEqual(['address', 'blockNumber', 'chainId', 'deployedAt', 'deployer', 'txHash']);
+    expect(Object.keys(record).sort()).toEqual([
+      'address',
+      'blockNumber',
+      'chainId',
+      'deployedAt',
+      'deployer',
+      'txHash',
+    ]);
     expect(record).toMatchObject({ chainId: 4242, deployer: deployer!.address });
     expect(new Date(record.deployedAt as string).toISOString()).toBe(record.deployedAt);
 
@@ -114,7 +132,11 @@ describe('contracts/scripts/deploy.ts', () => {
     expect(receipt?.contractAddress).toBe(record.address);
     const contract = tallyAnchor(record.address as string, provider);
     expect(await contract.owner()).toBe(deployer!.address);
-    expect([await contract.isAnchorer(anchorerA!.address), await contract.isAnchorer(anchorerB!.address), await contract.isAnchorer(deployer!.address)]).toEqual([true, true, false]);
+    expect([
+      await contract.isAnchorer(anchorerA!.address),
+      await contract.isAnchorer(anchorerB!.address),
+      await contract.isAnchorer(deployer!.address),
+    ]).toEqual([true, true, false]);
     provider.destroy();
   });
 
@@ -138,16 +160,35 @@ describe('contracts/scripts/deploy.ts', () => {
       [['--rpc', chain.rpcUrl, '--out', 'x.json'], /missing --key/],
       [['--rpc', chain.rpcUrl, '--key', '0x1234', '--out', 'x.json'], /--key must be/],
       [['--rpc', chain.rpcUrl, '--key', key, '--anchorer', 'nope', '--out', 'x.json'], /"nope" is not an address/],
-      [['--rpc', chain.rpcUrl, '--key', key, '--anchorer', key.slice(0, 42), '--no-anchorers', '--out', 'x.json'], /exclude each other/],
+      [
+        ['--rpc', chain.rpcUrl, '--key', key, '--anchorer', key.slice(0, 42), '--no-anchorers', '--out', 'x.json'],
+        /exclude each other/,
+      ],
       [['--rpc', chain.rpcUrl, '--key', key], /missing --out/],
     ];
     for (const [args, message] of bad) expect(() => parseDeployArgs(args, noEnv), args.join(' ')).toThrow(message);
-    expect(parseDeployArgs(['--rpc', chain.rpcUrl, '--out', 'x.json'], { TALLYPROOF_DEPLOYER_KEY: key })).toMatchObject({ key, anchorers: undefined });
-    expect(parseDeployArgs(['--rpc', chain.rpcUrl, '--key', key, '--no-anchorers', '--out', 'x.json'], noEnv)).toMatchObject({ anchorers: [] });
+    expect(parseDeployArgs(['--rpc', chain.rpcUrl, '--out', 'x.json'], { TALLYPROOF_DEPLOYER_KEY: key })).toMatchObject(
+      { key, anchorers: undefined },
+    );
+    expect(
+      parseDeployArgs(['--rpc', chain.rpcUrl, '--key', key, '--no-anchorers', '--out', 'x.json'], noEnv),
+    ).toMatchObject({ anchorers: [] });
   });
 
   it('reports an unreachable chain with exit code 1', async () => {
-    const failure = await run(tsx, [deployScript, '--rpc', 'http://127.0.0.1:9', '--key', anvilAccounts()[0]!.privateKey, '--out', path.join(dir, 'x.json')], { cwd: repoRoot }).then(
+    const failure = await run(
+      tsx,
+      [
+        deployScript,
+        '--rpc',
+        'http://127.0.0.1:9',
+        '--key',
+        anvilAccounts()[0]!.privateKey,
+        '--out',
+        path.join(dir, 'x.json'),
+      ],
+      { cwd: repoRoot },
+    ).then(
       () => null,
       (err: { code: number; stderr: string }) => err,
     );

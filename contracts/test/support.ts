@@ -2,7 +2,13 @@
 import { expect } from 'vitest';
 import { Wallet, type ContractTransactionResponse, type JsonRpcProvider, type TransactionReceipt } from 'ethers';
 import { anvilProvider, startAnvil, type AnvilNode } from '../../test/support/anvil.js';
-import { TALLY_ANCHOR_INTERFACE, deployTallyAnchor, tallyAnchor, type TallyAnchorContract, type TallyAnchorDeployment } from '../index.js';
+import {
+  TALLY_ANCHOR_INTERFACE,
+  deployTallyAnchor,
+  tallyAnchor,
+  type TallyAnchorContract,
+  type TallyAnchorDeployment,
+} from '../index.js';
 
 export interface Fixture {
   chain: AnvilNode;
@@ -24,7 +30,11 @@ export interface Fixture {
 export async function deployFixture(): Promise<Fixture> {
   const chain = await startAnvil();
   const provider = anvilProvider(chain);
-  const [owner, anchorer, stranger] = chain.accounts.slice(0, 3).map((a) => new Wallet(a.privateKey, provider)) as [Wallet, Wallet, Wallet];
+  const [owner, anchorer, stranger] = chain.accounts.slice(0, 3).map((a) => new Wallet(a.privateKey, provider)) as [
+    Wallet,
+    Wallet,
+    Wallet,
+  ];
   const deployment = await deployTallyAnchor(owner, { anchorers: [anchorer.address] });
   return {
     chain,
@@ -67,7 +77,8 @@ export async function expectRevert(action: Promise<unknown>, name: string, args:
   }
   if (error === undefined) throw new Error(`expected a revert with ${name}, but the call succeeded`);
   const data = revertData(error);
-  if (data === undefined) throw new Error(`expected a revert with ${name}, got an error without revert data: ${String(error)}`);
+  if (data === undefined)
+    throw new Error(`expected a revert with ${name}, got an error without revert data: ${String(error)}`);
   const parsed = TALLY_ANCHOR_INTERFACE.parseError(data);
   expect(parsed, `revert data ${data} is not a TallyAnchor error`).not.toBeNull();
   expect(parsed?.name).toBe(name);

@@ -50,12 +50,20 @@ describe('deployment and access control', () => {
     const names = eventsOf(receipt!).map((e) => e.name);
     expect(names).toEqual(['OwnershipTransferred', 'AnchorerUpdated']);
     expect(eventsOf(receipt!)[1]!.args).toEqual([fx.anchorer.address, true]);
-    expect(fx.deployment).toMatchObject({ chainId: fx.chain.chainId, deployer: fx.owner.address, blockNumber: receipt!.blockNumber });
+    expect(fx.deployment).toMatchObject({
+      chainId: fx.chain.chainId,
+      deployer: fx.owner.address,
+      blockNumber: receipt!.blockNumber,
+    });
   });
 
   it('lets only the owner change the allow-list', async () => {
-    await expectRevert(fx.asStranger.setAnchorer(fx.stranger.address, true), 'OwnableUnauthorizedAccount', [fx.stranger.address]);
-    await expectRevert(fx.asAnchorer.setAnchorer(fx.stranger.address, true), 'OwnableUnauthorizedAccount', [fx.anchorer.address]);
+    await expectRevert(fx.asStranger.setAnchorer(fx.stranger.address, true), 'OwnableUnauthorizedAccount', [
+      fx.stranger.address,
+    ]);
+    await expectRevert(fx.asAnchorer.setAnchorer(fx.stranger.address, true), 'OwnableUnauthorizedAccount', [
+      fx.anchorer.address,
+    ]);
     expect(await fx.asOwner.isAnchorer(fx.stranger.address)).toBe(false);
   });
 
@@ -68,9 +76,15 @@ describe('deployment and access control', () => {
     const who = [fx.stranger, fx.owner] as const;
     for (const wallet of who) {
       const contract = wallet === fx.owner ? fx.asOwner : fx.asStranger;
-      await expectRevert(contract.registerElection(key, b32('m'), b32('r')), 'TallyAnchorUnauthorizedAnchorer', [wallet.address]);
-      await expectRevert(contract.anchorWindow(key, 0, 0, 1, b32('root')), 'TallyAnchorUnauthorizedAnchorer', [wallet.address]);
-      await expectRevert(contract.closeElection(key, b32('result'), 0), 'TallyAnchorUnauthorizedAnchorer', [wallet.address]);
+      await expectRevert(contract.registerElection(key, b32('m'), b32('r')), 'TallyAnchorUnauthorizedAnchorer', [
+        wallet.address,
+      ]);
+      await expectRevert(contract.anchorWindow(key, 0, 0, 1, b32('root')), 'TallyAnchorUnauthorizedAnchorer', [
+        wallet.address,
+      ]);
+      await expectRevert(contract.closeElection(key, b32('result'), 0), 'TallyAnchorUnauthorizedAnchorer', [
+        wallet.address,
+      ]);
     }
   });
 
@@ -84,7 +98,9 @@ describe('deployment and access control', () => {
     const revoked = await mined(fx.asOwner.setAnchorer(fx.stranger.address, false));
     expect(eventsOf(revoked)).toEqual([{ name: 'AnchorerUpdated', args: [fx.stranger.address, false] }]);
     expect(await fx.asOwner.isAnchorer(fx.stranger.address)).toBe(false);
-    await expectRevert(fx.asStranger.anchorWindow(key, 0, 0, 1, b32('root')), 'TallyAnchorUnauthorizedAnchorer', [fx.stranger.address]);
+    await expectRevert(fx.asStranger.anchorWindow(key, 0, 0, 1, b32('root')), 'TallyAnchorUnauthorizedAnchorer', [
+      fx.stranger.address,
+    ]);
     // What the revoked account wrote stays.
     expect((await fx.asOwner.getElection(key)).manifestHash).toBe(b32('m'));
   });
@@ -97,7 +113,16 @@ describe('registerElection', () => {
     expect(eventsOf(receipt)).toEqual([{ name: 'ElectionRegistered', args: [key, b32('manifest'), b32('roll')] }]);
 
     const election = await fx.asStranger.getElection(key);
-    expect(election.toArray()).toEqual([b32('manifest'), b32('roll'), await blockTimestamp(receipt.blockNumber), false, ZERO32, 0n, 0n, 0n]);
+    expect(election.toArray()).toEqual([
+      b32('manifest'),
+      b32('roll'),
+      await blockTimestamp(receipt.blockNumber),
+      false,
+      ZERO32,
+      0n,
+      0n,
+      0n,
+    ]);
     expect(election.registeredAt).toBe(await blockTimestamp(receipt.blockNumber));
     expect(await fx.asStranger.windowCount(key)).toBe(0n);
   });
@@ -105,15 +130,31 @@ describe('registerElection', () => {
   it('never re-registers, even with the same values', async () => {
     const key = await registered('registered-once');
     const before = (await fx.asStranger.getElection(key)).toArray();
-    await expectRevert(fx.asAnchorer.registerElection(key, b32('manifest registered-once'), b32('roll registered-once')), 'TallyAnchorElectionAlreadyRegistered', [key]);
-    await expectRevert(fx.asAnchorer.registerElection(key, b32('other'), b32('other')), 'TallyAnchorElectionAlreadyRegistered', [key]);
+    await expectRevert(
+      fx.asAnchorer.registerElection(key, b32('manifest registered-once'), b32('roll registered-once')),
+      'TallyAnchorElectionAlreadyRegistered',
+      [key],
+    );
+    await expectRevert(
+      fx.asAnchorer.registerElection(key, b32('other'), b32('other')),
+      'TallyAnchorElectionAlreadyRegistered',
+      [key],
+    );
     expect((await fx.asStranger.getElection(key)).toArray()).toEqual(before);
   });
 
   it('refuses a zero manifest hash or roll root', async () => {
     const key = electionKey('zero-hashes');
-    await expectRevert(fx.asAnchorer.registerElection(key, ZERO32, b32('roll')), 'TallyAnchorZeroRegistrationHash', [key, ZERO32, b32('roll')]);
-    await expectRevert(fx.asAnchorer.registerElection(key, b32('m'), ZERO32), 'TallyAnchorZeroRegistrationHash', [key, b32('m'), ZERO32]);
+    await expectRevert(fx.asAnchorer.registerElection(key, ZERO32, b32('roll')), 'TallyAnchorZeroRegistrationHash', [
+      key,
+      ZERO32,
+      b32('roll'),
+    ]);
+    await expectRevert(fx.asAnchorer.registerElection(key, b32('m'), ZERO32), 'TallyAnchorZeroRegistrationHash', [
+      key,
+      b32('m'),
+      ZERO32,
+    ]);
     await expectRevert(fx.asStranger.getElection(key), 'TallyAnchorElectionNotRegistered', [key]);
   });
 
@@ -128,7 +169,9 @@ describe('registerElection', () => {
 describe('anchorWindow', () => {
   it('refuses windows of an unregistered election', async () => {
     const key = electionKey('not-registered-anchor');
-    await expectRevert(fx.asAnchorer.anchorWindow(key, 0, 0, 1, b32('root')), 'TallyAnchorElectionNotRegistered', [key]);
+    await expectRevert(fx.asAnchorer.anchorWindow(key, 0, 0, 1, b32('root')), 'TallyAnchorElectionNotRegistered', [
+      key,
+    ]);
   });
 
   it('anchors contiguous windows, emits WindowAnchored and exposes them', async () => {
@@ -140,7 +183,9 @@ describe('anchorWindow', () => {
     ];
     for (const [index, w] of windows.entries()) {
       const receipt = await mined(fx.asAnchorer.anchorWindow(key, index, w.firstSeq, w.count, w.root));
-      expect(eventsOf(receipt)).toEqual([{ name: 'WindowAnchored', args: [key, BigInt(index), w.firstSeq, w.count, w.root] }]);
+      expect(eventsOf(receipt)).toEqual([
+        { name: 'WindowAnchored', args: [key, BigInt(index), w.firstSeq, w.count, w.root] },
+      ]);
       const stored = await fx.asStranger.getWindow(key, index);
       expect(stored.toArray()).toEqual([w.firstSeq, w.count, w.root, await blockTimestamp(receipt.blockNumber)]);
       expect(await fx.asStranger.windowCount(key)).toBe(BigInt(index + 1));
@@ -155,14 +200,32 @@ describe('anchorWindow', () => {
     const key = await registered('no-overwrite');
     await mined(fx.asAnchorer.anchorWindow(key, 0, 0, 3, b32('first')));
     await mined(fx.asAnchorer.anchorWindow(key, 1, 3, 2, b32('second')));
-    const before = [(await fx.asStranger.getWindow(key, 0)).toArray(), (await fx.asStranger.getWindow(key, 1)).toArray()];
+    const before = [
+      (await fx.asStranger.getWindow(key, 0)).toArray(),
+      (await fx.asStranger.getWindow(key, 1)).toArray(),
+    ];
 
     // Same window again, identical or different: refused, naming what is on chain.
-    await expectRevert(fx.asAnchorer.anchorWindow(key, 0, 0, 3, b32('first')), 'TallyAnchorWindowAlreadyAnchored', [key, 0n, b32('first')]);
-    await expectRevert(fx.asAnchorer.anchorWindow(key, 0, 0, 3, b32('forged')), 'TallyAnchorWindowAlreadyAnchored', [key, 0n, b32('first')]);
-    await expectRevert(fx.asAnchorer.anchorWindow(key, 1, 3, 2, b32('forged')), 'TallyAnchorWindowAlreadyAnchored', [key, 1n, b32('second')]);
+    await expectRevert(fx.asAnchorer.anchorWindow(key, 0, 0, 3, b32('first')), 'TallyAnchorWindowAlreadyAnchored', [
+      key,
+      0n,
+      b32('first'),
+    ]);
+    await expectRevert(fx.asAnchorer.anchorWindow(key, 0, 0, 3, b32('forged')), 'TallyAnchorWindowAlreadyAnchored', [
+      key,
+      0n,
+      b32('first'),
+    ]);
+    await expectRevert(fx.asAnchorer.anchorWindow(key, 1, 3, 2, b32('forged')), 'TallyAnchorWindowAlreadyAnchored', [
+      key,
+      1n,
+      b32('second'),
+    ]);
 
-    expect([(await fx.asStranger.getWindow(key, 0)).toArray(), (await fx.asStranger.getWindow(key, 1)).toArray()]).toEqual(before);
+    expect([
+      (await fx.asStranger.getWindow(key, 0)).toArray(),
+      (await fx.asStranger.getWindow(key, 1)).toArray(),
+    ]).toEqual(before);
     expect(await fx.asStranger.windowCount(key)).toBe(2n);
   });
 
@@ -171,7 +234,11 @@ describe('anchorWindow', () => {
     await expectRevert(fx.asAnchorer.anchorWindow(key, 1, 0, 1, b32('r')), 'TallyAnchorWindowIndexGap', [key, 0n, 1n]);
     await mined(fx.asAnchorer.anchorWindow(key, 0, 0, 1, b32('r')));
     await expectRevert(fx.asAnchorer.anchorWindow(key, 2, 1, 1, b32('r')), 'TallyAnchorWindowIndexGap', [key, 1n, 2n]);
-    await expectRevert(fx.asAnchorer.anchorWindow(key, UINT64_MAX, 1, 1, b32('r')), 'TallyAnchorWindowIndexGap', [key, 1n, UINT64_MAX]);
+    await expectRevert(fx.asAnchorer.anchorWindow(key, UINT64_MAX, 1, 1, b32('r')), 'TallyAnchorWindowIndexGap', [
+      key,
+      1n,
+      UINT64_MAX,
+    ]);
   });
 
   it('requires firstSeq to continue the previous window (0 for window 0)', async () => {
@@ -196,10 +263,18 @@ describe('anchorWindow', () => {
     const key = await registered('seq-overflow');
     await mined(fx.asAnchorer.anchorWindow(key, 0, 0, UINT64_MAX, b32('huge'))); // seq 0 .. 2^64-2
     expect((await fx.asStranger.getElection(key)).anchoredBallots).toBe(UINT64_MAX);
-    await expectRevert(fx.asAnchorer.anchorWindow(key, 1, UINT64_MAX, 1, b32('r')), 'TallyAnchorSeqOverflow', [key, UINT64_MAX, 1n]);
+    await expectRevert(fx.asAnchorer.anchorWindow(key, 1, UINT64_MAX, 1, b32('r')), 'TallyAnchorSeqOverflow', [
+      key,
+      UINT64_MAX,
+      1n,
+    ]);
     const other = await registered('seq-overflow-2');
     await mined(fx.asAnchorer.anchorWindow(other, 0, 0, 10, b32('r')));
-    await expectRevert(fx.asAnchorer.anchorWindow(other, 1, 10, UINT64_MAX, b32('r')), 'TallyAnchorSeqOverflow', [other, 10n, UINT64_MAX]);
+    await expectRevert(fx.asAnchorer.anchorWindow(other, 1, 10, UINT64_MAX, b32('r')), 'TallyAnchorSeqOverflow', [
+      other,
+      10n,
+      UINT64_MAX,
+    ]);
   });
 
   it('keeps elections apart', async () => {
@@ -230,9 +305,21 @@ describe('closeElection', () => {
     const key = await registered('total-mismatch');
     await mined(fx.asAnchorer.anchorWindow(key, 0, 0, 3, b32('r0')));
     await mined(fx.asAnchorer.anchorWindow(key, 1, 3, 4, b32('r1')));
-    await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 6), 'TallyAnchorTotalBallotsMismatch', [key, 7n, 6n]);
-    await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 8), 'TallyAnchorTotalBallotsMismatch', [key, 7n, 8n]);
-    await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 4), 'TallyAnchorTotalBallotsMismatch', [key, 7n, 4n]);
+    await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 6), 'TallyAnchorTotalBallotsMismatch', [
+      key,
+      7n,
+      6n,
+    ]);
+    await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 8), 'TallyAnchorTotalBallotsMismatch', [
+      key,
+      7n,
+      8n,
+    ]);
+    await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 4), 'TallyAnchorTotalBallotsMismatch', [
+      key,
+      7n,
+      4n,
+    ]);
   });
 
   it('closes with the result hash, emits ElectionClosed and then accepts nothing more', async () => {
@@ -243,12 +330,29 @@ describe('closeElection', () => {
     expect(eventsOf(receipt)).toEqual([{ name: 'ElectionClosed', args: [key, b32('result'), 7n] }]);
 
     const election = await fx.asStranger.getElection(key);
-    expect(election.toArray()).toEqual([b32('manifest closing'), b32('roll closing'), election.registeredAt, true, b32('result'), 7n, 7n, 2n]);
+    expect(election.toArray()).toEqual([
+      b32('manifest closing'),
+      b32('roll closing'),
+      election.registeredAt,
+      true,
+      b32('result'),
+      7n,
+      7n,
+      2n,
+    ]);
 
-    await expectRevert(fx.asAnchorer.anchorWindow(key, 2, 7, 1, b32('late')), 'TallyAnchorElectionAlreadyClosed', [key]);
+    await expectRevert(fx.asAnchorer.anchorWindow(key, 2, 7, 1, b32('late')), 'TallyAnchorElectionAlreadyClosed', [
+      key,
+    ]);
     await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 7), 'TallyAnchorElectionAlreadyClosed', [key]);
-    await expectRevert(fx.asAnchorer.closeElection(key, b32('other result'), 7), 'TallyAnchorElectionAlreadyClosed', [key]);
-    await expectRevert(fx.asAnchorer.registerElection(key, b32('m'), b32('r')), 'TallyAnchorElectionAlreadyRegistered', [key]);
+    await expectRevert(fx.asAnchorer.closeElection(key, b32('other result'), 7), 'TallyAnchorElectionAlreadyClosed', [
+      key,
+    ]);
+    await expectRevert(
+      fx.asAnchorer.registerElection(key, b32('m'), b32('r')),
+      'TallyAnchorElectionAlreadyRegistered',
+      [key],
+    );
 
     expect((await fx.asStranger.getElection(key)).toArray()).toEqual(election.toArray());
     expect(await fx.asStranger.windowCount(key)).toBe(2n);
@@ -257,7 +361,11 @@ describe('closeElection', () => {
 
   it('closes an election without ballots', async () => {
     const key = await registered('no-ballots');
-    await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 1), 'TallyAnchorTotalBallotsMismatch', [key, 0n, 1n]);
+    await expectRevert(fx.asAnchorer.closeElection(key, b32('result'), 1), 'TallyAnchorTotalBallotsMismatch', [
+      key,
+      0n,
+      1n,
+    ]);
     const receipt = await mined(fx.asAnchorer.closeElection(key, b32('empty result'), 0));
     expect(eventsOf(receipt)).toEqual([{ name: 'ElectionClosed', args: [key, b32('empty result'), 0n] }]);
     expect((await fx.asStranger.getElection(key)).closed).toBe(true);
@@ -266,10 +374,14 @@ describe('closeElection', () => {
 
 describe('ownership', () => {
   it('moves allow-list control with ownership', async () => {
-    await expectRevert(fx.asStranger.transferOwnership(fx.stranger.address), 'OwnableUnauthorizedAccount', [fx.stranger.address]);
+    await expectRevert(fx.asStranger.transferOwnership(fx.stranger.address), 'OwnableUnauthorizedAccount', [
+      fx.stranger.address,
+    ]);
     await mined(fx.asOwner.transferOwnership(fx.stranger.address));
     expect(await fx.asOwner.owner()).toBe(fx.stranger.address);
-    await expectRevert(fx.asOwner.setAnchorer(fx.owner.address, true), 'OwnableUnauthorizedAccount', [fx.owner.address]);
+    await expectRevert(fx.asOwner.setAnchorer(fx.owner.address, true), 'OwnableUnauthorizedAccount', [
+      fx.owner.address,
+    ]);
     await mined(fx.asStranger.setAnchorer(fx.owner.address, true));
     expect(await fx.asStranger.isAnchorer(fx.owner.address)).toBe(true);
   });

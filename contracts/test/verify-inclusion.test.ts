@@ -41,7 +41,12 @@ afterAll(async () => {
   await stopFixture(fx);
 });
 
-function verify(windowIndex: number | bigint, leafIndex: number | bigint, ballotHash: string, path: string[]): Promise<boolean> {
+function verify(
+  windowIndex: number | bigint,
+  leafIndex: number | bigint,
+  ballotHash: string,
+  path: string[],
+): Promise<boolean> {
   return anchor.verifyInclusion(key, windowIndex, leafIndex, ballotHash, path);
 }
 
@@ -53,7 +58,11 @@ describe('verifyInclusion with the RFC 6962 vectors', () => {
 
   it('accepts every leaf of every tree', async () => {
     const checks = trees.flatMap((tree) =>
-      tree.proofs.map(async (p) => ({ size: tree.size, leafIndex: p.leafIndex, ok: await verify(windowOf.get(tree.size)!, p.leafIndex, leaf(p.leafIndex), p.auditPath.map(hex)) })),
+      tree.proofs.map(async (p) => ({
+        size: tree.size,
+        leafIndex: p.leafIndex,
+        ok: await verify(windowOf.get(tree.size)!, p.leafIndex, leaf(p.leafIndex), p.auditPath.map(hex)),
+      })),
     );
     const results = await Promise.all(checks);
     expect(results).toHaveLength(561); // 1 + 2 + ... + 33
@@ -65,7 +74,9 @@ describe('verifyInclusion with the RFC 6962 vectors', () => {
       tree.proofs.map((p) => {
         // Another leaf of the data set, and the right leaf with one bit flipped.
         const other = leaf((p.leafIndex + 1) % vectors.leaves.length);
-        const flipped = hex(vectors.leaves[p.leafIndex]!.slice(0, 63) + (vectors.leaves[p.leafIndex]!.endsWith('0') ? '1' : '0'));
+        const flipped = hex(
+          vectors.leaves[p.leafIndex]!.slice(0, 63) + (vectors.leaves[p.leafIndex]!.endsWith('0') ? '1' : '0'),
+        );
         const path = p.auditPath.map(hex);
         const w = windowOf.get(tree.size)!;
         return Promise.all([verify(w, p.leafIndex, other, path), verify(w, p.leafIndex, flipped, path)]);
@@ -81,7 +92,14 @@ describe('verifyInclusion with the RFC 6962 vectors', () => {
         const path = p.auditPath.map(hex);
         // A neighbour (same path length, other sides), the first index past the window, a far one.
         const wrong = [p.leafIndex > 0 ? p.leafIndex - 1 : p.leafIndex + 1, tree.size, 2 ** 32 + p.leafIndex];
-        return wrong.map((i) => verify(w, i, leaf(p.leafIndex), path).then((ok) => ({ size: tree.size, leafIndex: p.leafIndex, claimed: i, ok })));
+        return wrong.map((i) =>
+          verify(w, i, leaf(p.leafIndex), path).then((ok) => ({
+            size: tree.size,
+            leafIndex: p.leafIndex,
+            claimed: i,
+            ok,
+          })),
+        );
       }),
     );
     const results = await Promise.all(checks);
@@ -123,7 +141,15 @@ describe('verifyInclusion with the RFC 6962 vectors', () => {
     expect(await verify(windowOf.get(tree.size)!, p.leafIndex, leaf(p.leafIndex), path)).toBe(true);
     expect(await verify(trees.length, p.leafIndex, leaf(p.leafIndex), path)).toBe(false);
     expect(await verify(2n ** 64n - 1n, p.leafIndex, leaf(p.leafIndex), path)).toBe(false);
-    expect(await anchor.verifyInclusion(electionKey('unknown'), windowOf.get(tree.size)!, p.leafIndex, leaf(p.leafIndex), path)).toBe(false);
+    expect(
+      await anchor.verifyInclusion(
+        electionKey('unknown'),
+        windowOf.get(tree.size)!,
+        p.leafIndex,
+        leaf(p.leafIndex),
+        path,
+      ),
+    ).toBe(false);
   });
 });
 
@@ -193,14 +219,24 @@ describe('verifyInclusion on large windows', () => {
     const prepared = [];
     for (const [index, c] of cases.entries()) {
       const ballotHash = createHash('sha256').update(`large ${index}`).digest();
-      const siblings = Array.from({ length: depth(c.leafIndex, c.size) }, (_, i) => createHash('sha256').update(`sibling ${index} ${i}`).digest());
+      const siblings = Array.from({ length: depth(c.leafIndex, c.size) }, (_, i) =>
+        createHash('sha256').update(`sibling ${index} ${i}`).digest(),
+      );
       const root = rootFromPath(c.leafIndex, c.size, leafHash(ballotHash), siblings);
       await mined(anchor.anchorWindow(largeKey, index, firstSeq, c.size, `0x${root.toString('hex')}`));
       firstSeq += c.size;
-      prepared.push({ index, c, ballotHash: `0x${ballotHash.toString('hex')}`, path: siblings.map((s) => `0x${s.toString('hex')}`) });
+      prepared.push({
+        index,
+        c,
+        ballotHash: `0x${ballotHash.toString('hex')}`,
+        path: siblings.map((s) => `0x${s.toString('hex')}`),
+      });
     }
     for (const { index, c, ballotHash, path } of prepared) {
-      expect(await anchor.verifyInclusion(largeKey, index, c.leafIndex, ballotHash, path), `size ${c.size} leaf ${c.leafIndex}`).toBe(true);
+      expect(
+        await anchor.verifyInclusion(largeKey, index, c.leafIndex, ballotHash, path),
+        `size ${c.size} leaf ${c.leafIndex}`,
+      ).toBe(true);
       expect(await anchor.verifyInclusion(largeKey, index, c.leafIndex ^ 1n, ballotHash, path)).toBe(false);
       expect(await anchor.verifyInclusion(largeKey, index, c.leafIndex, ballotHash, path.slice(0, -1))).toBe(false);
     }
@@ -209,7 +245,13 @@ describe('verifyInclusion on large windows', () => {
   it('ends quickly on an oversized path', async () => {
     // 10,000 siblings for a 1-leaf window: the check stops at the first one.
     const path = Array.from({ length: 10_000 }, (_, i) => b32(i));
-    const gas = await anchor.verifyInclusion.estimateGas(electionKey('rfc6962-vectors'), windowOf.get(1)!, 0, leaf(0), path);
+    const gas = await anchor.verifyInclusion.estimateGas(
+      electionKey('rfc6962-vectors'),
+      windowOf.get(1)!,
+      0,
+      leaf(0),
+      path,
+    );
     expect(await verify(windowOf.get(1)!, 0, leaf(0), path)).toBe(false);
     expect(gas).toBeLessThan(30_000_000n);
   });

@@ -13,7 +13,16 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Contract, JsonRpcProvider, Wallet, computeAddress, decodeRlp, getAddress, keccak256, toUtf8Bytes } from 'ethers';
+import {
+  Contract,
+  JsonRpcProvider,
+  Wallet,
+  computeAddress,
+  decodeRlp,
+  getAddress,
+  keccak256,
+  toUtf8Bytes,
+} from 'ethers';
 import { startAnvil, type AnvilNode } from '../../test/support/anvil.js';
 import { decodeQbftExtraData, fillEnv, qbftExtraData } from '../scripts/generate-qbft.js';
 import { setAnchorer } from '../scripts/set-anchorer.js';
@@ -54,7 +63,8 @@ function findCompose(): Compose | null {
   const plugin = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8', env: cleanEnv });
   if (plugin.status === 0) return { cmd: 'docker', pre: ['compose'], json: true };
   const standalone = spawnSync('docker-compose', ['version'], { encoding: 'utf8', env: cleanEnv });
-  if (standalone.status === 0) return { cmd: 'docker-compose', pre: [], json: /v?2\.\d+/.test(standalone.stdout.split('\n')[0] ?? '') };
+  if (standalone.status === 0)
+    return { cmd: 'docker-compose', pre: [], json: /v?2\.\d+/.test(standalone.stdout.split('\n')[0] ?? '') };
   return null;
 }
 
@@ -67,12 +77,22 @@ function requireCompose(): Compose {
 
 function runCompose(envFile: string, args: string[]): SpawnSyncReturns<string> {
   const c = requireCompose();
-  return spawnSync(c.cmd, [...c.pre, '-f', COMPOSE_FILE, '--env-file', envFile, ...args], { cwd: REPO, encoding: 'utf8', env: cleanEnv });
+  return spawnSync(c.cmd, [...c.pre, '-f', COMPOSE_FILE, '--env-file', envFile, ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: cleanEnv,
+  });
 }
 
 function yamlToJson(text: string): unknown {
-  const r = spawnSync('python3', ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { input: text, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`reading YAML needs python3 with its yaml module (python3-yaml, a dependency of docker-compose): ${r.stderr || r.error?.message}`);
+  const r = spawnSync('python3', ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], {
+    input: text,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `reading YAML needs python3 with its yaml module (python3-yaml, a dependency of docker-compose): ${r.stderr || r.error?.message}`,
+    );
   return JSON.parse(r.stdout);
 }
 
@@ -124,7 +144,11 @@ function bindMounts(s: Service): [string, string][] {
 }
 
 function runTsx(script: string, args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO, encoding: 'utf8', env: { ...cleanEnv, ...env } });
+  return spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...cleanEnv, ...env },
+  });
 }
 
 // ---- the generated network, shared by the generator and compose tests -----------------------------
@@ -193,7 +217,12 @@ describe('generate-qbft.ts', () => {
       expect(readFileSync(join(genDir, `validator-${n}`, 'key.pub'), 'utf8').trim()).toBe(`0x${pub.slice(4)}`);
       expect(network.validators[n - 1].enode).toBe(`enode://${pub.slice(4)}@172.30.0.${10 + n}:30303`);
       const peers = JSON.parse(readFileSync(join(genDir, `validator-${n}`, 'static-nodes.json'), 'utf8')) as string[];
-      expect(peers.sort()).toEqual(network.validators.filter((_: unknown, i: number) => i !== n - 1).map((v: { enode: string }) => v.enode).sort());
+      expect(peers.sort()).toEqual(
+        network.validators
+          .filter((_: unknown, i: number) => i !== n - 1)
+          .map((v: { enode: string }) => v.enode)
+          .sort(),
+      );
     }
     const genesis = JSON.parse(readFileSync(join(genDir, 'genesis.json'), 'utf8'));
     const deployer = computeAddress(env.DEPLOYER_KEY!);
@@ -223,7 +252,11 @@ describe('generate-qbft.ts', () => {
   });
 
   it('refuses to overwrite a network without --force', () => {
-    const again = runTsx(join(DEPLOY, 'scripts/generate-qbft.ts'), ['--out', genDir, '--env', join(work, 'other.env')], {});
+    const again = runTsx(
+      join(DEPLOY, 'scripts/generate-qbft.ts'),
+      ['--out', genDir, '--env', join(work, 'other.env')],
+      {},
+    );
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already exists; pass --force/);
     expect(existsSync(join(work, 'other.env'))).toBe(false);
@@ -243,7 +276,20 @@ describe('deploy/docker-compose.yml', () => {
   it('gives every long-running service a health check and a restart policy', () => {
     const { services } = composeConfig(ENV_EXAMPLE);
     expect(Object.keys(services).sort()).toEqual(
-      ['api', 'contract-deploy', 'grafana', 'postgres', 'prometheus', 'proxy', 'redis', 'validator-1', 'validator-2', 'validator-3', 'validator-4', 'worker'].sort(),
+      [
+        'api',
+        'contract-deploy',
+        'grafana',
+        'postgres',
+        'prometheus',
+        'proxy',
+        'redis',
+        'validator-1',
+        'validator-2',
+        'validator-3',
+        'validator-4',
+        'worker',
+      ].sort(),
     );
     for (const [name, s] of Object.entries(services)) {
       expect(s.restart, `${name} restart`).toBeTruthy();
@@ -265,7 +311,9 @@ describe('deploy/docker-compose.yml', () => {
       });
     }
     for (let n = 1; n <= 4; n++) {
-      expect(services['contract-deploy']!.depends_on?.[`validator-${n}`]).toMatchObject({ condition: 'service_healthy' });
+      expect(services['contract-deploy']!.depends_on?.[`validator-${n}`]).toMatchObject({
+        condition: 'service_healthy',
+      });
     }
   });
 
@@ -273,9 +321,27 @@ describe('deploy/docker-compose.yml', () => {
     const { services } = composeConfig(ENV_EXAMPLE);
     expect(services.api!.deploy?.replicas).toBe(2);
     expect(services.worker!.deploy?.replicas).toBe(1);
-    expect(services.api!.command).toEqual(['sh', 'deploy/scripts/with-deployment.sh', 'node', '--max-semi-space-size=64', '--import', 'tsx', 'api/src/server.ts']);
-    expect(services.worker!.command).toEqual(['sh', 'deploy/scripts/with-deployment.sh', 'node', '--import', 'tsx', 'anchor-worker/src/main.ts']);
-    expect(services['contract-deploy']!.command).toEqual(['node_modules/.bin/tsx', 'deploy/scripts/deploy-contract.ts']);
+    expect(services.api!.command).toEqual([
+      'sh',
+      'deploy/scripts/with-deployment.sh',
+      'node',
+      '--max-semi-space-size=64',
+      '--import',
+      'tsx',
+      'api/src/server.ts',
+    ]);
+    expect(services.worker!.command).toEqual([
+      'sh',
+      'deploy/scripts/with-deployment.sh',
+      'node',
+      '--import',
+      'tsx',
+      'anchor-worker/src/main.ts',
+    ]);
+    expect(services['contract-deploy']!.command).toEqual([
+      'node_modules/.bin/tsx',
+      'deploy/scripts/deploy-contract.ts',
+    ]);
     for (const name of ['api', 'worker', 'contract-deploy']) {
       expect(services[name]!.image).toBe('tallyproof-app:local');
       expect(JSON.stringify(services[name]!.build)).toMatch(/deploy\/Dockerfile/);
@@ -285,10 +351,26 @@ describe('deploy/docker-compose.yml', () => {
       }
     }
     const env = services.api!.environment!;
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'CHAIN_RPC_URL', 'CONTRACT_ADDRESS', 'ADMIN_TOKEN', 'PORT', 'LEDGER_KEY_SEED', 'TALLYPROOF_APP_DB_PASSWORD']) {
+    for (const name of [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'CHAIN_RPC_URL',
+      'CONTRACT_ADDRESS',
+      'ADMIN_TOKEN',
+      'PORT',
+      'LEDGER_KEY_SEED',
+      'TALLYPROOF_APP_DB_PASSWORD',
+    ]) {
       expect(env, name).toHaveProperty(name);
     }
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'CHAIN_RPC_URL', 'CHAIN_PRIVATE_KEY', 'CONTRACT_ADDRESS', 'TALLYPROOF_APP_DB_PASSWORD']) {
+    for (const name of [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'CHAIN_RPC_URL',
+      'CHAIN_PRIVATE_KEY',
+      'CONTRACT_ADDRESS',
+      'TALLYPROOF_APP_DB_PASSWORD',
+    ]) {
       expect(services.worker!.environment, name).toHaveProperty(name);
     }
     // Least privilege: only the worker signs with the anchorer key.
@@ -308,7 +390,12 @@ describe('deploy/docker-compose.yml', () => {
   it('runs 4 Besu QBFT validators with fixed addresses and the QBFT flags', () => {
     const config = composeConfig(ENV_EXAMPLE);
     const validators = Object.entries(config.services).filter(([, s]) => s.image?.startsWith('hyperledger/besu:'));
-    expect(validators.map(([name]) => name).sort()).toEqual(['validator-1', 'validator-2', 'validator-3', 'validator-4']);
+    expect(validators.map(([name]) => name).sort()).toEqual([
+      'validator-1',
+      'validator-2',
+      'validator-3',
+      'validator-4',
+    ]);
     expect(config.networks.chain!.ipam?.config?.[0]?.subnet).toBe('172.30.0.0/24');
     for (const [name, s] of validators) {
       const n = Number(name.slice(-1));
@@ -383,7 +470,9 @@ describe('deploy/docker-compose.yml', () => {
       const mounts = Object.fromEntries(bindMounts(s).map(([src, dst]) => [dst, src]));
       const peers = JSON.parse(readFileSync(mounts['/config/static-nodes.json']!, 'utf8')) as string[];
       const peerIps = peers.map((e) => /@([\d.]+):30303$/.exec(e)![1]);
-      const others = [1, 2, 3, 4].filter((m) => m !== n).map((m) => services[`validator-${m}`]!.networks!.chain!.ipv4_address);
+      const others = [1, 2, 3, 4]
+        .filter((m) => m !== n)
+        .map((m) => services[`validator-${m}`]!.networks!.chain!.ipv4_address);
       expect(peerIps.sort()).toEqual(others.sort());
       expect(network.validators[n - 1].ip).toBe(s.networks!.chain!.ipv4_address);
     }
@@ -428,12 +517,20 @@ describe('monitoring configuration', () => {
   it('scrapes every API replica, the worker, the validators and the proxy', () => {
     const prom = yamlToJson(readFileSync(join(DEPLOY, 'prometheus/prometheus.yml'), 'utf8')) as {
       rule_files: string[];
-      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; type: string; port: number }[]; static_configs?: { targets: string[] }[] }[];
+      scrape_configs: {
+        job_name: string;
+        dns_sd_configs?: { names: string[]; type: string; port: number }[];
+        static_configs?: { targets: string[] }[];
+      }[];
     };
     const jobs = Object.fromEntries(prom.scrape_configs.map((j) => [j.job_name, j]));
     expect(jobs.api!.dns_sd_configs).toEqual([expect.objectContaining({ names: ['api'], type: 'A', port: 8080 })]);
-    expect(jobs.worker!.dns_sd_configs).toEqual([expect.objectContaining({ names: ['worker'], type: 'A', port: 9464 })]);
-    expect(jobs.besu!.static_configs!.flatMap((s) => s.targets).sort()).toEqual([1, 2, 3, 4].map((n) => `validator-${n}:9545`));
+    expect(jobs.worker!.dns_sd_configs).toEqual([
+      expect.objectContaining({ names: ['worker'], type: 'A', port: 9464 }),
+    ]);
+    expect(jobs.besu!.static_configs!.flatMap((s) => s.targets).sort()).toEqual(
+      [1, 2, 3, 4].map((n) => `validator-${n}:9545`),
+    );
     expect(jobs.proxy!.static_configs!.flatMap((s) => s.targets)).toEqual(['proxy:2020']);
     expect(prom.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
     expect(readFileSync(COMPOSE_FILE, 'utf8')).toContain('./prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro');
@@ -441,28 +538,56 @@ describe('monitoring configuration', () => {
 
   it('has the alert rules docs/operations.md explains, on metrics the code exports', () => {
     const text = readFileSync(join(DEPLOY, 'prometheus/alerts.yml'), 'utf8');
-    const rules = (yamlToJson(text) as { groups: { rules: { alert: string; expr: string; labels: { severity: string } }[] }[] }).groups.flatMap((g) => g.rules);
+    const rules = (
+      yamlToJson(text) as { groups: { rules: { alert: string; expr: string; labels: { severity: string } }[] }[] }
+    ).groups.flatMap((g) => g.rules);
     const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
-    for (const name of ['TallyproofAnchorLagHigh', 'TallyproofChainHalted', 'TallyproofChainQuorumLost', 'TallyproofHttp5xxRate', 'TallyproofDatabaseDown', 'TallyproofIngestLatencyHigh', 'TallyproofWorkerDown', 'TallyproofApiDown']) {
+    for (const name of [
+      'TallyproofAnchorLagHigh',
+      'TallyproofChainHalted',
+      'TallyproofChainQuorumLost',
+      'TallyproofHttp5xxRate',
+      'TallyproofDatabaseDown',
+      'TallyproofIngestLatencyHigh',
+      'TallyproofWorkerDown',
+      'TallyproofApiDown',
+    ]) {
       expect(byName[name], name).toBeDefined();
       expect(['critical', 'warning']).toContain(byName[name]!.labels.severity);
     }
     expect(byName.TallyproofAnchorLagHigh!.expr).toMatch(/tallyproof_anchor_lag_seconds\) > 90/);
     const registered = registeredMetrics();
-    for (const metric of referencedMetrics(text)) expect(registered, metric).toContain(metric.replace(/_(bucket|sum|count)$/, ''));
-    const doc = existsSync(join(REPO, 'docs/operations.md')) ? readFileSync(join(REPO, 'docs/operations.md'), 'utf8') : '';
+    for (const metric of referencedMetrics(text))
+      expect(registered, metric).toContain(metric.replace(/_(bucket|sum|count)$/, ''));
+    const doc = existsSync(join(REPO, 'docs/operations.md'))
+      ? readFileSync(join(REPO, 'docs/operations.md'), 'utf8')
+      : '';
     for (const r of rules) expect(doc, `docs/operations.md explains ${r.alert}`).toContain(r.alert);
   });
 
   it('provisions the Prometheus datasource and a dashboard on metrics the code exports', () => {
-    const ds = yamlToJson(readFileSync(join(DEPLOY, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { datasources: { uid: string; url: string; type: string }[] };
-    expect(ds.datasources).toEqual([expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' })]);
-    const provider = yamlToJson(readFileSync(join(DEPLOY, 'grafana/provisioning/dashboards/tallyproof.yml'), 'utf8')) as { providers: { options: { path: string } }[] };
+    const ds = yamlToJson(readFileSync(join(DEPLOY, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as {
+      datasources: { uid: string; url: string; type: string }[];
+    };
+    expect(ds.datasources).toEqual([
+      expect.objectContaining({ uid: 'prometheus', type: 'prometheus', url: 'http://prometheus:9090' }),
+    ]);
+    const provider = yamlToJson(
+      readFileSync(join(DEPLOY, 'grafana/provisioning/dashboards/tallyproof.yml'), 'utf8'),
+    ) as { providers: { options: { path: string } }[] };
     expect(provider.providers[0]!.options.path).toBe('/etc/grafana/dashboards');
     expect(readFileSync(COMPOSE_FILE, 'utf8')).toContain('./grafana/dashboards:/etc/grafana/dashboards:ro');
 
     const text = readFileSync(join(DEPLOY, 'grafana/dashboards/tallyproof.json'), 'utf8');
-    const dashboard = JSON.parse(text) as { uid: string; panels: { type: string; title: string; datasource?: { uid: string }; targets?: { expr: string; datasource: { uid: string } }[] }[] };
+    const dashboard = JSON.parse(text) as {
+      uid: string;
+      panels: {
+        type: string;
+        title: string;
+        datasource?: { uid: string };
+        targets?: { expr: string; datasource: { uid: string } }[];
+      }[];
+    };
     const panels = dashboard.panels.filter((p) => p.type !== 'row');
     for (const p of panels) {
       expect(p.datasource?.uid, p.title).toBe('prometheus');
@@ -482,7 +607,8 @@ describe('monitoring configuration', () => {
       expect(exprs).toContain(needle);
     }
     const registered = registeredMetrics();
-    for (const metric of referencedMetrics(text)) expect(registered, metric).toContain(metric.replace(/_(bucket|sum|count)$/, ''));
+    for (const metric of referencedMetrics(text))
+      expect(registered, metric).toContain(metric.replace(/_(bucket|sum|count)$/, ''));
   });
 });
 
@@ -505,7 +631,13 @@ describe('contract-deploy job (deploy-contract.ts) on a real chain', () => {
     return new Promise((resolvePromise) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(DEPLOY, 'scripts/deploy-contract.ts')], {
         cwd: REPO,
-        env: { ...cleanEnv, CHAIN_RPC_URL: chain.rpcUrl, CHAIN_ID: String(chain.chainId), CHAIN_WAIT_SECONDS: '30', ...env },
+        env: {
+          ...cleanEnv,
+          CHAIN_RPC_URL: chain.rpcUrl,
+          CHAIN_ID: String(chain.chainId),
+          CHAIN_WAIT_SECONDS: '30',
+          ...env,
+        },
       });
       let out = '';
       child.stdout.on('data', (d) => (out += d));
@@ -518,7 +650,11 @@ describe('contract-deploy job (deploy-contract.ts) on a real chain', () => {
     const file = join(dir, 'deployment.json');
     const owner = chain.accounts[0]!;
     const anchorer = chain.accounts[1]!;
-    const first = await runJob({ DEPLOYER_KEY: owner.privateKey, ANCHORER_ADDRESS: anchorer.address, DEPLOYMENT_FILE: file });
+    const first = await runJob({
+      DEPLOYER_KEY: owner.privateKey,
+      ANCHORER_ADDRESS: anchorer.address,
+      DEPLOYMENT_FILE: file,
+    });
     expect(first.code, first.out).toBe(0);
     const record = JSON.parse(readFileSync(file, 'utf8')) as { address: string; chainId: number };
     expect(record.chainId).toBe(chain.chainId);
@@ -527,7 +663,11 @@ describe('contract-deploy job (deploy-contract.ts) on a real chain', () => {
     const provider = new JsonRpcProvider(chain.rpcUrl, chain.chainId, { staticNetwork: true });
     try {
       expect(await provider.getCode(record.address)).not.toBe('0x');
-      const contract = new Contract(record.address, ['function isAnchorer(address) view returns (bool)', 'function owner() view returns (address)'], provider);
+      const contract = new Contract(
+        record.address,
+        ['function isAnchorer(address) view returns (bool)', 'function owner() view returns (address)'],
+        provider,
+      );
       expect(await contract.isAnchorer!(anchorer.address)).toBe(true);
       expect(await contract.isAnchorer!(owner.address)).toBe(false);
       expect(await contract.owner!()).toBe(owner.address);
@@ -543,10 +683,19 @@ describe('contract-deploy job (deploy-contract.ts) on a real chain', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
 
     // The entry wrapper of the api and worker services exports the recorded address.
-    const wrapped = spawnSync('sh', [join(DEPLOY, 'scripts/with-deployment.sh'), process.execPath, '-e', 'process.stdout.write(process.env.CONTRACT_ADDRESS)'], {
-      encoding: 'utf8',
-      env: { ...cleanEnv, DEPLOYMENT_FILE: file },
-    });
+    const wrapped = spawnSync(
+      'sh',
+      [
+        join(DEPLOY, 'scripts/with-deployment.sh'),
+        process.execPath,
+        '-e',
+        'process.stdout.write(process.env.CONTRACT_ADDRESS)',
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...cleanEnv, DEPLOYMENT_FILE: file },
+      },
+    );
     expect(wrapped.status, wrapped.stderr).toBe(0);
     expect(wrapped.stdout).toBe(record.address);
   });
@@ -556,10 +705,23 @@ describe('contract-deploy job (deploy-contract.ts) on a real chain', () => {
     const [owner, oldAnchorer, newAnchorer, stranger] = chain.accounts;
     const run = (env: Record<string, string>, args: string[]) =>
       new Promise<{ code: number | null; out: string }>((resolvePromise) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(DEPLOY, 'scripts/set-anchorer.ts'), '--rpc', chain.rpcUrl, '--deployment', file, ...args], {
-          cwd: REPO,
-          env: { ...cleanEnv, ...env },
-        });
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            join(DEPLOY, 'scripts/set-anchorer.ts'),
+            '--rpc',
+            chain.rpcUrl,
+            '--deployment',
+            file,
+            ...args,
+          ],
+          {
+            cwd: REPO,
+            env: { ...cleanEnv, ...env },
+          },
+        );
         let out = '';
         child.stdout.on('data', (d) => (out += d));
         child.stderr.on('data', (d) => (out += d));
@@ -571,12 +733,23 @@ describe('contract-deploy job (deploy-contract.ts) on a real chain', () => {
     const { address } = JSON.parse(readFileSync(file, 'utf8')) as { address: string };
     // The rest through the exported function (a CLI start costs seconds).
     const base = { rpc: chain.rpcUrl, contract: address, ownerKey: owner!.privateKey };
-    expect(await setAnchorer({ ...base, account: oldAnchorer!.address, allowed: false })).toMatchObject({ allowed: false, txHash: expect.stringMatching(/^0x/) });
-    expect(await setAnchorer({ ...base, account: oldAnchorer!.address, allowed: false })).toMatchObject({ allowed: false, txHash: null });
+    expect(await setAnchorer({ ...base, account: oldAnchorer!.address, allowed: false })).toMatchObject({
+      allowed: false,
+      txHash: expect.stringMatching(/^0x/),
+    });
+    expect(await setAnchorer({ ...base, account: oldAnchorer!.address, allowed: false })).toMatchObject({
+      allowed: false,
+      txHash: null,
+    });
     // A fresh account holds nothing: allowing it funds it from the owner.
     const fresh = Wallet.createRandom().address;
-    expect(await setAnchorer({ ...base, account: fresh, allowed: true, fundWei: 5n * 10n ** 18n })).toMatchObject({ allowed: true, fundTxHash: expect.stringMatching(/^0x/) });
-    await expect(setAnchorer({ ...base, ownerKey: stranger!.privateKey, account: stranger!.address, allowed: true })).rejects.toThrow(/the contract owner is/);
+    expect(await setAnchorer({ ...base, account: fresh, allowed: true, fundWei: 5n * 10n ** 18n })).toMatchObject({
+      allowed: true,
+      fundTxHash: expect.stringMatching(/^0x/),
+    });
+    await expect(
+      setAnchorer({ ...base, ownerKey: stranger!.privateKey, account: stranger!.address, allowed: true }),
+    ).rejects.toThrow(/the contract owner is/);
     const usage = await run({ OWNER_KEY: owner!.privateKey }, ['--account', stranger!.address, '--allow', '--revoke']);
     expect(usage.code).toBe(2);
     expect(usage.out).toMatch(/exactly one of --allow, --revoke/);
@@ -602,11 +775,18 @@ describe('contract-deploy job (deploy-contract.ts) on a real chain', () => {
     expect(stale.code).toBe(1);
     expect(stale.out).toMatch(/has no code there: the chain was reset/);
 
-    const placeholder = await runJob({ DEPLOYMENT_FILE: join(dir, 'none.json'), DEPLOYER_KEY: 'change-me-deployer-key', ANCHORER_ADDRESS: 'change-me-anchorer-address' });
+    const placeholder = await runJob({
+      DEPLOYMENT_FILE: join(dir, 'none.json'),
+      DEPLOYER_KEY: 'change-me-deployer-key',
+      ANCHORER_ADDRESS: 'change-me-anchorer-address',
+    });
     expect(placeholder.code).toBe(1);
     expect(placeholder.out).toMatch(/placeholders from \.env\.example \(DEPLOYER_KEY, ANCHORER_ADDRESS\)/);
 
-    const wrapped = spawnSync('sh', [join(DEPLOY, 'scripts/with-deployment.sh'), 'true'], { encoding: 'utf8', env: { ...cleanEnv, ADMIN_TOKEN: 'change-me-admin-token' } });
+    const wrapped = spawnSync('sh', [join(DEPLOY, 'scripts/with-deployment.sh'), 'true'], {
+      encoding: 'utf8',
+      env: { ...cleanEnv, ADMIN_TOKEN: 'change-me-admin-token' },
+    });
     expect(wrapped.status).toBe(78);
     expect(wrapped.stderr).toMatch(/ADMIN_TOKEN/);
   });

@@ -5,7 +5,10 @@
 import { resolve } from 'node:path';
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
   }
@@ -23,7 +26,8 @@ export function opt(env: Env, name: string): string | null {
 export function int(env: Env, name: string, dflt: number, min: number, max: number): number {
   const v = opt(env, name);
   if (v === null) return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(name, `must be an integer in [${min}, ${max}], got "${v}"`);
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new ConfigError(name, `must be an integer in [${min}, ${max}], got "${v}"`);
   return Number(v);
 }
 
@@ -37,7 +41,8 @@ export function url(env: Env, name: string, protocols: string[], hint = ''): str
   } catch {
     throw new ConfigError(name, `is not a URL${hint}`);
   }
-  if (!protocols.includes(u.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${u.protocol}${hint}`);
+  if (!protocols.includes(u.protocol))
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${u.protocol}${hint}`);
   return v;
 }
 
@@ -45,7 +50,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export function logLevel(env: Env): string {
   const v = opt(env, 'LOG_LEVEL') ?? 'info';
-  if (!LOG_LEVELS.includes(v)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
+  if (!LOG_LEVELS.includes(v))
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${v}"`);
   return v;
 }
 

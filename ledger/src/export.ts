@@ -28,9 +28,10 @@ export async function* ledgerPages(sql: Sql, electionId: string, from: number, e
     if (rows.length === 0) return;
     let out = '';
     for (const r of rows) {
-      out += `{"seq":${Number(r.seq)},"ballotHash":"${(r.ballot_hash as Buffer).toString('hex')}",`
-        + `"ballot":${r.ballot as string},"signature":"${(r.signature as Buffer).toString('hex')}",`
-        + `"receivedAt":"${(r.received_at as Date).toISOString()}"}\n`;
+      out +=
+        `{"seq":${Number(r.seq)},"ballotHash":"${(r.ballot_hash as Buffer).toString('hex')}",` +
+        `"ballot":${r.ballot as string},"signature":"${(r.signature as Buffer).toString('hex')}",` +
+        `"receivedAt":"${(r.received_at as Date).toISOString()}"}\n`;
     }
     yield out;
     next = Number(rows[rows.length - 1]!.seq) + 1;

@@ -30,6 +30,9 @@ export function loadLedgerKey(dataDir: string, envSeed = process.env.LEDGER_KEY_
   }
   mkdirSync(dataDir, { recursive: true });
   const key = ledgerKeyFromSeed(randomBytes(32));
-  writeFileSync(file, JSON.stringify({ seed: key.seed.toString('hex'), publicKey: key.publicKeyHex }, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  writeFileSync(file, JSON.stringify({ seed: key.seed.toString('hex'), publicKey: key.publicKeyHex }, null, 2) + '\n', {
+    mode: 0o600,
+    flag: 'wx',
+  });
   return key;
 }

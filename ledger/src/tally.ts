@@ -21,15 +21,21 @@ export interface TallyResult {
  * always a gap-free prefix of seqs (ingest assigns them under the head lock), and both queries run in one
  * REPEATABLE READ snapshot, so totalBallots, asOfSeq and the counts describe the same prefix.
  */
-export async function computeTally(sql: Sql, electionId: string, opts: { throughSeq?: number } = {}): Promise<TallyResult> {
+export async function computeTally(
+  sql: Sql,
+  electionId: string,
+  opts: { throughSeq?: number } = {},
+): Promise<TallyResult> {
   const through = opts.throughSeq;
-  if (through !== undefined && !Number.isInteger(through)) throw new RangeError(`throughSeq must be an integer, got ${through}`);
+  if (through !== undefined && !Number.isInteger(through))
+    throw new RangeError(`throughSeq must be an integer, got ${through}`);
   return sql.begin('isolation level repeatable read read only', async (tx) => {
     const [election] = await tx`SELECT manifest FROM elections WHERE election_id = ${electionId}`;
     if (!election) throw new Error(`computeTally: no election ${electionId}`);
     const manifest = JSON.parse(election.manifest as string) as Manifest;
     const upTo = through === undefined ? tx`` : tx`AND seq <= ${through}`;
-    const [summary] = await tx`SELECT count(*)::bigint AS n, max(seq) AS last FROM ballots WHERE election_id = ${electionId} ${upTo}`;
+    const [summary] =
+      await tx`SELECT count(*)::bigint AS n, max(seq) AS last FROM ballots WHERE election_id = ${electionId} ${upTo}`;
     const counts = await tx`
       SELECT s.contest, c.choice, count(*)::bigint AS n
       FROM ballots b,
@@ -46,7 +52,9 @@ export async function computeTally(sql: Sql, electionId: string, opts: { through
       const contest = tally[r.contest as string];
       if (!contest || !((r.choice as string) in contest)) {
         // Ingest refuses such ballots, so this is a ledger changed around the application.
-        throw new Error(`computeTally: election ${electionId} has ballots choosing ${r.contest}/${r.choice}, which its manifest does not offer`);
+        throw new Error(
+          `computeTally: election ${electionId} has ballots choosing ${r.contest}/${r.choice}, which its manifest does not offer`,
+        );
       }
       contest[r.choice as string] = Number(r.n);
     }

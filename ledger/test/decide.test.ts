@@ -6,32 +6,66 @@ import { decide, type CheckedBallot, type CredentialState, type HeadState } from
 const NOW = Date.parse('2026-01-01T10:00:00.000Z');
 const LATER = NOW + 3600_000;
 const ballot = (electionId: string, cred: string, hash: string, closesAtMs = LATER): CheckedBallot => ({
-  electionId, closesAtMs, credHex: cred, hashHex: hash,
+  electionId,
+  closesAtMs,
+  credHex: cred,
+  hashHex: hash,
 });
-const onRoll = (existing: CredentialState['existing'] = null, attempts = 0): CredentialState => ({ onRoll: true, existing, attempts });
+const onRoll = (existing: CredentialState['existing'] = null, attempts = 0): CredentialState => ({
+  onRoll: true,
+  existing,
+  attempts,
+});
 const heads = (entries: Record<string, HeadState>) => new Map(Object.entries(entries));
 const known = (entries: Record<string, CredentialState>) => new Map(Object.entries(entries));
 
 describe('decide', () => {
   it('gives seqs from next_seq on, gap-free, per election, elections in id order', () => {
     const batch = [ballot('b', 'c1', 'h1'), ballot('a', 'c2', 'h2'), ballot('b', 'c3', 'h3'), ballot('a', 'c4', 'h4')];
-    const d = decide(batch, heads({ a: { nextSeq: 10, closed: false }, b: { nextSeq: 0, closed: false } }),
-      known({ 'b/c1': onRoll(), 'a/c2': onRoll(), 'b/c3': onRoll(), 'a/c4': onRoll() }), NOW);
+    const d = decide(
+      batch,
+      heads({ a: { nextSeq: 10, closed: false }, b: { nextSeq: 0, closed: false } }),
+      known({ 'b/c1': onRoll(), 'a/c2': onRoll(), 'b/c3': onRoll(), 'a/c4': onRoll() }),
+      NOW,
+    );
     expect(d.decisions.map((x) => (x.kind === 'accepted' ? x.ballot.seq : x.kind))).toEqual([0, 10, 1, 11]);
     expect(d.inserts).toEqual([1, 3, 0, 2]);
-    expect(d.heads).toEqual([{ electionId: 'a', nextSeq: 12 }, { electionId: 'b', nextSeq: 2 }]);
+    expect(d.heads).toEqual([
+      { electionId: 'a', nextSeq: 12 },
+      { electionId: 'b', nextSeq: 2 },
+    ]);
     expect(d.refusals).toEqual([]);
     expect(d.decisions[0]).toMatchObject({ ballot: { receivedAt: new Date(NOW).toISOString(), hashHex: 'h1' } });
   });
 
   it('refuses credentials off the roll and closed elections, by head or by the clock', () => {
-    const batch = [ballot('a', 'off', 'h1'), ballot('b', 'c2', 'h2'), ballot('a', 'c3', 'h3', NOW), ballot('a', 'c4', 'h4')];
-    const d = decide(batch, heads({ a: { nextSeq: 5, closed: false }, b: { nextSeq: 0, closed: true } }),
-      known({ 'a/off': { onRoll: false, existing: null, attempts: 0 }, 'b/c2': onRoll(), 'a/c3': onRoll(), 'a/c4': onRoll() }), NOW);
+    const batch = [
+      ballot('a', 'off', 'h1'),
+      ballot('b', 'c2', 'h2'),
+      ballot('a', 'c3', 'h3', NOW),
+      ballot('a', 'c4', 'h4'),
+    ];
+    const d = decide(
+      batch,
+      heads({ a: { nextSeq: 5, closed: false }, b: { nextSeq: 0, closed: true } }),
+      known({
+        'a/off': { onRoll: false, existing: null, attempts: 0 },
+        'b/c2': onRoll(),
+        'a/c3': onRoll(),
+        'a/c4': onRoll(),
+      }),
+      NOW,
+    );
     expect(d.decisions.map((x) => (x.kind === 'rejected' ? x.code : x.kind))).toEqual([
-      'credential-not-on-roll', 'election-closed', 'election-closed', 'accepted',
+      'credential-not-on-roll',
+      'election-closed',
+      'election-closed',
+      'accepted',
     ]);
-    expect(d.decisions[0]).toMatchObject({ detail: 'credential off is not on the roll', message: 'credential off is not on the roll of a' });
+    expect(d.decisions[0]).toMatchObject({
+      detail: 'credential off is not on the roll',
+      message: 'credential off is not on the roll of a',
+    });
     expect(d.decisions[3]).toMatchObject({ ballot: { seq: 5 } });
     expect(d.heads).toEqual([{ electionId: 'a', nextSeq: 6 }]);
     // Audit rows in decision order: election a (ballots 0 and 2), then election b (ballot 1).
@@ -68,7 +102,9 @@ describe('decide', () => {
   });
 
   it('refuses to decide without the lookup of a credential or the head of an election', () => {
-    expect(() => decide([ballot('a', 'c1', 'h1')], heads({ a: { nextSeq: 0, closed: false } }), known({}), NOW)).toThrow(/no lookup/);
+    expect(() =>
+      decide([ballot('a', 'c1', 'h1')], heads({ a: { nextSeq: 0, closed: false } }), known({}), NOW),
+    ).toThrow(/no lookup/);
     expect(() => decide([ballot('a', 'c1', 'h1')], heads({}), known({ 'a/c1': onRoll() }), NOW)).toThrow(/no head/);
   });
 });

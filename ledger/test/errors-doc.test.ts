@@ -24,7 +24,11 @@ const designBrief = new URL('../../../shared/DESIGN.md', import.meta.url);
 describe('protocol.md keeps the design brief wire format byte-exact', () => {
   it.skipIf(!existsSync(designBrief))('contains the wire format section verbatim', () => {
     const design = readFileSync(designBrief, 'utf8');
-    const wf = design.slice(design.indexOf('## Wire format v1'), design.indexOf('## HTTP API')).split('\n').slice(1).join('\n');
+    const wf = design
+      .slice(design.indexOf('## Wire format v1'), design.indexOf('## HTTP API'))
+      .split('\n')
+      .slice(1)
+      .join('\n');
     expect(wf.length).toBeGreaterThan(1000);
     expect(doc).toContain(wf);
   });

@@ -17,7 +17,11 @@ const vs = voters(40, 'plan-');
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  await createElection(db.app, testManifest('plan', ledgerKey.publicKeyHex), await validateRoll(vs.map((v) => v.credential)));
+  await createElection(
+    db.app,
+    testManifest('plan', ledgerKey.publicKeyHex),
+    await validateRoll(vs.map((v) => v.credential)),
+  );
 });
 
 afterAll(async () => {
@@ -29,7 +33,9 @@ async function lookupPlan(credentials: string[]): Promise<string> {
   return db.admin.begin(async (tx) => {
     await tx`SET LOCAL enable_nestloop = off`;
     await tx`SET LOCAL enable_seqscan = off`;
-    const rows = await tx.unsafe(`EXPLAIN ${CREDENTIAL_LOOKUP_SQL}`, [credentials.map(() => 'plan'), credentials], { prepare: false });
+    const rows = await tx.unsafe(`EXPLAIN ${CREDENTIAL_LOOKUP_SQL}`, [credentials.map(() => 'plan'), credentials], {
+      prepare: false,
+    });
     return rows.map((r) => r['QUERY PLAN'] as string).join('\n');
   });
 }
@@ -46,8 +52,12 @@ describe('credential lookup', () => {
     await db.admin`ANALYZE`;
     const plan = await lookupPlan(vs.map((v) => v.credential));
     expect(plan).not.toMatch(/Hash|Merge|Materialize|Seq Scan on (credentials|ballots)/);
-    expect(plan).toMatch(/Index (Only )?Scan using credentials_pkey on credentials|Bitmap Index Scan on credentials_pkey/);
-    expect(plan).toMatch(/Index Scan using ballots_election_id_credential_key on ballots|Bitmap Index Scan on ballots_election_id_credential_key/);
+    expect(plan).toMatch(
+      /Index (Only )?Scan using credentials_pkey on credentials|Bitmap Index Scan on credentials_pkey/,
+    );
+    expect(plan).toMatch(
+      /Index Scan using ballots_election_id_credential_key on ballots|Bitmap Index Scan on ballots_election_id_credential_key/,
+    );
     expect(plan).toMatch(/Index Only Scan( Backward)? using rejected_attempts_duplicates/);
   });
 
@@ -62,7 +72,14 @@ describe('credential lookup', () => {
     } finally {
       await pool.close();
     }
-    const rows = await db.app.unsafe(CREDENTIAL_LOOKUP_SQL, [['plan', 'plan', 'plan'], [vs[0]!.credential, vs[1]!.credential, 'ab'.repeat(32)]], { prepare: false });
+    const rows = await db.app.unsafe(
+      CREDENTIAL_LOOKUP_SQL,
+      [
+        ['plan', 'plan', 'plan'],
+        [vs[0]!.credential, vs[1]!.credential, 'ab'.repeat(32)],
+      ],
+      { prepare: false },
+    );
     expect(rows.map((r) => ({ c: r.c, onRoll: r.on_roll, stored: r.seq !== null, attempts: r.attempts }))).toEqual([
       { c: vs[0]!.credential, onRoll: true, stored: true, attempts: 1 },
       { c: vs[1]!.credential, onRoll: true, stored: false, attempts: null },

@@ -53,7 +53,8 @@ describe('ingest', () => {
     expect(o.receipt.seq).toBe(0);
     expect(o.receipt.ballotHash).toBe(ballotHash(sub).toString('hex'));
     expect(verifyReceipt(ledgerPub, o.receipt)).toBe(true);
-    const [row] = await db.admin`SELECT seq, ballot FROM ballots WHERE ballot_hash = decode(${o.receipt.ballotHash}, 'hex')`;
+    const [row] =
+      await db.admin`SELECT seq, ballot FROM ballots WHERE ballot_hash = decode(${o.receipt.ballotHash}, 'hex')`;
     expect(Number(row!.seq)).toBe(0);
     expect(JSON.parse(row!.ballot)).toEqual(sub.ballot);
     expect(await receiptFor(db.app, ledgerKey, o.receipt.ballotHash)).toEqual(o.receipt);
@@ -81,18 +82,27 @@ describe('ingest', () => {
     expect(d1).toMatchObject({ kind: 'duplicate', attemptCount: 1 });
     expect(d2).toMatchObject({ kind: 'duplicate', attemptCount: 2 });
     if (d1.kind === 'duplicate' && first.kind === 'accepted') expect(d1.receipt).toEqual(first.receipt);
-    const rows = await db.admin`SELECT reason, attempt_count FROM rejected_attempts WHERE election_id = 'dup' ORDER BY id`;
-    expect(rows.map((r) => [r.reason, r.attempt_count])).toEqual([['duplicate', 1], ['duplicate', 2]]);
+    const rows =
+      await db.admin`SELECT reason, attempt_count FROM rejected_attempts WHERE election_id = 'dup' ORDER BY id`;
+    expect(rows.map((r) => [r.reason, r.attempt_count])).toEqual([
+      ['duplicate', 1],
+      ['duplicate', 2],
+    ]);
     expect((await counts('dup')).ballots).toBe(1);
     // duplicates inside one batch: the first wins, the rest are duplicates, seq has no gap
-    const burst = await Promise.all([0, 1, 2].map((i) => ingestor.submit('dup', ballotFor(vs[1]!, 'dup', selectionsFor(i)))));
+    const burst = await Promise.all(
+      [0, 1, 2].map((i) => ingestor.submit('dup', ballotFor(vs[1]!, 'dup', selectionsFor(i)))),
+    );
     expect(burst.map((o) => o.kind).sort()).toEqual(['accepted', 'duplicate', 'duplicate']);
     expect((await counts('dup')).nextSeq).toBe(2);
   });
 
   it('records every rejected submission with its reason and changes nothing else', async () => {
     const { vs } = await newElection('rej', 2);
-    await newElection('rej-future', 1, { opensAt: new Date(Date.now() + 3600_000).toISOString(), closesAt: new Date(Date.now() + 7200_000).toISOString() });
+    await newElection('rej-future', 1, {
+      opensAt: new Date(Date.now() + 3600_000).toISOString(),
+      closesAt: new Date(Date.now() + 7200_000).toISOString(),
+    });
     const good = ballotFor(vs[0]!, 'rej');
     const outsider = voter('not-on-roll');
     const cases: [string, unknown, string][] = [
@@ -123,7 +133,8 @@ describe('ingest', () => {
     expect(after.rejected - before.rejected).toBe(cases.length);
     const reasons = await db.admin`SELECT reason FROM rejected_attempts ORDER BY id DESC LIMIT ${cases.length}`;
     expect(reasons.map((r) => r.reason).reverse()).toEqual(cases.map((c) => c[2]));
-    const [{ n }] = await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id IN ('rej', 'rej-future', 'no-such', 'other')`;
+    const [{ n }] =
+      await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id IN ('rej', 'rej-future', 'no-such', 'other')`;
     expect(n).toBe(0);
   });
 
@@ -145,13 +156,31 @@ describe('ingest', () => {
     // ballots (variant 1) of voters that belong to the other processes, so they race across processes.
     const plans = [0, 1, 2, 3].map((p) => {
       const own = Array.from({ length: perProcess }, (_, i) => ({ voter: p * perProcess + i, variant: 0 }));
-      const extra = Array.from({ length: perProcess / 5 }, (_, i) => ({ voter: ((p + 1 + (i % 3)) % 4) * perProcess + ((i * 7) % perProcess), variant: i % 2 }));
+      const extra = Array.from({ length: perProcess / 5 }, (_, i) => ({
+        voter: ((p + 1 + (i % 3)) % 4) * perProcess + ((i * 7) % perProcess),
+        variant: i % 2,
+      }));
       return shuffled([...own, ...extra], p + 1);
     });
     const child = fileURLToPath(new URL('./helpers/ingest-child.ts', import.meta.url));
-    const results = await Promise.all(plans.map((plan) =>
-      execFileP(process.execPath, ['--import', 'tsx', child, db.appUrl, id, ledgerKey.seed.toString('hex'), JSON.stringify(plan)], { maxBuffer: 64 << 20 })
-        .then((r) => JSON.parse(r.stdout) as { voter: number; variant: number; kind: IngestOutcome['kind']; seq: number | null; receipt: never }[])));
+    const results = await Promise.all(
+      plans.map((plan) =>
+        execFileP(
+          process.execPath,
+          ['--import', 'tsx', child, db.appUrl, id, ledgerKey.seed.toString('hex'), JSON.stringify(plan)],
+          { maxBuffer: 64 << 20 },
+        ).then(
+          (r) =>
+            JSON.parse(r.stdout) as {
+              voter: number;
+              variant: number;
+              kind: IngestOutcome['kind'];
+              seq: number | null;
+              receipt: never;
+            }[],
+        ),
+      ),
+    );
     const all = results.flat();
     expect(all.length).toBe(total * 1.2);
     expect(all.filter((o) => o.kind === 'rejected')).toEqual([]);
@@ -162,9 +191,11 @@ describe('ingest', () => {
     for (const o of all) expect(verifyReceipt(ledgerPub, o.receipt)).toBe(true);
     const rows = await db.admin`SELECT seq FROM ballots WHERE election_id = ${id} ORDER BY seq`;
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: total }, (_, i) => i));
-    const [{ creds }] = await db.admin`SELECT count(DISTINCT credential)::int AS creds FROM ballots WHERE election_id = ${id}`;
+    const [{ creds }] =
+      await db.admin`SELECT count(DISTINCT credential)::int AS creds FROM ballots WHERE election_id = ${id}`;
     expect(creds).toBe(total);
-    const [{ dups }] = await db.admin`SELECT count(*)::int AS dups FROM rejected_attempts WHERE election_id = ${id} AND reason = 'duplicate'`;
+    const [{ dups }] =
+      await db.admin`SELECT count(*)::int AS dups FROM rejected_attempts WHERE election_id = ${id} AND reason = 'duplicate'`;
     expect(dups).toBe(all.filter((o) => o.kind === 'duplicate').length);
     expect((await counts(id)).nextSeq).toBe(total);
   });
@@ -175,21 +206,37 @@ describe('append-only ledger', () => {
     const { vs } = await newElection('immutable', 1);
     const o = await ingestor.submit('immutable', ballotFor(vs[0]!, 'immutable'));
     expect(o.kind).toBe('accepted');
-    await expect(db.app`UPDATE ballots SET ballot = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(/permission denied|not allowed/);
-    await expect(db.app`DELETE FROM ballots WHERE election_id = 'immutable'`).rejects.toThrow(/permission denied|not allowed/);
+    await expect(db.app`UPDATE ballots SET ballot = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
+      /permission denied|not allowed/,
+    );
+    await expect(db.app`DELETE FROM ballots WHERE election_id = 'immutable'`).rejects.toThrow(
+      /permission denied|not allowed/,
+    );
     await expect(db.app`TRUNCATE ballots`).rejects.toThrow(/permission denied|not allowed/);
     await expect(db.app`DELETE FROM rejected_attempts`).rejects.toThrow(/permission denied|not allowed/);
     await expect(db.app`DROP TABLE ballots`).rejects.toThrow(/must be owner|permission denied/);
     // the triggers bind the owner too
-    await expect(db.admin`UPDATE ballots SET ballot = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(/append-only/);
+    await expect(db.admin`UPDATE ballots SET ballot = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
+      /append-only/,
+    );
     await expect(db.admin`DELETE FROM ballots WHERE election_id = 'immutable'`).rejects.toThrow(/append-only/);
     await db.app`INSERT INTO windows (election_id, window_index, first_seq, count, root) VALUES ('immutable', 0, 0, 1, ${Buffer.alloc(32, 1)})`;
-    await expect(db.app`UPDATE windows SET root = ${Buffer.alloc(32, 2)} WHERE election_id = 'immutable'`).rejects.toThrow(/sealed/);
-    await expect(db.app`DELETE FROM windows WHERE election_id = 'immutable'`).rejects.toThrow(/permission denied|not allowed/);
+    await expect(
+      db.app`UPDATE windows SET root = ${Buffer.alloc(32, 2)} WHERE election_id = 'immutable'`,
+    ).rejects.toThrow(/sealed/);
+    await expect(db.app`DELETE FROM windows WHERE election_id = 'immutable'`).rejects.toThrow(
+      /permission denied|not allowed/,
+    );
     await db.app`UPDATE windows SET anchor_tx = '0xabc', anchor_block = 5, anchored_at = now() WHERE election_id = 'immutable'`;
-    await expect(db.app`UPDATE windows SET anchor_tx = '0xdef' WHERE election_id = 'immutable'`).rejects.toThrow(/sealed/);
-    await expect(db.app`UPDATE elections SET manifest = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(/cannot be changed/);
-    await expect(db.app`INSERT INTO credentials (election_id, credential) VALUES ('immutable', ${Buffer.alloc(32, 3)})`).rejects.toThrow(/frozen/);
+    await expect(db.app`UPDATE windows SET anchor_tx = '0xdef' WHERE election_id = 'immutable'`).rejects.toThrow(
+      /sealed/,
+    );
+    await expect(db.app`UPDATE elections SET manifest = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
+      /cannot be changed/,
+    );
+    await expect(
+      db.app`INSERT INTO credentials (election_id, credential) VALUES ('immutable', ${Buffer.alloc(32, 3)})`,
+    ).rejects.toThrow(/frozen/);
     expect((await counts('immutable')).ballots).toBe(1);
   });
 
@@ -198,7 +245,13 @@ describe('append-only ledger', () => {
     expect(await migrate(db.admin, { appPassword: null })).toEqual([]);
     const sql = postgres(db.url, { max: 1, onnotice: () => {} });
     const rows = await sql`SELECT version FROM schema_migrations ORDER BY version`;
-    expect(rows.map((r) => r.version)).toEqual(['0001_schema', '0002_append_only', '0003_app_role', '0004_duplicate_attempts_index', '0005_roll_uploads']);
+    expect(rows.map((r) => r.version)).toEqual([
+      '0001_schema',
+      '0002_append_only',
+      '0003_app_role',
+      '0004_duplicate_attempts_index',
+      '0005_roll_uploads',
+    ]);
     await sql.end();
   });
 });

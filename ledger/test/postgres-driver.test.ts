@@ -6,7 +6,8 @@ import { describe, expect, inject, it } from 'vitest';
 import postgres from 'postgres';
 import { isConnectionLoss } from '../src/db/connection-loss.js';
 
-const within = <T>(p: Promise<T>, ms = 5000) => Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
+const within = <T>(p: Promise<T>, ms = 5000) =>
+  Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
 
 describe('postgres.js with a terminated backend', () => {
   it('is patched in every build the package ships', () => {
@@ -24,10 +25,15 @@ describe('postgres.js with a terminated backend', () => {
     try {
       // a transaction whose backend dies under it
       let pid = 0;
-      const tx = sql.begin(async (t) => {
-        [{ pid }] = await t`SELECT pg_backend_pid() AS pid`;
-        await Promise.all([t`SELECT pg_sleep(5)`, t`SELECT ${1}::int + ${2}::int AS x`]);
-      }).then(() => null, (err: unknown) => err);
+      const tx = sql
+        .begin(async (t) => {
+          [{ pid }] = await t`SELECT pg_backend_pid() AS pid`;
+          await Promise.all([t`SELECT pg_sleep(5)`, t`SELECT ${1}::int + ${2}::int AS x`]);
+        })
+        .then(
+          () => null,
+          (err: unknown) => err,
+        );
       await new Promise((r) => setTimeout(r, 300));
       await killer`SELECT pg_terminate_backend(${pid})`;
       const err = await within(tx);
@@ -39,13 +45,26 @@ describe('postgres.js with a terminated backend', () => {
       const [{ pid: rpid }] = await reserved`SELECT pg_backend_pid() AS pid`;
       await killer`SELECT pg_terminate_backend(${rpid})`;
       await new Promise((r) => setTimeout(r, 200));
-      const again = await within(reserved`SELECT 1 AS one`.then(() => 'answered', (e: unknown) => e));
+      const again = await within(
+        reserved`SELECT 1 AS one`.then(
+          () => 'answered',
+          (e: unknown) => e,
+        ),
+      );
       expect(again).not.toBe('hung');
       reserved.release();
 
       // the pool answers again (a dead connection may fail one query on its way out)
       const answers: unknown[] = [];
-      for (let i = 0; i < 4; i++) answers.push(await within(sql`SELECT 1 AS one`.then((r) => r[0]!.one, (e: unknown) => e)));
+      for (let i = 0; i < 4; i++)
+        answers.push(
+          await within(
+            sql`SELECT 1 AS one`.then(
+              (r) => r[0]!.one,
+              (e: unknown) => e,
+            ),
+          ),
+        );
       expect(answers.slice(-2)).toEqual([1, 1]);
     } finally {
       await sql.end({ timeout: 1 });

@@ -3,14 +3,35 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { jcs } from '../src/protocol/jcs.js';
-import { auditPath, merkleRoot, MerkleRootBuilder, verifyInclusion, rootFromInclusionProof } from '../src/protocol/merkle.js';
+import {
+  auditPath,
+  merkleRoot,
+  MerkleRootBuilder,
+  verifyInclusion,
+  rootFromInclusionProof,
+} from '../src/protocol/merkle.js';
 import { strictVerify } from '../src/protocol/ed25519.js';
 import { keyPairFromSeed } from '../src/protocol/ed25519.js';
-import { ballotHash, ballotMessage, deriveCredential, manifestHash, normalizeManifest, receiptJcs, receiptMessage, rollRoot, signBallot, signReceipt, verifyReceipt, type Manifest, type Receipt } from '../src/protocol/protocol.js';
+import {
+  ballotHash,
+  ballotMessage,
+  deriveCredential,
+  manifestHash,
+  normalizeManifest,
+  receiptJcs,
+  receiptMessage,
+  rollRoot,
+  signBallot,
+  signReceipt,
+  verifyReceipt,
+  type Manifest,
+  type Receipt,
+} from '../src/protocol/protocol.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
 import { validateRoll } from '../src/index.js';
 
-const load = (name: string) => JSON.parse(readFileSync(new URL(`../../docs/test-vectors/${name}`, import.meta.url), 'utf8'));
+const load = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../docs/test-vectors/${name}`, import.meta.url), 'utf8'));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const buf = (h: string) => Buffer.from(h, 'hex');
 
@@ -23,13 +44,14 @@ describe('JCS (RFC 8785)', () => {
 describe('RFC 6962 Merkle trees', () => {
   const v = load('rfc6962-merkle.json');
   const leaves: Buffer[] = v.leaves.map(buf);
-  it('has every tree size 0..33', () => expect(v.trees.map((t: { size: number }) => t.size)).toEqual(Array.from({ length: 34 }, (_, i) => i)));
+  it('has every tree size 0..33', () =>
+    expect(v.trees.map((t: { size: number }) => t.size)).toEqual(Array.from({ length: 34 }, (_, i) => i)));
   for (const t of v.trees) {
     it(`size ${t.size}: root, streaming root, every audit path and its verification`, () => {
       const d = leaves.slice(0, t.size);
       expect(hex(merkleRoot(d))).toBe(t.root);
       const b = new MerkleRootBuilder();
-      d.forEach((l) => b.push(l));
+      for (const l of d) b.push(l);
       expect(hex(b.root())).toBe(t.root);
       for (const p of t.proofs) {
         expect(auditPath(d, p.leafIndex).map(hex)).toEqual(p.auditPath);
@@ -37,7 +59,8 @@ describe('RFC 6962 Merkle trees', () => {
         expect(verifyInclusion(d[p.leafIndex]!, p.leafIndex, t.size, path, buf(t.root))).toBe(true);
         // wrong leaf, wrong index, wrong path length: never the root
         expect(verifyInclusion(Buffer.alloc(32, 7), p.leafIndex, t.size, path, buf(t.root))).toBe(false);
-        if (t.size > 1) expect(verifyInclusion(d[p.leafIndex]!, (p.leafIndex + 1) % t.size, t.size, path, buf(t.root))).toBe(false);
+        if (t.size > 1)
+          expect(verifyInclusion(d[p.leafIndex]!, (p.leafIndex + 1) % t.size, t.size, path, buf(t.root))).toBe(false);
         expect(rootFromInclusionProof(d[p.leafIndex]!, p.leafIndex, t.size, [...path, Buffer.alloc(32)])).toBeNull();
       }
     });
@@ -98,12 +121,20 @@ describe('manifest, roll, ballots, receipts, credentials', () => {
     const seqs = [0, 1, 9, 10, 123456789, Number.MAX_SAFE_INTEGER];
     for (const electionId of ids) {
       for (const seq of seqs) {
-        const body = { version: 1 as const, electionId, seq, ballotHash: 'ab'.repeat(32), receivedAt: '2026-11-23T10:00:00.000Z' };
+        const body = {
+          version: 1 as const,
+          electionId,
+          seq,
+          ballotHash: 'ab'.repeat(32),
+          receivedAt: '2026-11-23T10:00:00.000Z',
+        };
         expect(receiptJcs(body)).toBe(jcs(body));
       }
     }
     // a body that is not what a receipt holds still gets the canonical form
-    const odd = { version: 1, electionId: 'e', seq: 1.5, ballotHash: 'x', receivedAt: 't' } as unknown as Parameters<typeof receiptJcs>[0];
+    const odd = { version: 1, electionId: 'e', seq: 1.5, ballotHash: 'x', receivedAt: 't' } as unknown as Parameters<
+      typeof receiptJcs
+    >[0];
     expect(receiptJcs(odd)).toBe(jcs(odd));
   });
   it('credential derivation from a voter secret (scrypt N=2^15)', async () => {

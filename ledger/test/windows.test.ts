@@ -7,7 +7,17 @@ import { ledgerKeyFromSeed } from '../src/ledger-key.js';
 
 import { MerkleTree, merkleRoot, verifyInclusion } from '../src/protocol/merkle.js';
 import { referenceLeafHash, referencePath, referenceRoot } from './helpers/rfc6962.js';
-import { Ingestor, createElection, auditPathFor, listWindows, sealWindow, windowForSeq, WindowTreeCache, type SealedWindow, validateRoll } from '../src/index.js';
+import {
+  Ingestor,
+  createElection,
+  auditPathFor,
+  listWindows,
+  sealWindow,
+  windowForSeq,
+  WindowTreeCache,
+  type SealedWindow,
+  validateRoll,
+} from '../src/index.js';
 
 const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 7));
 
@@ -28,7 +38,11 @@ afterAll(async () => {
 
 async function newElection(id: string, n: number) {
   const vs = voters(n, `${id}-`);
-  await createElection(db.app, testManifest(id, ledgerKey.publicKeyHex), await validateRoll(vs.map((v) => v.credential)));
+  await createElection(
+    db.app,
+    testManifest(id, ledgerKey.publicKeyHex),
+    await validateRoll(vs.map((v) => v.credential)),
+  );
   return vs;
 }
 
@@ -80,7 +94,8 @@ describe('sealWindow', () => {
     expect(await sealWindow(db.app, 'seal')).toMatchObject({ index: 2, firstSeq: 6, count: 6 });
     const windows = await listWindows(db.app, 'seal');
     expectContiguous(windows, await ballotHashes('seal'));
-    const [head] = await db.admin`SELECT next_seq, sealed_through, next_window_index FROM election_heads WHERE election_id = 'seal'`;
+    const [head] =
+      await db.admin`SELECT next_seq, sealed_through, next_window_index FROM election_heads WHERE election_id = 'seal'`;
     expect([Number(head!.next_seq), Number(head!.sealed_through), head!.next_window_index]).toEqual([12, 12, 3]);
     expect((await windowForSeq(db.app, 'seal', 5))?.index).toBe(1);
     expect((await windowForSeq(db.app, 'seal', 11))?.index).toBe(2);
@@ -91,7 +106,13 @@ describe('sealWindow', () => {
   it('a throw before COMMIT seals nothing', async () => {
     const vs = await newElection('rollback', 3);
     await cast('rollback', vs);
-    await expect(sealWindow(db.app, 'rollback', { beforeCommit: () => { throw new Error('injected'); } })).rejects.toThrow('injected');
+    await expect(
+      sealWindow(db.app, 'rollback', {
+        beforeCommit: () => {
+          throw new Error('injected');
+        },
+      }),
+    ).rejects.toThrow('injected');
     expect(await listWindows(db.app, 'rollback')).toEqual([]);
     expect(await sealWindow(db.app, 'rollback')).toMatchObject({ index: 0, firstSeq: 0, count: 3 });
   });
@@ -127,14 +148,16 @@ describe('sealWindow', () => {
     const commitTimes: number[] = [];
     let sealing = true;
     let nextVoter = 0;
-    const ingest = Promise.all(Array.from({ length: 8 }, async () => {
-      while (sealing && nextVoter < vs.length) {
-        const i = nextVoter++;
-        const o = await ingestor.submit('big', ballotFor(vs[i]!, 'big', selectionsFor(i)));
-        expect(o.kind).toBe('accepted');
-        commitTimes.push(performance.now());
-      }
-    }));
+    const ingest = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (sealing && nextVoter < vs.length) {
+          const i = nextVoter++;
+          const o = await ingestor.submit('big', ballotFor(vs[i]!, 'big', selectionsFor(i)));
+          expect(o.kind).toBe('accepted');
+          commitTimes.push(performance.now());
+        }
+      }),
+    );
     await new Promise((r) => setTimeout(r, 20));
     const started = performance.now();
     const w = await sealWindow(db.app, 'big');
@@ -169,8 +192,18 @@ describe('inclusion proofs', () => {
       const { window, leafIndex, auditPath } = proof;
       expect(leafIndex).toBe(seq - window.firstSeq);
       const windowLeaves = leaves.slice(window.firstSeq, window.firstSeq + window.count);
-      expect(auditPath).toEqual(referencePath(leafIndex, windowLeaves.map(referenceLeafHash)).map((h) => h.toString('hex')));
-      expect(verifyInclusion(leaves[seq]!, leafIndex, window.count, auditPath.map((h) => Buffer.from(h, 'hex')), Buffer.from(window.root, 'hex'))).toBe(true);
+      expect(auditPath).toEqual(
+        referencePath(leafIndex, windowLeaves.map(referenceLeafHash)).map((h) => h.toString('hex')),
+      );
+      expect(
+        verifyInclusion(
+          leaves[seq]!,
+          leafIndex,
+          window.count,
+          auditPath.map((h) => Buffer.from(h, 'hex')),
+          Buffer.from(window.root, 'hex'),
+        ),
+      ).toBe(true);
     }
     expect(cache.cachedBytes).toBeGreaterThan(0);
     expect(await auditPathFor(db.app, 'proofs', leaves.length)).toBeNull();
@@ -181,7 +214,10 @@ describe('inclusion proofs', () => {
     const tree = (n: number) => new MerkleTree(Buffer.concat(Array.from({ length: n }, (_, i) => leaf(i))));
     const cache = new WindowTreeCache(tree(4).byteLength * 2);
     let loads = 0;
-    const load = (n: number) => async () => { loads++; return tree(n); };
+    const load = (n: number) => async () => {
+      loads++;
+      return tree(n);
+    };
     await Promise.all([cache.get('a', load(4)), cache.get('a', load(4)), cache.get('a', load(4))]);
     expect(loads).toBe(1);
     await cache.get('b', load(4));
@@ -207,6 +243,8 @@ describe('inclusion proofs', () => {
       await tx`UPDATE ballots SET ballot_hash = ${randomBytes(32)} WHERE election_id = 'tamper' AND seq = 2`;
       await tx`ALTER TABLE ballots ENABLE TRIGGER ballots_no_update`;
     });
-    await expect(auditPathFor(db.app, 'tamper', 0, { cache: new WindowTreeCache() })).rejects.toThrow(/tamper window 0 .*ballots table was changed/);
+    await expect(auditPathFor(db.app, 'tamper', 0, { cache: new WindowTreeCache() })).rejects.toThrow(
+      /tamper window 0 .*ballots table was changed/,
+    );
   });
 });

@@ -7,7 +7,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { deriveCredential } from '../../ledger/src/protocol/protocol.js';
 
-export interface Progress { start(total: number): void; increment(n?: number): void; stop(): void }
+export interface Progress {
+  start(total: number): void;
+  increment(n?: number): void;
+  stop(): void;
+}
 
 async function write(stream: WriteStream, text: string): Promise<void> {
   if (!stream.write(text)) await once(stream, 'drain');
@@ -19,7 +23,12 @@ async function close(stream: WriteStream): Promise<void> {
 }
 
 /** Random credentials (a credential authority, Belenios-style). */
-export async function generateCredentials(opts: { count: number; rollFile: string; credentialsFile: string; progress: Progress }): Promise<void> {
+export async function generateCredentials(opts: {
+  count: number;
+  rollFile: string;
+  credentialsFile: string;
+  progress: Progress;
+}): Promise<void> {
   const roll = createWriteStream(opts.rollFile, { flags: 'wx' });
   const creds = createWriteStream(opts.credentialsFile, { flags: 'wx', mode: 0o600 });
   opts.progress.start(opts.count);
@@ -37,7 +46,14 @@ export async function generateCredentials(opts: { count: number; rollFile: strin
 }
 
 /** Credentials derived from voter secrets (one secret per line), scrypt on libuv's thread pool. */
-export async function deriveCredentials(opts: { secretsFile: string; electionId: string; rollFile: string; credentialsFile: string; progress: Progress; total: number }): Promise<number> {
+export async function deriveCredentials(opts: {
+  secretsFile: string;
+  electionId: string;
+  rollFile: string;
+  credentialsFile: string;
+  progress: Progress;
+  total: number;
+}): Promise<number> {
   const roll = createWriteStream(opts.rollFile, { flags: 'wx' });
   const creds = createWriteStream(opts.credentialsFile, { flags: 'wx', mode: 0o600 });
   opts.progress.start(opts.total);

@@ -5,7 +5,13 @@ import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { signBallot, ballotHash, verifyReceipt, type Manifest, type Receipt } from '../../ledger/src/protocol/protocol.js';
+import {
+  signBallot,
+  ballotHash,
+  verifyReceipt,
+  type Manifest,
+  type Receipt,
+} from '../../ledger/src/protocol/protocol.js';
 import { deriveCredentials, generateCredentials, readCredential, readRoll, type Progress } from './credentials.js';
 
 const DEFAULT_API = process.env.TALLYPROOF_API ?? 'http://127.0.0.1:8080';
@@ -15,9 +21,19 @@ class CliError extends Error {}
 function progress(label: string): Progress {
   if (!process.stderr.isTTY) {
     let total = 0;
-    return { start: (t) => { total = t; process.stderr.write(`${label}: ${t}\n`); }, increment: () => {}, stop: () => process.stderr.write(`${label}: done (${total})\n`) };
+    return {
+      start: (t) => {
+        total = t;
+        process.stderr.write(`${label}: ${t}\n`);
+      },
+      increment: () => {},
+      stop: () => process.stderr.write(`${label}: done (${total})\n`),
+    };
   }
-  const bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
   return { start: (t) => bar.start(t, 0), increment: (n = 1) => bar.increment(n), stop: () => bar.stop() };
 }
 
@@ -44,7 +60,8 @@ function errorText(body: any): string {
 
 async function countLines(file: string): Promise<number> {
   let n = 0;
-  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) if (line.trim() !== '') n++;
+  for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity }))
+    if (line.trim() !== '') n++;
   return n;
 }
 
@@ -55,16 +72,25 @@ export function selectionsFromChoices(manifest: Manifest, choose: string[]): Rec
     const m = /^([^=]+)=(.*)$/.exec(c);
     if (!m) throw new CliError(`--choose ${c}: expected contest=choice[,choice…]`);
     const contest = manifest.contests.find((x) => x.id === m[1]);
-    if (!contest) throw new CliError(`--choose ${c}: no contest "${m[1]}"; contests: ${manifest.contests.map((x) => x.id).join(', ')}`);
+    if (!contest)
+      throw new CliError(
+        `--choose ${c}: no contest "${m[1]}"; contests: ${manifest.contests.map((x) => x.id).join(', ')}`,
+      );
     const picks = m[2] === '' ? [] : m[2]!.split(',');
-    for (const p of picks) if (!contest.choices.some((k) => k.id === p)) throw new CliError(`--choose ${c}: no choice "${p}" in ${contest.id}; choices: ${contest.choices.map((k) => k.id).join(', ')}`);
+    for (const p of picks)
+      if (!contest.choices.some((k) => k.id === p))
+        throw new CliError(
+          `--choose ${c}: no choice "${p}" in ${contest.id}; choices: ${contest.choices.map((k) => k.id).join(', ')}`,
+        );
     selections[contest.id] = picks;
   }
   for (const contest of manifest.contests) {
     selections[contest.id] ??= [];
     const n = selections[contest.id]!.length;
     if (n < contest.minSelections || n > contest.maxSelections) {
-      throw new CliError(`contest ${contest.id} needs ${contest.minSelections}..${contest.maxSelections} choices, got ${n} (use --choose ${contest.id}=…)`);
+      throw new CliError(
+        `contest ${contest.id} needs ${contest.minSelections}..${contest.maxSelections} choices, got ${n} (use --choose ${contest.id}=…)`,
+      );
     }
   }
   return selections;
@@ -72,10 +98,12 @@ export function selectionsFromChoices(manifest: Manifest, choose: string[]): Rec
 
 const program = new Command()
   .name('tallyproof')
-  .description('Tallyproof tooling: issue credentials, create elections, cast votes.\nThe API is http://127.0.0.1:8080 unless --api or TALLYPROOF_API says otherwise.')
+  .description(
+    'Tallyproof tooling: issue credentials, create elections, cast votes.\nThe API is http://127.0.0.1:8080 unless --api or TALLYPROOF_API says otherwise.',
+  )
   .showHelpAfterError();
 
-const credentials = program.command('credentials').description('create voters\' credentials (Ed25519 key pairs)');
+const credentials = program.command('credentials').description("create voters' credentials (Ed25519 key pairs)");
 
 credentials
   .command('generate')
@@ -85,10 +113,20 @@ credentials
     return Number(v);
   })
   .option('--roll <file>', 'public roll to write (one hex key per line)', 'roll.txt')
-  .option('--credentials <file>', 'private credentials to write (JSON lines {credential, seed}); give each voter their line', 'credentials.jsonl')
+  .option(
+    '--credentials <file>',
+    'private credentials to write (JSON lines {credential, seed}); give each voter their line',
+    'credentials.jsonl',
+  )
   .action(async (o: { count: number; roll: string; credentials: string }) => {
-    for (const f of [o.roll, o.credentials]) if (existsSync(f)) throw new CliError(`${f} exists; refusing to overwrite credentials`);
-    await generateCredentials({ count: o.count, rollFile: o.roll, credentialsFile: o.credentials, progress: progress('generating') });
+    for (const f of [o.roll, o.credentials])
+      if (existsSync(f)) throw new CliError(`${f} exists; refusing to overwrite credentials`);
+    await generateCredentials({
+      count: o.count,
+      rollFile: o.roll,
+      credentialsFile: o.credentials,
+      progress: progress('generating'),
+    });
     console.log(`wrote ${o.count} credentials: roll ${o.roll}, private credentials ${o.credentials}`);
   });
 
@@ -100,9 +138,17 @@ credentials
   .option('--roll <file>', 'public roll to write', 'roll.txt')
   .option('--credentials <file>', 'private credentials to write', 'credentials.jsonl')
   .action(async (o: { secrets: string; election: string; roll: string; credentials: string }) => {
-    for (const f of [o.roll, o.credentials]) if (existsSync(f)) throw new CliError(`${f} exists; refusing to overwrite credentials`);
+    for (const f of [o.roll, o.credentials])
+      if (existsSync(f)) throw new CliError(`${f} exists; refusing to overwrite credentials`);
     const total = await countLines(o.secrets);
-    const n = await deriveCredentials({ secretsFile: o.secrets, electionId: o.election, rollFile: o.roll, credentialsFile: o.credentials, progress: progress('deriving'), total });
+    const n = await deriveCredentials({
+      secretsFile: o.secrets,
+      electionId: o.election,
+      rollFile: o.roll,
+      credentialsFile: o.credentials,
+      progress: progress('deriving'),
+      total,
+    });
     console.log(`derived ${n} credentials for ${o.election}: roll ${o.roll}, private credentials ${o.credentials}`);
   });
 
@@ -120,7 +166,11 @@ election
     const manifest = JSON.parse(readFileSync(o.manifest, 'utf8'));
     const roll: string[] = [];
     for await (const k of readRoll(o.roll)) roll.push(k);
-    const r = await api(o.api, '/api/v1/elections', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` }, body: JSON.stringify({ manifest, roll }) });
+    const r = await api(o.api, '/api/v1/elections', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
+      body: JSON.stringify({ manifest, roll }),
+    });
     if (r.status !== 201) throw new CliError(`election not created (${r.status}) ${errorText(r.body)}`);
     console.log(JSON.stringify(r.body, null, 2));
   });
@@ -144,7 +194,10 @@ election
   .addOption(new Option('--token <token>', 'admin bearer token').env('ADMIN_TOKEN'))
   .action(async (o: { election: string; api: string; token?: string }) => {
     if (!o.token) throw new CliError('an admin token is needed: --token or ADMIN_TOKEN');
-    const r = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}/close`, { method: 'POST', headers: { authorization: `Bearer ${o.token}` } });
+    const r = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}/close`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${o.token}` },
+    });
     if (r.status >= 300) throw new CliError(`${r.status} ${errorText(r.body)}`);
     console.log(JSON.stringify(r.body, null, 2));
   });
@@ -153,42 +206,77 @@ program
   .command('vote')
   .description('sign a ballot with your credential, cast it, and save the receipt')
   .requiredOption('--election <id>', 'election id')
-  .requiredOption('--credential <file>', 'credentials file (JSON lines {credential, seed}); the first line is used unless --voter is given')
+  .requiredOption(
+    '--credential <file>',
+    'credentials file (JSON lines {credential, seed}); the first line is used unless --voter is given',
+  )
   .option('--voter <credential>', 'which credential of the file to use (hex public key)')
-  .option('--choose <contest=choice,…>', 'a choice per contest; repeat for each contest (contests left out are blank where allowed)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option(
+    '--choose <contest=choice,…>',
+    'a choice per contest; repeat for each contest (contests left out are blank where allowed)',
+    (v: string, acc: string[]) => [...acc, v],
+    [] as string[],
+  )
   .option('--api <url>', 'API base URL', DEFAULT_API)
   .option('--out <file>', 'where to save the receipt (default receipt-<ballotHash prefix>.json)')
-  .action(async (o: { election: string; credential: string; voter?: string; choose: string[]; api: string; out?: string }) => {
-    const cred = await readCredential(o.credential, o.voter);
-    const e = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}`);
-    if (e.status !== 200) throw new CliError(`cannot load election ${o.election}: ${e.status} ${errorText(e.body)}`);
-    const manifest = e.body.manifest as Manifest;
-    const selections = selectionsFromChoices(manifest, o.choose);
-    const submission = signBallot(Buffer.from(cred.seed, 'hex'), { version: 1, electionId: o.election, credential: cred.credential, selections });
-    const hash = ballotHash(submission).toString('hex');
-    // Retries are safe: a byte-identical resubmission returns the same receipt.
-    let r: { status: number; body: any } | null = null;
-    for (let attempt = 0; attempt < 5; attempt++) {
-      r = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}/ballots`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(submission) }).catch((err) => {
-        if (attempt === 4) throw err;
-        return null;
+  .action(
+    async (o: {
+      election: string;
+      credential: string;
+      voter?: string;
+      choose: string[];
+      api: string;
+      out?: string;
+    }) => {
+      const cred = await readCredential(o.credential, o.voter);
+      const e = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}`);
+      if (e.status !== 200) throw new CliError(`cannot load election ${o.election}: ${e.status} ${errorText(e.body)}`);
+      const manifest = e.body.manifest as Manifest;
+      const selections = selectionsFromChoices(manifest, o.choose);
+      const submission = signBallot(Buffer.from(cred.seed, 'hex'), {
+        version: 1,
+        electionId: o.election,
+        credential: cred.credential,
+        selections,
       });
-      if (r && r.status !== 503) break;
-      await new Promise((res) => setTimeout(res, 500 * 2 ** attempt));
-    }
-    if (!r) throw new CliError('the API did not answer');
-    if (r.status === 409) throw new CliError(`this credential has already voted (attempt ${r.body.attemptCount}); the ballot on record is seq ${r.body.receipt?.seq}, receipt hash ${r.body.receipt?.ballotHash}`);
-    if (r.status !== 201 && r.status !== 200) throw new CliError(`vote refused (${r.status}) ${errorText(r.body)}`);
-    const receipt = r.body.receipt as Receipt;
-    if (receipt.ballotHash !== hash) throw new CliError(`the receipt names ballot ${receipt.ballotHash}, not the one sent (${hash})`);
-    if (!verifyReceipt(Buffer.from(manifest.ledgerKey, 'hex'), receipt)) throw new CliError('the receipt signature does not verify against the manifest\'s ledger key');
-    const out = o.out ?? `receipt-${hash.slice(0, 12)}.json`;
-    writeFileSync(out, JSON.stringify(receipt, null, 2) + '\n');
-    console.log(`${r.status === 201 ? 'vote cast' : 'vote already recorded'}: seq ${receipt.seq}, receipt hash ${receipt.ballotHash}`);
-    console.log(`receipt saved to ${out}; check it later with: npx tallyproof-verify receipt ${out} --api ${o.api} --rpc <chain RPC URL>`);
-  });
+      const hash = ballotHash(submission).toString('hex');
+      // Retries are safe: a byte-identical resubmission returns the same receipt.
+      let r: { status: number; body: any } | null = null;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        r = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}/ballots`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(submission),
+        }).catch((err) => {
+          if (attempt === 4) throw err;
+          return null;
+        });
+        if (r && r.status !== 503) break;
+        await new Promise((res) => setTimeout(res, 500 * 2 ** attempt));
+      }
+      if (!r) throw new CliError('the API did not answer');
+      if (r.status === 409)
+        throw new CliError(
+          `this credential has already voted (attempt ${r.body.attemptCount}); the ballot on record is seq ${r.body.receipt?.seq}, receipt hash ${r.body.receipt?.ballotHash}`,
+        );
+      if (r.status !== 201 && r.status !== 200) throw new CliError(`vote refused (${r.status}) ${errorText(r.body)}`);
+      const receipt = r.body.receipt as Receipt;
+      if (receipt.ballotHash !== hash)
+        throw new CliError(`the receipt names ballot ${receipt.ballotHash}, not the one sent (${hash})`);
+      if (!verifyReceipt(Buffer.from(manifest.ledgerKey, 'hex'), receipt))
+        throw new CliError("the receipt signature does not verify against the manifest's ledger key");
+      const out = o.out ?? `receipt-${hash.slice(0, 12)}.json`;
+      writeFileSync(out, JSON.stringify(receipt, null, 2) + '\n');
+      console.log(
+        `${r.status === 201 ? 'vote cast' : 'vote already recorded'}: seq ${receipt.seq}, receipt hash ${receipt.ballotHash}`,
+      );
+      console.log(
+        `receipt saved to ${out}; check it later with: npx tallyproof-verify receipt ${out} --api ${o.api} --rpc <chain RPC URL>`,
+      );
+    },
+  );
 
 program.parseAsync().catch((err: Error) => {
-  process.stderr.write(`tallyproof: ${err instanceof CliError ? err.message : err.stack ?? err.message}\n`);
+  process.stderr.write(`tallyproof: ${err instanceof CliError ? err.message : (err.stack ?? err.message)}\n`);
   process.exit(err instanceof CliError ? 2 : 1);
 });

@@ -19,14 +19,34 @@ const workDir = mkdtempSync(join(tmpdir(), 'tallyproof-voter-'));
 let current: ChildProcess | null = null;
 
 function cleanEnv(chainPort: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TALLYPROOF_DATA_DIR: dataDir, PORT: '0', TALLYPROOF_CHAIN_PORT: String(chainPort), TALLYPROOF_DEMO_WINDOW_SECONDS: '2' };
-  for (const k of ['DATABASE_URL', 'REDIS_URL', 'CHAIN_RPC_URL', 'CHAIN_PRIVATE_KEY', 'CONTRACT_ADDRESS', 'ADMIN_TOKEN', 'TALLYPROOF_APP_DB_PASSWORD']) delete env[k];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TALLYPROOF_DATA_DIR: dataDir,
+    PORT: '0',
+    TALLYPROOF_CHAIN_PORT: String(chainPort),
+    TALLYPROOF_DEMO_WINDOW_SECONDS: '2',
+  };
+  for (const k of [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'CHAIN_RPC_URL',
+    'CHAIN_PRIVATE_KEY',
+    'CONTRACT_ADDRESS',
+    'ADMIN_TOKEN',
+    'TALLYPROOF_APP_DB_PASSWORD',
+  ])
+    delete env[k];
   return env;
 }
 
 async function npmStart(): Promise<{ api: string; rpc: string; output: () => string; stop(): Promise<string> }> {
   const chainPort = await freePort();
-  const child = spawn('npm', ['start'], { cwd: repo, env: cleanEnv(chainPort), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['start'], {
+    cwd: repo,
+    env: cleanEnv(chainPort),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   current = child;
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -90,12 +110,36 @@ describe('npm start (embedded default)', () => {
     const first = await npmStart();
     expect(first.output()).toContain('demo election "demo" created');
     const credentials = join(dataDir, 'demo-credentials.jsonl');
-    const vote = await run(process.execPath, [join(repo, 'scripts/bin/tallyproof.js'), 'vote', '--api', first.api, '--election', 'demo', '--credential', credentials,
-      '--choose', 'loi-climat=oui', '--choose', 'loi-numerique=non', '--choose', 'conseil=ana,bo'], { cwd: workDir });
+    const vote = await run(
+      process.execPath,
+      [
+        join(repo, 'scripts/bin/tallyproof.js'),
+        'vote',
+        '--api',
+        first.api,
+        '--election',
+        'demo',
+        '--credential',
+        credentials,
+        '--choose',
+        'loi-climat=oui',
+        '--choose',
+        'loi-numerique=non',
+        '--choose',
+        'conseil=ana,bo',
+      ],
+      { cwd: workDir },
+    );
     expect(vote.stdout).toMatch(/vote cast: seq 0/);
-    const receipt = JSON.parse(readFileSync(join(workDir, readdirSync(workDir).find((f) => f.startsWith('receipt-'))!), 'utf8'));
+    const receipt = JSON.parse(
+      readFileSync(join(workDir, readdirSync(workDir).find((f) => f.startsWith('receipt-'))!), 'utf8'),
+    );
     const bundle = await waitFor('the ballot to be anchored', async () => {
-      const b = await (await fetch(`${first.api}/api/v1/receipts/${receipt.ballotHash}`)).json() as { status: string; window: { index: number; root: string }; anchor: { contract: string } };
+      const b = (await (await fetch(`${first.api}/api/v1/receipts/${receipt.ballotHash}`)).json()) as {
+        status: string;
+        window: { index: number; root: string };
+        anchor: { contract: string };
+      };
       return b.status === 'anchored' ? b : null;
     });
     expect(bundle.window.index).toBe(0);
@@ -107,7 +151,11 @@ describe('npm start (embedded default)', () => {
 
     const second = await npmStart();
     expect(second.output()).not.toContain('demo election "demo" created');
-    const again = await (await fetch(`${second.api}/api/v1/receipts/${receipt.ballotHash}`)).json() as { receipt: unknown; status: string; window: { root: string } };
+    const again = (await (await fetch(`${second.api}/api/v1/receipts/${receipt.ballotHash}`)).json()) as {
+      receipt: unknown;
+      status: string;
+      window: { root: string };
+    };
     expect(again.receipt).toEqual(receipt);
     expect(again.status).toBe('anchored');
     expect(again.window.root).toBe(bundle.window.root);
@@ -117,7 +165,22 @@ describe('npm start (embedded default)', () => {
     expect((await anchor.getWindow(electionKey('demo'), 0)).root).toBe('0x' + bundle.window.root);
     provider2.destroy();
     // The same credential cannot vote twice across restarts.
-    const dup = await run(process.execPath, [join(repo, 'scripts/bin/tallyproof.js'), 'vote', '--api', second.api, '--election', 'demo', '--credential', credentials, '--choose', 'loi-climat=non'], { cwd: workDir }).catch((e) => e);
+    const dup = await run(
+      process.execPath,
+      [
+        join(repo, 'scripts/bin/tallyproof.js'),
+        'vote',
+        '--api',
+        second.api,
+        '--election',
+        'demo',
+        '--credential',
+        credentials,
+        '--choose',
+        'loi-climat=non',
+      ],
+      { cwd: workDir },
+    ).catch((e) => e);
     expect(String(dup.stderr)).toContain('already voted');
     expect(await second.stop()).toBe('stopped cleanly');
   }, 300_000);

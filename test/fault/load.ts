@@ -72,9 +72,15 @@ export class LoadStats {
   /** One answer or error of a request sent to `api` during `phase`. */
   count(api: string, key: string, phase: string): void {
     this.requests++;
-    for (const [map, k] of [[this.byPhase, phase], [this.byApi, api]] as const) {
+    for (const [map, k] of [
+      [this.byPhase, phase],
+      [this.byApi, api],
+    ] as const) {
       let m = map.get(k);
-      if (!m) map.set(k, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        map.set(k, m);
+      }
       m.set(key, (m.get(key) ?? 0) + 1);
     }
   }
@@ -156,11 +162,13 @@ export function startLoad(opts: LoadOptions): Load {
         stats.count(api, String(res.status), phase);
         if (res.status === 200 || res.status === 201) {
           const receipt = (JSON.parse(text) as { receipt: Receipt }).receipt;
-          if (receipt?.ballotHash !== opts.ballotHashes[i] || receipt.electionId !== opts.electionId) stats.wrongReceipts.push({ index: i, receipt });
+          if (receipt?.ballotHash !== opts.ballotHashes[i] || receipt.electionId !== opts.electionId)
+            stats.wrongReceipts.push({ index: i, receipt });
           stats.acknowledged.set(i, { index: i, status: res.status, receipt, attempts: attempt + 1, api });
           return;
         }
-        if (res.status !== 503) stats.unexpected.push({ index: i, api, status: res.status, body: text.slice(0, 500), phase });
+        if (res.status !== 503)
+          stats.unexpected.push({ index: i, api, status: res.status, body: text.slice(0, 500), phase });
         if (res.status < 500) return; // refused for good: retrying the same bytes changes nothing
         const retryAfter = Number(res.headers.get('retry-after'));
         if (res.status === 503 && retryAfter > 0) wait = Math.min(maxBackoffMs, retryAfter * 1000);
@@ -191,12 +199,14 @@ export function startLoad(opts: LoadOptions): Load {
       while (active >= opts.maxInFlight) await new Promise<void>((r) => (wake = r));
       const i = sent++;
       active++;
-      tasks.push(one(i).finally(() => {
-        active--;
-        const w = wake;
-        wake = null;
-        w?.();
-      }));
+      tasks.push(
+        one(i).finally(() => {
+          active--;
+          const w = wake;
+          wake = null;
+          w?.();
+        }),
+      );
       nextAt = Math.max(nextAt + interval, Date.now());
     }
     for (let i = sent; i < n; i++) stats.givenUp.push(i);

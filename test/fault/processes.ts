@@ -97,7 +97,11 @@ export async function startService(opts: SpawnOptions): Promise<Service & { read
       child.stderr!.on('data', check);
       void exited.then(({ code, signal }) => {
         cleanup();
-        reject(new Error(`${opts.name}: exited (code ${code}, signal ${signal}) before it was ready; output:\n${out.slice(-4000)}`));
+        reject(
+          new Error(
+            `${opts.name}: exited (code ${code}, signal ${signal}) before it was ready; output:\n${out.slice(-4000)}`,
+          ),
+        );
       });
       void spawnError.then((err) => {
         cleanup();
@@ -132,7 +136,12 @@ export async function startService(opts: SpawnOptions): Promise<Service & { read
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns something truthy; throws after `timeoutMs` with the last error. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -142,7 +151,10 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await sleep(everyMs);
   }
 }

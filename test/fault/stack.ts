@@ -65,9 +65,14 @@ export class Supervised {
   /** compose's restart policy: start it again after a second, and again while a start fails (its port may be briefly taken). */
   private restartSoon(attempt = 1): void {
     setTimeout(() => {
-      if (this.closing || (this.current && this.current.running())) return;
+      if (this.closing || this.current?.running()) return;
       this.start().catch((err: Error) => {
-        this.onUnexpectedExit({ name: this.name, exit: { code: null, signal: null }, at: Date.now(), output: `restart ${attempt} failed: ${err.message}` });
+        this.onUnexpectedExit({
+          name: this.name,
+          exit: { code: null, signal: null },
+          at: Date.now(),
+          output: `restart ${attempt} failed: ${err.message}`,
+        });
         if (attempt < 30) this.restartSoon(attempt + 1);
       });
     }, 1000);
@@ -185,22 +190,48 @@ export async function startFaultStack(opts: { log?: (line: string) => void } = {
     };
 
     const apiPorts = [await freePort(), await freePort()];
-    const apis = apiPorts.map((port, i) => new Supervised(`api-${'ab'[i]}`, () => startService({
-      name: `api-${'ab'[i]}`,
-      command: process.execPath,
-      args: ['--import', 'tsx', API_ENTRY],
-      cwd: ROOT,
-      env: { ...common, PORT: String(port), TALLYPROOF_DATA_DIR: join(dir, `api-${'ab'[i]}`), VERIFY_THREADS: '1', DATABASE_POOL_SIZE: '4', METRICS_PORT: '' },
-      ready: /listening on http:\/\/\S+/,
-    }), onUnexpectedExit));
-    const worker = new Supervised('worker', async () => startService({
-      name: 'worker',
-      command: process.execPath,
-      args: ['--import', 'tsx', WORKER_ENTRY],
-      cwd: ROOT,
-      env: { ...common, TALLYPROOF_DATA_DIR: join(dir, 'worker'), CHAIN_PRIVATE_KEY: anchorer.privateKey, TALLYPROOF_RECONCILE_MS: '1000', METRICS_PORT: String(await freePort()) },
-      ready: /"msg":"anchor worker started"/,
-    }), onUnexpectedExit);
+    const apis = apiPorts.map(
+      (port, i) =>
+        new Supervised(
+          `api-${'ab'[i]}`,
+          () =>
+            startService({
+              name: `api-${'ab'[i]}`,
+              command: process.execPath,
+              args: ['--import', 'tsx', API_ENTRY],
+              cwd: ROOT,
+              env: {
+                ...common,
+                PORT: String(port),
+                TALLYPROOF_DATA_DIR: join(dir, `api-${'ab'[i]}`),
+                VERIFY_THREADS: '1',
+                DATABASE_POOL_SIZE: '4',
+                METRICS_PORT: '',
+              },
+              ready: /listening on http:\/\/\S+/,
+            }),
+          onUnexpectedExit,
+        ),
+    );
+    const worker = new Supervised(
+      'worker',
+      async () =>
+        startService({
+          name: 'worker',
+          command: process.execPath,
+          args: ['--import', 'tsx', WORKER_ENTRY],
+          cwd: ROOT,
+          env: {
+            ...common,
+            TALLYPROOF_DATA_DIR: join(dir, 'worker'),
+            CHAIN_PRIVATE_KEY: anchorer.privateKey,
+            TALLYPROOF_RECONCILE_MS: '1000',
+            METRICS_PORT: String(await freePort()),
+          },
+          ready: /"msg":"anchor worker started"/,
+        }),
+      onUnexpectedExit,
+    );
     // Stopped before the chain and the database (cleanups run in reverse).
     cleanups.push(async () => {
       await Promise.all([...apis.map((a) => a.stop()), worker.stop()]);
@@ -208,7 +239,10 @@ export async function startFaultStack(opts: { log?: (line: string) => void } = {
       const logDir = process.env.TALLYPROOF_FAULT_LOGS;
       if (logDir) {
         mkdirSync(logDir, { recursive: true });
-        for (const s of [...apis, worker]) s.history.forEach((run, i) => writeFileSync(join(logDir, `${s.name}.${i}.log`), run.output()));
+        for (const s of [...apis, worker])
+          s.history.forEach((run, i) => {
+            writeFileSync(join(logDir, `${s.name}.${i}.log`), run.output());
+          });
       }
     });
     // The first API applies the migrations; the others then find them done.

@@ -1,9 +1,19 @@
 // Test elections and voters: deterministic seeds, a manifest open now, signed ballots.
 import { createHash } from 'node:crypto';
 import { keyPairFromSeed } from '../../ledger/src/protocol/ed25519.js';
-import { normalizeManifest, signBallot, type Ballot, type Manifest, type Submission } from '../../ledger/src/protocol/protocol.js';
+import {
+  normalizeManifest,
+  signBallot,
+  type Ballot,
+  type Manifest,
+  type Submission,
+} from '../../ledger/src/protocol/protocol.js';
 
-export interface Voter { seed: Buffer; publicKey: Buffer; credential: string }
+export interface Voter {
+  seed: Buffer;
+  publicKey: Buffer;
+  credential: string;
+}
 
 export function voter(label: string | number): Voter {
   const seed = createHash('sha256').update(`tallyproof test voter ${label}`).digest();
@@ -17,22 +27,48 @@ export function voters(n: number, prefix = ''): Voter[] {
 
 export function testManifest(electionId: string, ledgerKey: string, over: Partial<Manifest> = {}): Manifest {
   const now = Date.now();
-  return normalizeManifest({
-    version: 1,
-    electionId,
-    title: `Test election ${electionId}`,
-    contests: [
-      { id: 'q1', title: 'Approve the law?', choices: [{ id: 'oui', label: 'Oui' }, { id: 'non', label: 'Non' }], minSelections: 1, maxSelections: 1 },
-      { id: 'council', title: 'Council', choices: [{ id: 'ana', label: 'Ana' }, { id: 'bo', label: 'Bo' }, { id: 'chloe', label: 'Chloé' }], minSelections: 0, maxSelections: 2 },
-    ],
-    opensAt: new Date(now - 60_000).toISOString(),
-    closesAt: new Date(now + 24 * 3600_000).toISOString(),
-    windowSeconds: 60,
-    ...over,
-  }, ledgerKey);
+  return normalizeManifest(
+    {
+      version: 1,
+      electionId,
+      title: `Test election ${electionId}`,
+      contests: [
+        {
+          id: 'q1',
+          title: 'Approve the law?',
+          choices: [
+            { id: 'oui', label: 'Oui' },
+            { id: 'non', label: 'Non' },
+          ],
+          minSelections: 1,
+          maxSelections: 1,
+        },
+        {
+          id: 'council',
+          title: 'Council',
+          choices: [
+            { id: 'ana', label: 'Ana' },
+            { id: 'bo', label: 'Bo' },
+            { id: 'chloe', label: 'Chloé' },
+          ],
+          minSelections: 0,
+          maxSelections: 2,
+        },
+      ],
+      opensAt: new Date(now - 60_000).toISOString(),
+      closesAt: new Date(now + 24 * 3600_000).toISOString(),
+      windowSeconds: 60,
+      ...over,
+    },
+    ledgerKey,
+  );
 }
 
-export function ballotFor(v: Voter, electionId: string, selections: Record<string, string[]> = { q1: ['oui'], council: ['ana'] }): Submission {
+export function ballotFor(
+  v: Voter,
+  electionId: string,
+  selections: Record<string, string[]> = { q1: ['oui'], council: ['ana'] },
+): Submission {
   const ballot: Ballot = { version: 1, electionId, credential: v.credential, selections };
   return signBallot(v.seed, ballot);
 }

@@ -27,7 +27,11 @@ export function specifiers(source: string): string[] {
 export function resolveRelative(from: string, spec: string): string {
   const target = resolve(dirname(from), spec);
   if (existsSync(target) && statSync(target).isFile()) return target;
-  for (const [js, ts] of [['.js', '.ts'], ['.mjs', '.mts'], ['.cjs', '.cts']] as const) {
+  for (const [js, ts] of [
+    ['.js', '.ts'],
+    ['.mjs', '.mts'],
+    ['.cjs', '.cts'],
+  ] as const) {
     if (target.endsWith(js) && existsSync(target.slice(0, -js.length) + ts)) return target.slice(0, -js.length) + ts;
   }
   for (const ext of ['.ts', '.js', '/index.ts', '/index.js']) if (existsSync(target + ext)) return target + ext;

@@ -101,10 +101,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       processMetrics: false,
       chain: { chainId: chain.chainId, contract: deployment.address, publicRpcUrl: chain.rpcUrl },
       anchorRequests: w?.requests ?? null,
-      dependencies: w ? async () => {
-        const s = await w.status();
-        return { chain: s.chain, queue: s.queue };
-      } : null,
+      dependencies: w
+        ? async () => {
+            const s = await w.status();
+            return { chain: s.chain, queue: s.queue };
+          }
+        : null,
       ...opts.app,
     });
     await app.listen({ port: 0, host: '127.0.0.1' });

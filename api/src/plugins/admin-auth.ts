@@ -15,7 +15,9 @@ export function requireAdmin(adminToken: string | null) {
   return async (req: FastifyRequest): Promise<void> => {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-    if (adminToken === null) throw new ProtocolError('unauthorized', 'admin routes are disabled: ADMIN_TOKEN is not set');
-    if (!m || !tokenMatches(m[1]!, adminToken)) throw new ProtocolError('unauthorized', 'a valid admin bearer token is required (Authorization: Bearer …)');
+    if (adminToken === null)
+      throw new ProtocolError('unauthorized', 'admin routes are disabled: ADMIN_TOKEN is not set');
+    if (!m || !tokenMatches(m[1]!, adminToken))
+      throw new ProtocolError('unauthorized', 'a valid admin bearer token is required (Authorization: Bearer …)');
   };
 }

@@ -11,7 +11,8 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       info: {
         title: 'Tallyproof API',
         version: '1',
-        description: 'Verifiable vote ledger. Errors are {"error":{"code","message"}} with the stable codes listed in api/README.md; the wire format is docs/protocol.md.',
+        description:
+          'Verifiable vote ledger. Errors are {"error":{"code","message"}} with the stable codes listed in api/README.md; the wire format is docs/protocol.md.',
       },
       tags: [
         { name: 'ballots', description: 'Casting ballots' },

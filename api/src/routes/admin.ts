@@ -12,6 +12,7 @@ import {
   finalizeRoll,
   getElection,
   normalizeManifest,
+  type Manifest,
   validateRoll,
 } from '../../../ledger/src/index.js';
 import { rollChunks } from '../services/roll-upload.js';
@@ -32,7 +33,11 @@ const createdSchema = {
   },
 } as const;
 
-const tallySchema = { type: 'object', description: 'contest → choice → votes', additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } } } as const;
+const tallySchema = {
+  type: 'object',
+  description: 'contest → choice → votes',
+  additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } },
+} as const;
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
   const { sql, ledgerKey, credentialCheck, ingestor } = app.tp;
@@ -47,7 +52,10 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     try {
       done(null, JSON.parse(text));
     } catch (err) {
-      done(new ProtocolError('malformed-json', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`), undefined);
+      done(
+        new ProtocolError('malformed-json', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`),
+        undefined,
+      );
     }
   });
   app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
@@ -59,139 +67,194 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       await anchor.requestRegistration(electionId);
     } catch (err) {
       app.log.warn({ err, electionId }, 'registration request failed');
-      throw new ProtocolError('unavailable', `election ${electionId} is stored, but its chain registration could not be queued; send the same request again`);
+      throw new ProtocolError(
+        'unavailable',
+        `election ${electionId} is stored, but its chain registration could not be queued; send the same request again`,
+      );
     }
   };
 
-  app.post('/api/v1/elections', {
-    bodyLimit: CREATE_BODY_LIMIT,
-    schema: {
-      tags: ['admin'],
-      summary: 'Create an election',
-      description: `Stores the manifest (the server fills in windowSeconds and ledgerKey) and the roll, freezes the roll with its rollRoot and asks the anchor worker to register the election on chain. `
-        + `With "rollPending": true the roll stays open: add keys with PUT /api/v1/elections/{id}/roll, then POST …/roll/finalize. Rolls over ${MAX_INLINE_ROLL} keys must be streamed. `
-        + 'Re-sending the same creation answers 200 with the same body.',
-      security: adminSecurity,
-      body: {
-        type: 'object',
-        required: ['manifest'],
-        additionalProperties: false,
-        properties: {
-          manifest: { type: 'object', description: 'Election manifest (wire format v1); validated by the protocol parser' },
-          roll: { type: 'array', maxItems: MAX_INLINE_ROLL, items: { type: 'string' }, description: 'Credential public keys, 32-byte lowercase hex' },
-          rollPending: { type: 'boolean', description: 'Leave the roll open for streamed uploads' },
-        },
-      },
-      response: { 200: createdSchema, 201: createdSchema, ...commonErrorResponses },
-    },
-  }, async (req, reply) => {
-    const body = req.body as { manifest: unknown; roll?: unknown[]; rollPending?: boolean };
-    let manifest;
-    try {
-      manifest = normalizeManifest(body.manifest, ledgerKey.publicKeyHex);
-    } catch (err) {
-      if (err instanceof ValidationError) throw new ProtocolError('invalid-manifest', err.message);
-      throw err;
-    }
-    const pending = body.rollPending === true;
-    if (!pending && body.roll === undefined) throw new ProtocolError('invalid-roll', 'roll is required (or "rollPending": true to stream it afterwards)');
-    const keys = await validateRoll(body.roll ?? [], credentialCheck);
-    const created = await createElection(sql, manifest, keys, { pending });
-    if (!pending) await requestRegistration(created.electionId);
-    const { existed, ...view } = created;
-    return reply.code(existed ? 200 : 201).send(view);
-  });
-
-  app.put('/api/v1/elections/:electionId/roll', {
-    schema: {
-      tags: ['admin'],
-      summary: 'Add credential keys to a pending roll (NDJSON stream)',
-      description: 'Content-Type: application/x-ndjson, one JSON string (32-byte lowercase hex key) per line, any number of lines. '
-        + 'One upload is one transaction: all its keys are added or none. Keys already on the roll are skipped, so a retried upload is harmless; '
-        + 'a key repeated within one upload, or a key that is not a canonical curve point of large order, refuses the upload (400 invalid-roll).',
-      security: adminSecurity,
-      params: electionParams,
-      consumes: ['application/x-ndjson'],
-      response: {
-        200: {
+  app.post(
+    '/api/v1/elections',
+    {
+      bodyLimit: CREATE_BODY_LIMIT,
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an election',
+        description:
+          `Stores the manifest (the server fills in windowSeconds and ledgerKey) and the roll, freezes the roll with its rollRoot and asks the anchor worker to register the election on chain. ` +
+          `With "rollPending": true the roll stays open: add keys with PUT /api/v1/elections/{id}/roll, then POST …/roll/finalize. Rolls over ${MAX_INLINE_ROLL} keys must be streamed. ` +
+          'Re-sending the same creation answers 200 with the same body.',
+        security: adminSecurity,
+        body: {
           type: 'object',
-          required: ['electionId', 'received', 'added', 'rollSize'],
-          properties: { electionId: { type: 'string' }, received: { type: 'integer' }, added: { type: 'integer' }, rollSize: { type: 'integer' } },
+          required: ['manifest'],
+          additionalProperties: false,
+          properties: {
+            manifest: {
+              type: 'object',
+              description: 'Election manifest (wire format v1); validated by the protocol parser',
+            },
+            roll: {
+              type: 'array',
+              maxItems: MAX_INLINE_ROLL,
+              items: { type: 'string' },
+              description: 'Credential public keys, 32-byte lowercase hex',
+            },
+            rollPending: { type: 'boolean', description: 'Leave the roll open for streamed uploads' },
+          },
         },
-        ...commonErrorResponses,
+        response: { 200: createdSchema, 201: createdSchema, ...commonErrorResponses },
       },
     },
-  }, async (req, reply) => {
-    const { electionId } = req.params as { electionId: string };
-    const stream = req.body as Readable | undefined;
-    if (!stream || typeof (stream as Readable).pipe !== 'function') throw new ProtocolError('unsupported-media-type', 'send the keys as Content-Type: application/x-ndjson');
-    try {
-      return await appendRollChunks(sql, electionId, rollChunks(stream), credentialCheck);
-    } catch (err) {
-      // The rest of the upload is not read: close the connection after the error instead of draining it.
-      reply.header('connection', 'close');
-      throw err;
-    }
-  });
-
-  app.post('/api/v1/elections/:electionId/roll/finalize', {
-    schema: {
-      tags: ['admin'],
-      summary: 'Freeze a pending roll',
-      description: 'Computes rollRoot over the whole roll (sorted, streamed), freezes it and asks the anchor worker to register the election. Idempotent.',
-      security: adminSecurity,
-      params: electionParams,
-      response: { 200: createdSchema, ...commonErrorResponses },
-    },
-  }, async (req) => {
-    const { electionId } = req.params as { electionId: string };
-    const e = await getElection(sql, electionId);
-    if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-    const { rollRoot, rollSize } = await finalizeRoll(sql, electionId);
-    ingestor.elections.invalidate(electionId);
-    await requestRegistration(electionId);
-    return { electionId, manifestHash: e.manifestHash, rollRoot, rollSize };
-  });
-
-  app.post('/api/v1/elections/:electionId/close', {
-    schema: {
-      tags: ['admin'],
-      summary: 'Close an election',
-      description: 'Marks the election closed under the head-row lock (no ballot can get in afterwards, on any API process), computes the final tally '
-        + 'and resultHash = H(JCS({"electionId","tally","totalBallots"})), stores them, and asks the anchor worker to seal and anchor the last window '
-        + 'and call closeElection. Answers 202: the chain part happens asynchronously (closeTx appears in GET …/results once mined). Idempotent.',
-      security: adminSecurity,
-      params: electionParams,
-      response: {
-        202: {
-          type: 'object',
-          required: ['electionId', 'status', 'tally', 'totalBallots', 'resultHash'],
-          properties: { electionId: { type: 'string' }, status: { type: 'string', const: 'closed' }, tally: tallySchema, totalBallots: { type: 'integer' }, resultHash: hex32, closeTx: { type: ['string', 'null'] } },
-        },
-        ...commonErrorResponses,
-      },
-    },
-  }, async (req, reply) => {
-    const { electionId } = req.params as { electionId: string };
-    // Closed under the head lock: seqs 0..nextSeq-1 are final, recounted once (the same function the
-    // anchor worker uses before closeElection on chain, so both arrive at the same resultHash).
-    const closed = await closeElection(sql, electionId);
-    ingestor.elections.invalidate(electionId);
-    const { stored, recount } = closed;
-    if (stored.resultHash !== recount.resultHash) {
-      req.log.error({ electionId, stored, computed: recount.resultHash }, 'the stored result differs from the recount');
-    }
-    if (anchor) {
+    async (req, reply) => {
+      const body = req.body as { manifest: unknown; roll?: unknown[]; rollPending?: boolean };
+      let manifest: Manifest;
       try {
-        await anchor.requestClose(electionId);
+        manifest = normalizeManifest(body.manifest, ledgerKey.publicKeyHex);
       } catch (err) {
-        req.log.warn({ err, electionId }, 'close request failed');
-        throw new ProtocolError('unavailable', `election ${electionId} is closed, but the chain close could not be queued; send the same request again`);
+        if (err instanceof ValidationError) throw new ProtocolError('invalid-manifest', err.message);
+        throw err;
       }
-    }
-    return reply.code(202).send({
-      electionId, status: 'closed', tally: closed.tally.tally, totalBallots: stored.totalBallots, resultHash: stored.resultHash,
-      closeTx: closed.election.closeTx,
-    });
-  });
+      const pending = body.rollPending === true;
+      if (!pending && body.roll === undefined)
+        throw new ProtocolError('invalid-roll', 'roll is required (or "rollPending": true to stream it afterwards)');
+      const keys = await validateRoll(body.roll ?? [], credentialCheck);
+      const created = await createElection(sql, manifest, keys, { pending });
+      if (!pending) await requestRegistration(created.electionId);
+      const { existed, ...view } = created;
+      return reply.code(existed ? 200 : 201).send(view);
+    },
+  );
+
+  app.put(
+    '/api/v1/elections/:electionId/roll',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Add credential keys to a pending roll (NDJSON stream)',
+        description:
+          'Content-Type: application/x-ndjson, one JSON string (32-byte lowercase hex key) per line, any number of lines. ' +
+          'One upload is one transaction: all its keys are added or none. Keys already on the roll are skipped, so a retried upload is harmless; ' +
+          'a key repeated within one upload, or a key that is not a canonical curve point of large order, refuses the upload (400 invalid-roll).',
+        security: adminSecurity,
+        params: electionParams,
+        consumes: ['application/x-ndjson'],
+        response: {
+          200: {
+            type: 'object',
+            required: ['electionId', 'received', 'added', 'rollSize'],
+            properties: {
+              electionId: { type: 'string' },
+              received: { type: 'integer' },
+              added: { type: 'integer' },
+              rollSize: { type: 'integer' },
+            },
+          },
+          ...commonErrorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { electionId } = req.params as { electionId: string };
+      const stream = req.body as Readable | undefined;
+      if (!stream || typeof (stream as Readable).pipe !== 'function')
+        throw new ProtocolError('unsupported-media-type', 'send the keys as Content-Type: application/x-ndjson');
+      try {
+        return await appendRollChunks(sql, electionId, rollChunks(stream), credentialCheck);
+      } catch (err) {
+        // The rest of the upload is not read: close the connection after the error instead of draining it.
+        reply.header('connection', 'close');
+        throw err;
+      }
+    },
+  );
+
+  app.post(
+    '/api/v1/elections/:electionId/roll/finalize',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Freeze a pending roll',
+        description:
+          'Computes rollRoot over the whole roll (sorted, streamed), freezes it and asks the anchor worker to register the election. Idempotent.',
+        security: adminSecurity,
+        params: electionParams,
+        response: { 200: createdSchema, ...commonErrorResponses },
+      },
+    },
+    async (req) => {
+      const { electionId } = req.params as { electionId: string };
+      const e = await getElection(sql, electionId);
+      if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      const { rollRoot, rollSize } = await finalizeRoll(sql, electionId);
+      ingestor.elections.invalidate(electionId);
+      await requestRegistration(electionId);
+      return { electionId, manifestHash: e.manifestHash, rollRoot, rollSize };
+    },
+  );
+
+  app.post(
+    '/api/v1/elections/:electionId/close',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Close an election',
+        description:
+          'Marks the election closed under the head-row lock (no ballot can get in afterwards, on any API process), computes the final tally ' +
+          'and resultHash = H(JCS({"electionId","tally","totalBallots"})), stores them, and asks the anchor worker to seal and anchor the last window ' +
+          'and call closeElection. Answers 202: the chain part happens asynchronously (closeTx appears in GET …/results once mined). Idempotent.',
+        security: adminSecurity,
+        params: electionParams,
+        response: {
+          202: {
+            type: 'object',
+            required: ['electionId', 'status', 'tally', 'totalBallots', 'resultHash'],
+            properties: {
+              electionId: { type: 'string' },
+              status: { type: 'string', const: 'closed' },
+              tally: tallySchema,
+              totalBallots: { type: 'integer' },
+              resultHash: hex32,
+              closeTx: { type: ['string', 'null'] },
+            },
+          },
+          ...commonErrorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { electionId } = req.params as { electionId: string };
+      // Closed under the head lock: seqs 0..nextSeq-1 are final, recounted once (the same function the
+      // anchor worker uses before closeElection on chain, so both arrive at the same resultHash).
+      const closed = await closeElection(sql, electionId);
+      ingestor.elections.invalidate(electionId);
+      const { stored, recount } = closed;
+      if (stored.resultHash !== recount.resultHash) {
+        req.log.error(
+          { electionId, stored, computed: recount.resultHash },
+          'the stored result differs from the recount',
+        );
+      }
+      if (anchor) {
+        try {
+          await anchor.requestClose(electionId);
+        } catch (err) {
+          req.log.warn({ err, electionId }, 'close request failed');
+          throw new ProtocolError(
+            'unavailable',
+            `election ${electionId} is closed, but the chain close could not be queued; send the same request again`,
+          );
+        }
+      }
+      return reply.code(202).send({
+        electionId,
+        status: 'closed',
+        tally: closed.tally.tally,
+        totalBallots: stored.totalBallots,
+        resultHash: stored.resultHash,
+        closeTx: closed.election.closeTx,
+      });
+    },
+  );
 }

@@ -44,7 +44,8 @@ const receiptReply = { type: 'object', required: ['receipt'], properties: { rece
 
 const duplicateReply = {
   type: 'object',
-  description: 'Another ballot of a credential that already voted: the original receipt and the refused attempts so far',
+  description:
+    'Another ballot of a credential that already voted: the original receipt and the refused attempts so far',
   required: ['error', 'status', 'attemptCount', 'receipt'],
   properties: {
     error: errorSchema.properties.error,
@@ -58,15 +59,22 @@ export default async function ballotRoutes(app: FastifyInstance): Promise<void> 
   const { ingestor, metrics, sql, tally } = app.tp;
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BALLOT_BODY_LIMIT }, (_req, body, done) => {
-    try {
-      // Plain JSON.parse: a "__proto__" key becomes an ordinary own property (no prototype change) and
-      // is then refused by the protocol parser like any other unexpected key.
-      done(null, JSON.parse(body as string));
-    } catch (err) {
-      done(new ProtocolError('malformed-json', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`), undefined);
-    }
-  });
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BALLOT_BODY_LIMIT },
+    (_req, body, done) => {
+      try {
+        // Plain JSON.parse: a "__proto__" key becomes an ordinary own property (no prototype change) and
+        // is then refused by the protocol parser like any other unexpected key.
+        done(null, JSON.parse(body as string));
+      } catch (err) {
+        done(
+          new ProtocolError('malformed-json', `the body is not valid JSON: ${(err as Error).message.slice(0, 200)}`),
+          undefined,
+        );
+      }
+    },
+  );
 
   app.setErrorHandler(async (err, req, reply) => {
     const e = toApiError(err);
@@ -75,57 +83,70 @@ export default async function ballotRoutes(app: FastifyInstance): Promise<void> 
       metrics.rejected.inc({ reason: e.code });
       const electionId = (req.params as { electionId?: string } | undefined)?.electionId ?? '';
       // Record, but answer the client's mistake even if the audit write fails (it is logged).
-      await recordRefusal(sql, electionId, e.code, e.message).catch((dbErr: Error) => req.log.warn({ err: dbErr }, 'could not record a refused submission'));
+      await recordRefusal(sql, electionId, e.code, e.message).catch((dbErr: Error) =>
+        req.log.warn({ err: dbErr }, 'could not record a refused submission'),
+      );
     } else if (e.status >= 500) {
       req.log.error({ err }, 'ballot submission failed');
     }
     return sendApiError(reply, e);
   });
 
-  app.post(BALLOTS_URL, {
-    bodyLimit: BALLOT_BODY_LIMIT,
-    // Documents the body; validation is the Ingestor's (see the top of this file).
-    validatorCompiler: () => () => true,
-    schema: {
-      tags: ['ballots'],
-      summary: 'Cast a signed ballot',
-      description: '201 new ballot; 200 the same receipt for a byte-identical resubmission; 409 another ballot of a credential that already voted. '
-        + 'Refusals: 400 malformed body, schema, hex or signature; 403 credential not on the roll, election not open or closed; 404 unknown election; '
-        + '413 body over 16 KiB; 415 not JSON; 422 selections that break the manifest; 503 (Retry-After) outage or overload.',
-      params: electionParams,
-      body: submissionSchema,
-      response: { 200: receiptReply, 201: receiptReply, 409: duplicateReply, '4xx': errorSchema, '5xx': errorSchema },
+  app.post(
+    BALLOTS_URL,
+    {
+      bodyLimit: BALLOT_BODY_LIMIT,
+      // Documents the body; validation is the Ingestor's (see the top of this file).
+      validatorCompiler: () => () => true,
+      schema: {
+        tags: ['ballots'],
+        summary: 'Cast a signed ballot',
+        description:
+          '201 new ballot; 200 the same receipt for a byte-identical resubmission; 409 another ballot of a credential that already voted. ' +
+          'Refusals: 400 malformed body, schema, hex or signature; 403 credential not on the roll, election not open or closed; 404 unknown election; ' +
+          '413 body over 16 KiB; 415 not JSON; 422 selections that break the manifest; 503 (Retry-After) outage or overload.',
+        params: electionParams,
+        body: submissionSchema,
+        response: { 200: receiptReply, 201: receiptReply, 409: duplicateReply, '4xx': errorSchema, '5xx': errorSchema },
+      },
     },
-  }, async (req, reply) => {
-    const started = process.hrtime.bigint();
-    const { electionId } = req.params as { electionId: string };
-    metrics.received.inc();
-    const done = (outcome: string, r: FastifyReply) => {
-      metrics.ballotSeconds.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
-      return r;
-    };
-    if (!ID_RE.test(electionId)) {
-      // Cannot name an election; refused here so that the text never reaches an election lookup.
-      metrics.rejected.inc({ reason: 'unknown-election' });
-      await recordRefusal(sql, electionId, 'unknown-election', 'the election id is malformed');
-      return done('rejected', sendApiError(reply, apiError('unknown-election', 'no such election')));
-    }
-    const outcome = await ingestor.submit(electionId, req.body);
-    switch (outcome.kind) {
-      case 'accepted':
-        tally.poke(electionId);
-        return done('accepted', reply.code(201).send({ receipt: outcome.receipt }));
-      case 'resubmitted':
-        return done('resubmitted', reply.code(200).send({ receipt: outcome.receipt }));
-      case 'duplicate':
-        return done('duplicate', reply.code(409).send({
-          error: { code: 'duplicate', message: `this credential already cast the ballot of seq ${outcome.receipt.seq}` },
-          status: 'duplicate',
-          attemptCount: outcome.attemptCount,
-          receipt: outcome.receipt,
-        }));
-      case 'rejected':
-        return done('rejected', sendApiError(reply, apiError(outcome.code, outcome.message)));
-    }
-  });
+    async (req, reply) => {
+      const started = process.hrtime.bigint();
+      const { electionId } = req.params as { electionId: string };
+      metrics.received.inc();
+      const done = (outcome: string, r: FastifyReply) => {
+        metrics.ballotSeconds.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+        return r;
+      };
+      if (!ID_RE.test(electionId)) {
+        // Cannot name an election; refused here so that the text never reaches an election lookup.
+        metrics.rejected.inc({ reason: 'unknown-election' });
+        await recordRefusal(sql, electionId, 'unknown-election', 'the election id is malformed');
+        return done('rejected', sendApiError(reply, apiError('unknown-election', 'no such election')));
+      }
+      const outcome = await ingestor.submit(electionId, req.body);
+      switch (outcome.kind) {
+        case 'accepted':
+          tally.poke(electionId);
+          return done('accepted', reply.code(201).send({ receipt: outcome.receipt }));
+        case 'resubmitted':
+          return done('resubmitted', reply.code(200).send({ receipt: outcome.receipt }));
+        case 'duplicate':
+          return done(
+            'duplicate',
+            reply.code(409).send({
+              error: {
+                code: 'duplicate',
+                message: `this credential already cast the ballot of seq ${outcome.receipt.seq}`,
+              },
+              status: 'duplicate',
+              attemptCount: outcome.attemptCount,
+              receipt: outcome.receipt,
+            }),
+          );
+        case 'rejected':
+          return done('rejected', sendApiError(reply, apiError(outcome.code, outcome.message)));
+      }
+    },
+  );
 }

@@ -32,18 +32,32 @@ export function electionView(e: ElectionRecord, chain: ChainInfo) {
 
 export const electionViewSchema = {
   type: 'object',
-  required: ['manifest', 'manifestHash', 'rollRoot', 'rollSize', 'status', 'chainId', 'contract', 'chainRpcUrl', 'registration'],
+  required: [
+    'manifest',
+    'manifestHash',
+    'rollRoot',
+    'rollSize',
+    'status',
+    'chainId',
+    'contract',
+    'chainRpcUrl',
+    'registration',
+  ],
   properties: {
     manifest: manifestSchema,
     manifestHash: hex32,
-    rollRoot: { type: ['string', 'null'], description: 'MTH of the sorted roll; null while the roll is still being loaded' },
+    rollRoot: {
+      type: ['string', 'null'],
+      description: 'MTH of the sorted roll; null while the roll is still being loaded',
+    },
     rollSize: { type: 'integer', description: 'keys on the roll (while it is pending: uploaded so far)' },
     status: { type: 'string', enum: ['scheduled', 'open', 'closed'] },
     chainId: { type: ['integer', 'null'] },
     contract: { type: ['string', 'null'] },
     chainRpcUrl: {
       type: ['string', 'null'],
-      description: 'the chain\'s public JSON-RPC URL (PUBLIC_CHAIN_RPC_URL), for reading anchored roots from the chain itself; null when the operator publishes none',
+      description:
+        "the chain's public JSON-RPC URL (PUBLIC_CHAIN_RPC_URL), for reading anchored roots from the chain itself; null when the operator publishes none",
     },
     registration: {
       type: ['object', 'null'],
@@ -55,45 +69,61 @@ export const electionViewSchema = {
 
 export default async function electionRoutes(app: FastifyInstance): Promise<void> {
   const { sql, chain } = app.tp;
-  app.get('/api/v1/elections/:electionId', {
-    schema: {
-      tags: ['elections'],
-      summary: 'An election: manifest, roll root, status, chain registration',
-      params: electionParams,
-      response: { 200: electionViewSchema, ...commonErrorResponses },
-    },
-  }, async (req) => {
-    const { electionId } = req.params as { electionId: string };
-    // A roll still loading reports the keys uploaded so far as its rollSize.
-    const e = await getPublicElection(sql, electionId);
-    if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-    return electionView(e, chain());
-  });
-
-  app.get('/api/v1/elections/:electionId/roll', {
-    schema: {
-      tags: ['elections'],
-      summary: 'The credential roll (NDJSON stream)',
-      description: 'application/x-ndjson, one JSON string (32-byte lowercase hex public key) per line, sorted ascending by the keys\' bytes: '
-        + 'the order rollRoot is computed over, so MTH(lines) = rollRoot. Streamed in constant memory whatever the roll\'s size. '
-        + 'Headers X-Roll-Size (number of lines) and X-Roll-Root. 409 roll-pending while the roll is still being uploaded (not finalized).',
-      params: electionParams,
-      produces: ['application/x-ndjson'],
-      response: {
-        200: { description: 'One JSON string per line: "<64 lowercase hex>"\\n', content: { 'application/x-ndjson': { schema: { type: 'string' } } } },
-        ...commonErrorResponses,
+  app.get(
+    '/api/v1/elections/:electionId',
+    {
+      schema: {
+        tags: ['elections'],
+        summary: 'An election: manifest, roll root, status, chain registration',
+        params: electionParams,
+        response: { 200: electionViewSchema, ...commonErrorResponses },
       },
     },
-  }, async (req, reply) => {
-    const { electionId } = req.params as { electionId: string };
-    const e = await getElection(sql, electionId);
-    if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-    if (e.rollRoot === null) throw new ProtocolError('roll-pending', `the roll of ${electionId} is still being loaded; it is served once finalized`);
-    reply
-      .type('application/x-ndjson; charset=utf-8')
-      .header('x-roll-size', String(e.rollSize))
-      .header('x-roll-root', e.rollRoot);
-    // HEAD (fastify answers it with this handler) drains the body it is given: give it none to read.
-    return reply.send(req.method === 'HEAD' ? Readable.from([]) : Readable.from(rollPages(sql, electionId)));
-  });
+    async (req) => {
+      const { electionId } = req.params as { electionId: string };
+      // A roll still loading reports the keys uploaded so far as its rollSize.
+      const e = await getPublicElection(sql, electionId);
+      if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      return electionView(e, chain());
+    },
+  );
+
+  app.get(
+    '/api/v1/elections/:electionId/roll',
+    {
+      schema: {
+        tags: ['elections'],
+        summary: 'The credential roll (NDJSON stream)',
+        description:
+          "application/x-ndjson, one JSON string (32-byte lowercase hex public key) per line, sorted ascending by the keys' bytes: " +
+          "the order rollRoot is computed over, so MTH(lines) = rollRoot. Streamed in constant memory whatever the roll's size. " +
+          'Headers X-Roll-Size (number of lines) and X-Roll-Root. 409 roll-pending while the roll is still being uploaded (not finalized).',
+        params: electionParams,
+        produces: ['application/x-ndjson'],
+        response: {
+          200: {
+            description: 'One JSON string per line: "<64 lowercase hex>"\\n',
+            content: { 'application/x-ndjson': { schema: { type: 'string' } } },
+          },
+          ...commonErrorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { electionId } = req.params as { electionId: string };
+      const e = await getElection(sql, electionId);
+      if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      if (e.rollRoot === null)
+        throw new ProtocolError(
+          'roll-pending',
+          `the roll of ${electionId} is still being loaded; it is served once finalized`,
+        );
+      reply
+        .type('application/x-ndjson; charset=utf-8')
+        .header('x-roll-size', String(e.rollSize))
+        .header('x-roll-root', e.rollRoot);
+      // HEAD (fastify answers it with this handler) drains the body it is given: give it none to read.
+      return reply.send(req.method === 'HEAD' ? Readable.from([]) : Readable.from(rollPages(sql, electionId)));
+    },
+  );
 }

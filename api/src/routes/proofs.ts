@@ -5,7 +5,16 @@ import type { FastifyInstance } from 'fastify';
 import { committedCount, getElection, ledgerPages, listWindows, receiptFor } from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
 import { proofBundle } from '../services/proofs.js';
-import { UINT_QUERY_PATTERN, anchorSchema, commonErrorResponses, electionParams, evmHex, hex32, receiptSchema, timeSchema } from '../schemas/common.js';
+import {
+  UINT_QUERY_PATTERN,
+  anchorSchema,
+  commonErrorResponses,
+  electionParams,
+  evmHex,
+  hex32,
+  receiptSchema,
+  timeSchema,
+} from '../schemas/common.js';
 
 const proofBundleSchema = {
   type: 'object',
@@ -17,7 +26,12 @@ const proofBundleSchema = {
     window: {
       type: 'object',
       required: ['index', 'firstSeq', 'count', 'root'],
-      properties: { index: { type: 'integer' }, firstSeq: { type: 'integer' }, count: { type: 'integer' }, root: hex32 },
+      properties: {
+        index: { type: 'integer' },
+        firstSeq: { type: 'integer' },
+        count: { type: 'integer' },
+        root: hex32,
+      },
     },
     inclusion: {
       type: 'object',
@@ -47,7 +61,13 @@ const windowsSchema = {
           anchor: {
             type: ['object', 'null'],
             description: 'anchorWindow transaction, once mined',
-            properties: { chainId: { type: ['integer', 'null'] }, contract: { type: ['string', 'null'] }, txHash: evmHex, blockNumber: { type: ['integer', 'null'] }, anchoredAt: { type: ['string', 'null'] } },
+            properties: {
+              chainId: { type: ['integer', 'null'] },
+              contract: { type: ['string', 'null'] },
+              txHash: evmHex,
+              blockNumber: { type: ['integer', 'null'] },
+              anchoredAt: { type: ['string', 'null'] },
+            },
           },
         },
       },
@@ -58,59 +78,92 @@ const windowsSchema = {
 export default async function proofRoutes(app: FastifyInstance): Promise<void> {
   const { sql, ledgerKey, trees, chain } = app.tp;
 
-  app.get('/api/v1/receipts/:ballotHash', {
-    schema: {
-      tags: ['proofs'],
-      summary: 'Proof bundle of a ballot, by receipt hash',
-      params: { type: 'object', required: ['ballotHash'], additionalProperties: false, properties: { ballotHash: hex32 } },
-      response: { 200: proofBundleSchema, ...commonErrorResponses },
+  app.get(
+    '/api/v1/receipts/:ballotHash',
+    {
+      schema: {
+        tags: ['proofs'],
+        summary: 'Proof bundle of a ballot, by receipt hash',
+        params: {
+          type: 'object',
+          required: ['ballotHash'],
+          additionalProperties: false,
+          properties: { ballotHash: hex32 },
+        },
+        response: { 200: proofBundleSchema, ...commonErrorResponses },
+      },
     },
-  }, async (req) => {
-    const { ballotHash } = req.params as { ballotHash: string };
-    const receipt = await receiptFor(sql, ledgerKey, ballotHash);
-    if (!receipt) throw new ProtocolError('not-found', `no ballot with hash ${ballotHash}`);
-    return proofBundle(sql, trees, chain(), receipt);
-  });
+    async (req) => {
+      const { ballotHash } = req.params as { ballotHash: string };
+      const receipt = await receiptFor(sql, ledgerKey, ballotHash);
+      if (!receipt) throw new ProtocolError('not-found', `no ballot with hash ${ballotHash}`);
+      return proofBundle(sql, trees, chain(), receipt);
+    },
+  );
 
-  app.get('/api/v1/elections/:electionId/windows', {
-    schema: {
-      tags: ['proofs'],
-      summary: 'Sealed windows with their roots and anchor transactions',
-      params: electionParams,
-      response: { 200: windowsSchema, ...commonErrorResponses },
+  app.get(
+    '/api/v1/elections/:electionId/windows',
+    {
+      schema: {
+        tags: ['proofs'],
+        summary: 'Sealed windows with their roots and anchor transactions',
+        params: electionParams,
+        response: { 200: windowsSchema, ...commonErrorResponses },
+      },
     },
-  }, async (req) => {
-    const { electionId } = req.params as { electionId: string };
-    if (!(await getElection(sql, electionId))) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-    const c = chain();
-    const windows = (await listWindows(sql, electionId)).map((w) => ({
-      index: w.index,
-      firstSeq: w.firstSeq,
-      count: w.count,
-      root: w.root,
-      sealedAt: w.sealedAt,
-      anchor: w.anchor ? { chainId: c.chainId, contract: c.contract, txHash: w.anchor.txHash, blockNumber: w.anchor.blockNumber, anchoredAt: w.anchor.anchoredAt } : null,
-    }));
-    return { electionId, windows };
-  });
+    async (req) => {
+      const { electionId } = req.params as { electionId: string };
+      if (!(await getElection(sql, electionId)))
+        throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      const c = chain();
+      const windows = (await listWindows(sql, electionId)).map((w) => ({
+        index: w.index,
+        firstSeq: w.firstSeq,
+        count: w.count,
+        root: w.root,
+        sealedAt: w.sealedAt,
+        anchor: w.anchor
+          ? {
+              chainId: c.chainId,
+              contract: c.contract,
+              txHash: w.anchor.txHash,
+              blockNumber: w.anchor.blockNumber,
+              anchoredAt: w.anchor.anchoredAt,
+            }
+          : null,
+      }));
+      return { electionId, windows };
+    },
+  );
 
-  app.get('/api/v1/elections/:electionId/ledger', {
-    schema: {
-      tags: ['proofs'],
-      summary: 'The ledger as NDJSON, from seq `from` (default 0)',
-      description: 'application/x-ndjson, one line per ballot in seq order: {"seq","ballotHash","ballot","signature","receivedAt"}, `ballot` being the stored JCS object. '
-        + 'Ends at the last ballot committed when the request started.',
-      params: electionParams,
-      querystring: { type: 'object', additionalProperties: false, properties: { from: { type: 'string', pattern: UINT_QUERY_PATTERN, description: 'first seq (integer, default 0)' } } },
-      produces: ['application/x-ndjson'],
+  app.get(
+    '/api/v1/elections/:electionId/ledger',
+    {
+      schema: {
+        tags: ['proofs'],
+        summary: 'The ledger as NDJSON, from seq `from` (default 0)',
+        description:
+          'application/x-ndjson, one line per ballot in seq order: {"seq","ballotHash","ballot","signature","receivedAt"}, `ballot` being the stored JCS object. ' +
+          'Ends at the last ballot committed when the request started.',
+        params: electionParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', pattern: UINT_QUERY_PATTERN, description: 'first seq (integer, default 0)' },
+          },
+        },
+        produces: ['application/x-ndjson'],
+      },
     },
-  }, async (req, reply) => {
-    const { electionId } = req.params as { electionId: string };
-    const from = Number((req.query as { from?: string }).from ?? 0);
-    // The export ends at the last ballot committed now: a consistent prefix of the ledger.
-    const end = await committedCount(sql, electionId);
-    if (end === null) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-    reply.type('application/x-ndjson; charset=utf-8').header('x-ledger-end-seq', String(end - 1));
-    return reply.send(Readable.from(ledgerPages(sql, electionId, from, end)));
-  });
+    async (req, reply) => {
+      const { electionId } = req.params as { electionId: string };
+      const from = Number((req.query as { from?: string }).from ?? 0);
+      // The export ends at the last ballot committed now: a consistent prefix of the ledger.
+      const end = await committedCount(sql, electionId);
+      if (end === null) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      reply.type('application/x-ndjson; charset=utf-8').header('x-ledger-end-seq', String(end - 1));
+      return reply.send(Readable.from(ledgerPages(sql, electionId, from, end)));
+    },
+  );
 }

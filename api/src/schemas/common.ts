@@ -66,7 +66,11 @@ export const manifestSchema = {
           title: { type: 'string' },
           choices: {
             type: 'array',
-            items: { type: 'object', required: ['id', 'label'], properties: { id: { type: 'string' }, label: { type: 'string' } } },
+            items: {
+              type: 'object',
+              required: ['id', 'label'],
+              properties: { id: { type: 'string' }, label: { type: 'string' } },
+            },
           },
           minSelections: { type: 'integer' },
           maxSelections: { type: 'integer' },

@@ -17,7 +17,12 @@ export interface ProofBundle {
   anchor?: { chainId: number | null; contract: string | null; txHash: string; blockNumber: number };
 }
 
-export async function proofBundle(sql: Sql, trees: WindowTreeCache, chain: ChainInfo, receipt: Receipt): Promise<ProofBundle> {
+export async function proofBundle(
+  sql: Sql,
+  trees: WindowTreeCache,
+  chain: ChainInfo,
+  receipt: Receipt,
+): Promise<ProofBundle> {
   const proof = await auditPathFor(sql, receipt.electionId, receipt.seq, { cache: trees });
   if (!proof) return { receipt, status: 'pending' };
   const w = proof.window;
@@ -27,6 +32,12 @@ export async function proofBundle(sql: Sql, trees: WindowTreeCache, chain: Chain
     window: { index: w.index, firstSeq: w.firstSeq, count: w.count, root: w.root },
     inclusion: { leafIndex: proof.leafIndex, auditPath: proof.auditPath },
   };
-  if (w.anchor) bundle.anchor = { chainId: chain.chainId, contract: chain.contract, txHash: w.anchor.txHash, blockNumber: w.anchor.blockNumber };
+  if (w.anchor)
+    bundle.anchor = {
+      chainId: chain.chainId,
+      contract: chain.contract,
+      txHash: w.anchor.txHash,
+      blockNumber: w.anchor.blockNumber,
+    };
   return bundle;
 }

@@ -34,7 +34,8 @@ export async function* rollChunks(body: Readable): AsyncGenerator<RollChunk> {
     } catch {
       throw new ProtocolError('invalid-roll', `line ${lineNo} is not JSON`);
     }
-    if (!isHex(key, 32)) throw new ProtocolError('invalid-roll', `line ${lineNo} must be a JSON string of 32-byte lowercase hex`);
+    if (!isHex(key, 32))
+      throw new ProtocolError('invalid-roll', `line ${lineNo} must be a JSON string of 32-byte lowercase hex`);
     if (keys.length === 0) firstLine = lineNo;
     keys.push(Buffer.from(key, 'hex'));
     if (keys.length === CHUNK) {

@@ -55,7 +55,10 @@ export class TallyTracker {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
-  constructor(private readonly sql: Sql, private readonly opts: TallyTrackerOptions = {}) {
+  constructor(
+    private readonly sql: Sql,
+    private readonly opts: TallyTrackerOptions = {},
+  ) {
     this.pollMs = opts.pollMs ?? 250;
     this.pageSize = opts.pageSize ?? 5000;
   }
@@ -66,11 +69,26 @@ export class TallyTracker {
       s = getElection(this.sql, electionId).then((e) => {
         if (!e) return null;
         const counts = new Map(e.manifest.contests.map((c) => [c.id, new Map(c.choices.map((k) => [k.id, 0]))]));
-        return { electionId, manifest: e.manifest, counts, total: 0, asOfSeq: -1, anchored: 0, listeners: new Set<Listener>(), running: null, again: false };
+        return {
+          electionId,
+          manifest: e.manifest,
+          counts,
+          total: 0,
+          asOfSeq: -1,
+          anchored: 0,
+          listeners: new Set<Listener>(),
+          running: null,
+          again: false,
+        };
       });
       this.elections.set(electionId, s);
       // Unknown elections and failed loads are not cached: the election may be created later.
-      s.then((v) => { if (!v) this.elections.delete(electionId); }, () => this.elections.delete(electionId));
+      s.then(
+        (v) => {
+          if (!v) this.elections.delete(electionId);
+        },
+        () => this.elections.delete(electionId),
+      );
     }
     return s;
   }

@@ -18,7 +18,10 @@ export function isConnectionLoss(err: unknown): boolean {
   // postgres.js's own codes for a connection that closed under it
   if (code === 'CONNECTION_CLOSED' || code === 'CONNECTION_DESTROYED' || code === 'CONNECTION_ENDED') return true;
   // node-postgres
-  return /^Connection terminated( unexpectedly)?$/.test(err.message) || /terminating connection due to administrator command/.test(err.message);
+  return (
+    /^Connection terminated( unexpectedly)?$/.test(err.message) ||
+    /terminating connection due to administrator command/.test(err.message)
+  );
 }
 
 /**

@@ -48,7 +48,12 @@ export async function freePort(): Promise<number> {
  * Start (initialising on first use) an embedded PostgreSQL with its data in `dir`. The superuser's
  * password is fixed per data directory; the server listens on 127.0.0.1 only.
  */
-export async function startEmbeddedPostgres(opts: { dir: string; port?: number; password?: string; log?: (line: string) => void }): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  port?: number;
+  password?: string;
+  log?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
   const asRoot = process.getuid?.() === 0;
   mkdirSync(dirname(opts.dir), { recursive: true });
   // As root the server runs as a dedicated `postgres` user, which must be able to reach its data dir.

@@ -21,7 +21,8 @@ async function ensureAppRole(sql: Sql, password: string | null): Promise<void> {
     try {
       const [row] = await sql`SELECT 1 AS ok FROM pg_roles WHERE rolname = ${APP_ROLE}`;
       if (!row) await sql.unsafe(`CREATE ROLE ${APP_ROLE} LOGIN`);
-      if (password !== null) await sql.unsafe(`ALTER ROLE ${APP_ROLE} LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
+      if (password !== null)
+        await sql.unsafe(`ALTER ROLE ${APP_ROLE} LOGIN PASSWORD '${password.replace(/'/g, "''")}'`);
       return;
     } catch (err) {
       const code = (err as { code?: string }).code;

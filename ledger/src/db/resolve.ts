@@ -8,7 +8,11 @@ export interface ResolvedDatabase {
   stop(): Promise<void>;
 }
 
-export async function resolveDatabase(opts: { databaseUrl: string | null; dataDir: string; port?: number }): Promise<ResolvedDatabase> {
+export async function resolveDatabase(opts: {
+  databaseUrl: string | null;
+  dataDir: string;
+  port?: number;
+}): Promise<ResolvedDatabase> {
   if (opts.databaseUrl) return { url: opts.databaseUrl, embedded: false, stop: async () => {} };
   const db = await startEmbeddedPostgres({ dir: join(opts.dataDir, 'postgres'), port: opts.port });
   return { url: db.url, embedded: true, stop: () => db.stop() };

@@ -66,7 +66,8 @@ export async function getPublicElection(sql: Sql, electionId: string): Promise<E
  * recorded in the upload's transaction, so the sum is the roll as committed.
  */
 export async function loadedRollSize(sql: Sql | TransactionSql, electionId: string): Promise<number> {
-  const [r] = await sql`SELECT coalesce(sum(added), 0)::bigint AS n FROM roll_uploads WHERE election_id = ${electionId}`;
+  const [r] =
+    await sql`SELECT coalesce(sum(added), 0)::bigint AS n FROM roll_uploads WHERE election_id = ${electionId}`;
   return Number(r!.n);
 }
 
@@ -84,10 +85,11 @@ export const ROLL_PAGE = 10_000;
 export async function* rollPages(sql: Sql, electionId: string, pageSize = ROLL_PAGE): AsyncGenerator<string> {
   let after: Buffer | null = null;
   for (;;) {
-    const rows: readonly { credential: Buffer }[] = after === null
-      ? await sql`SELECT credential FROM credentials WHERE election_id = ${electionId}
+    const rows: readonly { credential: Buffer }[] =
+      after === null
+        ? await sql`SELECT credential FROM credentials WHERE election_id = ${electionId}
                   ORDER BY credential LIMIT ${pageSize}`
-      : await sql`SELECT credential FROM credentials WHERE election_id = ${electionId} AND credential > ${after}
+        : await sql`SELECT credential FROM credentials WHERE election_id = ${electionId} AND credential > ${after}
                   ORDER BY credential LIMIT ${pageSize}`;
     if (rows.length === 0) return;
     let out = '';
@@ -105,7 +107,10 @@ export async function* rollPages(sql: Sql, electionId: string, pageSize = ROLL_P
  */
 export class ElectionCache {
   private readonly entries = new Map<string, { at: number; value: Promise<ElectionRecord | null> }>();
-  constructor(private readonly sql: Sql, private readonly ttlMs = 1000) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly ttlMs = 1000,
+  ) {}
 
   get(electionId: string): Promise<ElectionRecord | null> {
     const now = Date.now();

@@ -37,7 +37,8 @@ export async function validateRoll(
     return Buffer.from(k, 'hex');
   });
   const bad = await checker.check(keys);
-  if (bad) throw new ProtocolError('invalid-roll', `roll[${bad.index}] is not an acceptable credential: ${bad.problem}`);
+  if (bad)
+    throw new ProtocolError('invalid-roll', `roll[${bad.index}] is not an acceptable credential: ${bad.problem}`);
   const sorted = keys.slice().sort(Buffer.compare);
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.equals(sorted[i - 1]!)) {
@@ -90,7 +91,10 @@ export async function appendRollChunks(
       received += keys.length;
       const bad = await checker.check(keys);
       if (bad) {
-        throw new ProtocolError('invalid-roll', `line ${firstLine + bad.index}: not an acceptable credential: ${bad.problem}`);
+        throw new ProtocolError(
+          'invalid-roll',
+          `line ${firstLine + bad.index}: not an acceptable credential: ${bad.problem}`,
+        );
       }
       await writing;
       const hex = keys.map((k) => k.toString('hex'));
@@ -123,10 +127,12 @@ export async function finalizeRoll(sql: Sql, electionId: string): Promise<{ roll
     if (e.roll_root) return { rollRoot: (e.roll_root as Buffer).toString('hex'), rollSize: Number(e.roll_size) };
     const builder = new MerkleRootBuilder();
     // bytea orders bytewise (memcmp), which is the order rollRoot is defined over.
-    await tx`SELECT credential FROM credentials WHERE election_id = ${electionId} ORDER BY credential`
-      .cursor(10_000, (rows) => {
+    await tx`SELECT credential FROM credentials WHERE election_id = ${electionId} ORDER BY credential`.cursor(
+      10_000,
+      (rows) => {
         for (const r of rows) builder.push(r.credential as Buffer);
-      });
+      },
+    );
     const root = builder.root();
     await tx`UPDATE elections SET roll_root = ${root}, roll_size = ${builder.size} WHERE election_id = ${electionId}`;
     return { rollRoot: root.toString('hex'), rollSize: builder.size };

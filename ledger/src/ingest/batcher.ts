@@ -60,7 +60,6 @@ interface Waiter {
 
 type Item = ({ kind: 'ballot' } & BallotToCommit & Waiter) | ({ kind: 'rejection' } & Refusal & Waiter);
 
-
 export class Ingestor {
   readonly elections: ElectionCache;
   private readonly sql: Sql;
@@ -119,19 +118,43 @@ export class Ingestor {
       return this.refuse(electionId, credHex, null, 'unknown-election', `no election ${auditText(electionId, 64)}`);
     }
     if (ballot.electionId !== electionId) {
-      return this.refuse(electionId, credHex, null, 'wrong-election', `the ballot is for election ${ballot.electionId}`);
+      return this.refuse(
+        electionId,
+        credHex,
+        null,
+        'wrong-election',
+        `the ballot is for election ${ballot.electionId}`,
+      );
     }
     const ballotJcs = jcs(ballot);
     if (Buffer.byteLength(ballotJcs) > this.opts.maxBallotBytes) {
-      return this.refuse(electionId, credHex, null, 'body-too-large', `the ballot is over ${this.opts.maxBallotBytes} bytes`);
+      return this.refuse(
+        electionId,
+        credHex,
+        null,
+        'body-too-large',
+        `the ballot is over ${this.opts.maxBallotBytes} bytes`,
+      );
     }
     const hashHex = sha256(`{"ballot":${ballotJcs},"signature":"${submission.signature}"}`).toString('hex');
     const now = this.now();
     if (election.rollRoot === null || now < election.opensAtMs) {
-      return this.refuse(electionId, credHex, hashHex, 'election-not-open', `the election opens at ${election.manifest.opensAt}`);
+      return this.refuse(
+        electionId,
+        credHex,
+        hashHex,
+        'election-not-open',
+        `the election opens at ${election.manifest.opensAt}`,
+      );
     }
     if (election.closed || now >= election.closesAtMs) {
-      return this.refuse(electionId, credHex, hashHex, 'election-closed', `the election closed at ${election.manifest.closesAt}`);
+      return this.refuse(
+        electionId,
+        credHex,
+        hashHex,
+        'election-closed',
+        `the election closed at ${election.manifest.closesAt}`,
+      );
     }
     const problem = selectionsProblem(election.manifest, ballot.selections);
     if (problem) return this.refuse(electionId, credHex, hashHex, 'invalid-selections', problem);
@@ -145,7 +168,8 @@ export class Ingestor {
     } catch (err) {
       throw new ProtocolError('unavailable', `signature verification unavailable: ${(err as Error).message}`);
     }
-    if (sigProblem) return this.refuse(electionId, credHex, hashHex, 'bad-signature', `signature rejected: ${sigProblem}`);
+    if (sigProblem)
+      return this.refuse(electionId, credHex, hashHex, 'bad-signature', `signature rejected: ${sigProblem}`);
     const { closesAtMs } = election;
     const sigHex = submission.signature;
     return new Promise<IngestOutcome>((resolve, reject) => {
@@ -163,7 +187,15 @@ export class Ingestor {
     return new Promise<IngestOutcome>((resolve, reject) => {
       const eid = electionId === null ? null : auditText(electionId, 128);
       this.enqueue({
-        kind: 'rejection', electionId: eid, credHex, hashHex, code, detail: auditText(detail, 300), attemptCount: null, resolve, reject,
+        kind: 'rejection',
+        electionId: eid,
+        credHex,
+        hashHex,
+        code,
+        detail: auditText(detail, 300),
+        attemptCount: null,
+        resolve,
+        reject,
       });
     });
   }
@@ -227,13 +259,16 @@ export class Ingestor {
           return signing.then((receipts) => {
             this.o.metrics?.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
             const outcomes = ballotOutcomes(decision, receipts);
-            ballots.forEach((it, i) => it.resolve(outcomes[i]!));
+            ballots.forEach((it, i) => {
+              it.resolve(outcomes[i]!);
+            });
             for (const it of refusals) it.resolve({ kind: 'rejected', code: it.code, message: it.detail });
           });
         },
         (err: Error) => {
           release();
-          const e = err instanceof ProtocolError ? err : new ProtocolError('unavailable', `ledger unavailable: ${err.message}`);
+          const e =
+            err instanceof ProtocolError ? err : new ProtocolError('unavailable', `ledger unavailable: ${err.message}`);
           for (const it of batch) it.reject(e);
         },
       )
@@ -245,7 +280,9 @@ export class Ingestor {
 
 /** The receipt bodies a decided batch owes, in ballot order (refused ballots owe none, duplicates do). */
 function receiptBodies(ballots: readonly BallotToCommit[], d: BatchDecision) {
-  return d.decisions.flatMap((dec, i) => (dec.kind === 'rejected' ? [] : [receiptBody(ballots[i]!.electionId, dec.ballot)]));
+  return d.decisions.flatMap((dec, i) =>
+    dec.kind === 'rejected' ? [] : [receiptBody(ballots[i]!.electionId, dec.ballot)],
+  );
 }
 
 /** Each ballot's outcome, with its signed receipt (`receipts` in the order of receiptBodies). */
@@ -254,6 +291,8 @@ function ballotOutcomes(d: BatchDecision, receipts: readonly Receipt[]): IngestO
   return d.decisions.map((dec): IngestOutcome => {
     if (dec.kind === 'rejected') return { kind: 'rejected', code: dec.code, message: dec.message };
     const receipt = receipts[r++]!;
-    return dec.kind === 'duplicate' ? { kind: 'duplicate', receipt, attemptCount: dec.attemptCount } : { kind: dec.kind, receipt };
+    return dec.kind === 'duplicate'
+      ? { kind: 'duplicate', receipt, attemptCount: dec.attemptCount }
+      : { kind: dec.kind, receipt };
   });
 }

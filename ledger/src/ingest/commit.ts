@@ -47,7 +47,12 @@ export const CREDENTIAL_LOOKUP_SQL = `
 function refusalOf(b: CheckedBallot, d: BatchDecision['decisions'][number]): Refusal {
   const row = { electionId: b.electionId, credHex: b.credHex, hashHex: b.hashHex };
   if (d.kind === 'duplicate') {
-    return { ...row, code: 'duplicate', detail: `credential already cast seq ${d.ballot.seq}`, attemptCount: d.attemptCount };
+    return {
+      ...row,
+      code: 'duplicate',
+      detail: `credential already cast seq ${d.ballot.seq}`,
+      attemptCount: d.attemptCount,
+    };
   }
   if (d.kind !== 'rejected') throw new Error(`refusalOf: ${d.kind} is not a refusal`);
   return { ...row, code: d.code, detail: d.detail, attemptCount: null };
@@ -100,19 +105,28 @@ export async function commitBatch(
     const headMap = new Map<string, HeadState>(
       heads.map((h) => [h.election_id as string, { nextSeq: Number(h.next_seq), closed: Boolean(h.closed) }]),
     );
-    const knownMap = new Map<string, CredentialState>(known.map((r) => [credentialKey(r.e as string, r.c as string), {
-      onRoll: Boolean(r.on_roll),
-      existing: r.seq == null
-        ? null
-        : { seq: Number(r.seq), hashHex: r.h as string, receivedAt: (r.received_at as Date).toISOString() },
-      attempts: r.attempts == null ? 0 : Number(r.attempts),
-    }]));
+    const knownMap = new Map<string, CredentialState>(
+      known.map((r) => [
+        credentialKey(r.e as string, r.c as string),
+        {
+          onRoll: Boolean(r.on_roll),
+          existing:
+            r.seq == null
+              ? null
+              : { seq: Number(r.seq), hashHex: r.h as string, receivedAt: (r.received_at as Date).toISOString() },
+          attempts: r.attempts == null ? 0 : Number(r.attempts),
+        },
+      ]),
+    );
     const d = decide(ballots, headMap, knownMap, receivedAtMs);
     decided = d;
 
     const writes: Promise<unknown>[] = [];
     if (d.inserts.length > 0) {
-      const rows = d.inserts.map((i) => ({ b: ballots[i]!, seq: (d.decisions[i] as { ballot: { seq: number } }).ballot.seq }));
+      const rows = d.inserts.map((i) => ({
+        b: ballots[i]!,
+        seq: (d.decisions[i] as { ballot: { seq: number } }).ballot.seq,
+      }));
       writes.push(tx`
         INSERT INTO ballots (election_id, seq, ballot_hash, credential, ballot, signature, received_at)
         SELECT e, seq, decode(h, 'hex'), decode(c, 'hex'), b, decode(s, 'hex'), ${receivedAt}::timestamptz

@@ -22,18 +22,27 @@ export async function signReceipts(
 ): Promise<Receipt[]> {
   if (bodies.length === 0) return [];
   if (!pool.canSign) return bodies.map((b) => signReceipt(ledgerKey.privateKey, b));
-  const sigs = await pool.sign(bodies.map(receiptMessage)).catch(() =>
-    bodies.map((b) => Buffer.from(signReceipt(ledgerKey.privateKey, b).signature, 'hex')));
+  const sigs = await pool
+    .sign(bodies.map(receiptMessage))
+    .catch(() => bodies.map((b) => Buffer.from(signReceipt(ledgerKey.privateKey, b).signature, 'hex')));
   return bodies.map((b, i) => ({ ...b, signature: sigs[i]!.toString('hex') }));
 }
 
 /** The original receipt of a stored ballot, by its hash (null when no ballot has that hash). */
-export async function receiptFor(sql: Sql, ledgerKey: { privateKey: KeyObject }, ballotHashHex: string): Promise<Receipt | null> {
-  const [r] = await sql`SELECT election_id, seq, received_at FROM ballots WHERE ballot_hash = decode(${ballotHashHex}, 'hex')`;
+export async function receiptFor(
+  sql: Sql,
+  ledgerKey: { privateKey: KeyObject },
+  ballotHashHex: string,
+): Promise<Receipt | null> {
+  const [r] =
+    await sql`SELECT election_id, seq, received_at FROM ballots WHERE ballot_hash = decode(${ballotHashHex}, 'hex')`;
   if (!r) return null;
-  return signReceipt(ledgerKey.privateKey, receiptBody(r.election_id as string, {
-    seq: Number(r.seq),
-    hashHex: ballotHashHex,
-    receivedAt: (r.received_at as Date).toISOString(),
-  }));
+  return signReceipt(
+    ledgerKey.privateKey,
+    receiptBody(r.election_id as string, {
+      seq: Number(r.seq),
+      hashHex: ballotHashHex,
+      receivedAt: (r.received_at as Date).toISOString(),
+    }),
+  );
 }

@@ -22,7 +22,7 @@ export interface Refusal {
  */
 export function auditText(s: string, max: number): string {
   const t = s.length > max ? s.slice(0, max) + '…' : s;
-  return t.replace(/\u0000/g, '\uFFFD');
+  return t.replaceAll('\u0000', '\uFFFD');
 }
 
 /** The audit rows of refused submissions: one statement, on the pool or inside a transaction. */

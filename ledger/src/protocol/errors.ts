@@ -10,13 +10,13 @@ export const ERROR_CODES = {
   'invalid-manifest': { status: 400, message: 'the election manifest is malformed' },
   'invalid-roll': { status: 400, message: 'the credential roll is malformed' },
   'invalid-query': { status: 400, message: 'a query parameter is malformed' },
-  'unauthorized': { status: 401, message: 'a valid admin bearer token is required' },
+  unauthorized: { status: 401, message: 'a valid admin bearer token is required' },
   'credential-not-on-roll': { status: 403, message: 'the credential is not on the election roll' },
   'election-not-open': { status: 403, message: 'the election has not opened yet' },
   'election-closed': { status: 403, message: 'the election is closed' },
   'unknown-election': { status: 404, message: 'no such election' },
   'not-found': { status: 404, message: 'no such resource' },
-  'duplicate': { status: 409, message: 'this credential has already cast another ballot' },
+  duplicate: { status: 409, message: 'this credential has already cast another ballot' },
   'election-exists': { status: 409, message: 'an election with this id already exists' },
   'roll-frozen': { status: 409, message: 'the roll is finalized; no key can be added' },
   'roll-pending': { status: 409, message: 'the roll is not finalized yet' },
@@ -24,9 +24,9 @@ export const ERROR_CODES = {
   'unsupported-media-type': { status: 415, message: 'the Content-Type is not accepted by this route' },
   'invalid-selections': { status: 422, message: 'the selections break the manifest' },
   'rate-limited': { status: 429, message: 'too many requests' },
-  'internal': { status: 500, message: 'internal error' },
-  'unavailable': { status: 503, message: 'a dependency is unavailable; retry later' },
-  'overloaded': { status: 503, message: 'the ledger is overloaded; retry later' },
+  internal: { status: 500, message: 'internal error' },
+  unavailable: { status: 503, message: 'a dependency is unavailable; retry later' },
+  overloaded: { status: 503, message: 'the ledger is overloaded; retry later' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -109,7 +109,9 @@ export class MerkleTree {
   /** The tree over raw leaves (each hashed with the leaf prefix). */
   static fromLeaves(leaves: readonly Uint8Array[]): MerkleTree {
     const packed = Buffer.allocUnsafe(leaves.length * 32);
-    leaves.forEach((leaf, i) => leafHash(leaf).copy(packed, i * 32));
+    leaves.forEach((leaf, i) => {
+      leafHash(leaf).copy(packed, i * 32);
+    });
     return new MerkleTree(packed);
   }
 
@@ -198,5 +200,5 @@ export function verifyInclusion(
   root: Uint8Array,
 ): boolean {
   const computed = rootFromInclusionProof(leaf, index, treeSize, path);
-  return computed !== null && computed.equals(root);
+  return computed?.equals(root) === true;
 }

@@ -6,8 +6,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { jcs, jcsBytes } from './jcs.js';
 import { isHex, sha256, toHex } from './hash.js';
 import { merkleRoot } from './merkle.js';
-import { keyPairFromSeed, signMessage, verifyStrict, publicKeyProblem } from './ed25519.js';
-import type { KeyObject } from 'node:crypto';
+import { keyPairFromSeed, signMessage, publicKeyProblem } from './ed25519.js';
 
 export const BALLOT_DOMAIN = 'tallyproof:ballot:v1:';
 export const RECEIPT_DOMAIN = 'tallyproof:receipt:v1:';
@@ -20,8 +19,17 @@ export const MAX_TITLE_LENGTH = 500;
 export const MAX_CONTESTS = 64;
 export const MAX_CHOICES = 256;
 
-export interface Choice { id: string; label: string }
-export interface Contest { id: string; title: string; choices: Choice[]; minSelections: number; maxSelections: number }
+export interface Choice {
+  id: string;
+  label: string;
+}
+export interface Contest {
+  id: string;
+  title: string;
+  choices: Choice[];
+  minSelections: number;
+  maxSelections: number;
+}
 export interface Manifest {
   version: 1;
   electionId: string;
@@ -32,14 +40,33 @@ export interface Manifest {
   windowSeconds: number;
   ledgerKey: string;
 }
-export interface Ballot { version: 1; electionId: string; credential: string; selections: Record<string, string[]> }
-export interface Submission { ballot: Ballot; signature: string }
-export interface ReceiptBody { version: 1; electionId: string; seq: number; ballotHash: string; receivedAt: string }
-export interface Receipt extends ReceiptBody { signature: string }
+export interface Ballot {
+  version: 1;
+  electionId: string;
+  credential: string;
+  selections: Record<string, string[]>;
+}
+export interface Submission {
+  ballot: Ballot;
+  signature: string;
+}
+export interface ReceiptBody {
+  version: 1;
+  electionId: string;
+  seq: number;
+  ballotHash: string;
+  receivedAt: string;
+}
+export interface Receipt extends ReceiptBody {
+  signature: string;
+}
 
 /** A problem found while validating; `path` names the offending field. */
 export class ValidationError extends Error {
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`);
     this.name = 'ValidationError';
   }
@@ -49,13 +76,20 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 }
 
-function exactKeys(v: Record<string, unknown>, required: readonly string[], optional: readonly string[], path: string): void {
-  for (const k of required) if (!Object.prototype.hasOwnProperty.call(v, k)) throw new ValidationError(`${path}.${k}`, 'is required');
-  for (const k of Object.keys(v)) if (!required.includes(k) && !optional.includes(k)) throw new ValidationError(`${path}.${k}`, 'is not allowed');
+function exactKeys(
+  v: Record<string, unknown>,
+  required: readonly string[],
+  optional: readonly string[],
+  path: string,
+): void {
+  for (const k of required) if (!Object.hasOwn(v, k)) throw new ValidationError(`${path}.${k}`, 'is required');
+  for (const k of Object.keys(v))
+    if (!required.includes(k) && !optional.includes(k)) throw new ValidationError(`${path}.${k}`, 'is not allowed');
 }
 
 function str(v: unknown, path: string, max: number): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new ValidationError(path, `must be a string of 1..${max} characters`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max)
+    throw new ValidationError(path, `must be a string of 1..${max} characters`);
   return v;
 }
 
@@ -65,12 +99,14 @@ function id(v: unknown, path: string): string {
 }
 
 function int(v: unknown, path: string, min: number, max: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ValidationError(path, `must be an integer in [${min}, ${max}]`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new ValidationError(path, `must be an integer in [${min}, ${max}]`);
   return v;
 }
 
 function time(v: unknown, path: string): string {
-  if (typeof v !== 'string' || !TIME_RE.test(v) || new Date(v).toISOString() !== v) throw new ValidationError(path, 'must be RFC 3339 UTC with milliseconds, e.g. 2026-01-01T00:00:00.000Z');
+  if (typeof v !== 'string' || !TIME_RE.test(v) || new Date(v).toISOString() !== v)
+    throw new ValidationError(path, 'must be RFC 3339 UTC with milliseconds, e.g. 2026-01-01T00:00:00.000Z');
   return v;
 }
 
@@ -80,11 +116,17 @@ function time(v: unknown, path: string): string {
  */
 export function normalizeManifest(input: unknown, serverLedgerKey: string): Manifest {
   if (!isPlainObject(input)) throw new ValidationError('manifest', 'must be an object');
-  exactKeys(input, ['version', 'electionId', 'title', 'contests', 'opensAt', 'closesAt'], ['windowSeconds', 'ledgerKey'], 'manifest');
+  exactKeys(
+    input,
+    ['version', 'electionId', 'title', 'contests', 'opensAt', 'closesAt'],
+    ['windowSeconds', 'ledgerKey'],
+    'manifest',
+  );
   if (input.version !== 1) throw new ValidationError('manifest.version', 'must be 1');
   const electionId = id(input.electionId, 'manifest.electionId');
   const title = str(input.title, 'manifest.title', MAX_TITLE_LENGTH);
-  if (!Array.isArray(input.contests) || input.contests.length === 0 || input.contests.length > MAX_CONTESTS) throw new ValidationError('manifest.contests', `must be an array of 1..${MAX_CONTESTS} contests`);
+  if (!Array.isArray(input.contests) || input.contests.length === 0 || input.contests.length > MAX_CONTESTS)
+    throw new ValidationError('manifest.contests', `must be an array of 1..${MAX_CONTESTS} contests`);
   const contestIds = new Set<string>();
   const contests: Contest[] = input.contests.map((c, i) => {
     const p = `manifest.contests[${i}]`;
@@ -93,7 +135,8 @@ export function normalizeManifest(input: unknown, serverLedgerKey: string): Mani
     const cid = id(c.id, `${p}.id`);
     if (contestIds.has(cid)) throw new ValidationError(`${p}.id`, `repeats contest id ${cid}`);
     contestIds.add(cid);
-    if (!Array.isArray(c.choices) || c.choices.length === 0 || c.choices.length > MAX_CHOICES) throw new ValidationError(`${p}.choices`, `must be an array of 1..${MAX_CHOICES} choices`);
+    if (!Array.isArray(c.choices) || c.choices.length === 0 || c.choices.length > MAX_CHOICES)
+      throw new ValidationError(`${p}.choices`, `must be an array of 1..${MAX_CHOICES} choices`);
     const choiceIds = new Set<string>();
     const choices: Choice[] = c.choices.map((k, j) => {
       const q = `${p}.choices[${j}]`;
@@ -111,12 +154,17 @@ export function normalizeManifest(input: unknown, serverLedgerKey: string): Mani
   });
   const opensAt = time(input.opensAt, 'manifest.opensAt');
   const closesAt = time(input.closesAt, 'manifest.closesAt');
-  if (Date.parse(opensAt) >= Date.parse(closesAt)) throw new ValidationError('manifest.closesAt', 'must be after opensAt');
-  const windowSeconds = input.windowSeconds === undefined ? DEFAULT_WINDOW_SECONDS : int(input.windowSeconds, 'manifest.windowSeconds', 1, 86_400);
+  if (Date.parse(opensAt) >= Date.parse(closesAt))
+    throw new ValidationError('manifest.closesAt', 'must be after opensAt');
+  const windowSeconds =
+    input.windowSeconds === undefined
+      ? DEFAULT_WINDOW_SECONDS
+      : int(input.windowSeconds, 'manifest.windowSeconds', 1, 86_400);
   let ledgerKey = serverLedgerKey;
   if (input.ledgerKey !== undefined) {
     if (!isHex(input.ledgerKey, 32)) throw new ValidationError('manifest.ledgerKey', 'must be 32-byte lowercase hex');
-    if (input.ledgerKey !== serverLedgerKey) throw new ValidationError('manifest.ledgerKey', "is not this server's ledger key");
+    if (input.ledgerKey !== serverLedgerKey)
+      throw new ValidationError('manifest.ledgerKey', "is not this server's ledger key");
     ledgerKey = input.ledgerKey;
   }
   return { version: 1, electionId, title, contests, opensAt, closesAt, windowSeconds, ledgerKey };
@@ -158,11 +206,15 @@ export function parseSubmission(input: unknown): Submission {
   if (!isHex(b.credential, 32)) throw new HexError('body.ballot.credential', 'must be 32-byte lowercase hex');
   if (!isPlainObject(b.selections)) throw new ValidationError('body.ballot.selections', 'must be an object');
   const contests = Object.keys(b.selections);
-  if (contests.length > MAX_CONTESTS) throw new ValidationError('body.ballot.selections', `has more than ${MAX_CONTESTS} contests`);
+  if (contests.length > MAX_CONTESTS)
+    throw new ValidationError('body.ballot.selections', `has more than ${MAX_CONTESTS} contests`);
   for (const c of contests) {
     const list = b.selections[c];
-    if (!Array.isArray(list) || list.length > MAX_CHOICES) throw new ValidationError(`body.ballot.selections.${c.slice(0, 64)}`, 'must be an array of choice ids');
-    for (const k of list) if (typeof k !== 'string' || k.length > 64) throw new ValidationError(`body.ballot.selections.${c.slice(0, 64)}`, 'must contain choice id strings');
+    if (!Array.isArray(list) || list.length > MAX_CHOICES)
+      throw new ValidationError(`body.ballot.selections.${c.slice(0, 64)}`, 'must be an array of choice ids');
+    for (const k of list)
+      if (typeof k !== 'string' || k.length > 64)
+        throw new ValidationError(`body.ballot.selections.${c.slice(0, 64)}`, 'must contain choice id strings');
   }
   if (!isHex(input.signature, 64)) throw new HexError('body.signature', 'must be 64-byte lowercase hex');
   return input as unknown as Submission;
@@ -206,41 +258,26 @@ export function signBallot(seed: Uint8Array, ballot: Ballot): Submission {
   return { ballot, signature: toHex(signMessage(kp.privateKeyObject, ballotMessage(ballot))) };
 }
 
-export function receiptMessage(body: ReceiptBody): Buffer {
-  return Buffer.from(RECEIPT_DOMAIN + receiptJcs(body), 'utf8');
-}
-
-/**
- * JCS of a receipt body, written out: one is signed per ballot, and this is several times faster than
- * the general canonicaliser. Keys in JCS order; strings as JSON.stringify writes them (which is JCS's
- * string form); integers in decimal (JCS's number form for safe integers). Anything else takes jcs().
- */
-export function receiptJcs(body: ReceiptBody): string {
-  const { version, electionId, seq, ballotHash: bh, receivedAt } = body;
-  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(version) || typeof electionId !== 'string' || typeof bh !== 'string' || typeof receivedAt !== 'string') {
-    return jcs({ version, electionId, seq, ballotHash: bh, receivedAt });
-  }
-  return `{"ballotHash":${JSON.stringify(bh)},"electionId":${JSON.stringify(electionId)},"receivedAt":${JSON.stringify(receivedAt)},"seq":${seq},"version":${version}}`;
-}
-
-export function signReceipt(ledgerPrivateKey: KeyObject, body: ReceiptBody): Receipt {
-  const { version, electionId, seq, ballotHash: bh, receivedAt } = body;
-  return { version, electionId, seq, ballotHash: bh, receivedAt, signature: toHex(signMessage(ledgerPrivateKey, receiptMessage(body))) };
-}
-
-export function verifyReceipt(ledgerKey: Uint8Array, receipt: Receipt): boolean {
-  if (!isHex(receipt.signature, 64)) return false;
-  return verifyStrict(ledgerKey, receiptMessage(receipt), Buffer.from(receipt.signature, 'hex'));
-}
+// Receipts live in receipt.ts; exported from here too, with the rest of wire format v1.
+export { receiptJcs, receiptMessage, signReceipt, verifyReceipt } from './receipt.js';
 
 /** Credential seed from a voter secret: scrypt(secret, "tallyproof:credential:v1:" || electionId, N=2^15, r=8, p=1, 32). */
 export function deriveCredentialSeed(secret: string, electionId: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(Buffer.from(secret, 'utf8'), Buffer.from(CREDENTIAL_SALT_PREFIX + electionId, 'utf8'), 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(
+      Buffer.from(secret, 'utf8'),
+      Buffer.from(CREDENTIAL_SALT_PREFIX + electionId, 'utf8'),
+      32,
+      { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
   });
 }
 
-export async function deriveCredential(secret: string, electionId: string): Promise<{ seed: Buffer; publicKey: Buffer }> {
+export async function deriveCredential(
+  secret: string,
+  electionId: string,
+): Promise<{ seed: Buffer; publicKey: Buffer }> {
   const seed = await deriveCredentialSeed(secret, electionId);
   return { seed, publicKey: keyPairFromSeed(seed).publicKey };
 }

@@ -29,6 +29,10 @@ export async function anchoringProgress(sql: Sql): Promise<AnchoringProgress> {
     LEFT JOIN LATERAL (SELECT w.window_index, w.first_seq + w.count AS through FROM windows w
                        WHERE w.election_id = h.election_id AND w.anchor_tx IS NOT NULL ORDER BY w.window_index DESC LIMIT 1) a ON true
     LEFT JOIN LATERAL (SELECT received_at FROM ballots b WHERE b.election_id = h.election_id AND b.seq = coalesce(a.through, 0) LIMIT 1) b ON true`;
-  return { sealedWindows: Number(r!.sealed), anchoredWindows: Number(r!.anchored), unanchoredBallots: Number(r!.unanchored), lagSeconds: Math.max(0, Number(r!.lag)) };
+  return {
+    sealedWindows: Number(r!.sealed),
+    anchoredWindows: Number(r!.anchored),
+    unanchoredBallots: Number(r!.unanchored),
+    lagSeconds: Math.max(0, Number(r!.lag)),
+  };
 }
-

@@ -4,7 +4,11 @@ import { MerkleTree, leafHashAt } from '../protocol/merkle.js';
 import { forEachLeafChunk, rowToWindow, type SealedWindow } from './rows.js';
 
 /** Sealed windows of an election in index order, with their anchors once recorded. */
-export async function listWindows(sql: Sql, electionId: string, opts: { fromIndex?: number; limit?: number } = {}): Promise<SealedWindow[]> {
+export async function listWindows(
+  sql: Sql,
+  electionId: string,
+  opts: { fromIndex?: number; limit?: number } = {},
+): Promise<SealedWindow[]> {
   const rows = await sql`
     SELECT * FROM windows WHERE election_id = ${electionId} AND window_index >= ${opts.fromIndex ?? 0}
     ORDER BY window_index LIMIT ${opts.limit ?? 1_000_000}`;
@@ -80,7 +84,9 @@ export async function loadWindowTree(sql: Sql, w: SealedWindow): Promise<MerkleT
   const tree = new MerkleTree(leaves);
   const root = tree.root().toString('hex');
   if (root !== w.root) {
-    throw new Error(`election ${w.electionId} window ${w.index} (seqs ${w.firstSeq}..${w.firstSeq + w.count - 1}): the ledger's ballots hash to ${root} but the sealed root is ${w.root}; the ballots table was changed`);
+    throw new Error(
+      `election ${w.electionId} window ${w.index} (seqs ${w.firstSeq}..${w.firstSeq + w.count - 1}): the ledger's ballots hash to ${root} but the sealed root is ${w.root}; the ballots table was changed`,
+    );
   }
   return tree;
 }
@@ -94,7 +100,12 @@ export interface InclusionProof {
 }
 
 /** The inclusion proof of ballot `seq` in its window, or null while the ballot is not sealed. */
-export async function auditPathFor(sql: Sql, electionId: string, seq: number, opts: { cache?: WindowTreeCache } = {}): Promise<InclusionProof | null> {
+export async function auditPathFor(
+  sql: Sql,
+  electionId: string,
+  seq: number,
+  opts: { cache?: WindowTreeCache } = {},
+): Promise<InclusionProof | null> {
   const window = await windowForSeq(sql, electionId, seq);
   if (!window) return null;
   const cache = opts.cache ?? windowTreeCache;

@@ -29,11 +29,14 @@ export function rowToWindow(r: Record<string, unknown>): SealedWindow {
     count: Number(r.count),
     root: (r.root as Buffer).toString('hex'),
     sealedAt: (r.sealed_at as Date).toISOString(),
-    anchor: r.anchor_tx == null ? null : {
-      txHash: r.anchor_tx as string,
-      blockNumber: Number(r.anchor_block),
-      anchoredAt: (r.anchored_at as Date).toISOString(),
-    },
+    anchor:
+      r.anchor_tx == null
+        ? null
+        : {
+            txHash: r.anchor_tx as string,
+            blockNumber: Number(r.anchor_block),
+            anchoredAt: (r.anchored_at as Date).toISOString(),
+          },
   };
 }
 
@@ -43,7 +46,14 @@ export function rowToWindow(r: Record<string, unknown>): SealedWindow {
  * that no seq is missing: (election_id, seq) is the primary key, so count = range size with the range's
  * min and max means gap-free; a gap means the database was changed around the application.
  */
-export async function forEachLeafChunk(sql: Sql, electionId: string, from: number, to: number, chunk: number, onChunk: (ballotHashes: Buffer) => void): Promise<void> {
+export async function forEachLeafChunk(
+  sql: Sql,
+  electionId: string,
+  from: number,
+  to: number,
+  chunk: number,
+  onChunk: (ballotHashes: Buffer) => void,
+): Promise<void> {
   for (let lo = from; lo < to; lo += chunk) {
     const hi = Math.min(lo + chunk, to);
     const [r] = await sql`
@@ -55,4 +65,3 @@ export async function forEachLeafChunk(sql: Sql, electionId: string, from: numbe
     onChunk(r!.hashes as Buffer);
   }
 }
-

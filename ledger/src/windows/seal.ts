@@ -41,7 +41,8 @@ const SEAL_ROUNDS = 5;
 export async function sealWindow(sql: Sql, electionId: string, opts: SealOptions = {}): Promise<SealedWindow | null> {
   const fetchSize = opts.fetchSize ?? 10_000;
   for (let round = 0; round < SEAL_ROUNDS; round++) {
-    const [head] = await sql`SELECT next_seq, sealed_through, next_window_index FROM election_heads WHERE election_id = ${electionId}`;
+    const [head] =
+      await sql`SELECT next_seq, sealed_through, next_window_index FROM election_heads WHERE election_id = ${electionId}`;
     if (!head) throw new Error(`sealWindow: no election ${electionId}`);
     const firstSeq = Number(head.sealed_through);
     const end = Number(head.next_seq);
@@ -57,7 +58,8 @@ export async function sealWindow(sql: Sql, electionId: string, opts: SealOptions
     const hashed = performance.now();
 
     const sealed = await sql.begin(async (tx) => {
-      const [locked] = await tx`SELECT sealed_through, next_window_index FROM election_heads WHERE election_id = ${electionId} FOR UPDATE`;
+      const [locked] =
+        await tx`SELECT sealed_through, next_window_index FROM election_heads WHERE election_id = ${electionId} FOR UPDATE`;
       if (Number(locked!.sealed_through) !== firstSeq || Number(locked!.next_window_index) !== index) return null;
       const [row] = await tx`
         INSERT INTO windows (election_id, window_index, first_seq, count, root)
@@ -76,4 +78,3 @@ export async function sealWindow(sql: Sql, electionId: string, opts: SealOptions
   }
   throw new Error(`sealWindow: election ${electionId} kept being sealed concurrently for ${SEAL_ROUNDS} rounds`);
 }
-

@@ -10,12 +10,26 @@ const [appUrl, electionId, seedHex, planJson] = process.argv.slice(2) as [string
 const plan = JSON.parse(planJson) as { voter: number; variant: number }[];
 const sql = postgres(appUrl, { max: 4, onnotice: () => {} });
 const verifier = new VerifyPool({ threads: 1, signingSeed: Buffer.from(seedHex, 'hex') });
-const ingestor = new Ingestor({ sql, ledgerKey: ledgerKeyFromSeed(Buffer.from(seedHex, 'hex')), verifier, maxBatch: 200 });
-const outcomes = await Promise.all(plan.map(async (p) => {
-  const sub = ballotFor(voter(p.voter), electionId, selectionsFor(p.voter + p.variant));
-  const o = await ingestor.submit(electionId, sub);
-  return { voter: p.voter, variant: p.variant, kind: o.kind, seq: 'receipt' in o ? o.receipt.seq : null, receipt: 'receipt' in o ? o.receipt : null, attemptCount: o.kind === 'duplicate' ? o.attemptCount : null };
-}));
+const ingestor = new Ingestor({
+  sql,
+  ledgerKey: ledgerKeyFromSeed(Buffer.from(seedHex, 'hex')),
+  verifier,
+  maxBatch: 200,
+});
+const outcomes = await Promise.all(
+  plan.map(async (p) => {
+    const sub = ballotFor(voter(p.voter), electionId, selectionsFor(p.voter + p.variant));
+    const o = await ingestor.submit(electionId, sub);
+    return {
+      voter: p.voter,
+      variant: p.variant,
+      kind: o.kind,
+      seq: 'receipt' in o ? o.receipt.seq : null,
+      receipt: 'receipt' in o ? o.receipt : null,
+      attemptCount: o.kind === 'duplicate' ? o.attemptCount : null,
+    };
+  }),
+);
 process.stdout.write(JSON.stringify(outcomes));
 await verifier.close();
 await sql.end({ timeout: 5 });

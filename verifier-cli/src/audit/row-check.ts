@@ -24,7 +24,6 @@ import {
   type RowResult,
 } from './packed-rows.js';
 
-
 export interface RowContext {
   rules: BallotRules;
   engine: Engine;
