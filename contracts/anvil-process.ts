@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
+import { jsonRpc } from './rpc.js';
 
 const HOST = '127.0.0.1';
 const READY_TIMEOUT_MS = 20_000;
@@ -154,21 +155,11 @@ function waitForChainId(rpcUrl: string, chainId: number, listening: Promise<void
     }
     while (!cancelled) {
       try {
-        const res = await fetch(rpcUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-        });
-        const body = (await res.json()) as { result?: string };
-        if (body.result !== undefined) {
-          if (Number(body.result) !== chainId) {
-            throw new AnvilStartError(
-              `anvil at ${rpcUrl} answered chain id ${body.result}, expected ${chainId}`,
-              false,
-            );
-          }
-          return;
+        const answered = await jsonRpc<string>(rpcUrl, 'eth_chainId', [], READY_TIMEOUT_MS);
+        if (Number(answered) !== chainId) {
+          throw new AnvilStartError(`anvil at ${rpcUrl} answered chain id ${answered}, expected ${chainId}`, false);
         }
+        return;
       } catch (err) {
         if (err instanceof AnvilStartError) throw err;
         // not listening yet

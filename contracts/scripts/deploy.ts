@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { JsonRpcProvider, Wallet, isAddress, isHexString } from 'ethers';
 import { deployTallyAnchor } from '../index.js';
+import { jsonRpc } from '../rpc.js';
 
 const USAGE = `Deploy the TallyAnchor contract (bytecode from contracts/artifacts/TallyAnchor.json).
 
@@ -91,15 +92,7 @@ export function parseDeployArgs(argv: string[], env: NodeJS.ProcessEnv = process
  */
 async function fetchChainId(rpc: string): Promise<number> {
   try {
-    const res = await fetch(rpc, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = (await res.json()) as { result?: string; error?: { message?: string } };
-    if (typeof body.result !== 'string') throw new Error(body.error?.message ?? `HTTP ${res.status}`);
-    return Number(body.result);
+    return Number(await jsonRpc<string>(rpc, 'eth_chainId', [], 10_000));
   } catch (err) {
     throw new Error(`cannot reach the chain at ${rpc}: ${err instanceof Error ? err.message : String(err)}`);
   }

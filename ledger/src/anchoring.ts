@@ -2,21 +2,11 @@
 // write is recorded once: the columns are set from null to a value, and the schema's triggers
 // (0002_append_only.sql) refuse any later change, so a repeated step can only confirm what is there.
 import type { Sql } from 'postgres';
+import { rowToElection, type ElectionRecord } from './elections/read.js';
 
-/** One election as the anchor worker sees it: the chain bookkeeping and the head's three numbers. */
-export interface AnchoringState {
-  electionId: string;
-  windowSeconds: number;
-  manifestHash: string;
-  /** Null while the roll is still loading: nothing can be registered yet. */
-  rollRoot: string | null;
-  registrationTx: string | null;
-  registrationBlock: number | null;
+/** One election as the anchor worker sees it: the election record, the close request and the head's numbers. */
+export interface AnchoringState extends ElectionRecord {
   closeRequested: boolean;
-  closed: boolean;
-  resultHash: string | null;
-  totalBallots: number | null;
-  closeTx: string | null;
   nextSeq: number;
   sealedThrough: number;
   /** Windows sealed: the head's next_window_index. */
@@ -42,24 +32,13 @@ export interface WindowRange {
 /** Reads the election's anchoring state in one statement (no lock); throws for an unknown election. */
 export async function anchoringState(sql: Sql, electionId: string): Promise<AnchoringState> {
   const [r] = await sql`
-    SELECT e.window_seconds, encode(e.manifest_hash, 'hex') AS manifest_hash, encode(e.roll_root, 'hex') AS roll_root,
-           e.registration_tx, e.registration_block, e.close_requested_at IS NOT NULL AS close_requested,
-           encode(e.result_hash, 'hex') AS result_hash, e.total_ballots, e.close_tx,
+    SELECT e.*, e.close_requested_at IS NOT NULL AS close_requested,
            h.closed, h.next_seq, h.sealed_through, h.next_window_index
     FROM elections e JOIN election_heads h USING (election_id) WHERE e.election_id = ${electionId}`;
   if (!r) throw new Error(`no election ${electionId}`);
   return {
-    electionId,
-    windowSeconds: Number(r.window_seconds),
-    manifestHash: r.manifest_hash as string,
-    rollRoot: (r.roll_root as string | null) ?? null,
-    registrationTx: (r.registration_tx as string | null) ?? null,
-    registrationBlock: r.registration_block == null ? null : Number(r.registration_block),
+    ...rowToElection(r),
     closeRequested: Boolean(r.close_requested),
-    closed: Boolean(r.closed),
-    resultHash: (r.result_hash as string | null) ?? null,
-    totalBallots: r.total_ballots == null ? null : Number(r.total_ballots),
-    closeTx: (r.close_tx as string | null) ?? null,
     nextSeq: Number(r.next_seq),
     sealedThrough: Number(r.sealed_through),
     sealedWindows: Number(r.next_window_index),
