@@ -19,8 +19,13 @@ export interface SealOptions {
   onTimings?: (t: { hashMs: number; lockedMs: number }) => void;
 }
 
-/** Sealers that keep losing the race to a concurrent sealer give up after this many rounds. */
-const SEAL_ROUNDS = 5;
+/**
+ * Sealers that keep losing the race to a concurrent sealer give up after this many rounds. Two sealers
+ * racing while ingest goes on each lose about half the rounds, so 5 rounds failed about 3 % of the time on
+ * a busy machine (seen in windows.test.ts under load); 20 makes that about one in a million. A lost round
+ * costs one more hashing of the new range, and each round only starts once another window is committed.
+ */
+const SEAL_ROUNDS = 20;
 
 /**
  * Seal every ballot committed since the last window into window `next_window_index`. Returns the new
