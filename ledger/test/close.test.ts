@@ -1,57 +1,17 @@
 // The one close path (ledger/src/close.ts), as the application role: closeHead closes the head once and for
 // all, even against ingest in flight; closeElection recounts once and keeps the first stored result.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
-import { ballotFor, selectionsFor, testManifest, voters, type Voter } from '../../test/support/fixtures.js';
-import { VerifyPool } from '../src/verify-pool.js';
+import { describe, expect, it } from 'vitest';
+import { ballotFor, selectionsFor } from '../../test/support/fixtures.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
-import {
-  Ingestor,
-  ProtocolError,
-  closeElection,
-  closeHead,
-  computeTally,
-  createElection,
-  resultHash,
-  validateRoll,
-  type IngestOutcome,
-} from '../src/index.js';
+import { ProtocolError, closeElection, closeHead, computeTally, resultHash, type IngestOutcome } from '../src/index.js';
+import { useTestLedger } from './helpers/test-ledger.js';
 
 const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 13));
 
-let db: TestDatabase;
-let pool: VerifyPool;
-let ingestor: Ingestor;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = new VerifyPool({ threads: 1 });
-  ingestor = new Ingestor({ sql: db.app, ledgerKey, verifier: pool });
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await db?.drop();
-});
-
-async function newElection(id: string, n: number, opts: { pending?: boolean } = {}): Promise<Voter[]> {
-  const vs = voters(n, `${id}-`);
-  await createElection(
-    db.app,
-    testManifest(id, ledgerKey.publicKeyHex),
-    await validateRoll(vs.map((v) => v.credential)),
-    opts,
-  );
-  return vs;
-}
-
-async function cast(id: string, vs: Voter[]): Promise<void> {
-  const outcomes = await Promise.all(vs.map((v, i) => ingestor.submit(id, ballotFor(v, id, selectionsFor(i)))));
-  for (const o of outcomes) expect(o.kind).toBe('accepted');
-}
+const ledger = useTestLedger(ledgerKey);
 
 async function row(id: string) {
-  const [r] = await db.admin`
+  const [r] = await ledger.db.admin`
     SELECT h.closed, h.next_seq, e.close_requested_at, encode(e.result_hash, 'hex') AS result_hash, e.total_ballots
     FROM elections e JOIN election_heads h USING (election_id) WHERE e.election_id = ${id}`;
   return r!;
@@ -63,28 +23,30 @@ function protocolCode(err: unknown): string | null {
 
 describe('closeHead', () => {
   it('closes the head once: close_requested_at is set by the first call and kept by the next', async () => {
-    const vs = await newElection('head-once', 4);
-    await cast('head-once', vs.slice(0, 3));
-    const first = await closeHead(db.app, 'head-once');
+    const vs = await ledger.newElection('head-once', 4);
+    await ledger.castAll('head-once', vs.slice(0, 3));
+    const first = await closeHead(ledger.db.app, 'head-once');
     expect(first).toEqual({ nextSeq: 3, resultHash: null, totalBallots: null });
     const after = await row('head-once');
     expect(after.closed).toBe(true);
     expect(after.close_requested_at).toBeInstanceOf(Date);
 
-    expect(await closeHead(db.app, 'head-once')).toEqual(first);
+    expect(await closeHead(ledger.db.app, 'head-once')).toEqual(first);
     expect((await row('head-once')).close_requested_at).toEqual(after.close_requested_at);
-    const late = await ingestor.submit('head-once', ballotFor(vs[3]!, 'head-once', selectionsFor(3)));
+    const late = await ledger.ingestor.submit('head-once', ballotFor(vs[3]!, 'head-once', selectionsFor(3)));
     expect(late).toMatchObject({ kind: 'rejected', code: 'election-closed' });
   });
 
   it('refuses an unknown election with unknown-election', async () => {
-    expect(protocolCode(await closeHead(db.app, 'no-such-election').catch((e: unknown) => e))).toBe('unknown-election');
+    expect(protocolCode(await closeHead(ledger.db.app, 'no-such-election').catch((e: unknown) => e))).toBe(
+      'unknown-election',
+    );
   });
 
   it('two concurrent closes both resolve, with the same head', async () => {
-    const vs = await newElection('head-twice', 5);
-    await cast('head-twice', vs);
-    const [a, b] = await Promise.all([closeHead(db.app, 'head-twice'), closeHead(db.app, 'head-twice')]);
+    const vs = await ledger.newElection('head-twice', 5);
+    await ledger.castAll('head-twice', vs);
+    const [a, b] = await Promise.all([closeHead(ledger.db.app, 'head-twice'), closeHead(ledger.db.app, 'head-twice')]);
     expect(a).toEqual({ nextSeq: 5, resultHash: null, totalBallots: null });
     expect(b).toEqual(a);
     expect((await row('head-twice')).closed).toBe(true);
@@ -92,7 +54,7 @@ describe('closeHead', () => {
 
   it('against ingest in flight: after it resolves no ballot commits; acknowledged seqs are below nextSeq', async () => {
     const id = 'head-race';
-    const vs = await newElection(id, 400);
+    const vs = await ledger.newElection(id, 400);
     const outcomes: { outcome: IngestOutcome; sentAfterClose: boolean }[] = [];
     let next = 0;
     let closed = false;
@@ -102,13 +64,13 @@ describe('closeHead', () => {
       while (afterClose < 3 && next < vs.length) {
         const i = next++;
         const sentAfterClose = closed;
-        const outcome = await ingestor.submit(id, ballotFor(vs[i]!, id, selectionsFor(i)));
+        const outcome = await ledger.ingestor.submit(id, ballotFor(vs[i]!, id, selectionsFor(i)));
         outcomes.push({ outcome, sentAfterClose });
         if (sentAfterClose) afterClose++;
       }
     });
     while (Number((await row(id)).next_seq) < 30) await new Promise((r) => setTimeout(r, 2));
-    const { nextSeq } = await closeHead(db.app, id);
+    const { nextSeq } = await closeHead(ledger.db.app, id);
     closed = true;
     await Promise.all(clients);
 
@@ -119,7 +81,7 @@ describe('closeHead', () => {
     expect(refused.length).toBeGreaterThanOrEqual(8 * 3);
     for (const o of refused) expect(o.outcome).toMatchObject({ kind: 'rejected', code: 'election-closed' });
     for (const o of outcomes) if (o.sentAfterClose) expect(o.outcome.kind).toBe('rejected');
-    const [{ n }] = await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${id}`;
+    const [{ n }] = await ledger.db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${id}`;
     expect(n).toBe(nextSeq);
     expect(Number((await row(id)).next_seq)).toBe(nextSeq);
   });
@@ -127,10 +89,10 @@ describe('closeHead', () => {
 
 describe('closeElection', () => {
   it('closes, recounts through the closed head and stores the result once', async () => {
-    const vs = await newElection('final', 6);
-    await cast('final', vs);
-    const closed = await closeElection(db.app, 'final');
-    const tally = await computeTally(db.app, 'final');
+    const vs = await ledger.newElection('final', 6);
+    await ledger.castAll('final', vs);
+    const closed = await closeElection(ledger.db.app, 'final');
+    const tally = await computeTally(ledger.db.app, 'final');
     const expected = { resultHash: resultHash(tally), totalBallots: 6 };
     expect(closed.recount).toEqual(expected);
     expect(closed.stored).toEqual(expected);
@@ -145,29 +107,31 @@ describe('closeElection', () => {
       totalBallots: Number(stored.total_ballots),
     }).toEqual({ closed: true, ...expected });
 
-    const again = await closeElection(db.app, 'final');
+    const again = await closeElection(ledger.db.app, 'final');
     expect(again.recount).toEqual(expected);
     expect(again.stored).toEqual(expected);
   });
 
   it('an election without ballots closes with totalBallots 0', async () => {
-    await newElection('empty', 3);
-    const closed = await closeElection(db.app, 'empty');
+    await ledger.newElection('empty', 3);
+    const closed = await closeElection(ledger.db.app, 'empty');
     expect(closed.nextSeq).toBe(0);
     expect(closed.stored).toEqual({ resultHash: resultHash(closed.tally), totalBallots: 0 });
   });
 
   it('refuses unknown-election, and roll-pending without closing anything', async () => {
-    expect(protocolCode(await closeElection(db.app, 'nowhere').catch((e: unknown) => e))).toBe('unknown-election');
-    await newElection('pending', 3, { pending: true });
-    expect(protocolCode(await closeElection(db.app, 'pending').catch((e: unknown) => e))).toBe('roll-pending');
+    expect(protocolCode(await closeElection(ledger.db.app, 'nowhere').catch((e: unknown) => e))).toBe(
+      'unknown-election',
+    );
+    await ledger.newElection('pending', 3, { pending: true });
+    expect(protocolCode(await closeElection(ledger.db.app, 'pending').catch((e: unknown) => e))).toBe('roll-pending');
     expect(await row('pending')).toMatchObject({ closed: false, close_requested_at: null, result_hash: null });
   });
 
   it('two concurrent closes store one result and both answer it', async () => {
-    const vs = await newElection('race', 7);
-    await cast('race', vs);
-    const [a, b] = await Promise.all([closeElection(db.app, 'race'), closeElection(db.app, 'race')]);
+    const vs = await ledger.newElection('race', 7);
+    await ledger.castAll('race', vs);
+    const [a, b] = await Promise.all([closeElection(ledger.db.app, 'race'), closeElection(ledger.db.app, 'race')]);
     expect(a.stored).toEqual(a.recount);
     expect(b.stored).toEqual(a.stored);
     expect(b.recount).toEqual(a.recount);
@@ -175,16 +139,16 @@ describe('closeElection', () => {
   });
 
   it('a result stored first by another writer wins: it is answered as stored, next to the recount', async () => {
-    const vs = await newElection('stored-first', 4);
-    await cast('stored-first', vs);
+    const vs = await ledger.newElection('stored-first', 4);
+    await ledger.castAll('stored-first', vs);
     const other = 'ab'.repeat(32);
-    await db.admin`UPDATE elections SET result_hash = ${Buffer.from(other, 'hex')}, total_ballots = 4
+    await ledger.db.admin`UPDATE elections SET result_hash = ${Buffer.from(other, 'hex')}, total_ballots = 4
                    WHERE election_id = 'stored-first'`;
-    const closed = await closeElection(db.app, 'stored-first');
+    const closed = await closeElection(ledger.db.app, 'stored-first');
     expect(closed.stored).toEqual({ resultHash: other, totalBallots: 4 });
     expect(closed.recount.resultHash).not.toBe(other);
     expect(closed.recount).toEqual({
-      resultHash: resultHash(await computeTally(db.app, 'stored-first')),
+      resultHash: resultHash(await computeTally(ledger.db.app, 'stored-first')),
       totalBallots: 4,
     });
     expect((await row('stored-first')).result_hash).toBe(other);

@@ -1,71 +1,60 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import postgres from 'postgres';
-import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { ballotFor, selectionsFor, shuffled, testManifest, voter, voters } from '../../test/support/fixtures.js';
-import { VerifyPool } from '../src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
 import { verifyReceipt, ballotHash } from '../src/protocol/protocol.js';
-import { Ingestor, receiptFor, type IngestOutcome, createElection, validateRoll } from '../src/index.js';
+import { receiptFor, type IngestOutcome, createElection, validateRoll } from '../src/index.js';
+import { useTestLedger } from './helpers/test-ledger.js';
 
 const execFileP = promisify(execFile);
 const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 9));
 const ledgerPub = Buffer.from(ledgerKey.publicKeyHex, 'hex');
 
-let db: TestDatabase;
-let pool: VerifyPool;
-let ingestor: Ingestor;
+const ledger = useTestLedger(ledgerKey, { threads: 2 });
 
 async function newElection(id: string, n: number, over = {}) {
   const m = testManifest(id, ledgerKey.publicKeyHex, over);
   const vs = voters(n, `${id}-`);
-  await createElection(db.app, m, await validateRoll(vs.map((v) => v.credential)));
+  await createElection(ledger.db.app, m, await validateRoll(vs.map((v) => v.credential)));
   return { m, vs };
 }
 
 async function counts(electionId: string) {
-  const [b] = await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${electionId}`;
-  const [h] = await db.admin`SELECT next_seq FROM election_heads WHERE election_id = ${electionId}`;
-  const [r] = await db.admin`SELECT count(*)::int AS n FROM rejected_attempts`;
+  const [b] = await ledger.db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${electionId}`;
+  const [h] = await ledger.db.admin`SELECT next_seq FROM election_heads WHERE election_id = ${electionId}`;
+  const [r] = await ledger.db.admin`SELECT count(*)::int AS n FROM rejected_attempts`;
   return { ballots: b!.n as number, nextSeq: Number(h?.next_seq ?? -1), rejected: r!.n as number };
 }
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = new VerifyPool({ threads: 2 });
-  ingestor = new Ingestor({ sql: db.app, ledgerKey, verifier: pool });
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await db?.drop();
-});
 
 describe('ingest', () => {
   it('accepts a ballot with a valid signed receipt, committed before the reply', async () => {
     const { vs } = await newElection('accept', 3);
     const sub = ballotFor(vs[0]!, 'accept');
-    const o = await ingestor.submit('accept', sub);
+    const o = await ledger.ingestor.submit('accept', sub);
     expect(o.kind).toBe('accepted');
     if (o.kind !== 'accepted') return;
     expect(o.receipt.seq).toBe(0);
     expect(o.receipt.ballotHash).toBe(ballotHash(sub).toString('hex'));
     expect(verifyReceipt(ledgerPub, o.receipt)).toBe(true);
-    const [row] =
-      await db.admin`SELECT seq, ballot FROM ballots WHERE ballot_hash = decode(${o.receipt.ballotHash}, 'hex')`;
+    const [row] = await ledger.db
+      .admin`SELECT seq, ballot FROM ballots WHERE ballot_hash = decode(${o.receipt.ballotHash}, 'hex')`;
     expect(Number(row!.seq)).toBe(0);
     expect(JSON.parse(row!.ballot)).toEqual(sub.ballot);
-    expect(await receiptFor(db.app, ledgerKey, o.receipt.ballotHash)).toEqual(o.receipt);
+    expect(await receiptFor(ledger.db.app, ledgerKey, o.receipt.ballotHash)).toEqual(o.receipt);
   });
 
   it('a byte-identical resubmission returns the original receipt and stores nothing', async () => {
     const { vs } = await newElection('retry', 2);
     const sub = ballotFor(vs[0]!, 'retry');
-    const first = await ingestor.submit('retry', sub);
+    const first = await ledger.ingestor.submit('retry', sub);
     const before = await counts('retry');
-    const again = await Promise.all([ingestor.submit('retry', sub), ingestor.submit('retry', structuredClone(sub))]);
+    const again = await Promise.all([
+      ledger.ingestor.submit('retry', sub),
+      ledger.ingestor.submit('retry', structuredClone(sub)),
+    ]);
     for (const o of again) {
       expect(o.kind).toBe('resubmitted');
       if (o.kind === 'resubmitted' && first.kind === 'accepted') expect(o.receipt).toEqual(first.receipt);
@@ -75,15 +64,15 @@ describe('ingest', () => {
 
   it('another ballot from a used credential is a duplicate with the original receipt and a running attempt count', async () => {
     const { vs } = await newElection('dup', 2);
-    const first = await ingestor.submit('dup', ballotFor(vs[0]!, 'dup', { q1: ['oui'], council: [] }));
+    const first = await ledger.ingestor.submit('dup', ballotFor(vs[0]!, 'dup', { q1: ['oui'], council: [] }));
     expect(first.kind).toBe('accepted');
-    const d1 = await ingestor.submit('dup', ballotFor(vs[0]!, 'dup', { q1: ['non'], council: [] }));
-    const d2 = await ingestor.submit('dup', ballotFor(vs[0]!, 'dup', { q1: ['non'], council: ['bo'] }));
+    const d1 = await ledger.ingestor.submit('dup', ballotFor(vs[0]!, 'dup', { q1: ['non'], council: [] }));
+    const d2 = await ledger.ingestor.submit('dup', ballotFor(vs[0]!, 'dup', { q1: ['non'], council: ['bo'] }));
     expect(d1).toMatchObject({ kind: 'duplicate', attemptCount: 1 });
     expect(d2).toMatchObject({ kind: 'duplicate', attemptCount: 2 });
     if (d1.kind === 'duplicate' && first.kind === 'accepted') expect(d1.receipt).toEqual(first.receipt);
-    const rows =
-      await db.admin`SELECT reason, attempt_count FROM rejected_attempts WHERE election_id = 'dup' ORDER BY id`;
+    const rows = await ledger.db
+      .admin`SELECT reason, attempt_count FROM rejected_attempts WHERE election_id = 'dup' ORDER BY id`;
     expect(rows.map((r) => [r.reason, r.attempt_count])).toEqual([
       ['duplicate', 1],
       ['duplicate', 2],
@@ -91,7 +80,7 @@ describe('ingest', () => {
     expect((await counts('dup')).ballots).toBe(1);
     // duplicates inside one batch: the first wins, the rest are duplicates, seq has no gap
     const burst = await Promise.all(
-      [0, 1, 2].map((i) => ingestor.submit('dup', ballotFor(vs[1]!, 'dup', selectionsFor(i)))),
+      [0, 1, 2].map((i) => ledger.ingestor.submit('dup', ballotFor(vs[1]!, 'dup', selectionsFor(i)))),
     );
     expect(burst.map((o) => o.kind).sort()).toEqual(['accepted', 'duplicate', 'duplicate']);
     expect((await counts('dup')).nextSeq).toBe(2);
@@ -124,25 +113,25 @@ describe('ingest', () => {
     ];
     const before = await counts('rej');
     for (const [eid, body, code] of cases) {
-      const o = await ingestor.submit(eid, body);
+      const o = await ledger.ingestor.submit(eid, body);
       expect(o, `${code}`).toMatchObject({ kind: 'rejected', code });
     }
     const after = await counts('rej');
     expect(after.ballots).toBe(before.ballots);
     expect(after.nextSeq).toBe(before.nextSeq);
     expect(after.rejected - before.rejected).toBe(cases.length);
-    const reasons = await db.admin`SELECT reason FROM rejected_attempts ORDER BY id DESC LIMIT ${cases.length}`;
+    const reasons = await ledger.db.admin`SELECT reason FROM rejected_attempts ORDER BY id DESC LIMIT ${cases.length}`;
     expect(reasons.map((r) => r.reason).reverse()).toEqual(cases.map((c) => c[2]));
-    const [{ n }] =
-      await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id IN ('rej', 'rej-future', 'no-such', 'other')`;
+    const [{ n }] = await ledger.db
+      .admin`SELECT count(*)::int AS n FROM ballots WHERE election_id IN ('rej', 'rej-future', 'no-such', 'other')`;
     expect(n).toBe(0);
   });
 
   it('refuses ballots once the election is closed', async () => {
     const { vs } = await newElection('closed', 2);
-    await db.app`UPDATE election_heads SET closed = true WHERE election_id = 'closed'`;
-    ingestor.elections.invalidate('closed');
-    const o = await ingestor.submit('closed', ballotFor(vs[0]!, 'closed'));
+    await ledger.db.app`UPDATE election_heads SET closed = true WHERE election_id = 'closed'`;
+    ledger.ingestor.elections.invalidate('closed');
+    const o = await ledger.ingestor.submit('closed', ballotFor(vs[0]!, 'closed'));
     expect(o).toMatchObject({ kind: 'rejected', code: 'election-closed' });
   });
 
@@ -151,7 +140,11 @@ describe('ingest', () => {
     const perProcess = 300;
     const total = perProcess * 4;
     const m = testManifest(id, ledgerKey.publicKeyHex);
-    await createElection(db.app, m, await validateRoll(Array.from({ length: total }, (_, i) => voter(i).credential)));
+    await createElection(
+      ledger.db.app,
+      m,
+      await validateRoll(Array.from({ length: total }, (_, i) => voter(i).credential)),
+    );
     // Each process casts its own voters plus 20% extra: byte-identical retries (variant 0) and other
     // ballots (variant 1) of voters that belong to the other processes, so they race across processes.
     const plans = [0, 1, 2, 3].map((p) => {
@@ -167,7 +160,7 @@ describe('ingest', () => {
       plans.map((plan) =>
         execFileP(
           process.execPath,
-          ['--import', 'tsx', child, db.appUrl, id, ledgerKey.seed.toString('hex'), JSON.stringify(plan)],
+          ['--import', 'tsx', child, ledger.db.appUrl, id, ledgerKey.seed.toString('hex'), JSON.stringify(plan)],
           { maxBuffer: 64 << 20 },
         ).then(
           (r) =>
@@ -189,13 +182,13 @@ describe('ingest', () => {
     expect(new Set(accepted.map((o) => o.voter)).size).toBe(total);
     expect(accepted.map((o) => o.seq).sort((a, b) => a! - b!)).toEqual(Array.from({ length: total }, (_, i) => i));
     for (const o of all) expect(verifyReceipt(ledgerPub, o.receipt)).toBe(true);
-    const rows = await db.admin`SELECT seq FROM ballots WHERE election_id = ${id} ORDER BY seq`;
+    const rows = await ledger.db.admin`SELECT seq FROM ballots WHERE election_id = ${id} ORDER BY seq`;
     expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: total }, (_, i) => i));
-    const [{ creds }] =
-      await db.admin`SELECT count(DISTINCT credential)::int AS creds FROM ballots WHERE election_id = ${id}`;
+    const [{ creds }] = await ledger.db
+      .admin`SELECT count(DISTINCT credential)::int AS creds FROM ballots WHERE election_id = ${id}`;
     expect(creds).toBe(total);
-    const [{ dups }] =
-      await db.admin`SELECT count(*)::int AS dups FROM rejected_attempts WHERE election_id = ${id} AND reason = 'duplicate'`;
+    const [{ dups }] = await ledger.db
+      .admin`SELECT count(*)::int AS dups FROM rejected_attempts WHERE election_id = ${id} AND reason = 'duplicate'`;
     expect(dups).toBe(all.filter((o) => o.kind === 'duplicate').length);
     expect((await counts(id)).nextSeq).toBe(total);
   });
@@ -204,46 +197,48 @@ describe('ingest', () => {
 describe('append-only ledger', () => {
   it('the application role cannot update, delete or truncate ballots, nor rewrite a sealed window', async () => {
     const { vs } = await newElection('immutable', 1);
-    const o = await ingestor.submit('immutable', ballotFor(vs[0]!, 'immutable'));
+    const o = await ledger.ingestor.submit('immutable', ballotFor(vs[0]!, 'immutable'));
     expect(o.kind).toBe('accepted');
-    await expect(db.app`UPDATE ballots SET ballot = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
+    await expect(ledger.db.app`UPDATE ballots SET ballot = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
       /permission denied|not allowed/,
     );
-    await expect(db.app`DELETE FROM ballots WHERE election_id = 'immutable'`).rejects.toThrow(
+    await expect(ledger.db.app`DELETE FROM ballots WHERE election_id = 'immutable'`).rejects.toThrow(
       /permission denied|not allowed/,
     );
-    await expect(db.app`TRUNCATE ballots`).rejects.toThrow(/permission denied|not allowed/);
-    await expect(db.app`DELETE FROM rejected_attempts`).rejects.toThrow(/permission denied|not allowed/);
-    await expect(db.app`DROP TABLE ballots`).rejects.toThrow(/must be owner|permission denied/);
+    await expect(ledger.db.app`TRUNCATE ballots`).rejects.toThrow(/permission denied|not allowed/);
+    await expect(ledger.db.app`DELETE FROM rejected_attempts`).rejects.toThrow(/permission denied|not allowed/);
+    await expect(ledger.db.app`DROP TABLE ballots`).rejects.toThrow(/must be owner|permission denied/);
     // the triggers bind the owner too
-    await expect(db.admin`UPDATE ballots SET ballot = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
+    await expect(ledger.db.admin`UPDATE ballots SET ballot = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
       /append-only/,
     );
-    await expect(db.admin`DELETE FROM ballots WHERE election_id = 'immutable'`).rejects.toThrow(/append-only/);
-    await db.app`INSERT INTO windows (election_id, window_index, first_seq, count, root) VALUES ('immutable', 0, 0, 1, ${Buffer.alloc(32, 1)})`;
+    await expect(ledger.db.admin`DELETE FROM ballots WHERE election_id = 'immutable'`).rejects.toThrow(/append-only/);
+    await ledger.db
+      .app`INSERT INTO windows (election_id, window_index, first_seq, count, root) VALUES ('immutable', 0, 0, 1, ${Buffer.alloc(32, 1)})`;
     await expect(
-      db.app`UPDATE windows SET root = ${Buffer.alloc(32, 2)} WHERE election_id = 'immutable'`,
+      ledger.db.app`UPDATE windows SET root = ${Buffer.alloc(32, 2)} WHERE election_id = 'immutable'`,
     ).rejects.toThrow(/sealed/);
-    await expect(db.app`DELETE FROM windows WHERE election_id = 'immutable'`).rejects.toThrow(
+    await expect(ledger.db.app`DELETE FROM windows WHERE election_id = 'immutable'`).rejects.toThrow(
       /permission denied|not allowed/,
     );
-    await db.app`UPDATE windows SET anchor_tx = '0xabc', anchor_block = 5, anchored_at = now() WHERE election_id = 'immutable'`;
-    await expect(db.app`UPDATE windows SET anchor_tx = '0xdef' WHERE election_id = 'immutable'`).rejects.toThrow(
+    await ledger.db
+      .app`UPDATE windows SET anchor_tx = '0xabc', anchor_block = 5, anchored_at = now() WHERE election_id = 'immutable'`;
+    await expect(ledger.db.app`UPDATE windows SET anchor_tx = '0xdef' WHERE election_id = 'immutable'`).rejects.toThrow(
       /sealed/,
     );
-    await expect(db.app`UPDATE elections SET manifest = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
+    await expect(ledger.db.app`UPDATE elections SET manifest = '{}' WHERE election_id = 'immutable'`).rejects.toThrow(
       /cannot be changed/,
     );
     await expect(
-      db.app`INSERT INTO credentials (election_id, credential) VALUES ('immutable', ${Buffer.alloc(32, 3)})`,
+      ledger.db.app`INSERT INTO credentials (election_id, credential) VALUES ('immutable', ${Buffer.alloc(32, 3)})`,
     ).rejects.toThrow(/frozen/);
     expect((await counts('immutable')).ballots).toBe(1);
   });
 
   it('migrations are idempotent', async () => {
     const { migrate } = await import('../src/db/migrate.js');
-    expect(await migrate(db.admin, { appPassword: null })).toEqual([]);
-    const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+    expect(await migrate(ledger.db.admin, { appPassword: null })).toEqual([]);
+    const sql = postgres(ledger.db.url, { max: 1, onnotice: () => {} });
     const rows = await sql`SELECT version FROM schema_migrations ORDER BY version`;
     expect(rows.map((r) => r.version)).toEqual([
       '0001_schema',

@@ -1,58 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
-import { ballotFor, selectionsFor, testManifest, voters } from '../../test/support/fixtures.js';
-import { VerifyPool } from '../src/verify-pool.js';
+import { describe, expect, it } from 'vitest';
+import { ballotFor, selectionsFor } from '../../test/support/fixtures.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
 
 import { MerkleTree, merkleRoot, verifyInclusion } from '../src/protocol/merkle.js';
 import { referenceLeafHash, referencePath, referenceRoot } from './helpers/rfc6962.js';
 import {
-  Ingestor,
-  createElection,
   auditPathFor,
   listWindows,
   sealWindow,
   windowForSeq,
   WindowTreeCache,
   type SealedWindow,
-  validateRoll,
 } from '../src/index.js';
+import { useTestLedger } from './helpers/test-ledger.js';
 
 const ledgerKey = ledgerKeyFromSeed(Buffer.alloc(32, 7));
 
-let db: TestDatabase;
-let pool: VerifyPool;
-let ingestor: Ingestor;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = new VerifyPool({ threads: 1 });
-  ingestor = new Ingestor({ sql: db.app, ledgerKey, verifier: pool });
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await db?.drop();
-});
-
-async function newElection(id: string, n: number) {
-  const vs = voters(n, `${id}-`);
-  await createElection(
-    db.app,
-    testManifest(id, ledgerKey.publicKeyHex),
-    await validateRoll(vs.map((v) => v.credential)),
-  );
-  return vs;
-}
-
-async function cast(id: string, vs: ReturnType<typeof voters>) {
-  const outcomes = await Promise.all(vs.map((v, i) => ingestor.submit(id, ballotFor(v, id, selectionsFor(i)))));
-  for (const o of outcomes) expect(o.kind).toBe('accepted');
-}
+const ledger = useTestLedger(ledgerKey);
 
 async function ballotHashes(id: string): Promise<Buffer[]> {
-  const rows = await db.admin`SELECT ballot_hash FROM ballots WHERE election_id = ${id} ORDER BY seq`;
+  const rows = await ledger.db.admin`SELECT ballot_hash FROM ballots WHERE election_id = ${id} ORDER BY seq`;
   return rows.map((r) => r.ballot_hash as Buffer);
 }
 
@@ -71,79 +39,79 @@ function expectContiguous(windows: SealedWindow[], leaves: Buffer[]) {
 
 /** Insert n ballots straight into the ledger (made-up hashes and credentials: the schema checks neither signatures nor the roll). */
 async function bulkBallots(id: string, n: number) {
-  const [{ next }] = await db.admin`SELECT next_seq AS next FROM election_heads WHERE election_id = ${id}`;
-  await db.admin`
+  const [{ next }] = await ledger.db.admin`SELECT next_seq AS next FROM election_heads WHERE election_id = ${id}`;
+  await ledger.db.admin`
     INSERT INTO ballots (election_id, seq, ballot_hash, credential, ballot, signature, received_at)
     SELECT ${id}, ${Number(next)} + i, sha256(convert_to(${id} || ':hash:' || i, 'UTF8')), sha256(convert_to(${id} || ':cred:' || i, 'UTF8')),
            '{}', decode(repeat('00', 64), 'hex'), now()
     FROM generate_series(0, ${n - 1}::int) AS i`;
-  await db.admin`UPDATE election_heads SET next_seq = next_seq + ${n} WHERE election_id = ${id}`;
+  await ledger.db.admin`UPDATE election_heads SET next_seq = next_seq + ${n} WHERE election_id = ${id}`;
 }
 
 describe('sealWindow', () => {
   it('seals what was committed since the last window, and nothing when nothing is new', async () => {
-    const vs = await newElection('seal', 12);
-    expect(await sealWindow(db.app, 'seal')).toBeNull();
-    await cast('seal', vs.slice(0, 5));
-    const w0 = await sealWindow(db.app, 'seal');
+    const vs = await ledger.newElection('seal', 12);
+    expect(await sealWindow(ledger.db.app, 'seal')).toBeNull();
+    await ledger.castAll('seal', vs.slice(0, 5));
+    const w0 = await sealWindow(ledger.db.app, 'seal');
     expect(w0).toMatchObject({ electionId: 'seal', index: 0, firstSeq: 0, count: 5, anchor: null });
-    expect(await sealWindow(db.app, 'seal')).toBeNull();
-    await cast('seal', vs.slice(5, 6));
-    expect(await sealWindow(db.app, 'seal')).toMatchObject({ index: 1, firstSeq: 5, count: 1 });
-    await cast('seal', vs.slice(6));
-    expect(await sealWindow(db.app, 'seal')).toMatchObject({ index: 2, firstSeq: 6, count: 6 });
-    const windows = await listWindows(db.app, 'seal');
+    expect(await sealWindow(ledger.db.app, 'seal')).toBeNull();
+    await ledger.castAll('seal', vs.slice(5, 6));
+    expect(await sealWindow(ledger.db.app, 'seal')).toMatchObject({ index: 1, firstSeq: 5, count: 1 });
+    await ledger.castAll('seal', vs.slice(6));
+    expect(await sealWindow(ledger.db.app, 'seal')).toMatchObject({ index: 2, firstSeq: 6, count: 6 });
+    const windows = await listWindows(ledger.db.app, 'seal');
     expectContiguous(windows, await ballotHashes('seal'));
-    const [head] =
-      await db.admin`SELECT next_seq, sealed_through, next_window_index FROM election_heads WHERE election_id = 'seal'`;
+    const [head] = await ledger.db
+      .admin`SELECT next_seq, sealed_through, next_window_index FROM election_heads WHERE election_id = 'seal'`;
     expect([Number(head!.next_seq), Number(head!.sealed_through), head!.next_window_index]).toEqual([12, 12, 3]);
-    expect((await windowForSeq(db.app, 'seal', 5))?.index).toBe(1);
-    expect((await windowForSeq(db.app, 'seal', 11))?.index).toBe(2);
-    expect(await windowForSeq(db.app, 'seal', 12)).toBeNull();
-    await expect(sealWindow(db.app, 'no-such-election')).rejects.toThrow(/no election no-such-election/);
+    expect((await windowForSeq(ledger.db.app, 'seal', 5))?.index).toBe(1);
+    expect((await windowForSeq(ledger.db.app, 'seal', 11))?.index).toBe(2);
+    expect(await windowForSeq(ledger.db.app, 'seal', 12)).toBeNull();
+    await expect(sealWindow(ledger.db.app, 'no-such-election')).rejects.toThrow(/no election no-such-election/);
   });
 
   it('a throw before COMMIT seals nothing', async () => {
-    const vs = await newElection('rollback', 3);
-    await cast('rollback', vs);
+    const vs = await ledger.newElection('rollback', 3);
+    await ledger.castAll('rollback', vs);
     await expect(
-      sealWindow(db.app, 'rollback', {
+      sealWindow(ledger.db.app, 'rollback', {
         beforeCommit: () => {
           throw new Error('injected');
         },
       }),
     ).rejects.toThrow('injected');
-    expect(await listWindows(db.app, 'rollback')).toEqual([]);
-    expect(await sealWindow(db.app, 'rollback')).toMatchObject({ index: 0, firstSeq: 0, count: 3 });
+    expect(await listWindows(ledger.db.app, 'rollback')).toEqual([]);
+    expect(await sealWindow(ledger.db.app, 'rollback')).toMatchObject({ index: 0, firstSeq: 0, count: 3 });
   });
 
   it('with ingest and two sealers running at once, no ballot is skipped or sealed twice', async () => {
     const n = 600;
-    const vs = await newElection('race', n);
+    const vs = await ledger.newElection('race', n);
     let ingesting = true;
     const sealed: SealedWindow[] = [];
     const sealer = async () => {
       while (ingesting) {
-        const w = await sealWindow(db.app, 'race');
+        const w = await sealWindow(ledger.db.app, 'race');
         if (w) sealed.push(w);
         await new Promise((r) => setTimeout(r, Math.random() * 5));
       }
     };
     const sealers = [sealer(), sealer()];
-    for (let i = 0; i < n; i += 40) await cast('race', vs.slice(i, i + 40));
+    for (let i = 0; i < n; i += 40) await ledger.castAll('race', vs.slice(i, i + 40));
     ingesting = false;
     await Promise.all(sealers);
-    const last = await sealWindow(db.app, 'race');
+    const last = await sealWindow(ledger.db.app, 'race');
     if (last) sealed.push(last);
-    expect(await sealWindow(db.app, 'race')).toBeNull();
-    const windows = await listWindows(db.app, 'race');
+    expect(await sealWindow(ledger.db.app, 'race')).toBeNull();
+    const windows = await listWindows(ledger.db.app, 'race');
     expect(windows.length).toBeGreaterThan(2);
     expect(sealed.map((w) => w.index).sort((a, b) => a - b)).toEqual(windows.map((w) => w.index));
     expectContiguous(windows, await ballotHashes('race'));
   });
 
   it('sealing a 100,000-ballot window does not stall ingest', async () => {
-    const vs = await newElection('big', 400);
+    const vs = await ledger.newElection('big', 400);
     await bulkBallots('big', 100_000);
     const commitTimes: number[] = [];
     let sealing = true;
@@ -152,7 +120,7 @@ describe('sealWindow', () => {
       Array.from({ length: 8 }, async () => {
         while (sealing && nextVoter < vs.length) {
           const i = nextVoter++;
-          const o = await ingestor.submit('big', ballotFor(vs[i]!, 'big', selectionsFor(i)));
+          const o = await ledger.ingestor.submit('big', ballotFor(vs[i]!, 'big', selectionsFor(i)));
           expect(o.kind).toBe('accepted');
           commitTimes.push(performance.now());
         }
@@ -160,7 +128,7 @@ describe('sealWindow', () => {
     );
     await new Promise((r) => setTimeout(r, 20));
     const started = performance.now();
-    const w = await sealWindow(db.app, 'big');
+    const w = await sealWindow(ledger.db.app, 'big');
     const ended = performance.now();
     sealing = false;
     await ingest;
@@ -170,25 +138,25 @@ describe('sealWindow', () => {
     expect(w!.count).toBeGreaterThanOrEqual(100_000);
     const during = commitTimes.filter((t) => t > started && t < ended).length;
     expect(during).toBeGreaterThan(0);
-    const next = await sealWindow(db.app, 'big');
+    const next = await sealWindow(ledger.db.app, 'big');
     expect(next!.firstSeq).toBe(w!.count);
-    expectContiguous(await listWindows(db.app, 'big'), await ballotHashes('big'));
+    expectContiguous(await listWindows(ledger.db.app, 'big'), await ballotHashes('big'));
   });
 });
 
 describe('inclusion proofs', () => {
   it('auditPathFor gives an RFC 6962 path that verifies against the sealed root, for every ballot', async () => {
-    const vs = await newElection('proofs', 1 + 2 + 3 + 7 + 16 + 33);
+    const vs = await ledger.newElection('proofs', 1 + 2 + 3 + 7 + 16 + 33);
     let cast0 = 0;
     for (const size of [1, 2, 3, 7, 16, 33]) {
-      await cast('proofs', vs.slice(cast0, cast0 + size));
+      await ledger.castAll('proofs', vs.slice(cast0, cast0 + size));
       cast0 += size;
-      await sealWindow(db.app, 'proofs');
+      await sealWindow(ledger.db.app, 'proofs');
     }
     const leaves = await ballotHashes('proofs');
     const cache = new WindowTreeCache();
     for (let seq = 0; seq < leaves.length; seq++) {
-      const proof = (await auditPathFor(db.app, 'proofs', seq, { cache }))!;
+      const proof = (await auditPathFor(ledger.db.app, 'proofs', seq, { cache }))!;
       const { window, leafIndex, auditPath } = proof;
       expect(leafIndex).toBe(seq - window.firstSeq);
       const windowLeaves = leaves.slice(window.firstSeq, window.firstSeq + window.count);
@@ -206,7 +174,7 @@ describe('inclusion proofs', () => {
       ).toBe(true);
     }
     expect(cache.cachedBytes).toBeGreaterThan(0);
-    expect(await auditPathFor(db.app, 'proofs', leaves.length)).toBeNull();
+    expect(await auditPathFor(ledger.db.app, 'proofs', leaves.length)).toBeNull();
   });
 
   it('the tree cache is bounded and shares concurrent loads', async () => {
@@ -235,15 +203,15 @@ describe('inclusion proofs', () => {
   });
 
   it('refuses to prove against a window whose ballots were changed around the application', async () => {
-    const vs = await newElection('tamper', 4);
-    await cast('tamper', vs);
-    await sealWindow(db.app, 'tamper');
-    await db.admin.begin(async (tx) => {
+    const vs = await ledger.newElection('tamper', 4);
+    await ledger.castAll('tamper', vs);
+    await sealWindow(ledger.db.app, 'tamper');
+    await ledger.db.admin.begin(async (tx) => {
       await tx`ALTER TABLE ballots DISABLE TRIGGER ballots_no_update`;
       await tx`UPDATE ballots SET ballot_hash = ${randomBytes(32)} WHERE election_id = 'tamper' AND seq = 2`;
       await tx`ALTER TABLE ballots ENABLE TRIGGER ballots_no_update`;
     });
-    await expect(auditPathFor(db.app, 'tamper', 0, { cache: new WindowTreeCache() })).rejects.toThrow(
+    await expect(auditPathFor(ledger.db.app, 'tamper', 0, { cache: new WindowTreeCache() })).rejects.toThrow(
       /tamper window 0 .*ballots table was changed/,
     );
   });
