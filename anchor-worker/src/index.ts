@@ -10,6 +10,7 @@ import {
   SEAL_QUEUE,
   anchorRequestsOver,
   jsonLineLogger,
+  withTimeout,
   type AnchorRequests,
   type ChainJobData,
   type Logger,
@@ -193,7 +194,7 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
       // Stop taking jobs (active ones get a grace period, then stall and go to the next worker), then let
       // the running chain step finish, bounded: a killed step is safe anyway, this only saves a repeat.
       await queues.close();
-      await Promise.race([Promise.all([running, anchorer.idle()]), new Promise((r) => setTimeout(r, 5000))]);
+      await withTimeout(Promise.all([running, anchorer.idle()]).then(() => undefined), 5000, () => undefined);
       await chain.close();
       await db.close();
       log('anchor worker stopped');
