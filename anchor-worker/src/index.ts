@@ -194,7 +194,11 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
       // Stop taking jobs (active ones get a grace period, then stall and go to the next worker), then let
       // the running chain step finish, bounded: a killed step is safe anyway, this only saves a repeat.
       await queues.close();
-      await withTimeout(Promise.all([running, anchorer.idle()]).then(() => undefined), 5000, () => undefined);
+      await withTimeout(
+        Promise.all([running, anchorer.idle()]).then(() => undefined),
+        5000,
+        () => undefined,
+      );
       await chain.close();
       await db.close();
       log('anchor worker stopped');
