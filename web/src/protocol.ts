@@ -2,7 +2,7 @@
 // receipts, credentials and RFC 9162 inclusion proofs. Browser code: noble for the cryptography, no
 // Node built-ins, nothing imported from the server's folders.
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import canonicalizeModule from 'canonicalize';
@@ -123,15 +123,47 @@ export function receiptMessage(receipt: Receipt): Uint8Array {
   return utf8ToBytes(RECEIPT_PREFIX + jcs(unsigned));
 }
 
-/** Strict RFC 8032 check (noble, zip215: false) of a receipt's signature by the ledger key. */
+/** L, the order of the prime-order subgroup (RFC 8032 §5.1). */
+const GROUP_ORDER = ed25519.Point.Fn.ORDER;
+
+function littleEndianToBigInt(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
+
+/**
+ * Strict Ed25519 verification as docs/protocol.md section 5 requires it, the same rules as the server and
+ * the verifier: A and R canonical (y < p, no x = 0 with the sign bit set) and not of small order, S < L,
+ * and the cofactorless equation [S]B = R + [k]A. noble's own verify checks the cofactored equation and lets
+ * a small-order R through, so only its point decoding and arithmetic are used here.
+ */
+export function verifyEd25519Strict(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  const rBytes = signature.subarray(0, 32);
+  let A: ReturnType<typeof ed25519.Point.fromBytes>;
+  let R: ReturnType<typeof ed25519.Point.fromBytes>;
+  try {
+    // zip215 = false is RFC 8032 §5.1.3 decoding: y >= p and "negative zero" x throw.
+    A = ed25519.Point.fromBytes(publicKey, false);
+    R = ed25519.Point.fromBytes(rBytes, false);
+  } catch {
+    return false;
+  }
+  if (A.isSmallOrder() || R.isSmallOrder()) return false;
+  const S = littleEndianToBigInt(signature.subarray(32, 64));
+  if (S >= GROUP_ORDER) return false;
+  const k = littleEndianToBigInt(sha512(concatBytes(rBytes, publicKey, message))) % GROUP_ORDER;
+  return ed25519.Point.BASE.multiplyUnsafe(S).equals(R.add(A.multiplyUnsafe(k)));
+}
+
+/** Strict RFC 8032 check (verifyEd25519Strict) of a receipt's signature by the ledger key. */
 export function verifyReceiptSignature(receipt: Receipt, ledgerKey: string): boolean {
   if (!isHex(receipt.signature, 64) || !isHex(ledgerKey, 32)) return false;
   try {
-    return ed25519.verify(hexToBytes(receipt.signature), receiptMessage(receipt), hexToBytes(ledgerKey), {
-      zip215: false,
-    });
+    return verifyEd25519Strict(hexToBytes(ledgerKey), receiptMessage(receipt), hexToBytes(receipt.signature));
   } catch {
-    return false;
+    return false; // a receipt JCS cannot serialise
   }
 }
 

@@ -65,8 +65,18 @@ export function isScalarCanonical(s: Uint8Array): boolean {
   return false; // S == L
 }
 
-/** The encoded y (sign bit cleared) is < p = 2^255 - 19. */
+// The two points with x = 0, (0, 1) and (0, -1), encoded with the sign bit set ("negative zero"): RFC 8032
+// §5.1.3 step 4 refuses them, OpenSSL decodes them as if the bit were clear.
+const NEGATIVE_ZERO_X = new Set([
+  '0100000000000000000000000000000000000000000000000000000000000080',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff',
+]);
+
+/** RFC 8032 §5.1.3: the encoded y (sign bit cleared) is < p = 2^255 - 19, and x = 0 has the sign bit clear. */
 export function isPointEncodingCanonical(p: Uint8Array): boolean {
+  // x = 0 only for y = 1 and y = p - 1: their first bytes spare every other key the hex encoding.
+  if ((p[0] === 0x01 || p[0] === 0xec) && NEGATIVE_ZERO_X.has(Buffer.from(p.buffer, p.byteOffset, 32).toString('hex')))
+    return false;
   if ((p[31]! & 0x7f) !== 0x7f) return true;
   for (let i = 30; i >= 1; i--) if (p[i] !== 0xff) return true;
   return p[0]! < 0xed;
