@@ -1,6 +1,11 @@
 // Builds the voter and results pages into web/dist with esbuild's JS API:
-//   web/dist/index.html, web/dist/results.html   the pages, with src/style.css (and its @imports) inlined
+//   web/dist/index.html, web/dist/results.html   the pages, linking the stylesheet and their script
+//   web/dist/assets/style.css                     src/style.css and its @imports, minified
 //   web/dist/assets/voter.js, results.js          the page scripts (ES modules) + shared chunks
+//
+// Nothing is inlined into the HTML: the API serves the pages with a Content-Security-Policy that allows
+// scripts and styles from their own origin only (api/src/plugins/web.ts), and no inline <style>, <script>
+// or style="…" (web/test/build.test.ts checks the built pages).
 //
 //   npx tsx web/build.ts            build once (what `npm run build:web` and postinstall run)
 //   npx tsx web/build.ts --watch    rebuild on change, for working on the pages
@@ -16,6 +21,8 @@ const WEB = dirname(fileURLToPath(import.meta.url));
 export const DIST = join(WEB, 'dist');
 /** URL path under which the API serves web/dist/assets (absolute: /results/{id} is one level down). */
 const ASSETS_URL = '/assets';
+/** The pages' one stylesheet, under assets/. */
+const STYLESHEET = 'style.css';
 
 const PAGES = [
   { html: 'index.html', entry: 'voter' },
@@ -44,20 +51,20 @@ function options(dist: string): esbuild.BuildOptions {
   };
 }
 
-/** After each build: the HTML pages with the CSS inlined and the script tags pointing at the bundles. */
+/** After each build: the stylesheet, and the HTML pages linking it and the bundles. */
 function htmlPlugin(dist: string): esbuild.Plugin {
   return {
     name: 'tallyproof-html',
     setup(build) {
       build.onEnd(async (result) => {
         if (result.errors.length > 0) return;
-        const css = await buildCss();
+        await writeFile(join(dist, 'assets', STYLESHEET), await buildCss());
         for (const page of PAGES) {
           let html = await readFile(join(WEB, page.html), 'utf8');
           html = replaceOnce(
             html,
             /<link rel="stylesheet" href="src\/style\.css" data-inline>/,
-            `<style>${css}</style>`,
+            `<link rel="stylesheet" href="${ASSETS_URL}/${STYLESHEET}">`,
             page.html,
           );
           html = replaceOnce(
@@ -112,7 +119,8 @@ export async function buildWeb(dist = DIST): Promise<{ file: string; bytes: numb
     file: relative(tmp, join(WEB, file)),
     bytes: o.bytes,
   }));
-  for (const page of PAGES) files.push({ file: page.html, bytes: (await readFile(join(dist, page.html))).length });
+  for (const file of [...PAGES.map((p) => p.html), join('assets', STYLESHEET)])
+    files.push({ file, bytes: (await readFile(join(dist, file))).length });
   return files;
 }
 

@@ -44,20 +44,20 @@ export async function computeTally(
       WHERE b.election_id = ${electionId} ${upTo}
       GROUP BY s.contest, c.choice`;
 
-    const tally: Tally = {};
-    for (const contest of manifest.contests) {
-      tally[contest.id] = Object.fromEntries(contest.choices.map((k) => [k.id, 0]));
-    }
+    // Maps, not objects: contest and choice ids may be names objects inherit (`constructor`, …).
+    const byContest = new Map(manifest.contests.map((c) => [c.id, new Map(c.choices.map((k) => [k.id, 0]))] as const));
     for (const r of counts) {
-      const contest = tally[r.contest as string];
-      if (!contest || !((r.choice as string) in contest)) {
+      const contest = byContest.get(r.contest as string);
+      if (contest === undefined || !contest.has(r.choice as string)) {
         // Ingest refuses such ballots, so this is a ledger changed around the application.
         throw new Error(
           `computeTally: election ${electionId} has ballots choosing ${r.contest}/${r.choice}, which its manifest does not offer`,
         );
       }
-      contest[r.choice as string] = Number(r.n);
+      contest.set(r.choice as string, Number(r.n));
     }
+    // Object.fromEntries defines own data properties, whatever the ids are.
+    const tally: Tally = Object.fromEntries([...byContest].map(([c, choices]) => [c, Object.fromEntries(choices)]));
     const totalBallots = Number(summary!.n);
     return { electionId, tally, totalBallots, asOfSeq: summary!.last == null ? -1 : Number(summary!.last) };
   });

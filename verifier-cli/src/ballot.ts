@@ -2,7 +2,7 @@
 // (checkBallotRules), the message its voter signs, and ballotHash. Ballots come from the ledger under
 // audit, so they are checked field by field and never trusted to have the right shape.
 import { isHex, sha256Parts, utf8 } from './hex.js';
-import { hasExactKeys, isPlainObject, type BallotRules } from './protocol.js';
+import { hasExactKeys, isPlainObject, ownValue, type BallotRules } from './protocol.js';
 
 /** Domain prefix of the message a voter signs. */
 export const BALLOT_DOMAIN = 'tallyproof:ballot:v1:';
@@ -46,7 +46,7 @@ export function checkBallotRules(ballot: unknown, rules: BallotRules): BallotChe
   }
   const choices: number[] = [];
   for (const contest of rules.contests) {
-    const list = selections[contest.id];
+    const list = ownValue(selections, contest.id);
     if (!Array.isArray(list)) return { ok: false, problem: `contest ${contest.id} is missing or not a list` };
     const seen = new Set<number>();
     for (const k of list) {

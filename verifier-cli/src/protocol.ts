@@ -207,10 +207,11 @@ export function resultHash(electionId: string, tally: Tally, totalBallots: numbe
 
 /** A tally with every contest and choice of the manifest at zero. */
 export function emptyTally(manifest: Manifest): Tally {
-  const tally: Tally = {};
-  for (const c of manifest.contests) {
-    tally[c.id] = {};
-    for (const k of c.choices) tally[c.id]![k.id] = 0;
-  }
-  return tally;
+  // Object.fromEntries defines own data properties: ids may be names objects inherit (`constructor`).
+  return Object.fromEntries(manifest.contests.map((c) => [c.id, Object.fromEntries(c.choices.map((k) => [k.id, 0]))]));
+}
+
+/** `v[key]` when `key` is an own property of `v`, else undefined: never a value inherited from a prototype. */
+export function ownValue(v: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(v, key) ? v[key] : undefined;
 }

@@ -117,9 +117,19 @@ export async function getResults(electionId: string): Promise<Results> {
   return (await request<Results>(`/elections/${encodeURIComponent(electionId)}/results`)).body;
 }
 
+/** Every window, following the pages (`next` is the `from` of the next page while more remain). */
 export async function getWindows(electionId: string): Promise<WindowInfo[]> {
-  const { body } = await request<{ windows?: unknown }>(`/elections/${encodeURIComponent(electionId)}/windows`);
-  return Array.isArray(body?.windows) ? (body.windows as WindowInfo[]) : [];
+  const all: WindowInfo[] = [];
+  let from = 0;
+  for (;;) {
+    const path = `/elections/${encodeURIComponent(electionId)}/windows${from > 0 ? `?from=${from}` : ''}`;
+    const { body } = await request<{ windows?: unknown; next?: unknown }>(path);
+    if (!Array.isArray(body?.windows)) return all;
+    all.push(...(body.windows as WindowInfo[]));
+    // A next that does not move forward would loop for ever: stop there.
+    if (typeof body.next !== 'number' || !Number.isSafeInteger(body.next) || body.next <= from) return all;
+    from = body.next;
+  }
 }
 
 export function resultsStreamUrl(electionId: string): string {

@@ -464,7 +464,7 @@ export function lang(): Lang {
 /** The text of `key` in the current language, `{name}` replaced from `params`. */
 export function t(key: Key, params: Record<string, string | number> = {}): string {
   const text = DICTS[current][key] ?? en[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : m));
 }
 
 /** Dates and numbers in the page's language. */

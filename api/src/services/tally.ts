@@ -94,8 +94,8 @@ export class TallyTracker {
   }
 
   private snapshot(t: ElectionTally): LiveResults {
-    const tally: Tally = {};
-    for (const [c, choices] of t.counts) tally[c] = Object.fromEntries(choices);
+    // Object.fromEntries defines own properties: no id (`constructor`, …) can reach a prototype.
+    const tally: Tally = Object.fromEntries([...t.counts].map(([c, choices]) => [c, Object.fromEntries(choices)]));
     return { electionId: t.electionId, tally, totalBallots: t.total, anchoredBallots: t.anchored, asOfSeq: t.asOfSeq };
   }
 

@@ -228,8 +228,9 @@ export function selectionsProblem(manifest: Manifest, selections: Record<string,
   const given = Object.keys(selections);
   for (const c of given) if (!manifest.contests.some((x) => x.id === c)) return `unknown contest ${c.slice(0, 64)}`;
   for (const contest of manifest.contests) {
-    const list = selections[contest.id];
-    if (list === undefined) return `contest ${contest.id} is missing`;
+    // Own properties only: ids such as `constructor` are also names every object inherits.
+    if (!Object.hasOwn(selections, contest.id)) return `contest ${contest.id} is missing`;
+    const list = selections[contest.id]!;
     const seen = new Set<string>();
     for (const k of list) {
       if (!contest.choices.some((x) => x.id === k)) return `contest ${contest.id}: unknown choice ${k.slice(0, 64)}`;

@@ -3,7 +3,7 @@
 // published results (as of their asOfSeq) and, after the close, with the chain's resultHash.
 import { finding, type Finding } from '../errors.js';
 import { short, toHex } from '../hex.js';
-import { isPlainObject, resultHash, type BallotRules, type Tally } from '../protocol.js';
+import { isPlainObject, ownValue, resultHash, type BallotRules, type Tally } from '../protocol.js';
 
 export class Recount {
   private readonly all: Int32Array;
@@ -41,12 +41,14 @@ export class Recount {
   }
 
   private toTally(counts: Int32Array): Tally {
-    const tally: Tally = {};
+    // Maps, then own data properties: ids may be names objects inherit (`constructor`, `length`, …).
+    const byContest = new Map<string, [string, number][]>();
     for (const [i, [contest, choice]] of this.rules.flatChoices.entries()) {
-      if (tally[contest] === undefined) tally[contest] = {};
-      tally[contest]![choice] = counts[i]!;
+      const row = byContest.get(contest);
+      if (row === undefined) byContest.set(contest, [[choice, counts[i]!]]);
+      else row.push([choice, counts[i]!]);
     }
-    return tally;
+    return Object.fromEntries([...byContest].map(([contest, row]) => [contest, Object.fromEntries(row)]));
   }
 }
 
@@ -76,10 +78,11 @@ export function compareResults(published: unknown, electionId: string, recount: 
     out.push(finding('tally-mismatch', 'the published results have no tally object'));
     return out;
   }
+  // Only own properties of the published JSON count: an id like `constructor` is on every object.
   for (const [contest, choices] of Object.entries(expected)) {
-    const row = given[contest];
+    const row = ownValue(given, contest);
     for (const [choice, count] of Object.entries(choices)) {
-      const stated = isPlainObject(row) ? row[choice] : undefined;
+      const stated = isPlainObject(row) ? ownValue(row, choice) : undefined;
       if (stated !== count) {
         out.push(
           finding(
@@ -90,7 +93,7 @@ export function compareResults(published: unknown, electionId: string, recount: 
       }
     }
     if (isPlainObject(row)) {
-      for (const extra of Object.keys(row).filter((k) => !(k in choices))) {
+      for (const extra of Object.keys(row).filter((k) => !Object.hasOwn(choices, k))) {
         out.push(
           finding(
             'tally-mismatch',
@@ -100,7 +103,7 @@ export function compareResults(published: unknown, electionId: string, recount: 
       }
     }
   }
-  for (const extra of Object.keys(given).filter((k) => !(k in expected))) {
+  for (const extra of Object.keys(given).filter((k) => !Object.hasOwn(expected, k))) {
     out.push(
       finding(
         'tally-mismatch',

@@ -71,7 +71,7 @@ export async function readReceiptInput(input: string): Promise<{ ballotHash: str
   } catch {
     throw new InputError(`the receipt file ${input} is not JSON`);
   }
-  const receipt = isPlainObject(value) && 'receipt' in value ? value.receipt : value;
+  const receipt = isPlainObject(value) && Object.hasOwn(value, 'receipt') ? value.receipt : value;
   const problem = receiptProblem(receipt);
   if (problem !== null) throw new InputError(`the receipt file ${input} is not a v1 receipt: ${problem}`);
   return { ballotHash: (receipt as Receipt).ballotHash, held: receipt as Receipt };

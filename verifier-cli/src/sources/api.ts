@@ -23,7 +23,7 @@ export class ApiSource implements ElectionSource {
 
   async election(): Promise<ElectionData> {
     const body = await getJson(this.base);
-    if (!isPlainObject(body) || !('manifest' in body)) {
+    if (!isPlainObject(body) || !Object.hasOwn(body, 'manifest')) {
       throw new InputError(`GET ${this.base} did not return {"manifest",…}`);
     }
     return { manifest: body.manifest, claims: claimsOf(body) };

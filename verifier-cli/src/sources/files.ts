@@ -38,7 +38,8 @@ export class FileSource implements ElectionSource {
   async election(): Promise<ElectionData> {
     const path = this.files.manifest;
     const value = parseJson(await readText(path, 'manifest'), `manifest file ${path}`);
-    if (isPlainObject(value) && 'manifest' in value) return { manifest: value.manifest, claims: claimsOf(value) };
+    if (isPlainObject(value) && Object.hasOwn(value, 'manifest'))
+      return { manifest: value.manifest, claims: claimsOf(value) };
     return { manifest: value, claims: {} };
   }
 

@@ -1,9 +1,8 @@
-// The chain's JSON-RPC URL and the contract address the windows' roots are read from: filled from the
-// election (the RPC URL, else the one the user typed last, kept in localStorage).
+// The chain's JSON-RPC URL and the contract address the windows' roots are read from: the RPC URL the
+// user typed last (kept in localStorage) wins over the election's (rpc-url.ts); the contract is the election's.
 import type { ElectionInfo } from '../api.js';
 import { $ } from '../dom.js';
-
-const RPC_STORAGE = 'tallyproof.rpcUrl';
+import { chooseRpcUrl, savedRpcUrl, saveRpcUrl } from '../rpc-url.js';
 
 const rpcInput = $<HTMLInputElement>('#rpc-url');
 const contractInput = $<HTMLInputElement>('#contract-address');
@@ -18,26 +17,16 @@ export function typedContract(): string {
   return contractInput.value.trim();
 }
 
-/** The election's RPC URL, else the saved one, and its contract. */
+/** The saved RPC URL, else the election's, and the election's contract. */
 export function fillChainSettings(e: ElectionInfo): void {
-  let saved: string | null = null;
-  try {
-    saved = localStorage.getItem(RPC_STORAGE);
-  } catch {
-    saved = null;
-  }
-  rpcInput.value = e.chainRpcUrl ?? saved ?? '';
+  rpcInput.value = chooseRpcUrl(savedRpcUrl(), e.chainRpcUrl);
   contractInput.value = e.contract ?? '';
 }
 
 /** On a change of either field: keep the RPC URL, then `onChange`. */
 export function wireChainSettings(onChange: () => void): void {
   const changed = (): void => {
-    try {
-      localStorage.setItem(RPC_STORAGE, rpcInput.value.trim());
-    } catch {
-      // not kept
-    }
+    saveRpcUrl(rpcInput.value);
     onChange();
   };
   rpcInput.addEventListener('change', changed);

@@ -3,6 +3,7 @@
 import { resultsStreamUrl, type Results } from '../api.js';
 import { $, h, replace } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
+import { countIn } from '../selections.js';
 import { state } from './state.js';
 import { scheduleWindows } from './windows.js';
 
@@ -54,7 +55,7 @@ function updateTally(): void {
     for (const k of c.choices) {
       const li = document.querySelector<HTMLElement>(`[data-choice="${c.id}/${k.id}"]`);
       if (!li) continue;
-      const n = results.tally[c.id]?.[k.id] ?? 0;
+      const n = countIn(results.tally, c.id, k.id);
       const pct = total > 0 ? (100 * n) / total : 0;
       const votes = n === 1 ? t('results.vote1') : t('results.votes', { n: formatNumber(n) });
       $('.count', li).textContent = `${votes} · ${t('results.percentOf', { percent: formatNumber(pct, 1) })}`;

@@ -4,6 +4,7 @@
 import { $, append, h, hexCode, replace, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import type { Contest, Selections } from '../protocol.js';
+import { chosenIn, chosenLabels, selectionProblems, selectionsFrom } from '../selections.js';
 import { show, state } from './state.js';
 
 const contestsBox = $('#contests');
@@ -18,12 +19,9 @@ function hintFor(c: Contest): string {
 
 /** What is checked now, contest by contest (in choice order). */
 function currentSelections(): Selections {
-  const out: Selections = {};
-  for (const c of state.election?.manifest.contests ?? []) {
-    const checked = [...contestsBox.querySelectorAll<HTMLInputElement>(`[data-contest="${c.id}"]:checked`)];
-    out[c.id] = checked.map((i) => i.value).filter((v) => v !== '');
-  }
-  return out;
+  return selectionsFrom(state.election?.manifest.contests ?? [], (id) =>
+    [...contestsBox.querySelectorAll<HTMLInputElement>(`[data-contest="${id}"]:checked`)].map((i) => i.value),
+  );
 }
 
 function updateLimits(c: Contest): void {
@@ -55,7 +53,7 @@ function contestFieldset(c: Contest, keep: Selections | null): HTMLFieldSetEleme
       'data-contest': c.id,
       id: `${name}-${k.id}`,
     });
-    input.checked = keep?.[c.id]?.includes(k.id) ?? false;
+    input.checked = chosenIn(keep, c.id)?.includes(k.id) ?? false;
     input.addEventListener('change', () => {
       updateLimits(c);
       fs.classList.remove('invalid');
@@ -65,7 +63,7 @@ function contestFieldset(c: Contest, keep: Selections | null): HTMLFieldSetEleme
   }
   if (single && c.minSelections === 0) {
     const blank = h('input', { type: 'radio', name, value: '', 'data-contest': c.id, id: `${name}--blank` });
-    blank.checked = keep !== null && keep !== undefined && (keep[c.id]?.length ?? 0) === 0;
+    blank.checked = keep !== null && (chosenIn(keep, c.id)?.length ?? 0) === 0;
     blank.addEventListener('change', () => fs.classList.remove('invalid'));
     append(fs, h('label', { class: 'choice', for: blank.id }, blank, h('span', {}, t('choices.blank'))));
   }
@@ -85,16 +83,13 @@ export function renderContests(): void {
 
 /** The manifest's rules: each contest within [min, max]. */
 function validateSelections(sel: Selections): { contest: Contest; message: string }[] {
-  const problems: { contest: Contest; message: string }[] = [];
-  for (const c of state.election?.manifest.contests ?? []) {
-    const n = sel[c.id]?.length ?? 0;
-    if (n < c.minSelections) {
-      problems.push({ contest: c, message: t('choices.tooFew', { contest: c.title, min: c.minSelections }) });
-    } else if (n > c.maxSelections) {
-      problems.push({ contest: c, message: t('choices.tooMany', { contest: c.title, max: c.maxSelections }) });
-    }
-  }
-  return problems;
+  return selectionProblems(state.election?.manifest.contests ?? [], sel).map(({ contest: c, kind }) => ({
+    contest: c,
+    message:
+      kind === 'too-few'
+        ? t('choices.tooFew', { contest: c.title, min: c.minSelections })
+        : t('choices.tooMany', { contest: c.title, max: c.maxSelections }),
+  }));
 }
 
 function onReview(ev: SubmitEvent): void {
@@ -134,7 +129,7 @@ export function renderReview(): void {
   if (!e || !sel) return;
   const rows: Node[] = [];
   for (const c of e.manifest.contests) {
-    const labels = (sel[c.id] ?? []).map((id) => c.choices.find((k) => k.id === id)?.label ?? id);
+    const labels = chosenLabels(c, sel);
     const chosen = labels.length > 0 ? labels.join(', ') : h('em', {}, t('review.blank'));
     rows.push(h('dt', {}, c.title), h('dd', {}, chosen));
   }

@@ -1,11 +1,13 @@
 // The voter and results pages in a real browser (Chromium via playwright-core) against a real stack:
 // PostgreSQL, anvil with TallyAnchor, the anchor worker (windows of 2 s) and the API serving web/dist.
-// Screenshots at phone and desktop widths go to docs/screenshots/.
+// Screenshots at phone and desktop widths go to docs/screenshots/. Every page runs under the
+// Content-Security-Policy the API sends, and any violation it reports fails the test.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ballotFor, type Voter } from '../../../test/support/fixtures.js';
+import { HOSTILE_CONTESTS, hostileSelections } from '../../../test/support/hostile-ids.js';
 import { ballotHash, deriveCredential, type Manifest, type Receipt } from '../../../ledger/src/protocol/protocol.js';
 import { DESKTOP, PHONE, launchChromium } from './browser.js';
 import { startWebStack, type WebStack } from './stack.js';
@@ -21,6 +23,8 @@ let voters: Voter[];
 let derived: { seed: Buffer; publicKey: Buffer };
 let firstReceipt: Receipt;
 const contexts: BrowserContext[] = [];
+/** CSP violations the pages reported (securitypolicyviolation events and console errors), per test. */
+let cspViolations: string[] = [];
 
 interface Bundle {
   receipt: Receipt;
@@ -37,8 +41,21 @@ async function newPage(opts: { viewport?: { width: number; height: number }; loc
     acceptDownloads: true,
   });
   contexts.push(context);
+  await context.exposeBinding('reportCspViolation', (_source, text: string) => {
+    cspViolations.push(text);
+  });
+  // Every document of the context reports what its CSP blocked (a DevTools-injected script, not inline).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (window as unknown as { reportCspViolation(text: string): void }).reportCspViolation;
+      report(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} on ${e.documentURI}`);
+    });
+  });
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   return page;
 }
 
@@ -85,6 +102,12 @@ beforeAll(async () => {
     windowSeconds: 2,
     extraCredentials: [derived.publicKey.toString('hex')],
   }));
+});
+
+afterEach(() => {
+  const seen = cspViolations;
+  cspViolations = [];
+  expect(seen, 'CSP violations').toEqual([]);
 });
 
 afterAll(async () => {
@@ -307,5 +330,105 @@ describe('voter page and results page', () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await blur(page);
     await page.screenshot({ path: `${SHOTS}results-phone.png`, fullPage: true });
+  });
+
+  it('serves the pages under their CSP, which blocks inline code and reports it', async () => {
+    const page = await newPage();
+    for (const path of [`/?election=${E}`, `/results/${E}`]) {
+      const response = await page.goto(`${stack.url}${path}`);
+      const csp = response!.headers()['content-security-policy'] ?? '';
+      expect(csp, path).toContain("default-src 'self'");
+      expect(csp, path).toContain("frame-ancestors 'none'");
+      expect(csp, path).toContain(`connect-src 'self' ${stack.rpcUrl.replace(/\/$/, '')} https:`);
+      expect(response!.headers()['x-content-type-options'], path).toBe('nosniff');
+    }
+    await expect.poll(() => page.locator('h1').textContent()).toBe(manifest.title);
+    // The detector works: an inline style added now is blocked and reported.
+    await page.evaluate(() => {
+      const s = document.createElement('style');
+      s.textContent = 'body { background: red }';
+      document.head.append(s);
+    });
+    // Reported twice (the event and the console): wait for both, so neither lands in the next test.
+    await expect.poll(() => cspViolations.some((v) => v.startsWith('style-src'))).toBe(true);
+    await expect.poll(() => cspViolations.some((v) => /Content Security Policy/.test(v))).toBe(true);
+    await page.close();
+    cspViolations = [];
+  });
+
+  it("keeps the voter's own saved RPC URL over the server's, and checks a receipt through it", async () => {
+    const own = stack.rpcUrl.replace('127.0.0.1', 'localhost');
+    expect(own).not.toBe(stack.rpcUrl);
+    const page = await newPage();
+    await page.goto(`${stack.url}/?election=${E}#check`);
+    await expect.poll(() => page.locator('#rpc-url').inputValue()).toBe(stack.rpcUrl);
+    const settings = page.locator('#chain-settings');
+    if (!(await settings.evaluate((d: HTMLDetailsElement) => d.open))) await settings.locator('summary').click();
+    await page.locator('#rpc-url').fill(own);
+    await page.locator('#rpc-url').press('Tab');
+
+    // A new visit: the election publishes its chainRpcUrl, and the voter's own URL stays.
+    await page.reload();
+    await expect.poll(() => page.locator('#election-summary h3').textContent()).toContain(manifest.title);
+    expect(await page.locator('#rpc-url').inputValue()).toBe(own);
+    await page.getByLabel('Receipt hash (64 hexadecimal characters)').fill(firstReceipt.ballotHash);
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    await expect.poll(() => page.getByTestId('check-outcome').textContent(), { timeout: 20_000 }).toContain('Verified');
+
+    // The results page of the same browser reads the chain through it too.
+    const results = await page.context().newPage();
+    await results.goto(`${stack.url}/results/${E}`);
+    await expect.poll(() => results.locator('h1').textContent()).toBe(manifest.title);
+    expect(await results.locator('#rpc-url').inputValue()).toBe(own);
+    await expect.poll(() => results.locator('.on-chain .chain-ok').count(), { timeout: 20_000 }).toBeGreaterThan(0);
+
+    // Clearing the field forgets it: the server's URL applies again.
+    if (!(await settings.evaluate((d: HTMLDetailsElement) => d.open))) await settings.locator('summary').click();
+    await page.locator('#rpc-url').fill('');
+    await page.locator('#rpc-url').press('Tab');
+    await page.reload();
+    await expect.poll(() => page.locator('#rpc-url').inputValue()).toBe(stack.rpcUrl);
+  });
+
+  it('votes in an election whose contest and choice ids are JavaScript names', async () => {
+    const H = 'hostile-page';
+    const hostile = await stack.election(H, 1, {
+      over: { contests: structuredClone(HOSTILE_CONTESTS) as Manifest['contests'] },
+    });
+    const page = await newPage();
+    await page.goto(`${stack.url}/?election=${H}`);
+    await expect.poll(() => page.locator('#election-summary h3').textContent()).toContain(hostile.manifest.title);
+    await page.getByLabel('Private key (64 hexadecimal characters)').fill(hostile.voters[0]!.seed.toString('hex'));
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await expect.poll(() => page.locator('#cred-public').textContent()).toBe(hostile.voters[0]!.credential);
+
+    // The constructor contest left out is named, not skipped.
+    await page.getByLabel('Choice then', { exact: true }).check();
+    await page.getByRole('button', { name: 'Review my ballot' }).click();
+    await expect.poll(() => page.locator('#choices-error').textContent()).toContain('Contest constructor');
+    await page.getByLabel('Choice tostring', { exact: true }).check();
+    await page.getByLabel('Choice isprototypeof', { exact: true }).check();
+    await page.getByLabel('Choice length', { exact: true }).check();
+    await page.getByLabel('Choice map', { exact: true }).check();
+    await page.getByRole('button', { name: 'Review my ballot' }).click();
+    await expect.poll(() => page.locator('#review-list').textContent()).toContain('Choice then, Choice map');
+    await page.getByRole('button', { name: 'Sign and cast my ballot' }).click();
+    await expect.poll(() => page.locator('#receipt-box').textContent()).toContain('Your ballot was recorded.');
+    const expectedHash = ballotHash(
+      ballotFor(hostile.voters[0]!, H, hostileSelections(['tostring'], ['isprototypeof'], ['length'], ['then', 'map'])),
+    ).toString('hex');
+    expect(await page.getByTestId('receipt-hash').textContent()).toBe(expectedHash);
+
+    const results = await newPage();
+    await results.goto(`${stack.url}/results/${H}`);
+    await expect.poll(() => results.locator('#total').textContent()).toBe('1');
+    for (const [choice, n] of [
+      ['constructor/tostring', '1'],
+      ['constructor/constructor', '0'],
+      ['length/length', '1'],
+      ['then/then', '1'],
+      ['then/push', '0'],
+    ] as const)
+      expect(await results.locator(`[data-choice="${choice}"]`).getAttribute('data-count'), choice).toBe(n);
   });
 });

@@ -72,8 +72,7 @@ export async function startWebStack(): Promise<WebStack> {
     provider.destroy();
 
     const worker: AnchorWorker = await startAnchorWorker({
-      databaseUrl: db.url,
-      dataDir: db.dataDir,
+      databaseUrl: db.appUrl,
       redisUrl: null,
       chainRpcUrl: node.rpcUrl,
       chainPrivateKey: node.accounts[1]!.privateKey,
