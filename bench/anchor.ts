@@ -16,6 +16,7 @@ import postgres from 'postgres';
 import { Wallet } from 'ethers';
 import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
+import { migrateQueueSchema } from '../jobs/src/index.js';
 import { VerifyPool } from '../ledger/src/verify-pool.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { Ingestor, createElection, sealWindow, validateRoll, type Submission } from '../ledger/src/index.js';
@@ -72,6 +73,7 @@ const u = new URL(serverUrl);
 u.pathname = `/${dbName}`;
 const dbUrl = u.toString();
 const db = await openLedgerDatabase({ url: dbUrl, dataDir: tmp, max: 6 });
+await migrateQueueSchema(dbUrl);
 const chain = await startAnvil();
 const provider = anvilProvider(chain);
 const ledgerKey = ledgerKeyFromSeed(randomBytes(32));
@@ -88,8 +90,7 @@ try {
   ];
   const deployment = await deployTallyAnchor(owner, { anchorers: [anchorer.address] });
   worker = await startAnchorWorker({
-    databaseUrl: dbUrl,
-    dataDir: tmp,
+    databaseUrl: db.appUrl,
     redisUrl: process.env.REDIS_URL || null,
     queuePrefix: `tp-bench-${randomBytes(4).toString('hex')}`,
     chainRpcUrl: chain.rpcUrl,

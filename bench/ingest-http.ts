@@ -172,6 +172,8 @@ try {
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        // A load test from one address: every limit off (docs/operations.md, "Rate limits and audit rows").
+        RATE_LIMITS: 'off',
         ADMIN_TOKEN: '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,7 +11,8 @@ import { JsonRpcProvider, Wallet } from 'ethers';
 import { ConfigError } from '../ledger/src/config.js';
 import { loadConfig } from './config.js';
 import { resolveDatabase } from '../ledger/src/db/resolve.js';
-import { openLedgerDatabase } from '../ledger/src/db/connect.js';
+import { openAppDatabase } from '../ledger/src/db/connect.js';
+import { migrateForLocalRun } from './database.js';
 import { loadLedgerKey } from '../ledger/src/ledger-key.js';
 import { getElection } from '../ledger/src/index.js';
 import { anvilAccounts, startAnvil } from '../contracts/local-chain.js';
@@ -57,12 +58,23 @@ async function main(): Promise<void> {
   mkdirSync(cfg.dataDir, { recursive: true });
   say(`Tallyproof — data in ${relative(process.cwd(), cfg.dataDir) || '.'}`);
 
-  // 1. PostgreSQL
-  step(cfg.databaseUrl ? 'database: DATABASE_URL' : 'database: embedded PostgreSQL (first start initialises it)…');
-  const database = await resolveDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+  // 1. PostgreSQL: migrated over an owner connection that is closed at once (DATABASE_OWNER_URL, or the
+  // embedded server's superuser); from then on every connection is the application role's.
+  const source = cfg.databaseOwnerUrl ? 'DATABASE_OWNER_URL' : cfg.databaseUrl ? 'DATABASE_URL' : null;
+  step(source ? `database: ${source}` : 'database: embedded PostgreSQL (first start initialises it)…');
+  const database = await resolveDatabase({
+    databaseUrl: cfg.databaseOwnerUrl ?? cfg.databaseUrl,
+    dataDir: cfg.dataDir,
+  });
   running.push({ name: 'PostgreSQL', stop: () => database.stop() });
-  const db = await openLedgerDatabase({ url: database.url, dataDir: cfg.dataDir, max: 10 });
-  running.push({ name: 'database pools', stop: () => db.close() });
+  let appUrl = database.url;
+  if (database.embedded || cfg.databaseOwnerUrl) {
+    const migrated = await migrateForLocalRun(database.url, cfg.dataDir);
+    appUrl = cfg.databaseOwnerUrl && cfg.databaseUrl ? cfg.databaseUrl : migrated.appUrl;
+    step(`database: migrated (${migrated.ledger.length} applied); connecting as the application role only`);
+  }
+  const db = await openAppDatabase({ url: appUrl, max: 10, applicationName: 'tallyproof-api' });
+  running.push({ name: 'database pool', stop: () => db.close() });
 
   // 2. The chain
   let rpcUrl = cfg.chainRpcUrl;
@@ -110,8 +122,7 @@ async function main(): Promise<void> {
   // 4. The anchor worker
   const worker = await startAnchorWorker({
     fault: null, // crash injection is for the worker's own tests, never for npm start
-    databaseUrl: database.url,
-    dataDir: cfg.dataDir,
+    databaseUrl: appUrl,
     redisUrl: cfg.redisUrl,
     chainRpcUrl: rpcUrl,
     chainPrivateKey: privateKey,
@@ -129,7 +140,7 @@ async function main(): Promise<void> {
   const token = adminToken(cfg.dataDir, cfg.adminToken);
   const ledgerKey = loadLedgerKey(cfg.dataDir);
   const app = await buildApp({
-    sql: db.app,
+    sql: db.sql,
     ledgerKey,
     adminToken: token,
     chain: { chainId, contract, publicRpcUrl },
@@ -139,8 +150,9 @@ async function main(): Promise<void> {
       return { chain: s.chain, queue: s.queue };
     },
     webDir: join(REPO, 'web', 'dist'),
-    rateLimit: cfg.rateLimit,
-    ballotRateLimit: cfg.ballotRateLimit,
+    rateLimits: cfg.rateLimits,
+    timeouts: cfg.timeouts,
+    resultsStreams: cfg.resultsStreams,
     logger: process.env.TALLYPROOF_VERBOSE ? { level: cfg.logLevel } : false,
   });
   running.push({ name: 'API', stop: () => app.close() });
@@ -149,7 +161,7 @@ async function main(): Promise<void> {
 
   // 6. The demo election, once.
   const credentialsFile = join(cfg.dataDir, 'demo-credentials.jsonl');
-  if (process.env.TALLYPROOF_DEMO !== 'off' && !(await getElection(db.app, DEMO_ELECTION_ID))) {
+  if (process.env.TALLYPROOF_DEMO !== 'off' && !(await getElection(db.sql, DEMO_ELECTION_ID))) {
     const rollFile = join(cfg.dataDir, 'demo-roll.txt');
     for (const f of [rollFile, credentialsFile]) if (existsSync(f)) (await import('node:fs')).rmSync(f);
     await generateCredentials({

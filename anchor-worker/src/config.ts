@@ -22,8 +22,8 @@ export interface WorkerSettings {
 }
 
 export interface WorkerConfig extends Omit<WorkerSettings, 'chainPrivateKey'> {
+  /** DATABASE_URL: the application role's connection (the worker refuses an owner or superuser). */
   databaseUrl: string;
-  dataDir: string;
   redisUrl: string | null;
   /** Where METRICS_PORT is served. */
   host: string;
@@ -74,7 +74,6 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   return {
     ...settings,
     databaseUrl: cfg.databaseUrl!,
-    dataDir: cfg.dataDir,
     redisUrl: cfg.redisUrl,
     host: cfg.host,
     chainRpcUrl: cfg.chainRpcUrl!,

@@ -3,7 +3,7 @@
 // file per step under steps/), and a reconcile pass over the database (reconcile-pass.ts, on start and
 // every reconcileIntervalMs) redoes any step whose job was lost. Queues and job shapes: jobs/.
 import { UnrecoverableError, type Job } from 'bullmq';
-import { openLedgerDatabase } from '../../ledger/src/db/connect.js';
+import { openAppDatabase } from '../../ledger/src/db/connect.js';
 import {
   AnchorQueues,
   CHAIN_QUEUE,
@@ -59,10 +59,8 @@ export interface AnchorWorker {
 }
 
 export interface AnchorWorkerOptions {
-  /** Owner connection of the ledger database (migrations, the queue schema); ledger writes use the app role. */
+  /** The application role's connection to the ledger database (migrated beforehand: `npm run migrate`). */
   databaseUrl: string;
-  /** Where the app role's password lives when TALLYPROOF_APP_DB_PASSWORD is unset. */
-  dataDir: string;
   /** Redis for BullMQ; unset or null: BullMQ's PostgreSQL backend in schema tallyproof_queue. */
   redisUrl?: string | null;
   chainRpcUrl: string;
@@ -92,7 +90,7 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
   const faults = new Faults(opts.fault);
   const reconcileIntervalMs = opts.reconcileIntervalMs ?? 15_000;
 
-  const db = await openLedgerDatabase({ url: opts.databaseUrl, dataDir: opts.dataDir, max: 8 });
+  const db = await openAppDatabase({ url: opts.databaseUrl, max: 8, applicationName: 'tallyproof-worker' });
   let chain: ChainClient = new EthersChainClient({
     rpcUrl: opts.chainRpcUrl,
     privateKey: opts.chainPrivateKey,
@@ -113,15 +111,15 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
     throw err;
   }
   const anchorer = new Anchorer({
-    sql: db.app,
+    sql: db.sql,
     chain,
     confirmations: opts.confirmations ?? 1,
     faults,
     log,
     onEvent: opts.onEvent,
   });
-  const runner = new StepRunner(db.app, anchorer, queues, log);
-  const reconcile = new ReconcilePass(db.app, anchorer, queues, runner, log);
+  const runner = new StepRunner(db.sql, anchorer, queues, log);
+  const reconcile = new ReconcilePass(db.sql, anchorer, queues, runner, log);
 
   queues.createWorker<SealJobData>(
     SEAL_QUEUE,
@@ -163,7 +161,7 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
   };
   loop();
 
-  const requests = anchorRequestsOver(db.app, queues, log);
+  const requests = anchorRequestsOver(db.sql, queues, log);
   let lastBacklog = { pendingWindows: 0, anchorLagSeconds: 0 };
   log('anchor worker started', {
     backend: queues.backend,

@@ -11,7 +11,6 @@ async function main(): Promise<void> {
   const metrics = cfg.metricsPort !== null ? new WorkerMetrics() : null;
   const worker = await startAnchorWorker({
     databaseUrl: cfg.databaseUrl,
-    dataDir: cfg.dataDir,
     redisUrl: cfg.redisUrl,
     chainRpcUrl: cfg.chainRpcUrl,
     chainPrivateKey: cfg.chainPrivateKey,

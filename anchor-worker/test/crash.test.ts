@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { electionKey } from '../../contracts/index.js';
 import { createAnchorRequests, type AnchorRequests } from '../../jobs/src/index.js';
@@ -24,6 +24,12 @@ import {
 import type { Receipt } from '../../ledger/src/protocol/protocol.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+// Bounds, not expectations: on a machine whose cores are busy a worker process takes many seconds to
+// start, so each wait is generous and the test's own timeout covers all seven kill points.
+const EXIT_BOUND_MS = 120_000;
+const TEST_BOUND_MS = 900_000;
+/** Worker processes not yet exited: killed when a test ends, so none outlives it (and seals another test's election). */
+const live = new Set<Child>();
 
 let db: TestDatabase;
 let chain: TestChain;
@@ -32,6 +38,11 @@ let ballots: Ballots;
 beforeAll(async () => {
   [db, chain] = await Promise.all([createTestDatabase(), startChain()]);
   ballots = new Ballots(db.app);
+});
+
+afterEach(async () => {
+  for (const c of live) c.kill('SIGKILL');
+  await Promise.all([...live].map((c) => c.exited));
 });
 
 afterAll(async () => {
@@ -51,7 +62,7 @@ function spawnWorker(opts: { fault: string; redisUrl: string | null; prefix: str
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: {
       ...process.env,
-      DATABASE_URL: db.url,
+      DATABASE_URL: db.appUrl,
       TALLYPROOF_DATA_DIR: db.dataDir,
       REDIS_URL: opts.redisUrl ?? '',
       CHAIN_RPC_URL: chain.node.rpcUrl,
@@ -70,7 +81,10 @@ function spawnWorker(opts: { fault: string; redisUrl: string | null; prefix: str
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return { exited, output: () => out, kill: (s) => child.kill(s) };
+  const c: Child = { exited, output: () => out, kill: (s) => child.kill(s) };
+  live.add(c);
+  void exited.then(() => live.delete(c));
+  return c;
 }
 
 function freePort(): Promise<number> {
@@ -181,51 +195,56 @@ const backends = [
 describe.each(backends)(
   'worker process killed (SIGKILL) at each injected point, queue on $name',
   ({ name, redisUrl }) => {
-    it('restarts into a ledger and a chain that agree: each window once, contiguous, nothing skipped', async () => {
-      const id = `crash-${name.toLowerCase()}`;
-      const prefix = queuePrefix();
-      await ballots.election(db.app, id, 40, 1);
-      const requests = await createAnchorRequests({
-        databaseUrl: db.url,
-        redisUrl,
-        queuePrefix: prefix,
-        log: () => {},
-      });
-      const receipts: Receipt[] = [];
-      try {
-        for (const { point, before, atKill } of POINTS) {
-          const prev = await snapshot(id);
-          const made = await before(id, requests);
-          if (Array.isArray(made)) receipts.push(...(made as Receipt[]));
-          const child = spawnWorker({ fault: `${point}:1`, redisUrl, prefix });
-          const exit = await exitWithin(child, 30_000, point);
-          expect(exit, `${point}: ${child.output().slice(-2000)}`).toEqual({ code: null, signal: 'SIGKILL' });
-          expect(child.output()).toContain(`fault injected at ${point}`);
-          atKill(await snapshot(id), prev);
-        }
-
-        // A clean run finishes the close; SIGTERM then stops it gracefully.
-        const metricsPort = await freePort();
-        const child = spawnWorker({ fault: '', redisUrl, prefix, metricsPort });
+    it(
+      'restarts into a ledger and a chain that agree: each window once, contiguous, nothing skipped',
+      async () => {
+        const id = `crash-${name.toLowerCase()}`;
+        const prefix = queuePrefix();
+        await ballots.election(db.app, id, 40, 1);
+        const requests = await createAnchorRequests({
+          sql: db.app,
+          databaseUrl: db.appUrl,
+          redisUrl,
+          queuePrefix: prefix,
+          log: () => {},
+        });
+        const receipts: Receipt[] = [];
         try {
-          await waitFor('the close recorded', async () => (await snapshot(id)).closeTx, 30_000);
-          const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-          expect(metrics).toMatch(/^tallyproof_worker_chain_up 1$/m);
-          expect(metrics).toMatch(/^tallyproof_worker_pending_windows 0$/m);
-        } finally {
-          child.kill('SIGTERM');
-        }
-        expect(await exitWithin(child, 15_000, 'SIGTERM')).toEqual({ code: 0, signal: null });
-        expect(child.output()).toMatch(/"msg":"close found on chain, recording it".*"case":"chain-equal"/);
+          for (const { point, before, atKill } of POINTS) {
+            const prev = await snapshot(id);
+            const made = await before(id, requests);
+            if (Array.isArray(made)) receipts.push(...(made as Receipt[]));
+            const child = spawnWorker({ fault: `${point}:1`, redisUrl, prefix });
+            const exit = await exitWithin(child, EXIT_BOUND_MS, point);
+            expect(exit, `${point}: ${child.output().slice(-2000)}`).toEqual({ code: null, signal: 'SIGKILL' });
+            expect(child.output()).toContain(`fault injected at ${point}`);
+            atKill(await snapshot(id), prev);
+          }
 
-        expect(await allAnchored(db.app, id)).toBe(true);
-        await expectLedgerMatchesChain(db.app, chain, id, { closed: true });
-        await expectReceiptsProvenOnChain(db.app, chain, receipts);
-        expect(receipts.length).toBe(17);
-      } finally {
-        await requests.close();
-        if (redisUrl) await dropRedisPrefix(redisUrl, prefix);
-      }
-    });
+          // A clean run finishes the close; SIGTERM then stops it gracefully.
+          const metricsPort = await freePort();
+          const child = spawnWorker({ fault: '', redisUrl, prefix, metricsPort });
+          try {
+            await waitFor('the close recorded', async () => (await snapshot(id)).closeTx, EXIT_BOUND_MS);
+            const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+            expect(metrics).toMatch(/^tallyproof_worker_chain_up 1$/m);
+            expect(metrics).toMatch(/^tallyproof_worker_pending_windows 0$/m);
+          } finally {
+            child.kill('SIGTERM');
+          }
+          expect(await exitWithin(child, EXIT_BOUND_MS, 'SIGTERM')).toEqual({ code: 0, signal: null });
+          expect(child.output()).toMatch(/"msg":"close found on chain, recording it".*"case":"chain-equal"/);
+
+          expect(await allAnchored(db.app, id)).toBe(true);
+          await expectLedgerMatchesChain(db.app, chain, id, { closed: true });
+          await expectReceiptsProvenOnChain(db.app, chain, receipts);
+          expect(receipts.length).toBe(17);
+        } finally {
+          await requests.close();
+          if (redisUrl) await dropRedisPrefix(redisUrl, prefix);
+        }
+      },
+      TEST_BOUND_MS,
+    );
   },
 );

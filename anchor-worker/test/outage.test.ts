@@ -45,8 +45,7 @@ describe('chain outage', () => {
     const { lines, log } = captureLog();
     await ballots.election(db.app, id, 60, 1);
     const worker = await startAnchorWorker({
-      databaseUrl: db.url,
-      dataDir: db.dataDir,
+      databaseUrl: db.appUrl,
       chainRpcUrl: chain.node.rpcUrl,
       chainPrivateKey: chain.anchorerKey,
       contractAddress: chain.address,

@@ -48,8 +48,7 @@ afterAll(async () => {
 
 function start(extra: Partial<Parameters<typeof startAnchorWorker>[0]> = {}): Promise<AnchorWorker> {
   return startAnchorWorker({
-    databaseUrl: db.url,
-    dataDir: db.dataDir,
+    databaseUrl: db.appUrl,
     redisUrl: null,
     chainRpcUrl: chain.node.rpcUrl,
     chainPrivateKey: chain.anchorerKey,
@@ -308,7 +307,7 @@ describe('reconcile cases', () => {
     const worker = await start({ log });
     try {
       await waitFor('registration', async () => (await electionRow(id)).registration_tx, 10_000);
-      const queues = await AnchorQueues.open({ databaseUrl: db.url });
+      const queues = await AnchorQueues.open({ databaseUrl: db.appUrl });
       await queues.removeSealScheduler(id);
       await queues.close();
       await new Promise((r) => setTimeout(r, 1500)); // a tick already taken passes

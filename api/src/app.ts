@@ -7,7 +7,13 @@
 // converted by the routes). The ballot route goes further: its body is parsed with plain JSON.parse and
 // validated only by the protocol's strict parser inside the Ingestor, so the bytes hashed and verified are
 // exactly what the client sent, and every refusal leaves its audit row.
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Sql } from 'postgres';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -18,15 +24,23 @@ import type { LedgerKey } from '../../ledger/src/ledger-key.js';
 import { ProtocolError, apiError, sendApiError, toApiError } from './errors.js';
 import type { AnchorRequests, ChainInfo, DependencyProbe } from './dependencies.js';
 import { ApiMetrics } from './services/metrics.js';
+import {
+  DEFAULT_RATE_LIMITS,
+  RefusalBudget,
+  clientAddress,
+  rateTier,
+  type RateLimits,
+  type RateTier,
+} from './services/rate-limits.js';
 import { TallyTracker } from './services/tally.js';
 import { CredentialCheckPool } from './services/credential-check.js';
 import { registerDocs } from './plugins/docs.js';
-import webPlugin from './plugins/web.js';
+import webPlugin, { addSecurityHeaders } from './plugins/web.js';
 import ballotRoutes, { BALLOTS_URL } from './routes/ballots.js';
 import electionRoutes from './routes/elections.js';
 import adminRoutes from './routes/admin.js';
 import proofRoutes from './routes/proofs.js';
-import resultRoutes from './routes/results.js';
+import resultRoutes, { type StreamLimits } from './routes/results.js';
 import healthRoutes from './routes/health.js';
 
 export interface AppOptions {
@@ -46,9 +60,11 @@ export interface AppOptions {
   anchorRequests?: AnchorRequests | null;
   /** Chain and queue health for /api/v1/health; absent: reported as "unknown". */
   dependencies?: DependencyProbe | null;
-  /** Per-IP requests per minute; 0 = off. `ballotRateLimit` applies to the ballot route, `rateLimit` to the others. */
-  rateLimit?: number;
-  ballotRateLimit?: number;
+  /**
+   * Per-client rate limits (services/rate-limits.ts): on by default with DEFAULT_RATE_LIMITS, the given
+   * fields replacing the defaults; false turns them all off (load tests).
+   */
+  rateLimits?: Partial<RateLimits> | false;
   /** Trust X-Forwarded-For for this many proxy hops (rate limits then key on the real client). */
   trustProxy?: number;
   /** Static voter/results pages (web/dist); served when the directory holds an index.html. */
@@ -62,6 +78,43 @@ export interface AppOptions {
   poolSize?: number;
   /** Node process metrics in /metrics (default on; tests building many apps turn them off). */
   processMetrics?: boolean;
+  /** How long slow or idle clients may hold a connection (defaults: DEFAULT_HTTP_TIMEOUTS). */
+  timeouts?: Partial<HttpTimeouts>;
+  /** Caps on results streams (defaults: DEFAULT_STREAM_LIMITS in routes/results.ts). */
+  resultsStreams?: Partial<StreamLimits>;
+  /** Windows per page of `GET …/windows` (default and maximum `limit`; default WINDOWS_PAGE_LIMIT). */
+  windowsPageLimit?: number;
+}
+
+/** Milliseconds; 0 turns a limit off. */
+export interface HttpTimeouts {
+  /** The whole request, headers and body, must arrive within this (a body dripped byte by byte is cut off). */
+  requestMs: number;
+  /** The headers of a request must arrive within this (at most `requestMs`). */
+  headersMs: number;
+  /** A socket with no traffic either way for this long is closed (above the streams' 15 s heartbeat). */
+  connectionMs: number;
+  /** An idle keep-alive connection between requests is closed after this (above the proxy's own, 30 s). */
+  keepAliveMs: number;
+}
+
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  requestMs: 120_000,
+  headersMs: 15_000,
+  connectionMs: 60_000,
+  keepAliveMs: 72_000,
+};
+
+/** Node's http options for the timeouts: its checks run every `connectionsCheckingInterval` (30 s by default). */
+function nodeHttpTimeouts(t: HttpTimeouts) {
+  // Node refuses headersTimeout > requestTimeout when both are set.
+  const headersTimeout = t.requestMs > 0 && t.headersMs > 0 ? Math.min(t.headersMs, t.requestMs) : t.headersMs;
+  const shortest = Math.min(...[t.requestMs, headersTimeout].filter((ms) => ms > 0), 20_000);
+  return {
+    headersTimeout,
+    requestTimeout: t.requestMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(shortest / 4))),
+  };
 }
 
 /** What the route plugins share, as `app.tp`. */
@@ -79,6 +132,8 @@ export interface AppContext {
   adminToken: string | null;
   /** Open results streams, ended when the app closes. */
   streams: Set<ServerResponse>;
+  /** Refused ballot submissions per client address; null when rate limits are off. */
+  refusalBudget: RefusalBudget | null;
   closing: boolean;
 }
 
@@ -92,8 +147,15 @@ declare module 'fastify' {
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...opts.timeouts };
   const app = Fastify({
     logger: opts.logger ?? false,
+    // Slow clients (slowloris): a request whose headers or body trickle in is cut off (408, then closed),
+    // as is a silent socket; long responses (results streams, the ledger export) are not limited.
+    http: nodeHttpTimeouts(timeouts),
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.connectionMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
     // No per-request access log (the reverse proxy keeps one); our error handler still logs 5xx.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: DEFAULT_BODY_LIMIT,
@@ -147,9 +209,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     dependencies: opts.dependencies ?? null,
     adminToken: opts.adminToken ?? null,
     streams: new Set(),
+    refusalBudget: null,
     closing: false,
   };
   app.decorate('tp', ctx);
+  addSecurityHeaders(app, { chain });
 
   app.setErrorHandler((err, req, reply) => {
     const e = toApiError(err);
@@ -194,22 +258,50 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (ownVerifier) await verifier.close();
   });
 
-  // Rate limits: per IP, in this process's memory (several replicas each count their own share).
-  const ballotLimit = opts.ballotRateLimit ?? 0;
-  const otherLimit = opts.rateLimit ?? 0;
-  if (ballotLimit > 0 || otherLimit > 0) {
-    app.addHook('onRoute', (route) => {
-      const isBallot = route.url === BALLOTS_URL && route.method === 'POST';
-      const max = isBallot ? ballotLimit : otherLimit;
-      if (max > 0) route.config = { ...(route.config as object), rateLimit: { max, timeWindow: 60_000 } };
-    });
-    await app.register(rateLimit, {
-      global: false,
-      errorResponseBuilder: (_req, context) =>
-        new ProtocolError(
-          'rate-limited',
-          `more than ${context.max} requests per minute from this address; retry in ${Math.ceil(context.ttl / 1000)} s`,
-        ),
+  // Rate limits: per client address, in this process's memory (several replicas each count their own
+  // share), one counter per tier shared by the tier's routes; the 404 handler counts as "other".
+  if (opts.rateLimits !== false) {
+    const limits: RateLimits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+    await app.register(rateLimit, { global: false });
+    const clientKey = (req: FastifyRequest) => clientAddress(req.ip);
+    const limiter = (max: number) => {
+      if (max <= 0) return null;
+      // `cache`: addresses each tier's LRU store keeps (LocalStore reads it; its type omits it).
+      const options = { max, timeWindow: limits.windowMs, keyGenerator: clientKey, cache: 100_000 };
+      return app.createRateLimit(options);
+    };
+    const limiters: Record<RateTier, ReturnType<typeof limiter>> = {
+      ballots: limiter(limits.ballots),
+      reads: limiter(limits.reads),
+      exports: limiter(limits.exports),
+      other: limiter(limits.other),
+    };
+    const refusals = limits.refusedBallots > 0 ? new RefusalBudget(limits.refusedBallots, limits.windowMs) : null;
+    ctx.refusalBudget = refusals;
+    const refuse = (reply: FastifyReply, tier: string, seconds: number, message: string) => {
+      metrics.rateLimited.inc({ limit: tier });
+      reply.header('retry-after', String(Math.max(1, seconds)));
+      throw new ProtocolError('rate-limited', message);
+    };
+    app.addHook('onRequest', async (req, reply) => {
+      const tier = rateTier(BALLOTS_URL, req.method, req.routeOptions.url);
+      if (tier === 'ballots' && refusals) {
+        // Before any parsing or verification: a client over its refusal budget costs one map lookup.
+        const waitMs = refusals.blocked(clientAddress(req.ip));
+        if (waitMs > 0) {
+          const s = Math.ceil(waitMs / 1000);
+          refuse(reply, 'refused-ballots', s, `too many refused submissions from this address; retry in ${s} s`);
+        }
+      }
+      const r = await limiters[tier]?.(req);
+      if (r && !r.isAllowed && r.isExceeded) {
+        refuse(
+          reply,
+          tier,
+          r.ttlInSeconds,
+          `more than ${r.max} requests from this address; retry in ${r.ttlInSeconds} s`,
+        );
+      }
     });
   }
 
@@ -217,8 +309,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(ballotRoutes);
   await app.register(electionRoutes);
   await app.register(adminRoutes);
-  await app.register(proofRoutes);
-  await app.register(resultRoutes);
+  await app.register(proofRoutes, { windowsPageLimit: opts.windowsPageLimit });
+  await app.register(resultRoutes, { limits: opts.resultsStreams });
   await app.register(healthRoutes);
   await app.register(webPlugin, { webDir: opts.webDir ?? null });
   return app;

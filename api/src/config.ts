@@ -3,6 +3,9 @@
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { ConfigError, int, loadSharedConfig, opt, url, type Env, type SharedConfig } from '../../ledger/src/config.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './services/rate-limits.js';
+import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from './app.js';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './routes/results.js';
 
 export interface ApiConfig extends SharedConfig {
   port: number;
@@ -12,10 +15,8 @@ export interface ApiConfig extends SharedConfig {
    */
   publicChainRpcUrl: string | null;
   adminToken: string | null;
-  /** Per-IP rate limit on the ballot route, requests per minute; 0 = off. */
-  ballotRateLimit: number;
-  /** Per-IP rate limit on the other routes, requests per minute; 0 = off. */
-  rateLimit: number;
+  /** Per-client rate limits (RATE_LIMITS=off: false, for load tests); each limit 0 = that one off. */
+  rateLimits: RateLimits | false;
   /** Behind a reverse proxy / load balancer: trust X-Forwarded-For for this many hops (rate limits key on the client IP). 0 = off. */
   trustProxy: number;
   /** Connections in the application's PostgreSQL pool (per process). */
@@ -28,6 +29,10 @@ export interface ApiConfig extends SharedConfig {
   shutdownTimeoutSeconds: number;
   /** TALLYPROOF_QUEUE_PREFIX: the Redis key prefix of the job queues, undefined for the default. */
   queuePrefix: string | undefined;
+  /** Slow and idle clients (REQUEST_, HEADERS_, CONNECTION_, KEEP_ALIVE_TIMEOUT_SECONDS), in ms; 0 = no limit. */
+  timeouts: HttpTimeouts;
+  /** RESULTS_STREAMS_PER_CLIENT, RESULTS_STREAMS_MAX, RESULTS_STREAM_BUFFER_BYTES. */
+  resultsStreams: StreamLimits;
 }
 
 /**
@@ -47,6 +52,22 @@ function publicRpcUrl(env: Env): string | null {
   return v;
 }
 
+/** RATE_LIMITS (on|off) and the per-minute limits, defaults DEFAULT_RATE_LIMITS (docs/operations.md). */
+function rateLimits(env: Env): RateLimits | false {
+  const onOff = opt(env, 'RATE_LIMITS') ?? 'on';
+  if (onOff !== 'on' && onOff !== 'off') throw new ConfigError('RATE_LIMITS', `must be on or off, got "${onOff}"`);
+  const d = DEFAULT_RATE_LIMITS;
+  const limits: RateLimits = {
+    ballots: int(env, 'BALLOT_RATE_LIMIT', d.ballots, 0, 10_000_000),
+    refusedBallots: int(env, 'REFUSED_BALLOT_LIMIT', d.refusedBallots, 0, 10_000_000),
+    reads: int(env, 'READ_RATE_LIMIT', d.reads, 0, 10_000_000),
+    exports: int(env, 'EXPORT_RATE_LIMIT', d.exports, 0, 10_000_000),
+    other: int(env, 'RATE_LIMIT', d.other, 0, 10_000_000),
+    windowMs: 60_000,
+  };
+  return onOff === 'off' ? false : limits;
+}
+
 export function loadApiConfig(env: Env = process.env): ApiConfig {
   const adminToken = opt(env, 'ADMIN_TOKEN');
   if (adminToken !== null && adminToken.length < 16)
@@ -56,13 +77,23 @@ export function loadApiConfig(env: Env = process.env): ApiConfig {
     port: int(env, 'PORT', 8080, 0, 65535),
     publicChainRpcUrl: publicRpcUrl(env),
     adminToken,
-    ballotRateLimit: int(env, 'BALLOT_RATE_LIMIT', 0, 0, 1_000_000),
-    rateLimit: int(env, 'RATE_LIMIT', 0, 0, 1_000_000),
+    rateLimits: rateLimits(env),
     trustProxy: int(env, 'TRUST_PROXY', 0, 0, 16),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
     verifyThreads: int(env, 'VERIFY_THREADS', 0, 0, 256),
     webDir: resolve(opt(env, 'WEB_DIR') ?? fileURLToPath(new URL('../../web/dist', import.meta.url))),
     shutdownTimeoutSeconds: int(env, 'SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 3600),
     queuePrefix: opt(env, 'TALLYPROOF_QUEUE_PREFIX') ?? undefined,
+    timeouts: {
+      requestMs: int(env, 'REQUEST_TIMEOUT_SECONDS', DEFAULT_HTTP_TIMEOUTS.requestMs / 1000, 0, 86_400) * 1000,
+      headersMs: int(env, 'HEADERS_TIMEOUT_SECONDS', DEFAULT_HTTP_TIMEOUTS.headersMs / 1000, 1, 3600) * 1000,
+      connectionMs: int(env, 'CONNECTION_TIMEOUT_SECONDS', DEFAULT_HTTP_TIMEOUTS.connectionMs / 1000, 0, 86_400) * 1000,
+      keepAliveMs: int(env, 'KEEP_ALIVE_TIMEOUT_SECONDS', DEFAULT_HTTP_TIMEOUTS.keepAliveMs / 1000, 1, 3600) * 1000,
+    },
+    resultsStreams: {
+      perClient: int(env, 'RESULTS_STREAMS_PER_CLIENT', DEFAULT_STREAM_LIMITS.perClient, 1, 100_000),
+      total: int(env, 'RESULTS_STREAMS_MAX', DEFAULT_STREAM_LIMITS.total, 1, 1_000_000),
+      maxBufferedBytes: int(env, 'RESULTS_STREAM_BUFFER_BYTES', DEFAULT_STREAM_LIMITS.maxBufferedBytes, 1024, 2 ** 30),
+    },
   };
 }

@@ -40,6 +40,20 @@ export function isDatabaseOutage(err: unknown): boolean {
   return OUTAGE_CODES.has(code) || code.startsWith('08') || code.startsWith('53') || code.startsWith('57P');
 }
 
+/**
+ * The one message a client gets for a database outage. The database's own text ("the database system is
+ * shutting down", host names, ports, role names) stays in the server log: it describes the inside.
+ */
+export const DATABASE_UNAVAILABLE = 'the ledger database is unavailable; retry later';
+
+/** The error or any error in its `cause` chain is a database outage. */
+function causedByOutage(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isDatabaseOutage(e)) return true;
+  }
+  return false;
+}
+
 /** Which param a failed params validation names (ajv `instancePath` "/electionId" or `params.missingProperty`). */
 function failedParam(err: FastifyError): string {
   const v = err.validation?.[0];
@@ -51,6 +65,7 @@ function failedParam(err: FastifyError): string {
 
 /** Map anything thrown while serving a request onto the error table. */
 export function toApiError(err: unknown): ApiError {
+  if (causedByOutage(err)) return apiError('unavailable', DATABASE_UNAVAILABLE);
   if (err instanceof ProtocolError) return apiError(err.code, err.message);
   const e = err as FastifyError;
   if (e?.validation) {
@@ -86,10 +101,11 @@ export function toApiError(err: unknown): ApiError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return apiError('invalid-body', 'the Content-Length does not match the body');
   }
-  if (isDatabaseOutage(err)) return apiError('unavailable', 'the ledger database is unavailable; retry later');
-  // secure-json-parse (fastify's JSON parser) throws a SyntaxError with statusCode 400 on bad JSON and on
-  // __proto__ / constructor.prototype keys.
-  if (e instanceof SyntaxError) return apiError('malformed-json', e.message);
+  // secure-json-parse (fastify's JSON parser) throws a SyntaxError, to which the parser adds statusCode 400,
+  // on bad JSON and on __proto__ / constructor.prototype keys. A SyntaxError thrown by our own code while
+  // handling the request has no status: a bug, 500 (and logged).
+  if (e instanceof SyntaxError && e.statusCode === 400) return apiError('malformed-json', e.message);
+  if (e instanceof SyntaxError) return apiError('internal');
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
   if (status === 429) return apiError('rate-limited');
   if (status === 413) return apiError('body-too-large');

@@ -1,12 +1,14 @@
 // Process entry of the API: `tsx api/src/server.ts`. Configuration comes from the environment
-// (docs/operations.md). Resolves the database (DATABASE_URL, else the embedded PostgreSQL under
-// TALLYPROOF_DATA_DIR), applies migrations, builds the app and listens. SIGTERM/SIGINT: stop accepting
+// (docs/operations.md). Connects to the database as the application role only (DATABASE_URL, after
+// `npm run migrate`; else the embedded PostgreSQL under TALLYPROOF_DATA_DIR, migrated first over an owner
+// connection that is closed before the API starts), builds the app and listens. SIGTERM/SIGINT: stop accepting
 // connections, let in-flight requests finish (every ingesting request is answered after its COMMIT),
 // then close the worker threads and database pools.
 import { ConfigError } from '../../ledger/src/config.js';
 import { loadApiConfig, type ApiConfig } from './config.js';
 import { resolveDatabase } from '../../ledger/src/db/resolve.js';
-import { openLedgerDatabase } from '../../ledger/src/db/connect.js';
+import { openAppDatabase } from '../../ledger/src/db/connect.js';
+import { migrateForLocalRun } from '../../scripts/database.js';
 import { loadLedgerKey } from '../../ledger/src/ledger-key.js';
 import { createAnchorRequests } from '../../jobs/src/index.js';
 import { buildApp } from './app.js';
@@ -50,9 +52,20 @@ const started = Date.now();
 const db = await resolveDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }).catch((err: Error) =>
   fail(`cannot start the embedded PostgreSQL: ${err.message}`),
 );
-const ledger = await openLedgerDatabase({ url: db.url, dataDir: config.dataDir, max: config.databasePoolSize }).catch(
-  (err: Error) =>
-    fail(`cannot open the ledger database${config.databaseUrl ? ' at DATABASE_URL' : ''}: ${err.message}`),
+// Embedded: this process is the operator of its own server, so it migrates first; with DATABASE_URL the
+// migrations are `npm run migrate`'s, and DATABASE_URL must be the application role's.
+const appUrl = db.embedded
+  ? await migrateForLocalRun(db.url, config.dataDir).then(
+      (r) => r.appUrl,
+      (err: Error) => fail(`cannot migrate the embedded database: ${err.message}`),
+    )
+  : db.url;
+const ledger = await openAppDatabase({
+  url: appUrl,
+  max: config.databasePoolSize,
+  applicationName: 'tallyproof-api',
+}).catch((err: Error) =>
+  fail(`cannot open the ledger database${config.databaseUrl ? ' at DATABASE_URL' : ''}: ${err.message}`),
 );
 const ledgerKey = (() => {
   try {
@@ -77,7 +90,8 @@ if (config.chainRpcUrl) {
 // The anchor worker's queue (jobs/: BullMQ on Redis with REDIS_URL, else on the ledger database): the API
 // only enqueues registration and close requests; the worker process does the chain work.
 const anchorRequests = await createAnchorRequests({
-  databaseUrl: db.url,
+  sql: ledger.sql,
+  databaseUrl: appUrl,
   redisUrl: config.redisUrl,
   queuePrefix: config.queuePrefix,
 }).catch((err: Error) => fail(`cannot open the anchor queue${config.redisUrl ? ' at REDIS_URL' : ''}: ${err.message}`));
@@ -100,18 +114,19 @@ async function probeDependencies(): Promise<{ chain: UpDown; queue: UpDown }> {
 }
 
 const app = await buildApp({
-  sql: ledger.app,
+  sql: ledger.sql,
   ledgerKey,
   adminToken: config.adminToken,
   verifyThreads: config.verifyThreads,
   chain: () => chain,
   anchorRequests,
   dependencies,
-  rateLimit: config.rateLimit,
-  ballotRateLimit: config.ballotRateLimit,
+  rateLimits: config.rateLimits,
   trustProxy: config.trustProxy,
   webDir: config.webDir,
   poolSize: config.databasePoolSize,
+  timeouts: config.timeouts,
+  resultsStreams: config.resultsStreams,
   logger: { level: config.logLevel },
 });
 

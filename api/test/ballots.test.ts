@@ -40,7 +40,7 @@ async function refused(
   expect(after.ballots).toBe(before.ballots);
   expect(after.nextSeq).toBe(before.nextSeq);
   expect(after.rejected - before.rejected, `audit rows for ${code}`).toBe(1);
-  const [last] = await api.db.admin`SELECT reason FROM rejected_attempts ORDER BY id DESC LIMIT 1`;
+  const [last] = await api.db.admin`SELECT reason FROM rejected_attempt_counts ORDER BY last_at DESC LIMIT 1`;
   expect(last!.reason).toBe(code);
   return r;
 }
@@ -265,7 +265,7 @@ describe('overload and outages', () => {
 
 describe('rate limits', () => {
   it('BALLOT_RATE_LIMIT and RATE_LIMIT limit per IP and answer 429 rate-limited', async () => {
-    const limited = await build({ db: api.db, ballotRateLimit: 3, rateLimit: 2 });
+    const limited = await build({ db: api.db, rateLimits: { ballots: 3, other: 2 } });
     try {
       const codes: number[] = [];
       for (let i = 0; i < 3; i++)
@@ -284,7 +284,7 @@ describe('rate limits', () => {
     }
   });
 
-  it('is off by default', async () => {
+  it('is on by default, shaped for honest traffic (more in rate-limits.test.ts)', async () => {
     const results = await Promise.all(
       Array.from({ length: 30 }, () => request(api.url, 'GET', `/api/v1/elections/${E}`)),
     );

@@ -1,6 +1,6 @@
 // Fuzz of the ballot route: ≥ 5,000 mutated submissions (byte flips, type swaps, truncations, huge values,
 // deep nesting, prototype-pollution keys, odd strings and content types). None may get a 5xx, none may be
-// stored, every refusal leaves exactly one audit row, and the server's prototypes stay clean.
+// stored, every refusal adds exactly one to the audit counts, and the server's prototypes stay clean.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ballotFor, selectionsFor, voter, type Voter } from '../../test/support/fixtures.js';
 import { ERROR_CODES } from '../../ledger/src/protocol/errors.js';
@@ -23,7 +23,8 @@ const rand = () => {
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
 beforeAll(async () => {
-  api = await build({ verifyThreads: 2 });
+  // 5,200 refusals from one address: far over the refusal budget, so the limits are off for this test.
+  api = await build({ verifyThreads: 2, rateLimits: false });
   ({ voters: vs } = await api.election(E, 4));
   // Voters 0 and 1 have voted: a mutation that keeps the same JSON value is a resubmission (200), a
   // different ballot of theirs a duplicate (409). The "outsider" is not on the roll. Voter 2 has not voted
@@ -216,7 +217,7 @@ function mutate(base: Submission): Case {
 }
 
 describe('fuzz of POST /api/v1/elections/{id}/ballots', () => {
-  it(`${COUNT} mutated submissions: no 5xx, nothing stored, one audit row per refusal (seed ${SEED})`, async () => {
+  it(`${COUNT} mutated submissions: no 5xx, nothing stored, each refusal counted once (seed ${SEED})`, async () => {
     const before = await ledgerCounts(api.db, E);
     const cases = Array.from({ length: COUNT }, () => mutate(pick(bases)));
     const statuses = new Map<number, number>();
@@ -255,7 +256,7 @@ describe('fuzz of POST /api/v1/elections/{id}/ballots', () => {
     const after = await ledgerCounts(api.db, E);
     expect(after.ballots).toBe(before.ballots);
     expect(after.nextSeq).toBe(before.nextSeq);
-    // 429 never happens here (no rate limit): every refusal is one audit row
+    // 429 never happens here (no rate limit): every refusal is counted once
     expect(after.rejected - before.rejected).toBe(refused);
     // no prototype was polluted in the server's process (the app runs in this process)
     expect(({} as any).polluted).toBeUndefined();

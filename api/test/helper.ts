@@ -117,10 +117,10 @@ export async function build(opts: Partial<AppOptions> & { db?: TestDatabase } = 
   return api;
 }
 
-/** Rows in the ledger tables, to check that refused input changed nothing but the audit table. */
+/** Rows in the ledger tables and refusals counted, to check that refused input changed nothing but the audit counts. */
 export async function ledgerCounts(db: TestDatabase, electionId: string) {
   const [b] = await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${electionId}`;
   const [h] = await db.admin`SELECT next_seq FROM election_heads WHERE election_id = ${electionId}`;
-  const [r] = await db.admin`SELECT count(*)::int AS n FROM rejected_attempts`;
+  const [r] = await db.admin`SELECT coalesce(sum(count), 0)::int AS n FROM rejected_attempt_counts`;
   return { ballots: b!.n as number, nextSeq: Number(h?.next_seq ?? -1), rejected: r!.n as number };
 }

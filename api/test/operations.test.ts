@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { ballotFor } from '../../test/support/fixtures.js';
 import { ConfigError } from '../../ledger/src/config.js';
 import { loadConfig } from '../../scripts/config.js';
+import { DEFAULT_RATE_LIMITS } from '../src/services/rate-limits.js';
 import { ERROR_CODES } from '../../ledger/src/protocol/errors.js';
 import { sealWindow } from '../../ledger/src/index.js';
 import { build, type TestApi } from './helper.js';
@@ -255,8 +256,7 @@ describe('configuration', () => {
       port: 8080,
       host: '127.0.0.1',
       databaseUrl: null,
-      ballotRateLimit: 0,
-      rateLimit: 0,
+      rateLimits: DEFAULT_RATE_LIMITS,
       trustProxy: 0,
       databasePoolSize: 10,
       verifyThreads: 0,

@@ -17,7 +17,7 @@ const ledgerPub = Buffer.from(testLedgerKey.publicKeyHex, 'hex');
 beforeAll(async () => {
   db = await createTestDatabase();
   const env = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.appUrl,
     TALLYPROOF_DATA_DIR: db.dataDir,
     LEDGER_KEY_SEED: testLedgerKey.seed.toString('hex'),
     ADMIN_TOKEN,

@@ -23,6 +23,7 @@ export function writeEnvFile(envFile: string, templateFile: string, facts: EnvFa
     CHAIN_SUBNET: facts.subnet,
     QBFT_DIR: facts.qbftDir,
     POSTGRES_PASSWORD: secret(),
+    TALLYPROOF_OWNER_DB_PASSWORD: secret(),
     TALLYPROOF_APP_DB_PASSWORD: secret(),
     REDIS_PASSWORD: secret(),
     GRAFANA_ADMIN_PASSWORD: secret(),

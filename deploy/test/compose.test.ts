@@ -37,6 +37,7 @@ const INSTALL_HINT =
 
 const SECRET_NAMES = [
   'POSTGRES_PASSWORD',
+  'TALLYPROOF_OWNER_DB_PASSWORD',
   'TALLYPROOF_APP_DB_PASSWORD',
   'REDIS_PASSWORD',
   'GRAFANA_ADMIN_PASSWORD',
@@ -46,7 +47,9 @@ const SECRET_NAMES = [
   'CHAIN_PRIVATE_KEY',
 ];
 /** Services that run once and exit; every other one is long-running. */
-const ONE_SHOT = ['contract-deploy'];
+const ONE_SHOT = ['contract-deploy', 'migrate'];
+/** The long-running processes that hold a database connection: application role only. */
+const APP_SERVICES = ['api', 'worker'];
 
 // ---- compose and YAML helpers --------------------------------------------------------------------
 
@@ -280,6 +283,7 @@ describe('deploy/docker-compose.yml', () => {
         'api',
         'contract-deploy',
         'grafana',
+        'migrate',
         'postgres',
         'prometheus',
         'proxy',
@@ -302,10 +306,11 @@ describe('deploy/docker-compose.yml', () => {
       expect(s.healthcheck?.disable, name).not.toBe(true);
       expect(JSON.stringify(s.healthcheck?.test), name).not.toMatch(/NONE/);
     }
-    // Start order: the app waits for healthy dependencies and a finished contract deployment.
-    for (const name of ['api', 'worker']) {
+    // Start order: the app waits for healthy dependencies, finished migrations and contract deployment.
+    for (const name of APP_SERVICES) {
       expect(services[name]!.depends_on).toMatchObject({
         postgres: { condition: 'service_healthy' },
+        migrate: { condition: 'service_completed_successfully' },
         redis: { condition: 'service_healthy' },
         'contract-deploy': { condition: 'service_completed_successfully' },
       });
@@ -359,18 +364,10 @@ describe('deploy/docker-compose.yml', () => {
       'ADMIN_TOKEN',
       'PORT',
       'LEDGER_KEY_SEED',
-      'TALLYPROOF_APP_DB_PASSWORD',
     ]) {
       expect(env, name).toHaveProperty(name);
     }
-    for (const name of [
-      'DATABASE_URL',
-      'REDIS_URL',
-      'CHAIN_RPC_URL',
-      'CHAIN_PRIVATE_KEY',
-      'CONTRACT_ADDRESS',
-      'TALLYPROOF_APP_DB_PASSWORD',
-    ]) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'CHAIN_RPC_URL', 'CHAIN_PRIVATE_KEY', 'CONTRACT_ADDRESS']) {
       expect(services.worker!.environment, name).toHaveProperty(name);
     }
     // Least privilege: only the worker signs with the anchorer key.
@@ -407,7 +404,8 @@ describe('deploy/docker-compose.yml', () => {
         '--data-path=/opt/besu/data',
         '--p2p-port=30303',
         '--rpc-http-enabled',
-        '--rpc-http-api=ETH,NET,QBFT,WEB3',
+        '--rpc-http-host=0.0.0.0',
+        '--rpc-http-api=ETH,NET,WEB3',
         '--host-allowlist=*',
         '--min-gas-price=0',
         '--metrics-enabled',
@@ -415,6 +413,14 @@ describe('deploy/docker-compose.yml', () => {
         expect(flags, `${name} ${flag}`).toContain(flag);
       }
       expect(flags.some((f) => f.startsWith('--rpc-http-cors-origins='))).toBe(true);
+      // The application network reaches the JSON-RPC listener: no validator votes, no admin API there,
+      // and no other listener (WebSocket, GraphQL) that could carry them.
+      for (const f of flags.filter((x) => /-api(s)?=/.test(x)))
+        expect(f, name).not.toMatch(/QBFT|ADMIN|IBFT|DEBUG|MINER/);
+      expect(
+        flags.filter((f) => /^--(rpc-ws|graphql-http|engine-rpc)-enabled/.test(f)),
+        name,
+      ).toEqual([]);
       expect(s.networks?.chain?.ipv4_address).toBe(`172.30.0.${10 + n}`);
       expect(s.environment?.BESU_P2P_HOST).toBe(`172.30.0.${10 + n}`);
       const mounts = Object.fromEntries(bindMounts(s).map(([src, dst]) => [dst, src]));
@@ -443,8 +449,22 @@ describe('deploy/docker-compose.yml', () => {
       expect(services.worker!.environment!.CHAIN_PRIVATE_KEY).toBe(values.CHAIN_PRIVATE_KEY);
       expect(api.ADMIN_TOKEN).toBe(values.ADMIN_TOKEN);
       expect(api.LEDGER_KEY_SEED).toBe(values.LEDGER_KEY_SEED);
-      expect(api.TALLYPROOF_APP_DB_PASSWORD).toBe(values.TALLYPROOF_APP_DB_PASSWORD);
-      expect(api.DATABASE_URL).toBe(`postgres://tallyproof:${values.POSTGRES_PASSWORD}@postgres:5432/tallyproof`);
+      for (const name of APP_SERVICES) {
+        expect(services[name]!.environment!.DATABASE_URL, name).toBe(
+          `postgres://tallyproof_app:${values.TALLYPROOF_APP_DB_PASSWORD}@postgres:5432/tallyproof`,
+        );
+      }
+      expect(services.migrate!.environment!.DATABASE_OWNER_URL).toBe(
+        `postgres://tallyproof:${values.TALLYPROOF_OWNER_DB_PASSWORD}@postgres:5432/tallyproof`,
+      );
+      expect(services.postgres!.environment!.TALLYPROOF_OWNER_DB_PASSWORD).toBe(values.TALLYPROOF_OWNER_DB_PASSWORD);
+      expect(services.postgres!.environment!.TALLYPROOF_APP_DB_PASSWORD).toBe(values.TALLYPROOF_APP_DB_PASSWORD);
+      // The superuser's and the owner's passwords reach no long-running app process.
+      for (const name of APP_SERVICES) {
+        const text = JSON.stringify(services[name]!.environment);
+        for (const secret of ['POSTGRES_PASSWORD', 'TALLYPROOF_OWNER_DB_PASSWORD'])
+          expect(text, `${name} holds ${secret}`).not.toContain(values[secret]!);
+      }
       expect(api.REDIS_URL).toBe(`redis://:${values.REDIS_PASSWORD}@redis:6379`);
       expect(services.postgres!.environment!.POSTGRES_PASSWORD).toBe(values.POSTGRES_PASSWORD);
       expect(services.redis!.command).toContain(values.REDIS_PASSWORD);
@@ -457,6 +477,97 @@ describe('deploy/docker-compose.yml', () => {
     // The example holds only placeholders.
     const example = readEnvFile(ENV_EXAMPLE);
     for (const name of SECRET_NAMES) expect(example[name], name).toMatch(/^change-me/);
+  });
+
+  it('gives every process only the database role it needs; passwords are set once, never logged', () => {
+    const { services } = composeConfig(ENV_EXAMPLE);
+    // Migrations: a one-shot service with the owner's URL, after PostgreSQL is up.
+    const migrate = services.migrate!;
+    expect(migrate.restart).toBe('no');
+    expect(migrate.image).toBe('tallyproof-app:local');
+    expect(migrate.command).toEqual(['node', '--import', 'tsx', 'scripts/migrate.ts']);
+    expect(migrate.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+    expect(new URL(migrate.environment!.DATABASE_OWNER_URL!).username).toBe('tallyproof');
+    expect(migrate.environment).not.toHaveProperty('TALLYPROOF_APP_DB_PASSWORD');
+    // The API and the worker: the application role's URL and nothing that could act as the owner.
+    for (const name of APP_SERVICES) {
+      const env = services[name]!.environment!;
+      expect(new URL(env.DATABASE_URL!).username, name).toBe('tallyproof_app');
+      for (const v of [
+        'DATABASE_OWNER_URL',
+        'TALLYPROOF_APP_DB_PASSWORD',
+        'TALLYPROOF_OWNER_DB_PASSWORD',
+        'POSTGRES_PASSWORD',
+      ])
+        expect(env, `${name} ${v}`).not.toHaveProperty(v);
+    }
+    // The superuser is not the ledger's owner; the roles come from the init script, run once.
+    const pg = services.postgres!.environment!;
+    expect(pg.POSTGRES_USER).toBe('postgres');
+    expect(pg.POSTGRES_DB ?? 'postgres').not.toBe('tallyproof'); // created by the init script, owned by tallyproof
+    const mounts = Object.fromEntries(bindMounts(services.postgres!).map(([src, dst]) => [dst, src]));
+    const initTarget = Object.keys(mounts).find((dst) => dst.startsWith('/docker-entrypoint-initdb.d/'));
+    expect(initTarget).toMatch(/\.sh$/);
+    expect(mounts[initTarget!]).toMatch(/\/deploy\/postgres\/init-roles\.sh$/);
+    expect(JSON.stringify(services.postgres!.healthcheck?.test)).toMatch(/"-U","postgres"/);
+
+    const init = readFileSync(join(DEPLOY, 'postgres/init-roles.sh'), 'utf8');
+    expect(statSync(join(DEPLOY, 'postgres/init-roles.sh')).mode & 0o111).not.toBe(0); // run, not sourced
+    const sql = init.slice(init.indexOf("<<'SQL'"));
+    expect(sql, 'quoted here-document: no shell expansion inside').toMatch(/^<<'SQL'\n/);
+    // Logging off before the first statement that carries a password, in the same session.
+    const firstPassword = sql.search(/PASSWORD/);
+    expect(firstPassword).toBeGreaterThan(0);
+    for (const setting of [/SET log_statement = 'none';/, /SET log_min_error_statement = 'panic';/]) {
+      const at = sql.search(setting);
+      expect(at, String(setting)).toBeGreaterThanOrEqual(0);
+      expect(at, String(setting)).toBeLessThan(firstPassword);
+    }
+    // Passwords only as psql variables read from the environment, never on a command line.
+    expect(sql).toMatch(/\\getenv owner_password TALLYPROOF_OWNER_DB_PASSWORD/);
+    expect(sql).toMatch(/\\getenv app_password TALLYPROOF_APP_DB_PASSWORD/);
+    for (const line of sql.split('\n').filter((l) => /PASSWORD /.test(l) && !l.startsWith('\\')))
+      expect(line).toMatch(/PASSWORD :'(owner|app)_password';?$/);
+    const commandLines = init.split('\n').filter((l) => /\bpsql\b/.test(l));
+    for (const l of commandLines) expect(l).not.toMatch(/\$\{?TALLYPROOF_[A-Z_]*PASSWORD/);
+    expect(sql).toMatch(/CREATE ROLE tallyproof LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION/);
+    expect(sql).toMatch(/CREATE ROLE tallyproof_app LOGIN NOSUPERUSER NOINHERIT NOCREATEDB NOCREATEROLE NOREPLICATION/);
+    expect(sql).toMatch(/CREATE DATABASE tallyproof OWNER tallyproof;/);
+    expect(sql).toMatch(/ALTER SCHEMA public OWNER TO tallyproof;/);
+
+    // No service sets a password with a plaintext statement (a failed one is logged with its text).
+    for (const [name, s] of Object.entries(services)) {
+      const text = JSON.stringify([s.command ?? [], s.entrypoint ?? [], s.healthcheck?.test ?? []]);
+      expect(text, name).not.toMatch(/ALTER\s+ROLE|CREATE\s+ROLE|PASSWORD\s+'/i);
+    }
+  });
+
+  it('keeps /metrics off the public proxy, limits slow clients, and refuses plain HTTP to others', () => {
+    const caddyfile = readFileSync(join(DEPLOY, 'caddy/Caddyfile'), 'utf8');
+    const site = caddyfile.slice(caddyfile.indexOf('{$SITE_ADDRESS'), caddyfile.indexOf('\n:2020 {'));
+    const metrics = /@metrics path ([^\n]+)\n\s*respond @metrics 404/.exec(site);
+    expect(metrics, 'the public site answers 404 for the metrics paths').not.toBeNull();
+    for (const p of ['/metrics', '/api/v1/metrics']) expect(metrics![1]!.split(/\s+/)).toContain(p);
+    // Matchers are applied before reverse_proxy: `respond` sorts before it in Caddy's directive order, and
+    // nothing wraps reverse_proxy in a route that would change that.
+    expect(site).not.toMatch(/\broute\b/);
+    const timeouts = /servers \{\s*timeouts \{([\s\S]*?)\n\s*\}\n/.exec(caddyfile);
+    expect(timeouts, 'global servers timeouts').not.toBeNull();
+    for (const t of ['read_header', 'read_body', 'idle']) expect(timeouts![1]).toMatch(new RegExp(`\\b${t} `));
+    expect(timeouts![1]).not.toMatch(/\bwrite\b/); // results streams are long responses
+    expect(site).toMatch(/protocol http/);
+    expect(site).toMatch(/host localhost 127\.0\.0\.1 \[::1\]/);
+    expect(site).toMatch(/"\{\$ALLOW_PLAIN_HTTP:false\}" != "true"/);
+    expect(site).toMatch(/respond @plain_http_refused "[^"]*ALLOW_PLAIN_HTTP[^"]*" 403/);
+
+    const { services } = composeConfig(ENV_EXAMPLE);
+    const proxy = services.proxy!.environment!;
+    expect(proxy.SITE_ADDRESS).toBe(':80');
+    expect(proxy.ALLOW_PLAIN_HTTP).toBe('false');
+    expect(services.proxy!.networks).not.toHaveProperty('chain');
+    // Prometheus still scrapes every replica directly on the backend network.
+    expect(services.prometheus!.networks).toHaveProperty('backend');
+    expect(services.api!.networks).toHaveProperty('backend');
   });
 
   it('runs with the generated network: mounts exist and static peers match the validator addresses', () => {

@@ -17,7 +17,7 @@ import {
 import { withTimeout } from './timeout.js';
 
 export interface QueueConnectionOptions {
-  /** Owner connection of the ledger database; the PostgreSQL backend creates its schema there. */
+  /** The application role's connection to the ledger database; the PostgreSQL backend's schema is there, made by the migrations (queue-schema.ts). */
   databaseUrl: string;
   redisUrl?: string | null;
   /** Redis key prefix (Redis backend only); tests use a unique one per run. */
@@ -74,7 +74,8 @@ export class AnchorQueues {
       );
     } catch (err) {
       await queues.close();
-      throw new Error(`queue backend (${backend}) not ready: ${(err as Error).message}`, { cause: err });
+      const hint = backend === 'postgres' ? ' (the queue schema is made by `npm run migrate`)' : '';
+      throw new Error(`queue backend (${backend}) not ready: ${(err as Error).message}${hint}`, { cause: err });
     }
     return queues;
   }
@@ -93,7 +94,14 @@ export class AnchorQueues {
   }
 
   private pgConnection() {
-    return { connectionString: this.opts.databaseUrl, schema: QUEUE_SCHEMA, migrate: true, max: 3 };
+    // migrate: false: the schema is the owner's (queue-schema.ts); this only checks it is compatible.
+    return {
+      connectionString: this.opts.databaseUrl,
+      schema: QUEUE_SCHEMA,
+      migrate: false,
+      max: 3,
+      application_name: 'tallyproof-queue',
+    };
   }
 
   private makeQueue(name: string): AnyQueue {

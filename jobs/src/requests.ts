@@ -1,7 +1,7 @@
 // AnchorRequests (contract.ts) over the ledger and a queue producer. Each request is first made durable in
 // the ledger, then a job is enqueued as the fast path. A failed enqueue is only logged: the worker's
 // reconcile pass finds the request in the database within its interval.
-import postgres, { type Sql } from 'postgres';
+import type { Sql } from 'postgres';
 import { closeHead, getElection } from '../../ledger/src/index.js';
 import type { AnchorRequests, ChainJobData } from './contract.js';
 import { errorMessage, jsonLineLogger, type Logger } from './log.js';
@@ -43,7 +43,9 @@ export function anchorRequestsOver(
 }
 
 export interface AnchorRequestsOptions {
-  /** Owner connection string of the ledger database (the PostgreSQL queue backend lives there too). */
+  /** The process's own application-role pool of the ledger database (requests are recorded there first). */
+  sql: Sql;
+  /** The application role's URL of the ledger database: the PostgreSQL queue backend's connection. */
   databaseUrl: string;
   /** Redis for BullMQ; unset or null: BullMQ's PostgreSQL backend. */
   redisUrl?: string | null;
@@ -52,26 +54,14 @@ export interface AnchorRequestsOptions {
   log?: Logger;
 }
 
-/** AnchorRequests for a process that does not run the worker (the API): the ledger plus a queue producer. */
+/** AnchorRequests for a process that does not run the worker (the API): its ledger pool plus a queue producer. */
 export async function createAnchorRequests(opts: AnchorRequestsOptions): Promise<AnchorRequests> {
   const log = opts.log ?? jsonLineLogger;
-  // The owner connection: this process may not know the app role's password (no dataDir); the ledger's
-  // triggers still guard every column it touches.
-  const sql = postgres(opts.databaseUrl, { max: 2, onnotice: () => {} });
-  let queues: AnchorQueues;
-  try {
-    queues = await AnchorQueues.open({
-      databaseUrl: opts.databaseUrl,
-      redisUrl: opts.redisUrl,
-      prefix: opts.queuePrefix,
-      onError: (err, source) => log('queue backend error', { level: 'warn', source, error: err.message }),
-    });
-  } catch (err) {
-    await sql.end({ timeout: 5 });
-    throw err;
-  }
-  return anchorRequestsOver(sql, queues, log, async () => {
-    await queues.close();
-    await sql.end({ timeout: 5 });
+  const queues = await AnchorQueues.open({
+    databaseUrl: opts.databaseUrl,
+    redisUrl: opts.redisUrl,
+    prefix: opts.queuePrefix,
+    onError: (err, source) => log('queue backend error', { level: 'warn', source, error: err.message }),
   });
+  return anchorRequestsOver(opts.sql, queues, log, () => queues.close());
 }

@@ -57,7 +57,10 @@ export function logLevel(env: Env): string {
 
 /** What the API and the anchor worker both read. */
 export interface SharedConfig {
-  /** Owner connection (migrations); the app connects as the restricted role derived from it. Unset: embedded PostgreSQL. */
+  /**
+   * DATABASE_URL: the application role's connection (`npm run migrate` applies the migrations beforehand,
+   * as the owner, with DATABASE_OWNER_URL). Unset: the embedded PostgreSQL, migrated in-process.
+   */
   databaseUrl: string | null;
   /** Redis for BullMQ (jobs/); unset: BullMQ's PostgreSQL backend on the ledger database. */
   redisUrl: string | null;

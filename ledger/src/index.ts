@@ -6,7 +6,7 @@ export * from './ingest/index.js';
 export * from './windows/index.js';
 export * from './tally.js';
 export * from './export.js';
-export { auditText, recordRefusal } from './ingest/refusals.js';
+export { auditText, pruneAudit, recordRefusal, type PruneResult } from './ingest/refusals.js';
 export * from './protocol/index.js';
 export * from './anchoring.js';
 export * from './close.js';

@@ -1,5 +1,6 @@
 // `tallyproof`: operator and voter tooling — credentials, elections, votes. Talks to a Tallyproof API
-// over HTTP exactly as any client would (docs/protocol.md).
+// over HTTP exactly as any client would (docs/protocol.md); only `prune-audit`, the owner's retention
+// policy, connects to the database (as its owner).
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
@@ -12,11 +13,10 @@ import {
   type Manifest,
   type Receipt,
 } from '../../ledger/src/protocol/protocol.js';
+import { CliError, selectionsFromChoices } from './selections.js';
 import { deriveCredentials, generateCredentials, readCredential, readRoll, type Progress } from './credentials.js';
 
 const DEFAULT_API = process.env.TALLYPROOF_API ?? 'http://127.0.0.1:8080';
-
-class CliError extends Error {}
 
 function progress(label: string): Progress {
   if (!process.stderr.isTTY) {
@@ -63,37 +63,6 @@ async function countLines(file: string): Promise<number> {
   for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity }))
     if (line.trim() !== '') n++;
   return n;
-}
-
-/** `--choose q1=oui --choose council=ana,bo` → selections; contests not named get [] (a blank vote where allowed). */
-export function selectionsFromChoices(manifest: Manifest, choose: string[]): Record<string, string[]> {
-  const selections: Record<string, string[]> = {};
-  for (const c of choose) {
-    const m = /^([^=]+)=(.*)$/.exec(c);
-    if (!m) throw new CliError(`--choose ${c}: expected contest=choice[,choice…]`);
-    const contest = manifest.contests.find((x) => x.id === m[1]);
-    if (!contest)
-      throw new CliError(
-        `--choose ${c}: no contest "${m[1]}"; contests: ${manifest.contests.map((x) => x.id).join(', ')}`,
-      );
-    const picks = m[2] === '' ? [] : m[2]!.split(',');
-    for (const p of picks)
-      if (!contest.choices.some((k) => k.id === p))
-        throw new CliError(
-          `--choose ${c}: no choice "${p}" in ${contest.id}; choices: ${contest.choices.map((k) => k.id).join(', ')}`,
-        );
-    selections[contest.id] = picks;
-  }
-  for (const contest of manifest.contests) {
-    selections[contest.id] ??= [];
-    const n = selections[contest.id]!.length;
-    if (n < contest.minSelections || n > contest.maxSelections) {
-      throw new CliError(
-        `contest ${contest.id} needs ${contest.minSelections}..${contest.maxSelections} choices, got ${n} (use --choose ${contest.id}=…)`,
-      );
-    }
-  }
-  return selections;
 }
 
 const program = new Command()
@@ -275,6 +244,46 @@ program
       );
     },
   );
+
+/** `90d`, `12h`, `30m`, `45s` → milliseconds. */
+function parseAge(v: string): number {
+  const m = /^(\d+)([dhms])$/.exec(v);
+  if (!m || Number(m[1]) === 0) throw new CliError(`--older-than ${v}: expected a positive age such as 90d, 12h, 30m`);
+  return Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[m[2] as 'd' | 'h' | 'm' | 's'];
+}
+
+program
+  .command('prune-audit')
+  .description(
+    'retention policy (owner only): delete refused-submission counts last seen, and old per-request audit rows ' +
+      'created, before the given age; counts of credentials of elections still open are kept',
+  )
+  .requiredOption('--older-than <age>', 'age such as 90d, 12h, 30m', parseAge)
+  .addOption(
+    new Option('--database-owner-url <url>', "the ledger database owner's URL (the app role may not delete)").env(
+      'DATABASE_OWNER_URL',
+    ),
+  )
+  .action(async (o: { olderThan: number; databaseOwnerUrl?: string }) => {
+    if (!o.databaseOwnerUrl)
+      throw new CliError('the owner connection is needed: --database-owner-url or DATABASE_OWNER_URL');
+    const { default: postgres } = await import('postgres');
+    const { pruneAudit } = await import('../../ledger/src/index.js');
+    const sql = postgres(o.databaseOwnerUrl, { max: 1, onnotice: () => {} });
+    try {
+      const before = new Date(Date.now() - o.olderThan);
+      const r = await pruneAudit(sql, before).catch((err: Error & { code?: string }) => {
+        if (err.code === '42501')
+          throw new CliError(`${err.message}: prune-audit must connect as the database owner, not the app role`);
+        throw err;
+      });
+      console.log(
+        `pruned audit rows older than ${before.toISOString()}: ${r.counts} refusal counts, ${r.legacyRows} per-request rows`,
+      );
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  });
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tallyproof: ${err instanceof CliError ? err.message : (err.stack ?? err.message)}\n`);

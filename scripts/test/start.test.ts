@@ -3,14 +3,15 @@
 // group), start again and find the ballot, its window and the chain state still there.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JsonRpcProvider } from 'ethers';
 import { electionKey, tallyAnchor } from '../../contracts/index.js';
-import { freePort } from '../../ledger/src/db/embedded.js';
+import postgres from 'postgres';
+import { embeddedPasswordFile, freePort } from '../../ledger/src/db/embedded.js';
 
 const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -105,6 +106,42 @@ afterAll(async () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
+/**
+ * The embedded server of a running npm start: its superuser password is random, in a file only this user
+ * can read, and every connection npm start holds once started is the application role's (the owner
+ * connection that migrated is closed).
+ */
+async function expectLeastPrivilege(): Promise<void> {
+  const passwordFile = embeddedPasswordFile(join(dataDir, 'postgres'));
+  expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  expect(password).not.toBe('tallyproof-embedded');
+  expect(password.length).toBeGreaterThanOrEqual(24);
+  // postmaster.pid's fourth line is the port.
+  const port = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3]);
+  const connect = (pw: string) =>
+    postgres({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      password: pw,
+      database: 'postgres',
+      max: 1,
+      onnotice: () => {},
+    });
+  const legacy = connect('tallyproof-embedded');
+  await expect(legacy`SELECT 1`).rejects.toThrow(/password authentication failed/);
+  await legacy.end({ timeout: 1 });
+  const su = connect(password);
+  try {
+    const rows = await su`SELECT DISTINCT usename AS role FROM pg_stat_activity
+                          WHERE datname IS NOT NULL AND pid <> pg_backend_pid() AND backend_type = 'client backend'`;
+    expect(rows.map((r) => r.role)).toEqual(['tallyproof_app']);
+  } finally {
+    await su.end({ timeout: 1 });
+  }
+}
+
 describe('npm start (embedded default)', () => {
   it('runs the whole system, anchors a CLI vote, and resumes after Ctrl-C with everything still there', async () => {
     const first = await npmStart();
@@ -164,6 +201,7 @@ describe('npm start (embedded default)', () => {
     expect(Number(await anchor.windowCount(electionKey('demo')))).toBe(1);
     expect((await anchor.getWindow(electionKey('demo'), 0)).root).toBe('0x' + bundle.window.root);
     provider2.destroy();
+    await expectLeastPrivilege();
     // The same credential cannot vote twice across restarts.
     const dup = await run(
       process.execPath,

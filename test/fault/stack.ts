@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet } from 'ethers';
+import { appUrlFor } from '../../ledger/src/db/connect.js';
+import { migrateDatabase } from '../../scripts/database.js';
 import postgres, { type Sql } from 'postgres';
 import { anvilOptions, anvilProvider, startAnvil, type AnvilNode } from '../../contracts/local-chain.js';
 import { deployTallyAnchor } from '../../contracts/index.js';
@@ -98,7 +100,9 @@ export interface FaultStack {
   dir: string;
   /** Superuser connection string of the test's own PostgreSQL (database `tallyproof`). */
   databaseUrl: string;
-  /** Superuser connection for the checks. */
+  /** The application role's connection string: the processes' DATABASE_URL. */
+  appDatabaseUrl: string;
+  /** Superuser connection for the checks (application_name tallyproof-test-operator). */
   admin: Sql;
   redisUrl: string | null;
   queuePrefix: string;
@@ -155,7 +159,15 @@ export async function startFaultStack(opts: { log?: (line: string) => void } = {
     const u = new URL(pg.url);
     u.pathname = '/tallyproof';
     const databaseUrl = u.toString();
-    const admin = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+    // The operator's step: migrations as the owner; every process then gets the application role only.
+    const appPassword = `fault-app-${randomBytes(8).toString('hex')}`;
+    await migrateDatabase({ ownerUrl: databaseUrl, appPassword });
+    const appDatabaseUrl = appUrlFor(databaseUrl, appPassword);
+    const admin = postgres(databaseUrl, {
+      max: 2,
+      onnotice: () => {},
+      connection: { application_name: 'tallyproof-test-operator' },
+    });
     cleanups.push(() => admin.end({ timeout: 5 }));
 
     // The chain, with its state in a file so that it survives a stop.
@@ -177,13 +189,12 @@ export async function startFaultStack(opts: { log?: (line: string) => void } = {
     const common: Record<string, string> = {
       ...(process.env as Record<string, string>),
       HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: appDatabaseUrl,
       REDIS_URL: redisUrl ?? '',
       CHAIN_RPC_URL: chain.rpcUrl,
       CONTRACT_ADDRESS: deployment.address,
       ADMIN_TOKEN: adminToken,
       LEDGER_KEY_SEED: seed.toString('hex'),
-      TALLYPROOF_APP_DB_PASSWORD: `fault-app-${randomBytes(8).toString('hex')}`,
       TALLYPROOF_QUEUE_PREFIX: queuePrefix,
       LOG_LEVEL: 'warn',
       TALLYPROOF_FAULT: '',
@@ -245,13 +256,12 @@ export async function startFaultStack(opts: { log?: (line: string) => void } = {
           });
       }
     });
-    // The first API applies the migrations; the others then find them done.
-    await apis[0]!.start();
-    await Promise.all([apis[1]!.start(), worker.start()]);
+    await Promise.all([apis[0]!.start(), apis[1]!.start(), worker.start()]);
 
     return {
       dir,
       databaseUrl,
+      appDatabaseUrl,
       admin,
       redisUrl,
       queuePrefix,

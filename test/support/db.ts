@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { inject } from 'vitest';
 import { openLedgerDatabase, type LedgerDatabase } from '../../ledger/src/db/connect.js';
+import { migrateQueueSchema } from '../../jobs/src/index.js';
 
 export interface TestDatabase extends LedgerDatabase {
-  /** Owner connection string of the test database (superuser on the test server). */
+  /** Owner connection string of the test database (superuser on the test server): the test plays the operator. */
   url: string;
   dataDir: string;
   drop(): Promise<void>;
@@ -28,6 +29,7 @@ export async function createTestDatabase(opts: { max?: number } = {}): Promise<T
   const url = u.toString();
   const dataDir = mkdtempSync(join(tmpdir(), 'tallyproof-test-data-'));
   const db = await openLedgerDatabase({ url, dataDir, max: opts.max });
+  await migrateQueueSchema(url);
   return {
     ...db,
     url,

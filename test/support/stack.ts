@@ -78,8 +78,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     let worker: AnchorWorker | null = null;
     if (opts.worker !== false) {
       worker = await startAnchorWorker({
-        databaseUrl: db.url,
-        dataDir: db.dataDir,
+        databaseUrl: db.appUrl,
         redisUrl: opts.redisUrl ?? null,
         queuePrefix: opts.redisUrl ? `tp-stack-${randomBytes(4).toString('hex')}` : undefined,
         chainRpcUrl: chain.rpcUrl,

@@ -25,5 +25,15 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiHooks: {
+      // @fastify/swagger-ui redirects /docs/static/index.html to /docs/ by rewriting the URL, which with a
+      // query string leaves it unchanged: a redirect to itself, forever. Send every such request to /docs/.
+      onRequest: (req, reply, done) => {
+        if (req.url.split('?')[0]!.endsWith('/static/index.html')) reply.redirect('/docs/');
+        else done();
+      },
+    },
+  });
 }

@@ -5,18 +5,21 @@
 // - the body is parsed by JSON.parse and nothing else: no schema coercion, no stripped or defaulted
 //   properties. The Ingestor's strict protocol parser validates it and records every refusal;
 // - a body over 16 KiB (413), a body that is not JSON (400 malformed-json) or that is not sent as JSON
-//   (415) never reaches the Ingestor, so this plugin records their audit rows itself.
+//   (415) never reaches the Ingestor, so this plugin counts their refusals itself;
+// - every refusal also counts against the client's refusal budget (services/rate-limits.ts), after the
+//   decision, so valid ballots never use it up.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ID_RE } from '../../../ledger/src/protocol/protocol.js';
 import { ProtocolError, apiError, sendApiError, toApiError, type ErrorCode } from '../errors.js';
 import { recordRefusal } from '../../../ledger/src/index.js';
 import { electionParams, errorSchema, hex64, hex32, receiptSchema } from '../schemas/common.js';
+import { clientAddress } from '../services/rate-limits.js';
 
 export const BALLOTS_URL = '/api/v1/elections/:electionId/ballots';
 /** Largest ballot submission, in bytes of the HTTP body. */
 export const BALLOT_BODY_LIMIT = 16 * 1024;
 
-/** Refusals decided before the Ingestor sees the body: recorded here. */
+/** Refusals decided before the Ingestor sees the body: counted here. */
 const RECORDED_HERE = new Set<ErrorCode>(['malformed-json', 'body-too-large', 'unsupported-media-type']);
 
 const submissionSchema = {
@@ -56,7 +59,7 @@ const duplicateReply = {
 } as const;
 
 export default async function ballotRoutes(app: FastifyInstance): Promise<void> {
-  const { ingestor, metrics, sql, tally } = app.tp;
+  const { ingestor, metrics, sql, tally, refusalBudget } = app.tp;
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
@@ -81,9 +84,11 @@ export default async function ballotRoutes(app: FastifyInstance): Promise<void> 
     if (RECORDED_HERE.has(e.code)) {
       metrics.received.inc();
       metrics.rejected.inc({ reason: e.code });
+      const client = clientAddress(req.ip);
+      refusalBudget?.add(client);
       const electionId = (req.params as { electionId?: string } | undefined)?.electionId ?? '';
       // Record, but answer the client's mistake even if the audit write fails (it is logged).
-      await recordRefusal(sql, electionId, e.code, e.message).catch((dbErr: Error) =>
+      await recordRefusal(sql, electionId, e.code, e.message, client).catch((dbErr: Error) =>
         req.log.warn({ err: dbErr }, 'could not record a refused submission'),
       );
     } else if (e.status >= 500) {
@@ -114,17 +119,19 @@ export default async function ballotRoutes(app: FastifyInstance): Promise<void> 
       const started = process.hrtime.bigint();
       const { electionId } = req.params as { electionId: string };
       metrics.received.inc();
+      const client = clientAddress(req.ip);
       const done = (outcome: string, r: FastifyReply) => {
         metrics.ballotSeconds.observe({ outcome }, Number(process.hrtime.bigint() - started) / 1e9);
+        if (outcome === 'rejected' || outcome === 'duplicate') refusalBudget?.add(client);
         return r;
       };
       if (!ID_RE.test(electionId)) {
         // Cannot name an election; refused here so that the text never reaches an election lookup.
         metrics.rejected.inc({ reason: 'unknown-election' });
-        await recordRefusal(sql, electionId, 'unknown-election', 'the election id is malformed');
+        await recordRefusal(sql, electionId, 'unknown-election', 'the election id is malformed', client);
         return done('rejected', sendApiError(reply, apiError('unknown-election', 'no such election')));
       }
-      const outcome = await ingestor.submit(electionId, req.body);
+      const outcome = await ingestor.submit(electionId, req.body, client);
       switch (outcome.kind) {
         case 'accepted':
           tally.poke(electionId);

@@ -42,11 +42,18 @@ const proofBundleSchema = {
   },
 } as const;
 
+/** Default and largest `limit` of `GET …/windows` (an election sealing a window a minute for a week has ~10,000). */
+export const WINDOWS_PAGE_LIMIT = 1000;
+
 const windowsSchema = {
   type: 'object',
   required: ['electionId', 'windows'],
   properties: {
     electionId: { type: 'string' },
+    next: {
+      type: 'integer',
+      description: 'present when more windows follow: the `from` of the next page (also in a Link header, rel="next")',
+    },
     windows: {
       type: 'array',
       items: {
@@ -75,8 +82,9 @@ const windowsSchema = {
   },
 } as const;
 
-export default async function proofRoutes(app: FastifyInstance): Promise<void> {
+export default async function proofRoutes(app: FastifyInstance, opts: { windowsPageLimit?: number }): Promise<void> {
   const { sql, ledgerKey, trees, chain } = app.tp;
+  const pageLimit = opts.windowsPageLimit ?? WINDOWS_PAGE_LIMIT;
 
   app.get(
     '/api/v1/receipts/:ballotHash',
@@ -106,17 +114,39 @@ export default async function proofRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags: ['proofs'],
-        summary: 'Sealed windows with their roots and anchor transactions',
+        summary: 'Sealed windows with their roots and anchor transactions, a page at a time',
+        description:
+          `Windows in index order from \`from\` (default 0), at most \`limit\` (default and maximum ${pageLimit}). ` +
+          'When more follow, `next` is the `from` of the next page and a Link header (rel="next") gives its URL.',
         params: electionParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', pattern: UINT_QUERY_PATTERN, description: 'first window index (default 0)' },
+            limit: {
+              type: 'string',
+              pattern: '^[1-9][0-9]{0,8}$',
+              description: `windows per page, 1..${pageLimit} (larger values give ${pageLimit})`,
+            },
+          },
+        },
         response: { 200: windowsSchema, ...commonErrorResponses },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { electionId } = req.params as { electionId: string };
+      const query = req.query as { from?: string; limit?: string };
+      // window_index is a PostgreSQL integer: a larger `from` is past every window, not an error.
+      const from = Math.min(Number(query.from ?? 0), 2 ** 31 - 1);
+      const limit = Math.min(Number(query.limit ?? pageLimit), pageLimit);
       if (!(await getElection(sql, electionId)))
         throw new ProtocolError('unknown-election', `no election ${electionId}`);
       const c = chain();
-      const windows = (await listWindows(sql, electionId)).map((w) => ({
+      // One more than the page: whether another page follows, without a count.
+      const rows = await listWindows(sql, electionId, { fromIndex: from, limit: limit + 1 });
+      const more = rows.length > limit;
+      const windows = rows.slice(0, limit).map((w) => ({
         index: w.index,
         firstSeq: w.firstSeq,
         count: w.count,
@@ -132,7 +162,12 @@ export default async function proofRoutes(app: FastifyInstance): Promise<void> {
             }
           : null,
       }));
-      return { electionId, windows };
+      if (!more) return { electionId, windows };
+      // Windows are contiguous from 0, but the next page starts after the last one listed either way.
+      const next = windows[windows.length - 1]!.index + 1;
+      const path = `/api/v1/elections/${encodeURIComponent(electionId)}/windows`;
+      reply.header('link', `<${path}?from=${next}&limit=${limit}>; rel="next"`);
+      return { electionId, windows, next };
     },
   );
 

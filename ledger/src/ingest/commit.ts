@@ -16,6 +16,8 @@ import { insertRefusals, type Refusal } from './refusals.js';
 export interface BallotToCommit extends CheckedBallot {
   ballotJcs: string;
   sigHex: string;
+  /** The client's address: counts a refusal of a credential that is not on the roll. */
+  client: string | null;
 }
 
 /**
@@ -39,23 +41,23 @@ export const CREDENTIAL_LOOKUP_SQL = `
                      WHERE cr.election_id = q.e AND cr.credential = decode(q.x, 'hex') LIMIT 1) r ON true
   LEFT JOIN LATERAL (SELECT seq, ballot_hash, received_at FROM ballots b
                      WHERE b.election_id = q.e AND b.credential = decode(q.x, 'hex') LIMIT 1) b ON true
-  LEFT JOIN LATERAL (SELECT max(attempt_count) AS attempts FROM rejected_attempts ra
-                     WHERE b.seq IS NOT NULL AND ra.election_id = q.e AND ra.credential = decode(q.x, 'hex')
-                       AND ra.reason = 'duplicate') a ON true`;
+  LEFT JOIN LATERAL (SELECT least(count, 2147483647)::int AS attempts FROM rejected_attempt_counts rc
+                     WHERE b.seq IS NOT NULL AND rc.election_id = q.e AND rc.credential = decode(q.x, 'hex')
+                       AND rc.client IS NULL AND rc.reason = 'duplicate' LIMIT 1) a ON true`;
 
-/** The audit row of a ballot decide() refused. */
-function refusalOf(b: CheckedBallot, d: BatchDecision['decisions'][number]): Refusal {
-  const row = { electionId: b.electionId, credHex: b.credHex, hashHex: b.hashHex };
+/**
+ * The count a ballot decide() refused adds to: its credential's when the credential is on the roll (a
+ * duplicate's row is the running attempt count read by CREDENTIAL_LOOKUP_SQL), else its client's (a key
+ * not on the roll is anyone's choice: counting under it would let a client add rows without bound).
+ */
+function refusalOf(b: BallotToCommit, d: BatchDecision['decisions'][number]): Refusal {
+  const row = { electionId: b.electionId, client: b.client, hashHex: b.hashHex };
   if (d.kind === 'duplicate') {
-    return {
-      ...row,
-      code: 'duplicate',
-      detail: `credential already cast seq ${d.ballot.seq}`,
-      attemptCount: d.attemptCount,
-    };
+    return { ...row, credHex: b.credHex, code: 'duplicate', detail: `credential already cast seq ${d.ballot.seq}` };
   }
   if (d.kind !== 'rejected') throw new Error(`refusalOf: ${d.kind} is not a refusal`);
-  return { ...row, code: d.code, detail: d.detail, attemptCount: null };
+  const credHex = d.code === 'credential-not-on-roll' ? null : b.credHex;
+  return { ...row, credHex, code: d.code, detail: d.detail };
 }
 
 /**
