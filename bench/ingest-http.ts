@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
+import { migrateQueueSchema } from '../jobs/src/index.js';
 import { createElection } from '../ledger/src/index.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { normalizeManifest } from '../ledger/src/protocol/protocol.js';
@@ -105,6 +106,7 @@ try {
   const dbUrl = u.toString();
   const ledgerKey = ledgerKeyFromSeed(randomBytes(32));
   const db = await openLedgerDatabase({ url: dbUrl, dataDir: tmp, max: 4 });
+  await migrateQueueSchema(dbUrl); // the API's queue when REDIS_URL is unset
   log(`creating the election with a roll of ${credentials.length} credentials…`);
   const now = Date.now();
   const manifest = normalizeManifest(
@@ -166,7 +168,7 @@ try {
       cwd: ROOT,
       env: {
         ...process.env,
-        DATABASE_URL: dbUrl,
+        DATABASE_URL: db.appUrl, // the application role, as in production
         TALLYPROOF_DATA_DIR: tmp,
         LEDGER_KEY_SEED: ledgerKey.seed.toString('hex'),
         PORT: '0',

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
+import { migrateForLocalRun } from '../scripts/database.js';
 import { MerkleRootBuilder } from '../ledger/src/protocol/merkle.js';
 import { normalizeManifest } from '../ledger/src/protocol/protocol.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
@@ -54,12 +55,14 @@ try {
   await root.unsafe(`CREATE DATABASE ${dbName}`);
   const u = new URL(serverUrl);
   u.pathname = `/${dbName}`;
+  // The operator's step, then the API as the application role, as in production.
+  const { appUrl } = await migrateForLocalRun(u.toString(), tmp);
   const seed = randomBytes(32);
   api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/src/server.ts')], {
     cwd: ROOT,
     env: {
       ...process.env,
-      DATABASE_URL: u.toString(),
+      DATABASE_URL: appUrl,
       TALLYPROOF_DATA_DIR: tmp,
       LEDGER_KEY_SEED: seed.toString('hex'),
       ADMIN_TOKEN: TOKEN,
