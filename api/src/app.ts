@@ -99,7 +99,9 @@ export interface HttpTimeouts {
 }
 
 export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
-  requestMs: 120_000,
+  // A roll part is read as fast as its keys are checked (backpressure): a million keys take about 2 min
+  // on 2 cores, longer on a busy machine. Slow senders are cut much earlier by the header and idle limits.
+  requestMs: 600_000,
   headersMs: 15_000,
   connectionMs: 60_000,
   keepAliveMs: 72_000,

@@ -74,5 +74,6 @@ describe('a 200,000-key roll', () => {
       rollSize: N,
       status: 'open',
     });
-  }, 120_000);
+    // A bound, not an expectation: on a machine whose cores are busy the upload alone took 97 s.
+  }, 600_000);
 });
