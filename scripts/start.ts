@@ -61,7 +61,13 @@ async function main(): Promise<void> {
   // 1. PostgreSQL: migrated over an owner connection that is closed at once (DATABASE_OWNER_URL, or the
   // embedded server's superuser); from then on every connection is the application role's.
   const source = cfg.databaseOwnerUrl ? 'DATABASE_OWNER_URL' : cfg.databaseUrl ? 'DATABASE_URL' : null;
-  step(source ? `database: ${source}` : 'database: embedded PostgreSQL (first start initialises it)…');
+  // initdb has run once the cluster's PG_VERSION exists (what the embedded server itself checks).
+  const freshCluster = !existsSync(join(cfg.dataDir, 'postgres', 'PG_VERSION'));
+  step(
+    source
+      ? `database: ${source}`
+      : `database: embedded PostgreSQL${freshCluster ? ' (first start: initialising it)' : ''}…`,
+  );
   const database = await resolveDatabase({
     databaseUrl: cfg.databaseOwnerUrl ?? cfg.databaseUrl,
     dataDir: cfg.dataDir,
@@ -190,15 +196,18 @@ async function main(): Promise<void> {
   say(`Metrics         ${base}/metrics`);
   say(`Chain RPC       ${rpcUrl}  (TallyAnchor ${contract})`);
   say(
-    `Admin token     in ${relative(process.cwd(), join(cfg.dataDir, 'admin-token'))}${cfg.adminToken ? ' (ADMIN_TOKEN)' : ''}`,
+    `Admin token     ${cfg.adminToken ? 'ADMIN_TOKEN' : `in ${relative(process.cwd(), join(cfg.dataDir, 'admin-token'))} (the CLI reads it there)`}`,
   );
   say('');
+  // Pasted as printed, from this directory: the vote writes the receipt file the check names, and the check
+  // reads the chain the elections publish (chainRpcUrl), the verifier having no default for --rpc.
+  const receiptFile = 'receipt-demo-voter1.json';
   say('Cast a demo vote from the command line (each line of the credentials file is one voter):');
   say(`  npx tallyproof vote --api ${base} --election ${DEMO_ELECTION_ID} --credential ${rel} \\`);
-  say(
-    `    --voter $(sed -n 1p ${rel} | cut -d'"' -f4) --choose loi-climat=oui --choose loi-numerique=non --choose conseil=ana,bo`,
-  );
-  say('Then check it:   npx tallyproof-verify receipt receipt-*.json --api ' + base + ' --rpc ' + rpcUrl);
+  say(`    --voter $(sed -n 1p ${rel} | cut -d'"' -f4) --choose loi-climat=oui --choose loi-numerique=non \\`);
+  say(`    --choose conseil=ana,bo --out ${receiptFile}`);
+  say('Then check it once its window is anchored (the vote says when windows close):');
+  say(`  npx tallyproof-verify receipt ${receiptFile} --api ${base} --rpc ${publicRpcUrl ?? rpcUrl}`);
   say('Ctrl-C stops everything; the next npm start resumes where it stopped.');
   say('ready');
 }

@@ -2,6 +2,7 @@
 // over HTTP exactly as any client would (docs/protocol.md); only `prune-audit`, the owner's retention
 // policy, connects to the database (as its owner).
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -58,6 +59,29 @@ function errorText(body: any): string {
   return body?.error ? `${body.error.code}: ${body.error.message}` : JSON.stringify(body);
 }
 
+/** The data directory `npm start` writes (its admin token, demo credentials): TALLYPROOF_DATA_DIR or .tallyproof. */
+function dataDir(): string {
+  return resolve(process.env.TALLYPROOF_DATA_DIR || '.tallyproof');
+}
+
+const TOKEN_HELP =
+  'admin bearer token; without it and ADMIN_TOKEN, the one npm start keeps in $TALLYPROOF_DATA_DIR/admin-token ' +
+  '(default .tallyproof/admin-token)';
+
+/** --token, else ADMIN_TOKEN (commander fills both in), else the token file `npm start` writes. */
+function adminToken(given: string | undefined): string {
+  if (given) return given;
+  const file = resolve(dataDir(), 'admin-token');
+  const fromFile = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (fromFile) return fromFile;
+  throw new CliError(`an admin token is needed: --token, ADMIN_TOKEN, or the file npm start writes (${file}: none)`);
+}
+
+/** A word as a POSIX shell reads it, so that a printed command works when pasted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 async function countLines(file: string): Promise<number> {
   let n = 0;
   for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity }))
@@ -68,7 +92,10 @@ async function countLines(file: string): Promise<number> {
 const program = new Command()
   .name('tallyproof')
   .description(
-    'Tallyproof tooling: issue credentials, create elections, cast votes.\nThe API is http://127.0.0.1:8080 unless --api or TALLYPROOF_API says otherwise.',
+    'Tallyproof tooling: issue credentials, create elections, cast votes.\n' +
+      'The API is http://127.0.0.1:8080 unless --api or TALLYPROOF_API says otherwise.\n' +
+      'Admin commands take --token, else ADMIN_TOKEN, else the token npm start keeps in ' +
+      '$TALLYPROOF_DATA_DIR/admin-token (default .tallyproof/admin-token, relative to the current directory).',
   )
   .showHelpAfterError();
 
@@ -129,18 +156,25 @@ election
   .requiredOption('--manifest <file>', 'manifest JSON (docs/protocol.md §3)')
   .requiredOption('--roll <file>', 'roll: JSON array or one hex key per line')
   .option('--api <url>', 'API base URL', DEFAULT_API)
-  .addOption(new Option('--token <token>', 'admin bearer token').env('ADMIN_TOKEN'))
+  .addOption(new Option('--token <token>', TOKEN_HELP).env('ADMIN_TOKEN'))
   .action(async (o: { manifest: string; roll: string; api: string; token?: string }) => {
-    if (!o.token) throw new CliError('an admin token is needed: --token or ADMIN_TOKEN');
+    const token = adminToken(o.token);
     const manifest = JSON.parse(readFileSync(o.manifest, 'utf8'));
     const roll: string[] = [];
     for await (const k of readRoll(o.roll)) roll.push(k);
     const r = await api(o.api, '/api/v1/elections', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${o.token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ manifest, roll }),
     });
-    if (r.status !== 201) throw new CliError(`election not created (${r.status}) ${errorText(r.body)}`);
+    // 200 is the answer to a repeat of the same manifest and roll (docs/protocol.md): nothing to do, success.
+    if (r.status !== 201 && r.status !== 200)
+      throw new CliError(`election not created (${r.status}) ${errorText(r.body)}`);
+    process.stderr.write(
+      r.status === 201
+        ? `election ${r.body.electionId} created\n`
+        : `election ${r.body.electionId} already exists, identical (same manifest and roll): nothing changed\n`,
+    );
     console.log(JSON.stringify(r.body, null, 2));
   });
 
@@ -160,12 +194,12 @@ election
   .description('close an election: seal and anchor the last window, publish the result hash on chain')
   .requiredOption('--election <id>', 'election id')
   .option('--api <url>', 'API base URL', DEFAULT_API)
-  .addOption(new Option('--token <token>', 'admin bearer token').env('ADMIN_TOKEN'))
+  .addOption(new Option('--token <token>', TOKEN_HELP).env('ADMIN_TOKEN'))
   .action(async (o: { election: string; api: string; token?: string }) => {
-    if (!o.token) throw new CliError('an admin token is needed: --token or ADMIN_TOKEN');
+    const token = adminToken(o.token);
     const r = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}/close`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${o.token}` },
+      headers: { authorization: `Bearer ${token}` },
     });
     if (r.status >= 300) throw new CliError(`${r.status} ${errorText(r.body)}`);
     console.log(JSON.stringify(r.body, null, 2));
@@ -239,9 +273,16 @@ program
       console.log(
         `${r.status === 201 ? 'vote cast' : 'vote already recorded'}: seq ${receipt.seq}, receipt hash ${receipt.ballotHash}`,
       );
+      // The exact file just written, and the chain RPC URL the server publishes (chainRpcUrl), so that the
+      // line works when pasted; the verifier has no default for --rpc.
+      const rpc = typeof e.body.chainRpcUrl === 'string' ? shellWord(e.body.chainRpcUrl) : '<chain RPC URL>';
       console.log(
-        `receipt saved to ${out}; check it later with: npx tallyproof-verify receipt ${out} --api ${o.api} --rpc <chain RPC URL>`,
+        `receipt saved to ${out}; check it once its window is anchored (windows close every ` +
+          `${manifest.windowSeconds} s) with:`,
       );
+      console.log(`  npx tallyproof-verify receipt ${shellWord(out)} --api ${shellWord(o.api)} --rpc ${rpc}`);
+      if (typeof e.body.chainRpcUrl !== 'string')
+        console.log('  (this server publishes no chain RPC URL: give one of the chain its election is anchored on)');
     },
   );
 

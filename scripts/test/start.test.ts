@@ -146,6 +146,7 @@ describe('npm start (embedded default)', () => {
   it('runs the whole system, anchors a CLI vote, and resumes after Ctrl-C with everything still there', async () => {
     const first = await npmStart();
     expect(first.output()).toContain('demo election "demo" created');
+    expect(first.output()).toContain('embedded PostgreSQL (first start: initialising it)');
     const credentials = join(dataDir, 'demo-credentials.jsonl');
     const vote = await run(
       process.execPath,
@@ -188,6 +189,8 @@ describe('npm start (embedded default)', () => {
 
     const second = await npmStart();
     expect(second.output()).not.toContain('demo election "demo" created');
+    expect(second.output()).toMatch(/embedded PostgreSQL…/);
+    expect(second.output()).not.toContain('initialising');
     const again = (await (await fetch(`${second.api}/api/v1/receipts/${receipt.ballotHash}`)).json()) as {
       receipt: unknown;
       status: string;
