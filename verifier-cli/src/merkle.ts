@@ -9,6 +9,7 @@
 //   - verifyInclusion(): RFC 9162 §2.1.3.2, hand-written, step by step.
 // Indices are JavaScript numbers (safe up to 2^53): no 32-bit bitwise operators anywhere.
 import { bytesEqual, sha256, sha256Into, sha256Parts } from './hex.js';
+import { counted } from './plural.js';
 
 /** RFC 6962 §2.1 domain separation: leaf hashes start with 0x00, interior nodes with 0x01. */
 export const LEAF_HASH_PREFIX = 0x00;
@@ -119,7 +120,7 @@ export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof):
     // 4a: sn = 0 means the path is longer than the tree is deep.
     if (sn === 0)
       throw new InclusionProofError(
-        `audit path has ${auditPath.length} entries, more than the tree of ${treeSize} needs`,
+        `audit path has ${counted(auditPath.length, 'entry', 'entries')}, more than the tree of ${treeSize} needs`,
       );
     if (isOdd(fn) || fn === sn) {
       // 4b: r = HASH(0x01 || p || r), then climb past the levels where the node has no right sibling.
@@ -141,7 +142,7 @@ export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof):
   // Step 5: sn = 0, else the path is shorter than the tree is deep.
   if (sn !== 0)
     throw new InclusionProofError(
-      `audit path has ${auditPath.length} entries, fewer than the tree of ${treeSize} needs`,
+      `audit path has ${counted(auditPath.length, 'entry', 'entries')}, fewer than the tree of ${treeSize} needs`,
     );
   return r;
 }

@@ -5,6 +5,7 @@ import type { AuditProgress, AuditReport } from './audit/audit.js';
 import type { ReceiptReport } from './commands/receipt.js';
 import type { RootsReport } from './commands/roots.js';
 import type { Finding } from './errors.js';
+import { counted } from './plural.js';
 
 /** Where output goes; process.stdout/stderr in the bin, buffers in tests. */
 export interface OutputStream {
@@ -29,7 +30,8 @@ export function formatFindings(findings: readonly Finding[]): string[] {
     if (n <= FINDINGS_PER_CODE) lines.push(formatFinding(f));
   }
   for (const [code, n] of shown) {
-    if (n > FINDINGS_PER_CODE) lines.push(`  … and ${n - FINDINGS_PER_CODE} more ${code} findings (see --report)`);
+    if (n > FINDINGS_PER_CODE)
+      lines.push(`  … and ${counted(n - FINDINGS_PER_CODE, `more ${code} finding`)} (see --report)`);
   }
   return lines;
 }
@@ -45,11 +47,11 @@ export function formatAudit(report: AuditReport): string {
   if (e !== null) {
     lines.push(`  on chain: manifest ${e.manifestHash}, roll root ${e.rollRoot}`);
     lines.push(
-      `            ${r.chain.windows} windows, ${e.anchoredBallots} ballots anchored, ${e.closed ? `closed with resultHash ${e.resultHash} (${e.totalBallots} ballots)` : 'open'}`,
+      `            ${counted(r.chain.windows, 'window')}, ${counted(e.anchoredBallots, 'ballot')} anchored, ${e.closed ? `closed with resultHash ${e.resultHash} (${counted(e.totalBallots, 'ballot')})` : 'open'}`,
     );
   }
   lines.push(
-    `  ledger:   ${r.ledger.rows} rows (highest seq ${r.ledger.maxSeq}), ${r.ledger.countable} counted, ${r.ledger.unanchoredRows} not anchored`,
+    `  ledger:   ${counted(r.ledger.rows, 'row')} (highest seq ${r.ledger.maxSeq}), ${r.ledger.countable} counted, ${r.ledger.unanchoredRows} not anchored`,
   );
   if (r.recount !== null) {
     const parts = Object.entries(r.recount.tally).map(
@@ -62,14 +64,14 @@ export function formatAudit(report: AuditReport): string {
     lines.push(`            published results ${r.publishedResults}`);
   }
   lines.push(
-    `  checked in ${(r.elapsedMs / 1000).toFixed(1)} s with ${r.threads === 0 ? 'no worker threads' : `${r.threads} worker threads`} (${r.engine} engine)`,
+    `  checked in ${(r.elapsedMs / 1000).toFixed(1)} s with ${r.threads === 0 ? 'no worker threads' : counted(r.threads, 'worker thread')} (${r.engine} engine)`,
   );
   lines.push('');
   if (r.findings.length > 0) lines.push(...formatFindings(r.findings), '');
   lines.push(
     r.verdict === 'pass'
-      ? `PASS: every check holds${r.summary.warnings > 0 ? ` (${r.summary.warnings} warnings)` : ''}.`
-      : `FAIL: ${r.summary.errors} failed checks, ${r.summary.warnings} warnings.`,
+      ? `PASS: every check holds${r.summary.warnings > 0 ? ` (${counted(r.summary.warnings, 'warning')})` : ''}.`
+      : `FAIL: ${counted(r.summary.errors, 'failed check')}, ${counted(r.summary.warnings, 'warning')}.`,
   );
   return lines.join('\n') + '\n';
 }
@@ -121,7 +123,7 @@ export function formatRoots(report: RootsReport): string {
     for (const [i, w] of r.windows.entries()) rows[i]!.push(w.tx?.txHash ?? '');
   }
   lines.push(...table(header, rows).map((l) => `  ${l}`));
-  lines.push('', `  ${r.windows.length} windows, ${r.anchoredBallots} ballots anchored`);
+  lines.push('', `  ${counted(r.windows.length, 'window')}, ${counted(r.anchoredBallots, 'ballot')} anchored`);
   lines.push(
     r.close
       ? `  closed: resultHash ${r.close.resultHash}, totalBallots ${r.close.totalBallots}${r.close.tx ? ` in ${r.close.tx.txHash}` : ''}`

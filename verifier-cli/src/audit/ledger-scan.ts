@@ -15,6 +15,7 @@ import type { RowCheckPool } from './pool.js';
 import { range, SeqTracker } from './seq.js';
 import type { Recount } from './tally.js';
 import { WindowChecker } from './windows.js';
+import { counted } from '../plural.js';
 
 /** Bytes of whole lines per block handed to a worker (about 300 rows). */
 const BLOCK_BYTES = 128 * 1024;
@@ -185,7 +186,7 @@ export async function scanLedger(
   const lateFindings = [...late.entries()].map(([index, { count, firstSeq }]) =>
     finding(
       'late-anchor',
-      `window ${index}: ${count} ballots (first ${range(firstSeq, firstSeq)}) were anchored later than ` +
+      `window ${index}: ${counted(count, 'ballot')} (first ${range(firstSeq, firstSeq)}) ${count === 1 ? 'was' : 'were'} anchored later than ` +
         `receivedAt + ${manifest.windowSeconds + ANCHOR_GRACE_SECONDS} s`,
       { window: index, seq: firstSeq },
       'warning',

@@ -23,6 +23,7 @@ import {
   type PackedRows,
   type RowResult,
 } from './packed-rows.js';
+import { counted } from '../plural.js';
 
 export interface RowContext {
   rules: BallotRules;
@@ -107,7 +108,7 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
     packer.problem(
       i,
       'not-canonical',
-      `seq ${row.seq}: the stored ballot is not JCS-canonical (${row.ballotText.length} bytes stored, ` +
+      `seq ${row.seq}: the stored ballot is not JCS-canonical (${counted(row.ballotText.length, 'byte')} stored, ` +
         `${canonical.length} canonical)`,
     );
   }

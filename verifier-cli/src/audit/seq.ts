@@ -2,6 +2,7 @@
 // A bitset remembers which seqs were seen (n bits), so gaps are found at the end of the stream.
 // A seq far beyond the rows seen so far is reported at once and not tracked (no huge allocation).
 import { finding, type Finding } from '../errors.js';
+import { counted } from '../plural.js';
 
 /** How far past the highest seq so far a row may jump and still be tracked. */
 const MAX_JUMP = 1 << 24;
@@ -64,7 +65,7 @@ export class SeqTracker {
       out.push(
         finding(
           'missing-ballot',
-          `the chain anchors ${anchoredBallots} ballots but the ledger stops at seq ${this.maxSeq}: ${range(this.maxSeq + 1, anchoredBallots - 1)} not served`,
+          `the chain anchors ${counted(anchoredBallots, 'ballot')} but the ledger stops at seq ${this.maxSeq}: ${range(this.maxSeq + 1, anchoredBallots - 1)} not served`,
           { seq: this.maxSeq + 1 },
         ),
       );

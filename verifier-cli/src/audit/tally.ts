@@ -4,6 +4,7 @@
 import { finding, type Finding } from '../errors.js';
 import { short, toHex } from '../hex.js';
 import { isPlainObject, ownValue, resultHash, type BallotRules, type Tally } from '../protocol.js';
+import { counted } from '../plural.js';
 
 export class Recount {
   private readonly all: Int32Array;
@@ -65,10 +66,13 @@ export function compareResults(published: unknown, electionId: string, recount: 
     );
   }
   if (published.totalBallots !== recount.ballotsAsOf) {
+    // Not necessarily a number: the server's JSON.
+    const n = published.totalBallots;
+    const publishedBallots = typeof n === 'number' ? counted(n, 'ballot') : `${String(n)} ballots`;
     out.push(
       finding(
         'tally-mismatch',
-        `the published results count ${String(published.totalBallots)} ballots${asOfText(published)}, the recount ${recount.ballotsAsOf}`,
+        `the published results count ${publishedBallots}${asOfText(published)}, the recount ${recount.ballotsAsOf}`,
       ),
     );
   }
@@ -137,7 +141,7 @@ export function compareClose(
     out.push(
       finding(
         'total-ballots-mismatch',
-        `the close on chain counts ${chain.totalBallots} ballots; the ledger has ${ledgerRows} rows, ${recount.totalBallots} of them countable`,
+        `the close on chain counts ${counted(chain.totalBallots, 'ballot')}; the ledger has ${counted(ledgerRows, 'row')}, ${recount.totalBallots} of them countable`,
       ),
     );
   }

@@ -9,6 +9,7 @@ import { short, toHex } from '../hex.js';
 import type { ScanState } from './ledger-scan.js';
 import type { RowCheckPool } from './pool.js';
 import { compareClose, compareResults } from './tally.js';
+import { counted } from '../plural.js';
 
 /** Step 5: the checks that need the whole ledger, their findings appended to `findings` in this order. */
 export async function checkWholeLedger(
@@ -23,13 +24,14 @@ export async function checkWholeLedger(
   findings.push(...scan.windows.finish());
   if (scan.windows.unanchoredRows > 0) {
     const first = scan.windows.firstUnanchoredSeq;
+    const unanchored = counted(scan.windows.unanchoredRows, 'ballot');
+    const are = scan.windows.unanchoredRows === 1 ? 'is' : 'are';
     findings.push(
       finding(
         'unanchored',
         registration.closed
-          ? `${scan.windows.unanchoredRows} ballots from seq ${first} on are in no anchored window, and the ` +
-              `election is closed`
-          : `${scan.windows.unanchoredRows} ballots from seq ${first} on are not anchored yet (the election is open)`,
+          ? `${unanchored} from seq ${first} on ${are} in no anchored window, and the ` + `election is closed`
+          : `${unanchored} from seq ${first} on ${are} not anchored yet (the election is open)`,
         { seq: first },
         registration.closed ? 'error' : 'warning',
       ),
@@ -40,7 +42,7 @@ export async function checkWholeLedger(
     findings.push(
       finding(
         'roll-root-mismatch',
-        `the roll of ${roll.keys.size} keys has root ${short(computedRollRoot)}, the chain registered ` +
+        `the roll of ${counted(roll.keys.size, 'key')} has root ${short(computedRollRoot)}, the chain registered ` +
           `${short(registration.rollRoot)}`,
       ),
     );

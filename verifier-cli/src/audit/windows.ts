@@ -7,6 +7,7 @@ import { finding, type Finding } from '../errors.js';
 import { fromCheckedHex, short, toHex } from '../hex.js';
 import { merkleTreeHeadPacked } from '../merkle.js';
 import { range } from './seq.js';
+import { counted } from '../plural.js';
 
 /** Contiguity of the chain's windows: window 0 starts at seq 0, w+1 where w ends, none empty. */
 export function checkWindowRanges(windows: readonly ChainWindow[]): Finding[] {
@@ -163,7 +164,7 @@ export class WindowChecker {
         this.findings.push(
           finding(
             'missing-ballot',
-            `window ${w.index} (${describe(w)}) is anchored but the ledger holds none of its ${w.count} ballots`,
+            `window ${w.index} (${describe(w)}) is anchored but the ledger holds none of its ${counted(w.count, 'ballot')}`,
             { window: w.index, seq: w.firstSeq },
           ),
         );
@@ -183,7 +184,7 @@ export class WindowChecker {
       const detail =
         missing.length === 0
           ? ''
-          : `; the ledger holds ${held.length} of its ${w.count} ballots (missing ${missing
+          : `; the ledger holds ${held.length} of its ${counted(w.count, 'ballot')} (missing ${missing
               .slice(0, 5)
               .map((s) => `seq ${s}`)
               .join(', ')}${missing.length > 5 ? ', …' : ''})`;

@@ -9,6 +9,7 @@ import { fromHex, isHex, short, toHex } from '../hex.js';
 import { InclusionProofError, rootFromInclusionProof } from '../merkle.js';
 import { ANCHOR_GRACE_SECONDS, isPlainObject, type Manifest, type Receipt } from '../protocol.js';
 import type { ReceiptReport } from './receipt.js';
+import { counted } from '../plural.js';
 
 /** Step 4 for an anchored ballot: window against the chain, then the audit path, twice. */
 export async function checkInclusion(
@@ -48,7 +49,7 @@ export async function checkInclusion(
     out.findings.push(
       finding(
         'inclusion-proof-invalid',
-        `seq ${seq}: the bundle names window ${index}, but the chain has ${count} windows`,
+        `seq ${seq}: the bundle names window ${index}, but the chain has ${counted(count, 'window')}`,
         { seq, window: index },
       ),
     );

@@ -4,6 +4,7 @@ import { InputError } from '../errors.js';
 import { parseRollText } from '../roll.js';
 import { errorMessage, REQUEST_TIMEOUT_MS } from './http.js';
 import { parseRollNdjson } from './roll-ndjson.js';
+import { counted } from '../plural.js';
 
 /** GET `url` (an election's …/roll) and return its keys as served (unchecked strings). */
 export async function downloadRoll(url: string): Promise<string[]> {
@@ -68,7 +69,7 @@ export async function downloadRoll(url: string): Promise<string[]> {
     const announced = res.headers.get('x-roll-size');
     if (announced !== null && /^\d+$/.test(announced) && Number(announced) !== keys.length) {
       throw new InputError(
-        `GET ${url} sent ${keys.length} keys but announced X-Roll-Size ${announced}: ` +
+        `GET ${url} sent ${counted(keys.length, 'key')} but announced X-Roll-Size ${announced}: ` +
           'the download is incomplete or inconsistent; try again, or pass the roll with --roll FILE',
       );
     }

@@ -24,6 +24,30 @@ function currentSelections(): Selections {
   );
 }
 
+/** Whether a re-rendered input (a choice, or '' for "blank") starts checked. */
+type WasChecked = (contestId: string, value: string) => boolean;
+
+/**
+ * The inputs checked now, exactly: a re-render (a language switch) must not turn a contest the voter has not
+ * touched into a blank vote, so "blank" is kept only where its radio was checked.
+ */
+function checkedInputs(): WasChecked {
+  const checked = new Map<string, Set<string>>();
+  for (const input of contestsBox.querySelectorAll<HTMLInputElement>('input[data-contest]:checked')) {
+    const contestId = input.dataset.contest ?? '';
+    checked.set(contestId, (checked.get(contestId) ?? new Set()).add(input.value));
+  }
+  return (contestId, value) => checked.get(contestId)?.has(value) ?? false;
+}
+
+/** The selections already reviewed (none on a first render): a contest reviewed with none shows as blank. */
+function reviewedSelections(sel: Selections | null): WasChecked {
+  return (contestId, value) => {
+    const chosen = chosenIn(sel, contestId);
+    return value === '' ? chosen !== undefined && chosen.length === 0 : (chosen?.includes(value) ?? false);
+  };
+}
+
 function updateLimits(c: Contest): void {
   if (c.maxSelections === 1) return;
   const boxes = [...contestsBox.querySelectorAll<HTMLInputElement>(`[data-contest="${c.id}"]`)];
@@ -36,7 +60,7 @@ function updateLimits(c: Contest): void {
   if (counter) counter.textContent = t('choices.count', { n, max: c.maxSelections });
 }
 
-function contestFieldset(c: Contest, keep: Selections | null): HTMLFieldSetElement {
+function contestFieldset(c: Contest, wasChecked: WasChecked): HTMLFieldSetElement {
   const single = c.maxSelections === 1;
   const name = `contest-${c.id}`;
   const fs = h(
@@ -53,7 +77,7 @@ function contestFieldset(c: Contest, keep: Selections | null): HTMLFieldSetEleme
       'data-contest': c.id,
       id: `${name}-${k.id}`,
     });
-    input.checked = chosenIn(keep, c.id)?.includes(k.id) ?? false;
+    input.checked = wasChecked(c.id, k.id);
     input.addEventListener('change', () => {
       updateLimits(c);
       fs.classList.remove('invalid');
@@ -63,7 +87,7 @@ function contestFieldset(c: Contest, keep: Selections | null): HTMLFieldSetEleme
   }
   if (single && c.minSelections === 0) {
     const blank = h('input', { type: 'radio', name, value: '', 'data-contest': c.id, id: `${name}--blank` });
-    blank.checked = keep !== null && (chosenIn(keep, c.id)?.length ?? 0) === 0;
+    blank.checked = wasChecked(c.id, '');
     blank.addEventListener('change', () => fs.classList.remove('invalid'));
     append(fs, h('label', { class: 'choice', for: blank.id }, blank, h('span', {}, t('choices.blank'))));
   }
@@ -72,12 +96,17 @@ function contestFieldset(c: Contest, keep: Selections | null): HTMLFieldSetEleme
   return fs;
 }
 
-/** The contests of the election, keeping what is checked (or was chosen) across a re-render. */
+/**
+ * The contests of the election, keeping what is checked across a re-render of the same election (or, on a
+ * first render, what was reviewed); another election's checks are not carried over.
+ */
 export function renderContests(): void {
   const e = state.election;
   if (!e) return;
-  const keep = contestsBox.childElementCount > 0 ? currentSelections() : state.selections;
-  replace(contestsBox, ...e.manifest.contests.map((c) => contestFieldset(c, keep)));
+  const sameElection = contestsBox.dataset.election === e.manifest.electionId;
+  const wasChecked = sameElection ? checkedInputs() : reviewedSelections(state.selections);
+  contestsBox.dataset.election = e.manifest.electionId;
+  replace(contestsBox, ...e.manifest.contests.map((c) => contestFieldset(c, wasChecked)));
   for (const c of e.manifest.contests) updateLimits(c);
 }
 

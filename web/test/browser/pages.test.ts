@@ -95,6 +95,33 @@ async function expectLabelled(page: Page): Promise<void> {
   expect(unlabelled).toEqual([]);
 }
 
+/**
+ * Each results row keeps its count and percentage on one line at the right of its label, on the label's first
+ * line (the label may wrap, the count never goes to a line of its own).
+ */
+async function expectCountsBesideLabels(page: Page): Promise<void> {
+  const rows = await page.locator('ol.bars li').evaluateAll((items) =>
+    items.map((li) => {
+      const row = li.querySelector('.bar-label')!.getBoundingClientRect();
+      const name = li.querySelector('.name')!;
+      const count = li.querySelector('.count')!;
+      const range = document.createRange();
+      range.selectNodeContents(count);
+      const countLines = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size;
+      const n = name.getBoundingClientRect();
+      const c = count.getBoundingClientRect();
+      return {
+        choice: (li as HTMLElement).dataset.choice,
+        countLines,
+        besideName: c.left >= n.right - 0.5 && c.top < n.top + c.height,
+        atRight: Math.abs(c.right - row.right) < 1,
+      };
+    }),
+  );
+  expect(rows.length).toBeGreaterThan(0);
+  for (const r of rows) expect(r, r.choice).toMatchObject({ countLines: 1, besideName: true, atRight: true });
+}
+
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   [stack, browser, derived] = await Promise.all([startWebStack(), launchChromium(), deriveCredential(SECRET, E)]);
@@ -269,7 +296,7 @@ describe('voter page and results page', () => {
     await page.getByRole('button', { name: 'Relire mon bulletin' }).click();
     await page.getByRole('button', { name: 'Signer et déposer mon bulletin' }).click();
     await expect.poll(() => page.locator('#receipt-box').textContent()).toContain('Votre bulletin a été enregistré.');
-    // No horizontal scrolling at 375 px.
+    // No horizontal scrolling at phone width.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await blur(page);
     await page.screenshot({ path: `${SHOTS}voter-phone.png`, fullPage: true });
@@ -328,8 +355,15 @@ describe('voter page and results page', () => {
     await expect.poll(() => page.locator('.on-chain .chain-ok').count(), { timeout: 20_000 }).toBeGreaterThan(0);
     expect(await page.locator('.chain-bad').count()).toBe(0);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await expectCountsBesideLabels(page);
     await blur(page);
     await page.screenshot({ path: `${SHOTS}results-phone.png`, fullPage: true });
+
+    // A label too long for the row wraps on its own side; the count and percentage stay whole at the right.
+    await page
+      .locator('[data-choice="council/ana"] .name')
+      .evaluate((el) => (el.textContent = 'Ana de la Fuente-Bérangère, liste des habitants du quartier nord'));
+    await expectCountsBesideLabels(page);
   });
 
   it('serves the pages under their CSP, which blocks inline code and reports it', async () => {
@@ -388,6 +422,45 @@ describe('voter page and results page', () => {
     await page.locator('#rpc-url').press('Tab');
     await page.reload();
     await expect.poll(() => page.locator('#rpc-url').inputValue()).toBe(stack.rpcUrl);
+  });
+
+  it("keeps exactly the voter's checks across a language switch: an untouched contest does not become blank", async () => {
+    const L = 'lang-switch';
+    const optional = (id: string, title: string) => ({
+      id,
+      title,
+      choices: [
+        { id: `${id}-a`, label: `${title} A` },
+        { id: `${id}-b`, label: `${title} B` },
+      ],
+      minSelections: 0,
+      maxSelections: 1,
+    });
+    const { voters: langVoters } = await stack.election(L, 1, {
+      over: { contests: [optional('mayor', 'Mayor'), optional('deputy', 'Deputy'), optional('clerk', 'Clerk')] },
+    });
+    const page = await newPage();
+    await page.goto(`${stack.url}/?election=${L}`);
+    await page.getByLabel('Private key (64 hexadecimal characters)').fill(langVoters[0]!.seed.toString('hex'));
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await expect.poll(() => page.locator('#cred-public').textContent()).toBe(langVoters[0]!.credential);
+
+    // Mayor: a choice; deputy: the blank vote; clerk: untouched.
+    await page.getByLabel('Mayor B').check();
+    await page.locator('#fs-deputy').getByLabel('Blank vote').check();
+    const checked = () =>
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll<HTMLInputElement>('#contests input:checked')).map((i) => i.id),
+      );
+    const before = await checked();
+    expect(before).toEqual(['contest-mayor-mayor-b', 'contest-deputy--blank']);
+
+    await page.getByRole('button', { name: 'Français' }).click();
+    await expect.poll(() => page.locator('#fs-clerk').getByLabel('Vote blanc').count()).toBe(1);
+    expect(await checked()).toEqual(before);
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect.poll(() => page.locator('#fs-clerk').getByLabel('Blank vote').count()).toBe(1);
+    expect(await checked()).toEqual(before);
   });
 
   it('votes in an election whose contest and choice ids are JavaScript names', async () => {
