@@ -1,54 +1,37 @@
 // The verifier's strict Ed25519 (src/ed25519.ts, both engines: node:crypto and noble's point arithmetic) and
 // its JCS (src/jcs.ts) against public suites written by others, vendored in docs/test-vectors/public/ (its
 // README says where each comes from): Wycheproof, ed25519-speccheck, cyberphone's RFC 8785 testdata.
-import { readdirSync, readFileSync } from 'node:fs';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { credentialProblem, verifyStrict, type Engine } from '../src/ed25519.js';
 import { isCanonicalJson, isPlainlyCanonical, jcs } from '../src/jcs.js';
+import {
+  expectations,
+  jcsFiles,
+  jcsInputText,
+  jcsOutput,
+  jcsOutputFiles,
+  speccheckCases as cases,
+  speccheckRows,
+  wycheproofCases,
+  wycheproofCount,
+  wycheproofRows,
+} from '../../test/support/public-suites.js';
 
 const ENGINES: Engine[] = ['node', 'noble'];
-const suites = new URL('../../docs/test-vectors/public/', import.meta.url);
-const bytesOf = (path: string) => readFileSync(new URL(path, suites));
-const jsonOf = <T>(path: string): T => JSON.parse(bytesOf(path).toString('utf8')) as T;
-
-const expectations = jsonOf<{
-  'ed25519-speccheck': { case: number; valid: boolean; reason: string | null; why: string }[];
-  'json-canonicalization': { refused: Record<string, Record<string, string>> };
-}>('expectations.json');
-
-interface WycheproofCase {
-  tcId: number;
-  comment: string;
-  flags: string[];
-  msg: string;
-  sig: string;
-  result: 'valid' | 'invalid' | 'acceptable';
-  pk: string;
-}
-const wycheproof = jsonOf<{
-  numberOfTests: number;
-  testGroups: { publicKey: { pk: string }; tests: Omit<WycheproofCase, 'pk'>[] }[];
-}>('wycheproof/ed25519_test.json');
-const wycheproofCases: WycheproofCase[] = wycheproof.testGroups.flatMap((g) =>
-  g.tests.map((t) => ({ ...t, pk: g.publicKey.pk })),
-);
 
 describe('Wycheproof ed25519_test.json', () => {
   it('holds every case its header counts, each valid or invalid (no "acceptable" left undecided)', () => {
-    expect(wycheproofCases).toHaveLength(wycheproof.numberOfTests);
+    expect(wycheproofCases).toHaveLength(wycheproofCount);
     expect(wycheproofCases.filter((c) => c.result === 'acceptable').map((c) => c.tcId)).toEqual([]);
   });
 
   for (const engine of ENGINES) {
-    it.each(wycheproofCases.map((c) => [`tcId ${c.tcId} (${c.result}) ${c.comment || c.flags.join(' ')}`, c] as const))(
-      `${engine}: %s`,
-      (_name, c) => {
-        const problem = verifyStrict(hexToBytes(c.pk), hexToBytes(c.msg), hexToBytes(c.sig), engine);
-        if (c.result === 'valid') expect(problem).toBeNull();
-        else expect(problem).not.toBeNull();
-      },
-    );
+    it.each(wycheproofRows)(`${engine}: %s`, (_name, c) => {
+      const problem = verifyStrict(hexToBytes(c.pk), hexToBytes(c.msg), hexToBytes(c.sig), engine);
+      if (c.result === 'valid') expect(problem).toBeNull();
+      else expect(problem).not.toBeNull();
+    });
   }
 
   it('both engines give the same reason on every case', () => {
@@ -60,7 +43,6 @@ describe('Wycheproof ed25519_test.json', () => {
 });
 
 describe('ed25519-speccheck cases.json', () => {
-  const cases = jsonOf<{ message: string; pub_key: string; signature: string }[]>('ed25519-speccheck/cases.json');
   const verdict = (i: number, engine: Engine) => {
     const c = cases[i]!;
     return verifyStrict(hexToBytes(c.pub_key), hexToBytes(c.message), hexToBytes(c.signature), engine);
@@ -72,9 +54,8 @@ describe('ed25519-speccheck cases.json', () => {
   });
 
   for (const engine of ENGINES) {
-    it.each(expectations['ed25519-speccheck'].map((e) => [`case ${e.case}: ${e.why}`, e] as const))(
-      `${engine}: %s`,
-      (_name, e) => expect(verdict(e.case, engine)).toBe(e.valid ? null : e.reason),
+    it.each(speccheckRows)(`${engine}: %s`, (_name, e) =>
+      expect(verdict(e.case, engine)).toBe(e.valid ? null : e.reason),
     );
 
     it(`${engine}: exactly one case verifies under the strict rules: case 3 (docs/protocol.md section 5)`, () => {
@@ -88,7 +69,7 @@ describe('ed25519-speccheck cases.json', () => {
 });
 
 describe('cyberphone json-canonicalization testdata (RFC 8785), byte for byte', () => {
-  const files = readdirSync(new URL('json-canonicalization/input/', suites)).sort();
+  const files = jcsFiles;
   const refused = expectations['json-canonicalization'].refused;
 
   it('has the six upstream files, each with its output', () => {
@@ -100,12 +81,12 @@ describe('cyberphone json-canonicalization testdata (RFC 8785), byte for byte', 
       'values.json',
       'weird.json',
     ]);
-    expect(readdirSync(new URL('json-canonicalization/output/', suites)).sort()).toEqual(files);
+    expect(jcsOutputFiles).toEqual(files);
   });
 
   it.each(files)('%s', (f) => {
-    const inputText = bytesOf(`json-canonicalization/input/${f}`).toString('utf8');
-    const output = bytesOf(`json-canonicalization/output/${f}`);
+    const inputText = jcsInputText(f);
+    const output = jcsOutput(f);
     const reason = refused[f]?.verifier;
     if (reason !== undefined) {
       expect(() => jcs(JSON.parse(inputText)), reason).toThrow();
