@@ -8,7 +8,14 @@
 // roll and the client addresses, not with the number of requests. FUZZ_SEED replays a run.
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ballotFor, selectionsFor, testManifest, voter, type Voter } from '../../test/support/fixtures.js';
+import {
+  ballotFor,
+  seededRandom,
+  selectionsFor,
+  testManifest,
+  voter,
+  type Voter,
+} from '../../test/support/fixtures.js';
 import { ERROR_CODES } from '../../ledger/src/protocol/errors.js';
 import { ADMIN_TOKEN, build, ledgerCounts, testLedgerKey, type TestApi } from './helper.js';
 
@@ -16,11 +23,7 @@ const COUNT = 5600;
 const E = 'fz';
 const PENDING = 'fz-pending';
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
-let state = SEED;
-const rand = () => {
-  state = (state * 1103515245 + 12345) % 2 ** 31;
-  return state / 2 ** 31;
-};
+const rand = seededRandom(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
 let api: TestApi;

@@ -2,7 +2,7 @@
 // deep nesting, prototype-pollution keys, odd strings and content types). None may get a 5xx, none may be
 // stored, every refusal adds exactly one to the audit counts, and the server's prototypes stay clean.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ballotFor, selectionsFor, voter, type Voter } from '../../test/support/fixtures.js';
+import { ballotFor, seededRandom, selectionsFor, voter, type Voter } from '../../test/support/fixtures.js';
 import { ERROR_CODES } from '../../ledger/src/protocol/errors.js';
 import type { Submission } from '../../ledger/src/protocol/protocol.js';
 import { build, ledgerCounts, type TestApi } from './helper.js';
@@ -15,11 +15,7 @@ let bases: Submission[];
 
 // A seeded PRNG so that a failure can be replayed (the seed is printed on failure).
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
-let state = SEED;
-const rand = () => {
-  state = (state * 1103515245 + 12345) % 2 ** 31;
-  return state / 2 ** 31;
-};
+const rand = seededRandom(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
 beforeAll(async () => {

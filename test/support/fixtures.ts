@@ -79,19 +79,24 @@ export function selectionsFor(i: number): Record<string, string[]> {
   return { q1: [i % 3 === 0 ? 'non' : 'oui'], council };
 }
 
-/**
- * A copy of `items` in an order fixed by `seed` (Fisher–Yates over mulberry32): tests that mix their
- * traffic get the same mix on every run, so a failure can be replayed.
- */
-export function shuffled<T>(items: readonly T[], seed: number): T[] {
+/** A seeded PRNG (mulberry32) giving numbers in [0, 1): a test's random choices replay from its seed. */
+export function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
-  const next = () => {
+  return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * A copy of `items` in an order fixed by `seed` (Fisher–Yates over seededRandom): tests that mix their
+ * traffic get the same mix on every run, so a failure can be replayed.
+ */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const next = seededRandom(seed);
   const out = items.slice();
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
