@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startFaultStack, type FaultStack } from './fault/stack.js';
 import { startService } from './fault/processes.js';
 import { APP_ROLE } from '../ledger/src/db/migrate.js';
+import { until } from './support/wait.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 let stack: FaultStack;
@@ -32,16 +33,6 @@ async function backends(): Promise<Backend[]> {
   return rows.map((r) => ({ role: r.role as string, app: r.app as string }));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('connections of the running processes', () => {
   it('are all the application role: the API replicas, the worker and the queue backend', {
     timeout: 180_000,
@@ -50,11 +41,15 @@ describe('connections of the running processes', () => {
     for (const url of stack.apiUrls) expect((await fetch(`${url}/api/v1/health`)).status).toBe(200);
     // The queue backend connects to PostgreSQL only when there is no Redis (REDIS_URL unset).
     const expected = ['tallyproof-api', 'tallyproof-worker', ...(stack.redisUrl ? [] : ['tallyproof-queue'])];
-    const seen = await until(`connections named ${expected.join(', ')}`, async () => {
-      const list = await backends();
-      const apps = new Set(list.map((b) => b.app));
-      return expected.every((a) => apps.has(a)) ? list : null;
-    });
+    const seen = await until(
+      `connections named ${expected.join(', ')}`,
+      async () => {
+        const list = await backends();
+        const apps = new Set(list.map((b) => b.app));
+        return expected.every((a) => apps.has(a)) ? list : null;
+      },
+      120_000,
+    );
     const roles = [...new Set(seen.map((b) => b.role))];
     expect(roles, JSON.stringify(seen)).toEqual([APP_ROLE]);
   });

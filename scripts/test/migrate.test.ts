@@ -10,26 +10,11 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { serverUrl } from '../../test/support/db.js';
 import { appUrlFor, openAppDatabase, withUser } from '../../ledger/src/db/connect.js';
-import { APP_ROLE, scramSha256Verifier } from '../../ledger/src/db/migrate.js';
+import { APP_ROLE, ensureAppRole } from '../../ledger/src/db/migrate.js';
 
 const run = promisify(execFile);
 const APP_PASSWORD = process.env.TALLYPROOF_APP_DB_PASSWORD ?? null;
 
-/** What the superuser's init script does in compose: the application role exists, with its password. */
-async function ensureAppRoleAsSuperuser(superuser: postgres.Sql): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const [app] = await superuser`SELECT 1 FROM pg_roles WHERE rolname = ${APP_ROLE}`;
-      if (!app) await superuser.unsafe(`CREATE ROLE ${APP_ROLE} LOGIN`);
-      if (APP_PASSWORD)
-        await superuser.unsafe(`ALTER ROLE ${APP_ROLE} PASSWORD '${scramSha256Verifier(APP_PASSWORD)}'`);
-      return;
-    } catch (err) {
-      if (attempt > 10) throw err; // another test file creating the same cluster-wide role at the same time
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const suffix = randomBytes(5).toString('hex');
 const ownerRole = `tp_owner_${suffix}`;
@@ -44,7 +29,7 @@ beforeAll(async () => {
   await root.unsafe(`CREATE DATABASE ${dbName} OWNER ${ownerRole}`);
   // The superuser's part (compose: deploy/postgres/init-roles.sh): the application role exists.
   // The test server is shared: the role may exist, with the run's password (vitest.config.ts).
-  await ensureAppRoleAsSuperuser(root);
+  await ensureAppRole(root, APP_PASSWORD); // what the superuser's init script does in compose
   const u = new URL(withUser(serverUrl(), ownerRole, ownerPassword));
   u.pathname = `/${dbName}`;
   ownerUrl = u.toString();

@@ -31,8 +31,11 @@ export function scramSha256Verifier(password: string, salt = randomBytes(16), it
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
-/** Roles are cluster-wide and several test databases may race to create the same one: retry on conflicts. */
-async function ensureAppRole(sql: Sql, password: string | null): Promise<void> {
+/**
+ * The application role exists (created if not), with `password` set (as a verifier) when given. Roles are
+ * cluster-wide and several test databases may race to create the same one: retry on conflicts.
+ */
+export async function ensureAppRole(sql: Sql, password: string | null): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       const [row] = await sql`SELECT 1 AS ok FROM pg_roles WHERE rolname = ${APP_ROLE}`;
