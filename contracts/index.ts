@@ -28,7 +28,7 @@ export const TALLY_ANCHOR_SOLC_VERSION: string = artifact.solcVersion;
 /** Parsed ABI, e.g. for `parseError(err.data)` or `parseLog(log)`. */
 export const TALLY_ANCHOR_INTERFACE = new Interface(TALLY_ANCHOR_ABI);
 
-/** `electionKey = keccak256(utf8(electionId))`, 0x-prefixed lowercase hex (DESIGN.md). */
+/** `electionKey = keccak256(utf8(electionId))`, 0x-prefixed lowercase hex (docs/protocol.md). */
 export function electionKey(electionId: string): string {
   return id(electionId);
 }

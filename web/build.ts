@@ -2,6 +2,9 @@
 //   web/dist/index.html, web/dist/results.html   the pages, linking the stylesheet and their script
 //   web/dist/assets/style.css                     src/style.css and its @imports, minified
 //   web/dist/assets/voter.js, results.js          the page scripts (ES modules) + shared chunks
+//   web/dist/sw.js                                the voter page's service worker (src/sw.ts), with the
+//                                                 list of files it caches for offline use
+//   web/dist/manifest.webmanifest, icons/         the web app manifest and its icons (copied from static/)
 //
 // Nothing is inlined into the HTML: the API serves the pages with a Content-Security-Policy that allows
 // scripts and styles from their own origin only (api/src/plugins/web.ts), and no inline <style>, <script>
@@ -12,7 +15,8 @@
 //
 // Everything is bundled from node_modules (noble, canonicalize, ethers): no CDN, no request to any
 // other origin than the API itself and the chain's JSON-RPC endpoint.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -75,9 +79,54 @@ function htmlPlugin(dist: string): esbuild.Plugin {
           );
           await writeFile(join(dist, page.html), html);
         }
+        await cp(join(WEB, 'static'), dist, { recursive: true });
+        await buildServiceWorker(dist, result.metafile!);
       });
     },
   };
+}
+
+/** Files of web/static/ copied to dist as they are: the web app manifest and its icons. */
+const STATIC_SHELL = ['/manifest.webmanifest', '/icons/icon.svg', '/icons/icon-192.png', '/icons/icon-512.png'];
+
+/**
+ * dist/sw.js from src/sw.ts (one classic script: a service worker cannot load the page's ES module
+ * chunks everywhere), with the voter page's shell written in: `/`, the voter script and every chunk it
+ * imports (statically or not), the stylesheet, the manifest and icons; and a hash of their bytes, so
+ * that each build that changes the page is a new worker (the browser compares sw.js byte for byte).
+ */
+async function buildServiceWorker(dist: string, metafile: esbuild.Metafile): Promise<void> {
+  const outputs = metafile.outputs;
+  const voter = Object.keys(outputs).find((f) => outputs[f]!.entryPoint === 'src/voter.ts');
+  if (!voter) throw new Error('web build: no voter.js output');
+  const scripts = new Set<string>();
+  const visit = (file: string): void => {
+    if (scripts.has(file)) return;
+    scripts.add(file);
+    for (const i of outputs[file]?.imports ?? []) if (!i.external) visit(i.path);
+  };
+  visit(voter);
+  const assets = [...scripts].map((f) => `${ASSETS_URL}/${relative(join(dist, 'assets'), join(WEB, f))}`);
+  const shell = ['/', ...assets.sort(), `${ASSETS_URL}/${STYLESHEET}`, ...STATIC_SHELL];
+  const hash = createHash('sha256');
+  for (const url of shell) {
+    const file = url === '/' ? 'index.html' : url.slice(1);
+    hash
+      .update(url)
+      .update('\0')
+      .update(await readFile(join(dist, file)));
+  }
+  await esbuild.build({
+    entryPoints: [join(WEB, 'src', 'sw.ts')],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['es2022', 'chrome100', 'firefox100', 'safari15'],
+    outfile: join(dist, 'sw.js'),
+    minify: true,
+    logLevel: 'warning',
+    define: { __SHELL__: JSON.stringify(shell), __VERSION__: JSON.stringify(hash.digest('hex').slice(0, 16)) },
+  });
 }
 
 /** src/style.css with the files it @imports, minified. */
@@ -119,7 +168,7 @@ export async function buildWeb(dist = DIST): Promise<{ file: string; bytes: numb
     file: relative(tmp, join(WEB, file)),
     bytes: o.bytes,
   }));
-  for (const file of [...PAGES.map((p) => p.html), join('assets', STYLESHEET)])
+  for (const file of [...PAGES.map((p) => p.html), join('assets', STYLESHEET), 'sw.js'])
     files.push({ file, bytes: (await readFile(join(dist, file))).length });
   return files;
 }

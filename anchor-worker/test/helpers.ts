@@ -24,6 +24,7 @@ import {
   resultHash,
   rootFromInclusionProof,
   validateRoll,
+  type Manifest,
   type Receipt,
 } from '../../ledger/src/index.js';
 
@@ -76,10 +77,16 @@ export class Ballots {
     this.ingestor = new Ingestor({ sql, ledgerKey, verifier: this.pool });
   }
 
-  async election(sql: Sql, electionId: string, size: number, windowSeconds: number): Promise<void> {
+  async election(
+    sql: Sql,
+    electionId: string,
+    size: number,
+    windowSeconds: number,
+    over: Partial<Manifest> = {},
+  ): Promise<void> {
     const vs = voters(size, `${electionId}-`);
     const roll = await validateRoll(vs.map((v) => v.credential));
-    await createElection(sql, testManifest(electionId, ledgerKey.publicKeyHex, { windowSeconds }), roll);
+    await createElection(sql, testManifest(electionId, ledgerKey.publicKeyHex, { windowSeconds, ...over }), roll);
     this.rolls.set(electionId, vs);
     this.cursor.set(electionId, 0);
   }

@@ -321,6 +321,26 @@ describe('reconcile cases', () => {
     }
   });
 
+  it('at closesAt the worker closes the election by itself: no admin close, the result and closeElection recorded', async () => {
+    const id = 'scheduled-close';
+    // A close a few seconds ahead: the ballots go in first (in-process, milliseconds each).
+    await ballots.election(db.app, id, 6, 60, { closesAt: new Date(Date.now() + 5_000).toISOString() });
+    const receipts = await ballots.cast(id, 4);
+    const worker = await start();
+    try {
+      await waitFor('closed on chain at closesAt', async () => (await electionRow(id)).close_tx, 30_000);
+      const [e] =
+        await db.app`SELECT close_requested_at, closes_at, total_ballots FROM elections WHERE election_id = ${id}`;
+      expect(Number(e!.total_ballots)).toBe(4);
+      // The worker's close came at or after closesAt, never before it.
+      expect(new Date(e!.close_requested_at).getTime()).toBeGreaterThanOrEqual(new Date(e!.closes_at).getTime());
+      await expectLedgerMatchesChain(db.app, chain, id, { closed: true });
+      await expectReceiptsProvenOnChain(db.app, chain, receipts);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('a lost enqueue loses nothing: the reconcile pass finds sealed windows and registrations in the database', async () => {
     const id = 'no-jobs';
     await ballots.election(db.app, id, 6, 60); // the scheduler would not seal before a minute

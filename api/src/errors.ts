@@ -75,6 +75,7 @@ export function toApiError(err: unknown): ApiError {
         const param = failedParam(e);
         if (param === 'electionId') return apiError('unknown-election');
         if (param === 'ballotHash') return apiError('invalid-hex', 'ballotHash must be 32-byte lowercase hex');
+        if (param === 'credential') return apiError('invalid-hex', 'credential must be 32-byte lowercase hex');
         return apiError('not-found');
       }
       case 'querystring':

@@ -1,4 +1,4 @@
-// POST /api/v1/elections/{id}/ballots over HTTP: every status and error code of DESIGN's table, the exact
+// POST /api/v1/elections/{id}/ballots over HTTP: every status and error code of docs/protocol.md's table, the exact
 // bodies, and "nothing stored but an audit row" for every refusal.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';

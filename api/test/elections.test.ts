@@ -98,6 +98,9 @@ describe('POST /api/v1/elections', () => {
       contract: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
       chainRpcUrl: null,
       registration: null,
+      closedAt: null,
+      result: null,
+      closeTx: null,
     });
     expect(sha256(jcs(g.body.manifest)).toString('hex')).toBe(g.body.manifestHash);
 

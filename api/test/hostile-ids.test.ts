@@ -75,7 +75,17 @@ describe('ids that are JavaScript names, over HTTP', () => {
     const csv = await api.request('GET', `/api/v1/elections/${E}/results?format=csv`);
     expect(csv.status, csv.text).toBe(200);
     const rows = csv.text.trim().split('\r\n').slice(1).sort();
-    const want = HOSTILE_CONTESTS.flatMap((c) => c.choices.map((k) => `${c.id},${k.id},${expected[c.id]![k.id]}`));
+    // Per contest, blank ballots and ballots counted too: own properties whatever the id.
+    const blank = (id: string) => HOSTILE_BALLOTS.filter((s) => s[id]!.length === 0).length;
+    for (const c of HOSTILE_CONTESTS) {
+      expect(Object.hasOwn(r.body.contests, c.id), c.id).toBe(true);
+      expect(r.body.contests[c.id], c.id).toEqual({ ballotsCounted: HOSTILE_BALLOTS.length, blank: blank(c.id) });
+    }
+    const want = HOSTILE_CONTESTS.flatMap((c) => [
+      ...c.choices.map((k) => `${c.id},${k.id},${expected[c.id]![k.id]}`),
+      `${c.id},(blank),${blank(c.id)}`,
+      `${c.id},(ballots counted),${HOSTILE_BALLOTS.length}`,
+    ]);
     expect(rows).toEqual(want.sort());
   });
 });

@@ -178,14 +178,37 @@ describe('results', () => {
   it('JSON: every choice (zeros too), totals, anchoredBallots and asOfSeq', async () => {
     const r = await api.request('GET', `/api/v1/elections/${E}/results`);
     expect(r.status).toBe(200);
-    expect(Object.keys(r.body)).toEqual(['electionId', 'tally', 'totalBallots', 'anchoredBallots', 'asOfSeq']);
+    expect(Object.keys(r.body)).toEqual([
+      'electionId',
+      'tally',
+      'totalBallots',
+      'anchoredBallots',
+      'asOfSeq',
+      'contests',
+    ]);
     const expected = { q1: { oui: 0, non: 0 }, council: { ana: 0, bo: 0, chloe: 0 } } as Record<
       string,
       Record<string, number>
     >;
-    for (let i = 0; i < 7; i++)
-      for (const [c, ks] of Object.entries(selectionsFor(i))) for (const k of ks) expected[c]![k]!++;
-    expect(r.body).toEqual({ electionId: E, tally: expected, totalBallots: 7, anchoredBallots: 5, asOfSeq: 6 });
+    const contests = { q1: { ballotsCounted: 7, blank: 0 }, council: { ballotsCounted: 7, blank: 0 } } as Record<
+      string,
+      { ballotsCounted: number; blank: number }
+    >;
+    for (let i = 0; i < 7; i++) {
+      for (const [c, ks] of Object.entries(selectionsFor(i))) {
+        for (const k of ks) expected[c]![k]!++;
+        if (ks.length === 0) contests[c]!.blank++;
+      }
+    }
+    expect(contests.council!.blank).toBeGreaterThan(0);
+    expect(r.body).toEqual({
+      electionId: E,
+      tally: expected,
+      totalBallots: 7,
+      anchoredBallots: 5,
+      asOfSeq: 6,
+      contests,
+    });
     const empty = await api.election('empty-results', 1);
     void empty;
     expect((await api.request('GET', '/api/v1/elections/empty-results/results')).body).toEqual({
@@ -194,6 +217,7 @@ describe('results', () => {
       totalBallots: 0,
       anchoredBallots: 0,
       asOfSeq: -1,
+      contests: { q1: { ballotsCounted: 0, blank: 0 }, council: { ballotsCounted: 0, blank: 0 } },
     });
   });
 
@@ -204,13 +228,17 @@ describe('results', () => {
     expect(r.headers.get('x-total-ballots')).toBe('7');
     const lines = r.text.trimEnd().split('\r\n');
     expect(lines[0]).toBe('contest,choice,votes');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(10);
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 2).join(','))).toEqual([
       'q1,oui',
       'q1,non',
+      'q1,(blank)',
+      'q1,(ballots counted)',
       'council,ana',
       'council,bo',
       'council,chloe',
+      'council,(blank)',
+      'council,(ballots counted)',
     ]);
     expect((await api.request('GET', `/api/v1/elections/${E}/results?format=xml`)).body.error.code).toBe(
       'invalid-query',

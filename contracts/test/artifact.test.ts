@@ -1,6 +1,6 @@
 // The committed artifact (contracts/artifacts/) is what the rest of Tallyproof deploys and calls.
 // These tests fail when it is stale against contracts/TallyAnchor.sol (or the OpenZeppelin sources
-// it imports) and when the ABI drifts from DESIGN.md. Fix a failure with: npm run contracts:build
+// it imports) and when the ABI drifts from docs/protocol.md (section 7). Fix a failure with: npm run contracts:build
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -79,14 +79,14 @@ describe('committed artifact', () => {
 });
 
 describe('ABI', () => {
-  it("has exactly DESIGN.md's interface plus the documented additions", () => {
+  it('has exactly the interface of docs/protocol.md plus the documented additions', () => {
     const functions = TALLY_ANCHOR_INTERFACE.fragments
       .filter((f) => f.type === 'function')
       .map((f) => (f as unknown as { format(kind: string): string }).format('minimal'))
       .sort();
     expect(functions).toEqual(
       [
-        // DESIGN.md
+        // docs/protocol.md
         'function registerElection(bytes32,bytes32,bytes32)',
         'function anchorWindow(bytes32,uint64,uint64,uint64,bytes32)',
         'function closeElection(bytes32,bytes32,uint64)',

@@ -11,6 +11,7 @@ import { strictEd25519Vectors } from './generate/ed25519-strict.js';
 import { manifestVectors, rollRootVectors } from './generate/election.js';
 import { jcsVectors } from './generate/jcs.js';
 import { merkleVectors } from './generate/merkle.js';
+import { resultsVectors } from './generate/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const write = (name: string, value: unknown) => writeFileSync(join(here, name), JSON.stringify(value, null, 2) + '\n');
@@ -23,4 +24,5 @@ write('ballots.json', ballotVectors());
 write('receipts.json', receiptVectors());
 write('ed25519-strict.json', strictEd25519Vectors());
 write('credentials.json', credentialVectors());
+write('results.json', resultsVectors());
 console.log('test vectors written to', here);

@@ -117,6 +117,7 @@ export interface ElectionToReconcile {
   electionId: string;
   windowSeconds: number;
   registered: boolean;
+  /** Due for the close step: closed by an admin, or its closesAt has passed. */
   closeRequested: boolean;
   /** Some sealed window has no anchor recorded. */
   unanchored: boolean;
@@ -131,7 +132,9 @@ export interface ElectionToReconcile {
 export async function electionsToReconcile(sql: Sql): Promise<ElectionToReconcile[]> {
   const rows = await sql`
     SELECT e.election_id, e.window_seconds, e.registration_tx IS NOT NULL AS registered,
-           e.close_requested_at IS NOT NULL AS close_requested,
+           -- Due for the close step: an admin close, or closesAt passed (the API already refuses ballots then;
+           -- the worker takes the result and sends closeElection without anyone asking).
+           e.close_requested_at IS NOT NULL OR e.closes_at <= clock_timestamp() AS close_requested,
            -- Windows are anchored in order: some window is unanchored exactly when the newest one is.
            coalesce((SELECT w.anchor_tx IS NULL FROM windows w WHERE w.election_id = e.election_id
                      ORDER BY w.window_index DESC LIMIT 1), false) AS unanchored,

@@ -1,5 +1,6 @@
 // The tally: a recount of the ballots table, and the result hash closeElection puts on chain
-// (DESIGN.md: resultHash = H(JCS({"electionId","tally","totalBallots"}))).
+// (docs/protocol.md: resultHash = H(JCS({"electionId","tally","totalBallots"}))). Blank counts and ballots counted
+// per contest come with the recount but stay out of the hash, so v1 result hashes keep their bytes.
 import type { Sql } from 'postgres';
 import { jcs } from './protocol/jcs.js';
 import { sha256Hex } from './protocol/hash.js';
@@ -7,10 +8,21 @@ import type { Manifest } from './protocol/protocol.js';
 
 export type Tally = Record<string, Record<string, number>>;
 
+/** Per contest: the ballots counted that list it (every ballot lists every contest) and those selecting nothing in it. */
+export interface ContestCount {
+  ballotsCounted: number;
+  blank: number;
+}
+
+/** contest id → its ballots counted and blank ballots; every contest of the manifest, in manifest order. */
+export type ContestCounts = Record<string, ContestCount>;
+
 export interface TallyResult {
   electionId: string;
   /** contest id → choice id → count; every contest and choice of the manifest is listed, zeros too. */
   tally: Tally;
+  /** Not part of resultHash (docs/protocol.md, "Results"). */
+  contests: ContestCounts;
   totalBallots: number;
   /** Last seq counted, -1 when none. */
   asOfSeq: number;
@@ -43,6 +55,12 @@ export async function computeTally(
            jsonb_array_elements_text(s.choices) AS c(choice)
       WHERE b.election_id = ${electionId} ${upTo}
       GROUP BY s.contest, c.choice`;
+    // jsonb_array_elements_text yields nothing for an empty list, so blanks are counted here, per contest.
+    const perContest = await tx`
+      SELECT s.contest, count(*)::bigint AS n, count(*) FILTER (WHERE jsonb_array_length(s.choices) = 0)::bigint AS blank
+      FROM ballots b, jsonb_each(b.ballot::jsonb -> 'selections') AS s(contest, choices)
+      WHERE b.election_id = ${electionId} ${upTo}
+      GROUP BY s.contest`;
 
     // Maps, not objects: contest and choice ids may be names objects inherit (`constructor`, …).
     const byContest = new Map(manifest.contests.map((c) => [c.id, new Map(c.choices.map((k) => [k.id, 0]))] as const));
@@ -56,10 +74,23 @@ export async function computeTally(
       }
       contest.set(r.choice as string, Number(r.n));
     }
+    const counted = new Map<string, ContestCount>(
+      manifest.contests.map((c) => [c.id, { ballotsCounted: 0, blank: 0 }]),
+    );
+    for (const r of perContest) {
+      const contest = counted.get(r.contest as string);
+      if (contest === undefined)
+        throw new Error(
+          `computeTally: election ${electionId} has ballots for contest ${r.contest}, not in its manifest`,
+        );
+      contest.ballotsCounted = Number(r.n);
+      contest.blank = Number(r.blank);
+    }
     // Object.fromEntries defines own data properties, whatever the ids are.
     const tally: Tally = Object.fromEntries([...byContest].map(([c, choices]) => [c, Object.fromEntries(choices)]));
+    const contests: ContestCounts = Object.fromEntries(counted);
     const totalBallots = Number(summary!.n);
-    return { electionId, tally, totalBallots, asOfSeq: summary!.last == null ? -1 : Number(summary!.last) };
+    return { electionId, tally, contests, totalBallots, asOfSeq: summary!.last == null ? -1 : Number(summary!.last) };
   });
 }
 

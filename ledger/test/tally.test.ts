@@ -20,6 +20,7 @@ describe('computeTally', () => {
     expect(await computeTally(ledger.db.app, 'empty')).toEqual({
       electionId: 'empty',
       tally: { q1: { oui: 0, non: 0 }, council: { ana: 0, bo: 0, chloe: 0 } },
+      contests: { q1: { ballotsCounted: 0, blank: 0 }, council: { ballotsCounted: 0, blank: 0 } },
       totalBallots: 0,
       asOfSeq: -1,
     });
@@ -44,6 +45,8 @@ describe('computeTally', () => {
     expect(all).toEqual({
       electionId: 'count',
       tally: { q1: { oui: 3, non: 1 }, council: { ana: 1, bo: 3, chloe: 1 } },
+      // The second ballot leaves the council blank.
+      contests: { q1: { ballotsCounted: 4, blank: 0 }, council: { ballotsCounted: 4, blank: 1 } },
       totalBallots: 4,
       asOfSeq: 3,
     });
@@ -51,6 +54,7 @@ describe('computeTally', () => {
     expect(firstTwo).toEqual({
       electionId: 'count',
       tally: { q1: { oui: 1, non: 1 }, council: { ana: 1, bo: 1, chloe: 0 } },
+      contests: { q1: { ballotsCounted: 2, blank: 0 }, council: { ballotsCounted: 2, blank: 1 } },
       totalBallots: 2,
       asOfSeq: 1,
     });

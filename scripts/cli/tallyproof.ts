@@ -10,11 +10,16 @@ import cliProgress from 'cli-progress';
 import {
   signBallot,
   ballotHash,
+  manifestHash,
+  parseSubmission,
   verifyReceipt,
   type Manifest,
   type Receipt,
+  type Submission,
 } from '../../ledger/src/protocol/protocol.js';
 import { CliError, selectionsFromChoices } from './selections.js';
+import { closeSummary } from './results-summary.js';
+import { manifestTemplate, parseDuration } from './manifest-template.js';
 import { deriveCredentials, generateCredentials, readCredential, readRoll, type Progress } from './credentials.js';
 
 const DEFAULT_API = process.env.TALLYPROOF_API ?? 'http://127.0.0.1:8080';
@@ -151,6 +156,44 @@ credentials
 const election = program.command('election').description('create, inspect and close elections (admin)');
 
 election
+  .command('init')
+  .description(
+    'write an example manifest to edit (one yes/no contest, opens now, closes in 2 h); ' +
+      '`election create --manifest FILE` accepts it as written (lifecycle: docs/operations.md)',
+  )
+  .option('--out <file>', 'write it here (refused if the file exists); default: print it')
+  .option('--election <id>', 'election id: lowercase letters, digits, hyphens', 'my-election')
+  .option('--title <text>', 'title shown to voters', 'My election')
+  .option('--opens-in <duration>', 'voting opens after this (0, 30m, 2h, 7d)', '0')
+  .option('--open-for <duration>', 'voting closes this long after it opens', '2h')
+  .option('--window-seconds <n>', 'seconds between anchored windows', '60')
+  .action(
+    (o: { out?: string; election: string; title: string; opensIn: string; openFor: string; windowSeconds: string }) => {
+      const manifest = manifestTemplate({
+        electionId: o.election,
+        title: o.title,
+        opensInMs: parseDuration('--opens-in', o.opensIn),
+        openForMs: parseDuration('--open-for', o.openFor),
+        windowSeconds: Number(o.windowSeconds),
+      });
+      const text = JSON.stringify(manifest, null, 2) + '\n';
+      if (o.out === undefined) {
+        process.stdout.write(text);
+        return;
+      }
+      try {
+        writeFileSync(o.out, text, { flag: 'wx' });
+      } catch (err) {
+        throw new CliError(`--out ${o.out}: ${(err as Error).message}`);
+      }
+      process.stderr.write(
+        `manifest of ${manifest.electionId} written to ${o.out} (opens ${manifest.opensAt}, closes ${manifest.closesAt}); ` +
+          `edit it, then:\n  npx tallyproof election create --manifest ${shellWord(o.out)} --roll ROLL_FILE\n`,
+      );
+    },
+  );
+
+election
   .command('create')
   .description('create an election from a manifest and a roll (POST /api/v1/elections)')
   .requiredOption('--manifest <file>', 'manifest JSON (docs/protocol.md §3)')
@@ -202,12 +245,123 @@ election
       headers: { authorization: `Bearer ${token}` },
     });
     if (r.status >= 300) throw new CliError(`${r.status} ${errorText(r.body)}`);
+    // The result for people on stderr (blank ballots and percentage bases included); the JSON on stdout.
+    process.stderr.write(closeSummary(r.body));
     console.log(JSON.stringify(r.body, null, 2));
   });
 
+/** A ballot that reached the ledger after the election closed: not counted; its own exit code (3). */
+class LateBallot extends CliError {}
+
+/**
+ * The election's manifest (and the server's chainRpcUrl when it answers): from --manifest FILE (the manifest,
+ * or `GET /api/v1/elections/{id}` as `election show` prints it), else fetched from the API.
+ */
+async function loadElection(
+  electionId: string,
+  base: string,
+  file: string | undefined,
+): Promise<{ manifest: Manifest; chainRpcUrl: string | null }> {
+  if (file === undefined) {
+    const e = await api(base, `/api/v1/elections/${encodeURIComponent(electionId)}`);
+    if (e.status !== 200) throw new CliError(`cannot load election ${electionId}: ${e.status} ${errorText(e.body)}`);
+    return { manifest: e.body.manifest as Manifest, chainRpcUrl: e.body.chainRpcUrl ?? null };
+  }
+  let body: any;
+  try {
+    body = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`--manifest ${file}: ${(err as Error).message}`);
+  }
+  const manifest = (body?.manifest ?? body) as Manifest;
+  if (manifest?.electionId !== electionId)
+    throw new CliError(
+      `--manifest ${file} is the manifest of ${manifest?.electionId ?? 'no election'}, not ${electionId}`,
+    );
+  // The GET body names its manifest's hash: a manifest edited by hand is not signed for.
+  if (typeof body?.manifestHash === 'string' && body.manifestHash !== manifestHash(manifest).toString('hex'))
+    throw new CliError(`--manifest ${file}: the manifest does not hash to the manifestHash written next to it`);
+  return { manifest, chainRpcUrl: typeof body?.chainRpcUrl === 'string' ? body.chainRpcUrl : null };
+}
+
+/**
+ * POST a signed ballot (retried on 503 and network errors: a byte-identical resubmission returns the same
+ * receipt), check the receipt, save it, print how to check it. A refusal is a CliError (exit 2); a ballot
+ * that came after the close is a LateBallot (exit 3) unless the ledger has it from an earlier attempt.
+ */
+async function castSigned(
+  base: string,
+  submission: Submission,
+  manifest: Manifest,
+  chainRpcUrl: string | null,
+  out: string | undefined,
+): Promise<void> {
+  const electionId = submission.ballot.electionId;
+  const hash = ballotHash(submission).toString('hex');
+  let r: { status: number; body: any } | null = null;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    r = await api(base, `/api/v1/elections/${encodeURIComponent(electionId)}/ballots`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(submission),
+    }).catch((err) => {
+      if (attempt === 4) throw err;
+      return null;
+    });
+    if (r && r.status !== 503) break;
+    await new Promise((res) => setTimeout(res, 500 * 2 ** attempt));
+  }
+  if (!r) throw new CliError('the API did not answer');
+  let again = r.status === 200;
+  let receipt: Receipt | null = r.status === 201 || r.status === 200 ? (r.body.receipt as Receipt) : null;
+  if (r.status === 409 && r.body?.receipt?.ballotHash === hash) {
+    receipt = r.body.receipt as Receipt;
+    again = true;
+  } else if (r.status === 409) {
+    throw new CliError(
+      `this credential has already voted (attempt ${r.body.attemptCount}); the ballot on record is seq ${r.body.receipt?.seq}, receipt hash ${r.body.receipt?.ballotHash}`,
+    );
+  } else if (r.status === 403 && r.body?.error?.code === 'election-closed') {
+    // An earlier attempt may have got in before the close, its answer lost: the receipt lookup says.
+    const b = await api(base, `/api/v1/receipts/${hash}`);
+    if (b.status === 200 && b.body?.receipt?.ballotHash === hash) {
+      receipt = b.body.receipt as Receipt;
+      again = true;
+    } else {
+      const at = /\d{4}-\d\d-\d\dT[\d:.]+Z/.exec(String(r.body.error.message))?.[0] ?? manifest.closesAt;
+      throw new LateBallot(
+        `the election closed at ${at} before this ballot reached the ballot box; it was not counted (ballot ${hash})`,
+      );
+    }
+  }
+  if (receipt === null) throw new CliError(`vote refused (${r.status}) ${errorText(r.body)}`);
+  if (receipt.ballotHash !== hash)
+    throw new CliError(`the receipt names ballot ${receipt.ballotHash}, not the one sent (${hash})`);
+  if (!verifyReceipt(Buffer.from(manifest.ledgerKey, 'hex'), receipt))
+    throw new CliError("the receipt signature does not verify against the manifest's ledger key");
+  const file = out ?? `receipt-${hash.slice(0, 12)}.json`;
+  writeFileSync(file, JSON.stringify(receipt, null, 2) + '\n');
+  console.log(
+    `${again ? 'vote already recorded' : 'vote cast'}: seq ${receipt.seq}, receipt hash ${receipt.ballotHash}`,
+  );
+  // The exact file just written, and the chain RPC URL the server publishes (chainRpcUrl), so that the
+  // line works when pasted; the verifier has no default for --rpc.
+  const rpc = chainRpcUrl !== null ? shellWord(chainRpcUrl) : '<chain RPC URL>';
+  console.log(
+    `receipt saved to ${file}; check it once its window is anchored (windows close every ` +
+      `${manifest.windowSeconds} s) with:`,
+  );
+  console.log(`  npx tallyproof-verify receipt ${shellWord(file)} --api ${shellWord(base)} --rpc ${rpc}`);
+  if (chainRpcUrl === null)
+    console.log('  (this server publishes no chain RPC URL: give one of the chain its election is anchored on)');
+}
+
 program
   .command('vote')
-  .description('sign a ballot with your credential, cast it, and save the receipt')
+  .description(
+    'sign a ballot with your credential, cast it, and save the receipt; with --offline, sign only and write the ' +
+      'ballot to a file for `tallyproof submit` (no network needed with --manifest)',
+  )
   .requiredOption('--election <id>', 'election id')
   .requiredOption(
     '--credential <file>',
@@ -221,7 +375,16 @@ program
     [] as string[],
   )
   .option('--api <url>', 'API base URL', DEFAULT_API)
-  .option('--out <file>', 'where to save the receipt (default receipt-<ballotHash prefix>.json)')
+  .option(
+    '--manifest <file>',
+    'the election as `tallyproof election show` prints it (or its bare manifest), instead of asking the API',
+  )
+  .option('--offline', 'sign only: write the signed ballot to --out and send nothing (send it with submit)')
+  .option(
+    '--out <file>',
+    'where to save the receipt (default receipt-<ballotHash prefix>.json); with --offline, the signed ballot ' +
+      '(default ballot-<ballotHash prefix>.json)',
+  )
   .action(
     async (o: {
       election: string;
@@ -229,12 +392,12 @@ program
       voter?: string;
       choose: string[];
       api: string;
+      manifest?: string;
+      offline?: boolean;
       out?: string;
     }) => {
       const cred = await readCredential(o.credential, o.voter);
-      const e = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}`);
-      if (e.status !== 200) throw new CliError(`cannot load election ${o.election}: ${e.status} ${errorText(e.body)}`);
-      const manifest = e.body.manifest as Manifest;
+      const { manifest, chainRpcUrl } = await loadElection(o.election, o.api, o.manifest);
       const selections = selectionsFromChoices(manifest, o.choose);
       const submission = signBallot(Buffer.from(cred.seed, 'hex'), {
         version: 1,
@@ -242,49 +405,36 @@ program
         credential: cred.credential,
         selections,
       });
+      if (!o.offline) return castSigned(o.api, submission, manifest, chainRpcUrl, o.out);
+      // The body exactly as POSTed; no private key in it. It holds the vote: keep it as private as the key.
       const hash = ballotHash(submission).toString('hex');
-      // Retries are safe: a byte-identical resubmission returns the same receipt.
-      let r: { status: number; body: any } | null = null;
-      for (let attempt = 0; attempt < 5; attempt++) {
-        r = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}/ballots`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(submission),
-        }).catch((err) => {
-          if (attempt === 4) throw err;
-          return null;
-        });
-        if (r && r.status !== 503) break;
-        await new Promise((res) => setTimeout(res, 500 * 2 ** attempt));
-      }
-      if (!r) throw new CliError('the API did not answer');
-      if (r.status === 409)
-        throw new CliError(
-          `this credential has already voted (attempt ${r.body.attemptCount}); the ballot on record is seq ${r.body.receipt?.seq}, receipt hash ${r.body.receipt?.ballotHash}`,
-        );
-      if (r.status !== 201 && r.status !== 200) throw new CliError(`vote refused (${r.status}) ${errorText(r.body)}`);
-      const receipt = r.body.receipt as Receipt;
-      if (receipt.ballotHash !== hash)
-        throw new CliError(`the receipt names ballot ${receipt.ballotHash}, not the one sent (${hash})`);
-      if (!verifyReceipt(Buffer.from(manifest.ledgerKey, 'hex'), receipt))
-        throw new CliError("the receipt signature does not verify against the manifest's ledger key");
-      const out = o.out ?? `receipt-${hash.slice(0, 12)}.json`;
-      writeFileSync(out, JSON.stringify(receipt, null, 2) + '\n');
-      console.log(
-        `${r.status === 201 ? 'vote cast' : 'vote already recorded'}: seq ${receipt.seq}, receipt hash ${receipt.ballotHash}`,
-      );
-      // The exact file just written, and the chain RPC URL the server publishes (chainRpcUrl), so that the
-      // line works when pasted; the verifier has no default for --rpc.
-      const rpc = typeof e.body.chainRpcUrl === 'string' ? shellWord(e.body.chainRpcUrl) : '<chain RPC URL>';
-      console.log(
-        `receipt saved to ${out}; check it once its window is anchored (windows close every ` +
-          `${manifest.windowSeconds} s) with:`,
-      );
-      console.log(`  npx tallyproof-verify receipt ${shellWord(out)} --api ${shellWord(o.api)} --rpc ${rpc}`);
-      if (typeof e.body.chainRpcUrl !== 'string')
-        console.log('  (this server publishes no chain RPC URL: give one of the chain its election is anchored on)');
+      const out = o.out ?? `ballot-${hash.slice(0, 12)}.json`;
+      writeFileSync(out, JSON.stringify(submission) + '\n', { mode: 0o600 });
+      console.log(`ballot signed, not sent: ${out} (ballot hash ${hash}); send it, before ${manifest.closesAt}, with:`);
+      console.log(`  npx tallyproof submit ${shellWord(out)} --api ${shellWord(o.api)}`);
     },
   );
+
+program
+  .command('submit')
+  .description(
+    'send a ballot signed with `vote --offline` and save its receipt; sending it again is harmless (the same ' +
+      'receipt). Exit 0 with a receipt, 2 refused, 3 arrived after the close (not counted)',
+  )
+  .argument('<ballot-file>', 'the signed ballot {"ballot":…,"signature":…} as `vote --offline` wrote it')
+  .option('--api <url>', 'API base URL', DEFAULT_API)
+  .option('--out <file>', 'where to save the receipt (default receipt-<ballotHash prefix>.json)')
+  .action(async (file: string, o: { api: string; out?: string }) => {
+    let submission: Submission;
+    try {
+      submission = parseSubmission(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (err) {
+      throw new CliError(`${file} is not a signed ballot: ${(err as Error).message}`);
+    }
+    // The receipt is checked against the manifest's ledger key: the election as the API serves it.
+    const { manifest, chainRpcUrl } = await loadElection(submission.ballot.electionId, o.api, undefined);
+    await castSigned(o.api, submission, manifest, chainRpcUrl, o.out);
+  });
 
 /** `90d`, `12h`, `30m`, `45s` → milliseconds. */
 function parseAge(v: string): number {
@@ -328,5 +478,5 @@ program
 
 program.parseAsync().catch((err: Error) => {
   process.stderr.write(`tallyproof: ${err instanceof CliError ? err.message : (err.stack ?? err.message)}\n`);
-  process.exit(err instanceof CliError ? 2 : 1);
+  process.exit(err instanceof LateBallot ? 3 : err instanceof CliError ? 2 : 1);
 });

@@ -1,4 +1,4 @@
-// Wire format v1 (DESIGN.md, normative): a ballot. Its shape and selections against the manifest's rules
+// Wire format v1 (docs/protocol.md, normative): a ballot. Its shape and selections against the manifest's rules
 // (checkBallotRules), the message its voter signs, and ballotHash. Ballots come from the ledger under
 // audit, so they are checked field by field and never trusted to have the right shape.
 import { isHex, sha256Parts, utf8 } from './hex.js';

@@ -1,4 +1,4 @@
-// Strict Ed25519 verification (RFC 8032 §5.1.7, cofactorless), as DESIGN.md requires it:
+// Strict Ed25519 verification (RFC 8032 §5.1.7, cofactorless), as docs/protocol.md requires it:
 //   1. the public key A and the signature's R are canonical encodings (RFC 8032 §5.1.3: y < p, and
 //      no "negative zero" x) and are not one of the 8 points of small order;
 //   2. S < L;

@@ -82,7 +82,7 @@ export function merkleTreeHeadPacked(packed: Uint8Array): Uint8Array {
   return reduceLevels(level);
 }
 
-/** rollRoot = MTH over the credentials' 32 raw bytes, sorted ascending (DESIGN.md). */
+/** rollRoot = MTH over the credentials' 32 raw bytes, sorted ascending (docs/protocol.md). */
 export function rollRoot(sortedKeys: readonly Uint8Array[]): Uint8Array {
   return merkleTreeHead(sortedKeys);
 }

@@ -54,12 +54,14 @@ export function formatAudit(report: AuditReport): string {
     `  ledger:   ${counted(r.ledger.rows, 'row')} (highest seq ${r.ledger.maxSeq}), ${r.ledger.countable} counted, ${r.ledger.unanchoredRows} not anchored`,
   );
   if (r.recount !== null) {
-    const parts = Object.entries(r.recount.tally).map(
-      ([c, choices]) =>
-        `${c}: ${Object.entries(choices)
-          .map(([k, n]) => `${k} ${n}`)
-          .join(', ')}`,
-    );
+    // Per contest its ballots counted (what any percentage is of) and its blank ballots, next to the votes.
+    const contests = r.recount.contests;
+    const parts = Object.entries(r.recount.tally).map(([c, choices]) => {
+      const n = Object.hasOwn(contests, c) ? contests[c] : undefined;
+      const votes = Object.entries(choices).map(([k, v]) => `${k} ${v}`);
+      if (n !== undefined) votes.push(`blank ${n.blank}`);
+      return `${c}${n === undefined ? '' : ` (${counted(n.ballotsCounted, 'ballot')})`}: ${votes.join(', ')}`;
+    });
     lines.push(`  recount:  ${parts.join(' | ')}`);
     lines.push(`            published results ${r.publishedResults}`);
   }

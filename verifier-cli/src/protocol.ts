@@ -1,4 +1,4 @@
-// Wire format v1 (DESIGN.md, normative), re-implemented from the text: the field rules every document
+// Wire format v1 (docs/protocol.md, normative), re-implemented from the text: the field rules every document
 // shares, the manifest (and the ballot rules it sets), receipts and resultHash. A ballot, its signed
 // message and ballotHash are in ballot.ts; the roll in roll.ts. Everything parsed here comes from the
 // server or a file, so it is checked field by field and never trusted to have the right shape.
@@ -46,6 +46,9 @@ export interface Receipt {
 }
 /** Tally: contest id → choice id → count, every choice listed. */
 export type Tally = Record<string, Record<string, number>>;
+
+/** Per contest: ballots counted (the basis of percentages) and blank ballots; not part of resultHash. */
+export type ContestCounts = Record<string, { ballotsCounted: number; blank: number }>;
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

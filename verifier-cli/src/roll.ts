@@ -1,5 +1,5 @@
 // The credential roll: the voters' Ed25519 public keys. Its root (rollRoot in merkle.ts) is registered
-// on chain. Keys must be canonical encodings of points that are not of small order (DESIGN.md).
+// on chain. Keys must be canonical encodings of points that are not of small order (docs/protocol.md).
 import { credentialProblem, keyMayBeRefused, publicKeyProblem } from './ed25519.js';
 import { fromCheckedHex, isHex, short } from './hex.js';
 

@@ -1,4 +1,4 @@
-// The public Tallyproof API (DESIGN.md "HTTP API"), called from the same origin that served the page.
+// The public Tallyproof API (docs/protocol.md, section 9), called from the same origin that served the page.
 import type { Manifest, ProofBundle, Receipt, Submission } from './protocol.js';
 
 export const API = '/api/v1';
@@ -14,6 +14,12 @@ export interface ElectionInfo {
   registration?: { txHash: string | null; blockNumber: number | null } | null;
   /** Public JSON-RPC URL of the chain for observers (proposed addition; absent: the page asks). */
   chainRpcUrl?: string | null;
+  /** When ballots actually stopped (an early admin close, else closesAt); null while not closed. */
+  closedAt?: string | null;
+  /** The result the close took; null until then. */
+  result?: { resultHash: string; totalBallots: number } | null;
+  /** The closeElection transaction, once mined and recorded. */
+  closeTx?: { txHash: string; blockNumber: number | null } | null;
 }
 
 export interface Results {
@@ -78,6 +84,25 @@ async function request<T>(path: string, init?: RequestInit): Promise<{ status: n
 
 export async function getElection(id: string): Promise<ElectionInfo> {
   return (await request<ElectionInfo>(`/elections/${encodeURIComponent(id)}`)).body;
+}
+
+/**
+ * Whether a public key is on the election's frozen roll (`GET …/roll/{credential}`, one lookup): true, or
+ * false for 404 `not-on-roll`. Anything else (offline, rate limited, roll pending, an older server without
+ * the route, an answer that is not the expected one) throws an ApiError: the caller cannot tell.
+ */
+export async function isOnRoll(electionId: string, credential: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    const { status, body } = await request<{ onRoll?: unknown; credential?: unknown }>(
+      `/elections/${encodeURIComponent(electionId)}/roll/${encodeURIComponent(credential)}`,
+      { signal },
+    );
+    if (body?.onRoll === true && body.credential === credential) return true;
+    throw new ApiError(status, 'unexpected-answer', 'the roll lookup gave an unexpected answer', body);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404 && err.code === 'not-on-roll') return false;
+    throw err;
+  }
 }
 
 export type SubmitOutcome =

@@ -58,6 +58,11 @@ export function hexCode(value: string, attrs: Attrs = {}): HTMLElement {
   return h('code', { class: 'hex', ...attrs }, value);
 }
 
+/** Hashes, ids and proofs behind a native <details> (keyboard-operable as is): the plain words stay in front. */
+export function moreDetails(summary: string, ...children: Child[]): HTMLDetailsElement {
+  return h('details', { class: 'more' }, h('summary', {}, summary), ...children);
+}
+
 /** `0x1234…abcd`-style short form, for tight spots; the full value stays in the accessible name. */
 export function short(value: string, head = 10, tail = 8): string {
   return value.length <= head + tail + 1 ? value : `${value.slice(0, head)}…${value.slice(-tail)}`;

@@ -18,6 +18,7 @@ const en = {
   'common.none': 'none',
   'common.networkError': 'The server could not be reached: {message}',
   'common.apiError': '{message} ({code})',
+  'common.details': 'Details',
 
   'voter.title': 'Cast your ballot',
   'voter.intro':
@@ -38,6 +39,9 @@ const en = {
   'election.resultsLink': 'Live results of this election',
   'election.notOpen': 'Voting has not started: it opens {when}. You can still prepare your credential.',
   'election.closedNote': 'This election is closed: no more ballots are accepted. You can still check a receipt.',
+  'election.closed': 'Closed',
+  'election.scheduledClose': '(scheduled for {when})',
+  'election.closedOn': 'This election closed on {when}: no more ballots are accepted. You can still check a receipt.',
 
   'cred.heading': '2. Your credential',
   'cred.how': 'How do you want to load your credential?',
@@ -64,7 +68,16 @@ const en = {
   'cred.mismatch': 'This private key does not belong to credential {credential}.',
   'cred.emptySecret': 'Enter your voter secret.',
   'cred.loaded': 'Credential loaded. Your public credential is:',
+  'cred.ready': 'Credential loaded: you can make your choices.',
   'cred.needElection': 'Load the election first: a derived credential depends on it.',
+  'cred.checking': 'Checking that this credential is on the roll of this election…',
+  'cred.onRoll': 'This credential is on the roll of this election.',
+  'cred.unchecked':
+    'This credential could not be checked against the roll of this election just now. You can go on: the ledger checks it when you cast your ballot.',
+  'cred.notOnRoll':
+    'This key is not on the roll of this election. Check that it is the key you were given for this election.',
+  'cred.notOnRollSecret':
+    'The key derived from this voter secret is not on the roll of this election. The secret may be mistyped: check it character by character (capital letters, spaces and punctuation count), then derive again.',
 
   'choices.heading': '3. Your choices',
   'choices.pickOne': 'Choose one.',
@@ -101,11 +114,41 @@ const en = {
   'receipt.download': 'Download my receipt (JSON)',
   'receipt.check': 'Check my receipt now',
   'receipt.keep': 'Keep the receipt hash: it lets you check your ballot without revealing your vote.',
+  'receipt.inBox': 'Your ballot is in the ballot box since {when}.',
 
   'dup.title': 'This credential has already voted.',
   'dup.body':
     'The ledger keeps the first ballot of each credential. This attempt was refused (refused attempts with this credential: {n}).',
   'dup.original': 'Receipt of the ballot already recorded:',
+
+  'offline.savedTitle': 'Your ballot is signed and saved on this device.',
+  'offline.savedBody':
+    'It has not reached the ballot box yet ({reason}). It is sent by itself when the network returns, while this page is open or the next time you open it; sending it twice is harmless.',
+  'offline.youAreOffline': 'you are offline',
+  'offline.notSaved': 'The ballot could not be saved on this device: connect to the network and cast it again.',
+  'offline.keyCleared': 'Your private key has been cleared from this page.',
+  'offline.lateTitle': 'Your ballot was not counted.',
+  'device.heading': 'On this device',
+  'device.pendingHeading': 'Ballots waiting to be sent',
+  'device.pendingItem': 'Signed ballot for “{title}”, saved {when}.',
+  'device.sendNow': 'Send now',
+  'device.sending': 'Sending…',
+  'device.lastError': 'Not sent yet: {message}',
+  'device.late': 'The election closed at {when} before your ballot reached the ballot box; it was not counted.',
+  'device.duplicateAnswer': 'Not counted: this credential had already cast another ballot.',
+  'device.refused': 'Refused by the ledger: {message}',
+  'device.badReceipt':
+    'The server answered with a receipt that is not the one of this ballot, or not signed by its ledger key.',
+  'device.dismiss': 'Dismiss',
+  'device.receiptsHeading': 'Receipts on this device',
+  'device.election': 'Election',
+  'device.check': 'Check this receipt',
+  'device.proof.none': 'proof not checked yet',
+  'device.proof.pending': 'proof: waiting for its window',
+  'device.proof.sealed': 'proof: sealed, waiting for its anchoring',
+  'device.proof.verified': 'proof verified on chain',
+  'device.proof.unread': 'proof not checked: {reason}',
+  'device.lookupFailed': '{message}',
 
   'error.credential-not-on-roll': 'This credential is not on the roll of this election.',
   'error.election-not-open': 'The election is not open yet.',
@@ -140,6 +183,7 @@ const en = {
   'check.status.anchored': 'Anchored on chain.',
   'check.waiting': 'Checking again automatically every few seconds…',
   'check.ok': 'Verified: your ballot is in the tree whose root is anchored on chain.',
+  'check.okPlain': 'Your ballot is in the ballot box and sealed into the public record since {when}.',
   'check.okSealed': 'So far so good: the receipt and the proof are consistent, but the root is not on chain yet.',
   'check.okPending': 'The receipt is valid; the proof will exist once the ballot is sealed.',
   'check.failed': 'Verification FAILED: {reason}',
@@ -185,6 +229,9 @@ const en = {
   'results.vote1': '1 vote',
   'results.percentOf': '{percent}% of ballots',
   'results.rule': 'Up to {max} choices per ballot',
+  'results.blank': 'Blank',
+  'results.basis': 'Percentages of the {n} ballots counted in this contest.',
+  'results.basis1': 'Percentages of the 1 ballot counted in this contest.',
   'results.windows': 'Anchored windows',
   'results.windowsIntro':
     'Every window is a Merkle tree of consecutive ballots; its root is written to the TallyAnchor contract. The last column is read from the chain by this page.',
@@ -214,6 +261,20 @@ const en = {
     'See docs/auditors.md in the Tallyproof source for the options and how to read the findings, and docs/observers.md for reading the roots with any EVM client.',
   'results.unknown': 'There is no election “{id}”.',
   'results.none': 'No ballots yet.',
+  'results.closeHeading': 'Final result',
+  'results.closedAt': 'Closed',
+  'results.closedEarly': '(closed early; scheduled for {when})',
+  'results.resultHash': 'Result hash',
+  'results.resultBallots': 'Ballots in the result',
+  'results.resultPending': 'not taken yet: the result is taken at the close, within a minute of it',
+  'results.closeOnChain': 'On the public chain',
+  'results.onChainDone': 'recorded: the result can no longer change',
+  'results.closeTx': 'Close transaction',
+  'results.closeTxPending': 'waiting for the chain to confirm closeElection',
+  'results.closeTxAfterResult': 'sent once the result is taken',
+  'results.auditIntro':
+    'The verifier recounts the public ledger and checks the count against this result hash and the closeElection record on the chain.',
+  'results.auditLink': 'How to audit this result yourself',
 } as const;
 
 export type Key = keyof typeof en;
@@ -231,6 +292,7 @@ const fr: Record<Key, string> = {
   'common.none': 'aucun',
   'common.networkError': 'Le serveur est injoignable : {message}',
   'common.apiError': '{message} ({code})',
+  'common.details': 'Détails',
 
   'voter.title': 'Voter',
   'voter.intro':
@@ -252,6 +314,10 @@ const fr: Record<Key, string> = {
   'election.notOpen': 'Le vote n’a pas commencé : il ouvre {when}. Vous pouvez déjà préparer votre identifiant.',
   'election.closedNote':
     'Ce scrutin est clos : plus aucun bulletin n’est accepté. Vous pouvez encore vérifier un reçu.',
+  'election.closed': 'Clôturé',
+  'election.scheduledClose': '(clôture prévue le {when})',
+  'election.closedOn':
+    'Ce scrutin a été clos le {when} : plus aucun bulletin n’est accepté. Vous pouvez encore vérifier un reçu.',
 
   'cred.heading': '2. Votre identifiant de vote',
   'cred.how': 'Comment voulez-vous charger votre identifiant ?',
@@ -279,7 +345,16 @@ const fr: Record<Key, string> = {
   'cred.mismatch': 'Cette clé privée ne correspond pas à l’identifiant {credential}.',
   'cred.emptySecret': 'Saisissez votre secret d’électeur.',
   'cred.loaded': 'Identifiant chargé. Votre identifiant public est :',
+  'cred.ready': 'Identifiant chargé : vous pouvez faire vos choix.',
   'cred.needElection': 'Chargez d’abord le scrutin : un identifiant dérivé en dépend.',
+  'cred.checking': 'Vérification de la présence de cet identifiant sur la liste électorale de ce scrutin…',
+  'cred.onRoll': 'Cet identifiant figure sur la liste électorale de ce scrutin.',
+  'cred.unchecked':
+    'Cet identifiant n’a pas pu être vérifié sur la liste électorale de ce scrutin pour l’instant. Vous pouvez continuer : le registre le vérifiera quand vous voterez.',
+  'cred.notOnRoll':
+    'Cette clé ne figure pas sur la liste électorale de ce scrutin. Vérifiez que c’est bien la clé qui vous a été remise pour ce scrutin.',
+  'cred.notOnRollSecret':
+    'La clé dérivée de ce secret d’électeur ne figure pas sur la liste électorale de ce scrutin. Le secret est peut-être mal saisi : vérifiez-le caractère par caractère (majuscules, espaces et ponctuation comptent), puis dérivez à nouveau.',
 
   'choices.heading': '3. Vos choix',
   'choices.pickOne': 'Choisissez une réponse.',
@@ -317,11 +392,42 @@ const fr: Record<Key, string> = {
   'receipt.download': 'Télécharger mon reçu (JSON)',
   'receipt.check': 'Vérifier mon reçu maintenant',
   'receipt.keep': 'Conservez l’empreinte du reçu : elle permet de vérifier votre bulletin sans révéler votre vote.',
+  'receipt.inBox': 'Votre bulletin est dans l’urne depuis le {when}.',
 
   'dup.title': 'Cet identifiant a déjà voté.',
   'dup.body':
     'Le registre garde le premier bulletin de chaque identifiant. Cette tentative a été refusée (tentatives refusées avec cet identifiant : {n}).',
   'dup.original': 'Reçu du bulletin déjà enregistré :',
+
+  'offline.savedTitle': 'Votre bulletin est signé et enregistré sur cet appareil.',
+  'offline.savedBody':
+    'Il n’a pas encore atteint l’urne ({reason}). Il sera envoyé de lui-même au retour du réseau, tant que cette page est ouverte ou à sa prochaine ouverture ; l’envoyer deux fois est sans conséquence.',
+  'offline.youAreOffline': 'vous êtes hors ligne',
+  'offline.notSaved':
+    'Le bulletin n’a pas pu être enregistré sur cet appareil : connectez-vous au réseau et déposez-le de nouveau.',
+  'offline.keyCleared': 'Votre clé privée a été effacée de cette page.',
+  'offline.lateTitle': 'Votre bulletin n’a pas été compté.',
+  'device.heading': 'Sur cet appareil',
+  'device.pendingHeading': 'Bulletins en attente d’envoi',
+  'device.pendingItem': 'Bulletin signé pour « {title} », enregistré le {when}.',
+  'device.sendNow': 'Envoyer maintenant',
+  'device.sending': 'Envoi…',
+  'device.lastError': 'Pas encore envoyé : {message}',
+  'device.late': 'Le scrutin a été clos le {when}, avant que votre bulletin n’atteigne l’urne ; il n’a pas été compté.',
+  'device.duplicateAnswer': 'Non compté : cet identifiant avait déjà déposé un autre bulletin.',
+  'device.refused': 'Refusé par le registre : {message}',
+  'device.badReceipt':
+    'Le serveur a répondu par un reçu qui n’est pas celui de ce bulletin, ou qui n’est pas signé par la clé de son registre.',
+  'device.dismiss': 'Masquer',
+  'device.receiptsHeading': 'Reçus sur cet appareil',
+  'device.election': 'Scrutin',
+  'device.check': 'Vérifier ce reçu',
+  'device.proof.none': 'preuve pas encore vérifiée',
+  'device.proof.pending': 'preuve : en attente de sa fenêtre',
+  'device.proof.sealed': 'preuve : scellée, en attente de son ancrage',
+  'device.proof.verified': 'preuve vérifiée sur la chaîne',
+  'device.proof.unread': 'preuve non vérifiée : {reason}',
+  'device.lookupFailed': '{message}',
 
   'error.credential-not-on-roll': 'Cet identifiant ne figure pas sur la liste électorale de ce scrutin.',
   'error.election-not-open': 'Le scrutin n’est pas encore ouvert.',
@@ -357,6 +463,7 @@ const fr: Record<Key, string> = {
   'check.status.anchored': 'Ancré sur la chaîne.',
   'check.waiting': 'Nouvelle vérification automatique toutes les quelques secondes…',
   'check.ok': 'Vérifié : votre bulletin est dans l’arbre dont la racine est ancrée sur la chaîne.',
+  'check.okPlain': 'Votre bulletin est dans l’urne et scellé dans le registre public depuis le {when}.',
   'check.okSealed':
     'Pour l’instant tout concorde : le reçu et la preuve sont cohérents, mais la racine n’est pas encore sur la chaîne.',
   'check.okPending': 'Le reçu est valide ; la preuve existera une fois le bulletin scellé.',
@@ -404,6 +511,9 @@ const fr: Record<Key, string> = {
   'results.vote1': '1 voix',
   'results.percentOf': '{percent} % des bulletins',
   'results.rule': 'Jusqu’à {max} choix par bulletin',
+  'results.blank': 'Blanc',
+  'results.basis': 'Pourcentages des {n} bulletins comptés pour cette question.',
+  'results.basis1': 'Pourcentages du seul bulletin compté pour cette question.',
   'results.windows': 'Fenêtres ancrées',
   'results.windowsIntro':
     'Chaque fenêtre est un arbre de Merkle de bulletins consécutifs ; sa racine est inscrite dans le contrat TallyAnchor. La dernière colonne est lue sur la chaîne par cette page.',
@@ -434,6 +544,20 @@ const fr: Record<Key, string> = {
     'Voir docs/auditors.md dans les sources de Tallyproof pour les options et la lecture des constats, et docs/observers.md pour lire les racines avec n’importe quel client EVM.',
   'results.unknown': 'Il n’existe pas de scrutin « {id} ».',
   'results.none': 'Aucun bulletin pour l’instant.',
+  'results.closeHeading': 'Résultat final',
+  'results.closedAt': 'Clôturé',
+  'results.closedEarly': '(clos avant l’heure ; clôture prévue le {when})',
+  'results.resultHash': 'Empreinte du résultat',
+  'results.resultBallots': 'Bulletins dans le résultat',
+  'results.resultPending': 'pas encore établi : le résultat est établi à la clôture, dans la minute qui suit',
+  'results.closeOnChain': 'Sur la chaîne publique',
+  'results.onChainDone': 'enregistré : le résultat ne peut plus changer',
+  'results.closeTx': 'Transaction de clôture',
+  'results.closeTxPending': 'en attente de la confirmation de closeElection par la chaîne',
+  'results.closeTxAfterResult': 'envoyée une fois le résultat établi',
+  'results.auditIntro':
+    'Le vérificateur recompte le registre public et confronte le décompte à cette empreinte et à l’enregistrement closeElection de la chaîne.',
+  'results.auditLink': 'Comment auditer ce résultat vous-même',
 };
 
 const DICTS: Record<Lang, Record<Key, string>> = { en, fr };
@@ -467,11 +591,11 @@ export function t(key: Key, params: Record<string, string | number> = {}): strin
   return text.replace(/\{(\w+)\}/g, (m, name: string) => (Object.hasOwn(params, name) ? String(params[name]) : m));
 }
 
-/** Dates and numbers in the page's language. */
+/** Dates and numbers in the page's language; a time always names its time zone (timeStyle 'long': "14:02:03 CET"). */
 export function formatDate(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString(current === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+  return d.toLocaleString(current === 'fr' ? 'fr-FR' : 'en-GB', { dateStyle: 'medium', timeStyle: 'long' });
 }
 
 export function formatNumber(n: number, fractionDigits = 0): string {

@@ -1,12 +1,14 @@
 // The results page: the live tally (Server-Sent Events), ballots counted and anchored, every window
-// with its root looked up on the chain, and how to verify all of it independently. One module per part
-// in results/; this file wires them: the election picked (/results/{id} or the form), the first load,
-// the chain settings and the language switch.
+// with its root looked up on the chain, the close as it happened, and how to verify all of it
+// independently. One module per part in results/; this file wires them: the election picked
+// (/results/{id} or the form), the first load, the election's status kept current, the chain settings
+// and the language switch.
 import { ApiError, getElection, getResults } from './api.js';
 import { $, h, replace } from './dom.js';
 import { initI18n, onLanguageChange, t, type Key } from './i18n.js';
 import { ID_PATTERN } from './protocol.js';
 import { fillChainSettings, wireChainSettings } from './results/chain-settings.js';
+import { renderClose } from './results/close.js';
 import { state } from './results/state.js';
 import { connectStream, renderContests, renderLive } from './results/tally.js';
 import { renderVerifyCommand } from './results/verify-command.js';
@@ -18,19 +20,58 @@ function electionIdFromUrl(): string | null {
   return new URLSearchParams(location.search).get('election');
 }
 
+/** The status badge, "Live" only while the election is open, and the close once there is one. */
+function renderStatus(): void {
+  const election = state.election;
+  if (!election) return;
+  replace(
+    $('#status-badge'),
+    h('span', { class: `badge ${election.status}` }, t(`election.status.${election.status}` as Key)),
+  );
+  // The stream keeps running (the last window's anchoring still moves "anchored"), but nothing is live.
+  $('#live').hidden = election.status !== 'open';
+  renderClose();
+}
+
 function renderAll(): void {
   const election = state.election;
   if (!election) return;
   $('#title').textContent = election.manifest.title;
   document.title = `Tallyproof — ${election.manifest.title}`;
-  replace(
-    $('#status-badge'),
-    h('span', { class: `badge ${election.status}` }, t(`election.status.${election.status}` as Key)),
-  );
+  renderStatus();
   renderLive();
   renderContests();
   renderWindows();
   renderVerifyCommand();
+}
+
+/** Re-read the election while its status can still change: at opensAt/closesAt, an admin close, the close tx. */
+const STATUS_POLL_MS = 15_000;
+/** Once closed, the result and closeTx come within seconds (the anchor worker's close). */
+const CLOSING_POLL_MS = 3_000;
+let statusTimer: number | undefined;
+
+function scheduleStatusRefresh(): void {
+  clearTimeout(statusTimer);
+  const e = state.election;
+  if (!e || (e.status === 'closed' && e.result && e.closeTx)) return;
+  let delay = e.status === 'closed' ? CLOSING_POLL_MS : STATUS_POLL_MS;
+  // Just after the next scheduled change, rather than up to a poll period late.
+  const next = Date.parse(e.status === 'scheduled' ? e.manifest.opensAt : e.manifest.closesAt) - Date.now() + 500;
+  if (e.status !== 'closed' && next > 0) delay = Math.min(delay, next);
+  statusTimer = window.setTimeout(() => void refreshStatus(e.manifest.electionId), delay);
+}
+
+async function refreshStatus(id: string): Promise<void> {
+  try {
+    const e = await getElection(id);
+    if (state.election?.manifest.electionId !== id) return;
+    state.election = e;
+    renderStatus();
+  } catch {
+    // Kept as shown; the next poll tries again.
+  }
+  scheduleStatusRefresh();
 }
 
 async function load(id: string): Promise<void> {
@@ -62,6 +103,7 @@ async function load(id: string): Promise<void> {
     state.results = null;
   }
   renderAll();
+  scheduleStatusRefresh();
   connectStream(id);
   await refreshWindows();
 }

@@ -9,7 +9,9 @@ import { wireChainSettings } from './voter/chain-settings.js';
 import { checkFromUrl, rerenderCheck, wireCheckForm } from './voter/check-ui.js';
 import { renderContests, renderReview, wireChoicesStep } from './voter/choices.js';
 import { relabelFileLines, wireCredentialStep } from './voter/credential.js';
+import { renderDevice, wireDevice } from './voter/device.js';
 import { openElection, renderElectionSummary, wireElectionStep } from './voter/election.js';
+import { wireOutbox } from './voter/outbox.js';
 
 wireElectionStep();
 wireCredentialStep();
@@ -17,6 +19,23 @@ wireChoicesStep();
 wireCastStep();
 wireChainSettings();
 wireCheckForm();
+wireDevice();
+wireOutbox();
+
+// The page works offline after one visit: the service worker (src/sw.ts) keeps the page and the
+// elections it loaded. Without one (an old browser, a private window) the page works as before, online.
+if ('serviceWorker' in navigator) {
+  // What this visit fetched before the worker took it over (the election) is handed to it to be cached.
+  const handOver = (): void => {
+    const urls = performance
+      .getEntriesByType('resource')
+      .map((r) => r.name)
+      .filter((u) => /\/api\/v1\/elections\/[a-z0-9-]+$/.test(u));
+    navigator.serviceWorker.controller?.postMessage({ type: 'cache', urls });
+  };
+  navigator.serviceWorker.addEventListener('controllerchange', handOver);
+  navigator.serviceWorker.register('/sw.js').catch((err: Error) => console.warn(`no offline mode: ${err.message}`));
+}
 
 initI18n();
 onLanguageChange(() => {
@@ -26,6 +45,7 @@ onLanguageChange(() => {
   rerenderReceipt();
   rerenderCheck();
   relabelFileLines();
+  void renderDevice();
 });
 
 void (async () => {

@@ -25,7 +25,18 @@ const PLACEHOLDER_STYLE_HASH = `'sha256-${createHash('sha256').update(PLACEHOLDE
 export default async function webPlugin(app: FastifyInstance, opts: { webDir: string | null }): Promise<void> {
   const dir = opts.webDir;
   if (dir && existsSync(join(dir, 'index.html'))) {
-    await app.register(staticFiles, { root: dir, prefix: '/', index: false, wildcard: true });
+    await app.register(staticFiles, {
+      root: dir,
+      prefix: '/',
+      index: false,
+      wildcard: true,
+      // The voter page's service worker is looked at on every visit (a new build is a new worker), and
+      // its scope is `/`, where it is served; the web app manifest under its registered type.
+      setHeaders: (res, path) => {
+        if (path.endsWith('/sw.js')) res.setHeader('cache-control', 'no-cache');
+        if (path.endsWith('.webmanifest')) res.setHeader('content-type', 'application/manifest+json; charset=utf-8');
+      },
+    });
     const resultsPage = existsSync(join(dir, 'results.html')) ? 'results.html' : 'index.html';
     app.get('/', { schema: { hide: true } }, (_req, reply) => reply.sendFile('index.html'));
     app.get('/results/:electionId', { schema: { hide: true } }, (_req, reply) => reply.sendFile(resultsPage));
@@ -65,7 +76,8 @@ export function cspOrigin(url: string | null | undefined): string | null {
 
 /**
  * The pages' policy: scripts, styles, images and fonts from this origin only (the build inlines none),
- * no plugins, no <base>, forms to this origin, never framed; connections as VOTER_RPC_SOURCES says.
+ * the service worker and web app manifest too, no plugins, no <base>, forms to this origin, never framed;
+ * connections as VOTER_RPC_SOURCES says.
  */
 export function pageCsp(publicRpcUrl: string | null | undefined, extraStyles: readonly string[] = []): string {
   const rpc = cspOrigin(publicRpcUrl);
@@ -74,6 +86,10 @@ export function pageCsp(publicRpcUrl: string | null | undefined, extraStyles: re
     "default-src 'self'",
     `connect-src ${connect.join(' ')}`,
     ...(extraStyles.length > 0 ? [`style-src 'self' ${extraStyles.join(' ')}`] : []),
+    // The voter page's service worker (/sw.js) and web app manifest: said outright, so that a narrower
+    // script-src or default-src later does not silently turn the offline mode off.
+    "worker-src 'self'",
+    "manifest-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",

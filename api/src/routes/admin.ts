@@ -8,6 +8,7 @@ import {
   ValidationError,
   appendRollChunks,
   closeElection,
+  closedAtMs,
   createElection,
   finalizeRoll,
   getElection,
@@ -17,6 +18,7 @@ import {
 } from '../../../ledger/src/index.js';
 import { rollChunks } from '../services/roll-upload.js';
 import { adminSecurity, commonErrorResponses, electionParams, hex32 } from '../schemas/common.js';
+import { contestsSchema } from './results.js';
 
 /** Election creation carries the whole roll inline up to this size; larger rolls are streamed (PUT …/roll). */
 export const CREATE_BODY_LIMIT = 8 * 1024 * 1024;
@@ -203,7 +205,9 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
         description:
           'Marks the election closed under the head-row lock (no ballot can get in afterwards, on any API process), computes the final tally ' +
           'and resultHash = H(JCS({"electionId","tally","totalBallots"})), stores them, and asks the anchor worker to seal and anchor the last window ' +
-          'and call closeElection. Answers 202: the chain part happens asynchronously (closeTx appears in GET …/results once mined). Idempotent.',
+          'and call closeElection. Answers 202: the chain part happens asynchronously (closeTx is null until mined; ' +
+          'GET /api/v1/elections/{id} shows it as closeTx once recorded). closedAt is when ballots actually stopped: this close, ' +
+          'or the scheduled closesAt when that came first. Idempotent.',
         security: adminSecurity,
         params: electionParams,
         response: {
@@ -216,7 +220,9 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
               tally: tallySchema,
               totalBallots: { type: 'integer' },
               resultHash: hex32,
+              contests: contestsSchema,
               closeTx: { type: ['string', 'null'] },
+              closedAt: { type: 'string', description: 'when ballots actually stopped (GET /api/v1/elections/{id})' },
             },
           },
           ...commonErrorResponses,
@@ -247,13 +253,18 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
           );
         }
       }
+      // Read again: the close's own time (close_requested_at, written by closeHead) and a closeTx mined since.
+      const after = (await getElection(sql, electionId)) ?? closed.election;
       return reply.code(202).send({
         electionId,
         status: 'closed',
         tally: closed.tally.tally,
         totalBallots: stored.totalBallots,
         resultHash: stored.resultHash,
-        closeTx: closed.election.closeTx,
+        // Not in resultHash: blank ballots and ballots counted per contest (docs/protocol.md, "Results").
+        contests: closed.tally.contests,
+        closeTx: after.closeTx,
+        closedAt: new Date(closedAtMs(after) ?? after.closesAtMs).toISOString(),
       });
     },
   );

@@ -108,7 +108,8 @@ export default async function ballotRoutes(app: FastifyInstance): Promise<void> 
         summary: 'Cast a signed ballot',
         description:
           '201 new ballot; 200 the same receipt for a byte-identical resubmission; 409 another ballot of a credential that already voted. ' +
-          'Refusals: 400 malformed body, schema, hex or signature; 403 credential not on the roll, election not open or closed; 404 unknown election; ' +
+          'Refusals: 400 malformed body, schema, hex or signature; 403 credential not on the roll, election not open or closed ' +
+          '(election-closed names the actual close time: "the election closed at <closedAt>"); 404 unknown election; ' +
           '413 body over 16 KiB; 415 not JSON; 422 selections that break the manifest; 503 (Retry-After) outage or overload.',
         params: electionParams,
         body: submissionSchema,

@@ -1,11 +1,27 @@
 // GET /api/v1/elections/{electionId}: the manifest and its hash, the roll root, status and chain anchoring.
 // GET /api/v1/elections/{electionId}/roll: the frozen credential roll as NDJSON, in rollRoot order.
+// GET /api/v1/elections/{electionId}/roll/{credential}: whether one key is on the frozen roll.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { getElection, getPublicElection, rollPages, type ElectionRecord } from '../../../ledger/src/index.js';
+import {
+  closedAtMs,
+  getElection,
+  getPublicElection,
+  lookupRollKey,
+  rollPages,
+  type ElectionRecord,
+} from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
 import type { ChainInfo } from '../dependencies.js';
-import { commonErrorResponses, electionParams, evmHex, hex32, manifestSchema } from '../schemas/common.js';
+import {
+  HEX32_PATTERN,
+  commonErrorResponses,
+  electionIdSchema,
+  electionParams,
+  evmHex,
+  hex32,
+  manifestSchema,
+} from '../schemas/common.js';
 
 export type PublicStatus = 'scheduled' | 'open' | 'closed';
 
@@ -16,17 +32,22 @@ export function publicStatus(e: ElectionRecord, nowMs = Date.now()): PublicStatu
   return 'open';
 }
 
-export function electionView(e: ElectionRecord, chain: ChainInfo) {
+export function electionView(e: ElectionRecord, chain: ChainInfo, nowMs = Date.now()) {
+  const closedAt = closedAtMs(e, nowMs);
   return {
     manifest: e.manifest,
     manifestHash: e.manifestHash,
     rollRoot: e.rollRoot,
     rollSize: e.rollSize,
-    status: publicStatus(e),
+    status: publicStatus(e, nowMs),
     chainId: chain.chainId,
     contract: chain.contract,
     chainRpcUrl: chain.publicRpcUrl ?? null,
     registration: e.registrationTx ? { txHash: e.registrationTx, blockNumber: e.registrationBlock } : null,
+    // Added after v1's first fields (docs/protocol.md section 9): the close as it actually happened.
+    closedAt: closedAt === null ? null : new Date(closedAt).toISOString(),
+    result: e.resultHash !== null ? { resultHash: e.resultHash, totalBallots: e.totalBallots } : null,
+    closeTx: e.closeTx ? { txHash: e.closeTx, blockNumber: e.closeBlock } : null,
   };
 }
 
@@ -42,6 +63,9 @@ export const electionViewSchema = {
     'contract',
     'chainRpcUrl',
     'registration',
+    'closedAt',
+    'result',
+    'closeTx',
   ],
   properties: {
     manifest: manifestSchema,
@@ -62,6 +86,25 @@ export const electionViewSchema = {
     registration: {
       type: ['object', 'null'],
       description: 'registerElection transaction, once mined',
+      properties: { txHash: evmHex, blockNumber: { type: ['integer', 'null'] } },
+    },
+    closedAt: {
+      type: ['string', 'null'],
+      description:
+        'when the election actually stopped taking ballots: the admin close when it came before closesAt, else closesAt ' +
+        'once passed; null while it has not closed. Set exactly when status is "closed".',
+    },
+    result: {
+      type: ['object', 'null'],
+      description:
+        'the final result the close took (POST …/close): resultHash = H(JCS({"electionId","tally","totalBallots"})), ' +
+        'the one closeElection anchors; null until the close has taken it (a scheduled close alone does not)',
+      required: ['resultHash', 'totalBallots'],
+      properties: { resultHash: hex32, totalBallots: { type: 'integer' } },
+    },
+    closeTx: {
+      type: ['object', 'null'],
+      description: 'closeElection transaction, once mined and recorded by the anchor worker',
       properties: { txHash: evmHex, blockNumber: { type: ['integer', 'null'] } },
     },
   },
@@ -124,6 +167,58 @@ export default async function electionRoutes(app: FastifyInstance): Promise<void
         .header('x-roll-root', e.rollRoot);
       // HEAD (fastify answers it with this handler) drains the body it is given: give it none to read.
       return reply.send(req.method === 'HEAD' ? Readable.from([]) : Readable.from(rollPages(sql, electionId)));
+    },
+  );
+
+  // One key, one index probe: a voter page learns that a key (say, derived from a mistyped secret) is not
+  // on the roll before the ballot is filled in, without downloading a roll of millions of keys. Membership
+  // is public already (the roll is); whether the key has voted is not read, so not told. Optional for
+  // clients: the ballot route stays the authority.
+  app.get(
+    '/api/v1/elections/:electionId/roll/:credential',
+    {
+      schema: {
+        tags: ['elections'],
+        summary: 'Whether one key is on the roll',
+        description:
+          'One key (32-byte lowercase hex Ed25519 public key) looked up on the frozen roll: 200 when it is on it, ' +
+          '404 not-on-roll when it is not, 409 roll-pending while the roll is still being uploaded, ' +
+          '400 invalid-hex for a malformed key. Says nothing about ballots: whether the key has voted is not read.',
+        params: {
+          type: 'object',
+          required: ['electionId', 'credential'],
+          additionalProperties: false,
+          properties: {
+            electionId: electionIdSchema,
+            credential: { type: 'string', pattern: HEX32_PATTERN, description: 'the public key, 64 lowercase hex' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['electionId', 'credential', 'onRoll'],
+            properties: {
+              electionId: { type: 'string' },
+              credential: hex32,
+              onRoll: { type: 'boolean', const: true },
+            },
+          },
+          ...commonErrorResponses,
+        },
+      },
+    },
+    async (req) => {
+      const { electionId, credential } = req.params as { electionId: string; credential: string };
+      switch (await lookupRollKey(sql, electionId, Buffer.from(credential, 'hex'))) {
+        case 'unknown-election':
+          throw new ProtocolError('unknown-election', `no election ${electionId}`);
+        case 'roll-pending':
+          throw new ProtocolError('roll-pending', `the roll of ${electionId} is still being loaded`);
+        case 'not-on-roll':
+          throw new ProtocolError('not-on-roll', `${credential} is not on the roll of ${electionId}`);
+        case 'on-roll':
+          return { electionId, credential, onRoll: true };
+      }
     },
   );
 }

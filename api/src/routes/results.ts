@@ -5,9 +5,22 @@ import { ProtocolError } from '../errors.js';
 import type { LiveResults } from '../services/tally.js';
 import { commonErrorResponses, electionParams } from '../schemas/common.js';
 
+/** Per contest, the ballots counted and the blank ones (not in resultHash; docs/protocol.md, "Results"). */
+export const contestsSchema = {
+  type: 'object',
+  description:
+    'contest → {ballotsCounted, blank}: the ballots counted that list the contest (percentages are of this number) ' +
+    'and those that select nothing in it (blank votes)',
+  additionalProperties: {
+    type: 'object',
+    required: ['ballotsCounted', 'blank'],
+    properties: { ballotsCounted: { type: 'integer' }, blank: { type: 'integer' } },
+  },
+} as const;
+
 export const resultsSchema = {
   type: 'object',
-  required: ['electionId', 'tally', 'totalBallots', 'anchoredBallots', 'asOfSeq'],
+  required: ['electionId', 'tally', 'totalBallots', 'anchoredBallots', 'asOfSeq', 'contests'],
   properties: {
     electionId: { type: 'string' },
     tally: {
@@ -18,10 +31,11 @@ export const resultsSchema = {
     totalBallots: { type: 'integer' },
     anchoredBallots: { type: 'integer', description: 'ballots in windows whose root is on chain' },
     asOfSeq: { type: 'integer', description: 'last seq counted, -1 when none' },
+    contests: contestsSchema,
   },
 } as const;
 
-/** Results JSON, keys in DESIGN order (used for the SSE data lines, which bypass the serializer). */
+/** Results JSON, keys in the documented order (docs/protocol.md) (used for the SSE data lines, which bypass the serializer). */
 export function resultsJson(r: LiveResults): string {
   return JSON.stringify({
     electionId: r.electionId,
@@ -29,6 +43,7 @@ export function resultsJson(r: LiveResults): string {
     totalBallots: r.totalBallots,
     anchoredBallots: r.anchoredBallots,
     asOfSeq: r.asOfSeq,
+    contests: r.contests,
   });
 }
 
@@ -36,11 +51,17 @@ function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** One row per choice: contest,choice,votes (ids, so the file joins back to the manifest). */
+/**
+ * One row per choice: contest,choice,votes (ids, so the file joins back to the manifest); after each contest's
+ * choices, `(blank)` and `(ballots counted)` rows, which no choice id can be (ids are [a-z0-9-]).
+ */
 export function resultsCsv(r: LiveResults): string {
   let out = 'contest,choice,votes\r\n';
   for (const [contest, choices] of Object.entries(r.tally)) {
-    for (const [choice, n] of Object.entries(choices)) out += `${csvField(contest)},${csvField(choice)},${n}\r\n`;
+    const c = csvField(contest);
+    for (const [choice, n] of Object.entries(choices)) out += `${c},${csvField(choice)},${n}\r\n`;
+    const counted = Object.hasOwn(r.contests, contest) ? r.contests[contest] : undefined;
+    if (counted) out += `${c},(blank),${counted.blank}\r\n${c},(ballots counted),${counted.ballotsCounted}\r\n`;
   }
   return out;
 }
@@ -76,7 +97,8 @@ export default async function resultRoutes(
         tags: ['results'],
         summary: 'Live tally',
         description:
-          'JSON by default; `?format=csv` gives contest,choice,votes rows (totals in the X-Total-Ballots, X-Anchored-Ballots and X-As-Of-Seq headers).',
+          'JSON by default; `?format=csv` gives contest,choice,votes rows, each contest followed by its `(blank)` and `(ballots counted)` rows ' +
+          '(totals in the X-Total-Ballots, X-Anchored-Ballots and X-As-Of-Seq headers). Percentages are of a contest’s ballotsCounted.',
         params: electionParams,
         querystring: {
           type: 'object',

@@ -1,4 +1,4 @@
-// The proof bundle of DESIGN.md (GET /api/v1/receipts/{ballotHash}): the receipt, then the window, the
+// The proof bundle of docs/protocol.md (GET /api/v1/receipts/{ballotHash}): the receipt, then the window, the
 // RFC 6962 inclusion proof and the anchor once they exist. Window reads and audit paths are the ledger's
 // (ledger/src/windows/proofs.ts); each app keeps its own tree cache, so a window's tree is built once and
 // each receipt lookup after that is O(log n).

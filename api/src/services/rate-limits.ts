@@ -11,7 +11,7 @@ export interface RateLimits {
   ballots: number;
   /** Refused ballot submissions (any 4xx but 429): once used up, the client's submissions get 429 unchecked. */
   refusedBallots: number;
-  /** Proof bundles, windows, results and the results stream. */
+  /** Proof bundles, windows, results and the results stream, single roll-key lookups. */
   reads: number;
   /** The ledger export and the roll download (whole-table streams). */
   exports: number;
@@ -38,6 +38,7 @@ export const READ_ROUTES: readonly string[] = [
   '/api/v1/elections/:electionId/windows',
   '/api/v1/elections/:electionId/results',
   '/api/v1/elections/:electionId/results/stream',
+  '/api/v1/elections/:electionId/roll/:credential',
 ];
 export const EXPORT_ROUTES: readonly string[] = [
   '/api/v1/elections/:electionId/ledger',

@@ -9,11 +9,12 @@ import {
   ballotsAfter,
   committedCount,
   getElection,
+  type ContestCounts,
   type Manifest,
   type Tally,
 } from '../../../ledger/src/index.js';
 
-export type { Tally };
+export type { ContestCounts, Tally };
 
 export interface LiveResults {
   electionId: string;
@@ -22,6 +23,8 @@ export interface LiveResults {
   anchoredBallots: number;
   /** Last seq counted; -1 when none. */
   asOfSeq: number;
+  /** Per contest: ballots counted and blank ballots (selecting nothing there), the basis of percentages. */
+  contests: ContestCounts;
 }
 
 type Listener = (r: LiveResults) => void;
@@ -31,6 +34,8 @@ interface ElectionTally {
   manifest: Manifest;
   /** contest → choice → count, in manifest order so the JSON lists choices as the manifest does. */
   counts: Map<string, Map<string, number>>;
+  /** contest → ballots counted that list it and those that select nothing in it, in manifest order. */
+  contests: Map<string, { ballotsCounted: number; blank: number }>;
   total: number;
   asOfSeq: number;
   anchored: number;
@@ -69,10 +74,12 @@ export class TallyTracker {
       s = getElection(this.sql, electionId).then((e) => {
         if (!e) return null;
         const counts = new Map(e.manifest.contests.map((c) => [c.id, new Map(c.choices.map((k) => [k.id, 0]))]));
+        const contests = new Map(e.manifest.contests.map((c) => [c.id, { ballotsCounted: 0, blank: 0 }]));
         return {
           electionId,
           manifest: e.manifest,
           counts,
+          contests,
           total: 0,
           asOfSeq: -1,
           anchored: 0,
@@ -96,7 +103,15 @@ export class TallyTracker {
   private snapshot(t: ElectionTally): LiveResults {
     // Object.fromEntries defines own properties: no id (`constructor`, …) can reach a prototype.
     const tally: Tally = Object.fromEntries([...t.counts].map(([c, choices]) => [c, Object.fromEntries(choices)]));
-    return { electionId: t.electionId, tally, totalBallots: t.total, anchoredBallots: t.anchored, asOfSeq: t.asOfSeq };
+    const contests: ContestCounts = Object.fromEntries([...t.contests].map(([c, n]) => [c, { ...n }]));
+    return {
+      electionId: t.electionId,
+      tally,
+      totalBallots: t.total,
+      anchoredBallots: t.anchored,
+      asOfSeq: t.asOfSeq,
+      contests,
+    };
   }
 
   /** The results as of now (catching up first); null for an unknown election. */
@@ -150,8 +165,11 @@ export class TallyTracker {
     const { selections } = JSON.parse(ballotJcs) as { selections: Record<string, string[]> };
     for (const [contest, choices] of Object.entries(selections)) {
       const c = t.counts.get(contest);
-      if (!c) continue; // impossible for an accepted ballot: selections were checked against the manifest
+      const n = t.contests.get(contest);
+      if (!c || !n) continue; // impossible for an accepted ballot: selections were checked against the manifest
       for (const k of choices) c.set(k, (c.get(k) ?? 0) + 1);
+      n.ballotsCounted++;
+      if (choices.length === 0) n.blank++;
     }
     t.total++;
   }

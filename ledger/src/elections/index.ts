@@ -3,3 +3,4 @@
 export * from './create.js';
 export * from './roll.js';
 export * from './read.js';
+export * from './roll-lookup.js';

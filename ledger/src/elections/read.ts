@@ -17,9 +17,12 @@ export interface ElectionRecord {
   closed: boolean;
   registrationTx: string | null;
   registrationBlock: number | null;
+  /** When the close was asked for (the API's close route or the worker's close step), ms; null until then. */
+  closeRequestedAtMs: number | null;
   resultHash: string | null;
   totalBallots: number | null;
   closeTx: string | null;
+  closeBlock: number | null;
 }
 
 /** The one mapper of an `elections` row joined with its head's `closed`. */
@@ -37,10 +40,29 @@ export function rowToElection(r: Record<string, unknown>): ElectionRecord {
     closed: Boolean(r.closed),
     registrationTx: (r.registration_tx as string | null) ?? null,
     registrationBlock: r.registration_block == null ? null : Number(r.registration_block),
+    closeRequestedAtMs: r.close_requested_at == null ? null : (r.close_requested_at as Date).getTime(),
     resultHash: r.result_hash ? (r.result_hash as Buffer).toString('hex') : null,
     totalBallots: r.total_ballots == null ? null : Number(r.total_ballots),
     closeTx: (r.close_tx as string | null) ?? null,
+    closeBlock: r.close_block == null ? null : Number(r.close_block),
   };
+}
+
+/**
+ * When the election actually stopped taking ballots (ms), or null while it still takes them (or has not
+ * opened): the admin close when it came before the scheduled `closesAt`, else `closesAt` once it has passed
+ * (a close asked for after `closesAt` changes nothing: ballots were refused from `closesAt` on). Non-null
+ * exactly when the ingest refuses ballots as `election-closed` (closed head, or `nowMs >= closesAtMs`).
+ */
+export function closedAtMs(
+  e: Pick<ElectionRecord, 'closed' | 'closesAtMs' | 'closeRequestedAtMs'>,
+  nowMs = Date.now(),
+): number | null {
+  if (e.closeRequestedAtMs !== null && e.closeRequestedAtMs < e.closesAtMs) return e.closeRequestedAtMs;
+  // closed without a recorded request time cannot happen (closeHead writes both in one transaction); and a
+  // request at or after closesAt, seen from an API clock a little behind the database's, still means closesAt.
+  if (e.closed || nowMs >= e.closesAtMs) return e.closesAtMs;
+  return null;
 }
 
 /** The election as stored, or null. `rollSize` is the elections row's (0 while the roll is loading). */

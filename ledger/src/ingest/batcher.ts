@@ -17,12 +17,16 @@ import {
   type Receipt,
   type Submission,
 } from '../protocol/protocol.js';
-import { ElectionCache, type ElectionRecord } from '../elections/read.js';
+import { ElectionCache, closedAtMs, type ElectionRecord } from '../elections/read.js';
 import type { VerifyPool } from '../verify-pool.js';
 import { commitBatch, type BallotToCommit } from './commit.js';
 import type { BatchDecision } from './decide.js';
 import { receiptBody, signReceipts } from './receipts.js';
 import { auditText, type Refusal } from './refusals.js';
+
+const CLOSED_AT = 'the election closed at ';
+/** The election-closed message: the actual close time (docs/protocol.md section 9), which clients may read. */
+const closedMessage = (ms: number) => `${CLOSED_AT}${new Date(ms).toISOString()}`;
 
 /** A 503 whose message is fixed: the cause (database or worker text) is for the server log, not the client. */
 function unavailable(message: string, cause: unknown): ProtocolError {
@@ -98,7 +102,10 @@ export class Ingestor {
    * nothing was stored and the client may retry.
    */
   async submit(electionId: string, body: unknown, client: string | null = null): Promise<IngestOutcome> {
-    const outcome = await this.process(electionId, body, client);
+    let outcome = await this.process(electionId, body, client);
+    if (outcome.kind === 'rejected' && outcome.code === 'election-closed' && !outcome.message.startsWith(CLOSED_AT)) {
+      outcome = await this.withCloseTime(electionId, outcome);
+    }
     this.o.metrics?.onOutcome?.(outcome.kind, outcome.kind === 'rejected' ? outcome.code : undefined);
     return outcome;
   }
@@ -159,7 +166,8 @@ export class Ingestor {
         electionId,
         hashHex,
         'election-closed',
-        `the election closed at ${election.manifest.closesAt}`,
+        // The actual close: an early admin close, not the scheduled closesAt it came before.
+        closedMessage(closedAtMs(election, now) ?? election.closesAtMs),
       );
     }
     const problem = selectionsProblem(election.manifest, ballot.selections);
@@ -192,6 +200,21 @@ export class Ingestor {
         reject,
       });
     });
+  }
+
+  /**
+   * A ballot refused as closed under the head lock, when this process's cached election was not closed yet
+   * (closed by another process within the cache's second): the message names the close time too, read
+   * fresh. Rare, so the extra read costs nothing on the ingest path; on a read error the message stays.
+   */
+  private async withCloseTime(
+    electionId: string,
+    outcome: Extract<IngestOutcome, { kind: 'rejected' }>,
+  ): Promise<IngestOutcome> {
+    this.elections.invalidate(electionId);
+    const e = await this.elections.get(electionId).catch(() => null);
+    const at = e ? closedAtMs(e, this.now()) : null;
+    return at === null ? outcome : { ...outcome, message: closedMessage(at) };
   }
 
   /**

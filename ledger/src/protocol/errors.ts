@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   'election-closed': { status: 403, message: 'the election is closed' },
   'unknown-election': { status: 404, message: 'no such election' },
   'not-found': { status: 404, message: 'no such resource' },
+  'not-on-roll': { status: 404, message: 'this key is not on the election roll' },
   duplicate: { status: 409, message: 'this credential has already cast another ballot' },
   'election-exists': { status: 409, message: 'an election with this id already exists' },
   'roll-frozen': { status: 409, message: 'the roll is finalized; no key can be added' },

@@ -15,7 +15,14 @@ import { checkChainClaims, checkManifestHash } from '../checks.js';
 import type { Engine } from '../ed25519.js';
 import { finding, type Finding, type FindingCode } from '../errors.js';
 import { toHex } from '../hex.js';
-import { ballotRules, manifestProblem, resultHash, type Manifest, type Tally } from '../protocol.js';
+import {
+  ballotRules,
+  manifestProblem,
+  resultHash,
+  type ContestCounts,
+  type Manifest,
+  type Tally,
+} from '../protocol.js';
 import { buildRollYielding } from '../roll.js';
 import type { ElectionSource } from '../sources/source.js';
 import { scanLedger, type ScanInputs } from './ledger-scan.js';
@@ -50,7 +57,8 @@ export interface AuditReport {
   engine: Engine;
   threads: number;
   ledger: { rows: number; maxSeq: number; countable: number; anchoredRows: number; unanchoredRows: number };
-  recount: { tally: Tally; totalBallots: number; resultHash: string } | null;
+  /** `contests`: per contest, ballots counted and blank ballots (not part of resultHash). */
+  recount: { tally: Tally; contests: ContestCounts; totalBallots: number; resultHash: string } | null;
   publishedResults: 'compared' | 'not available';
   verdict: 'pass' | 'fail';
   summary: { errors: number; warnings: number; byCode: Partial<Record<FindingCode, number>> };
@@ -171,6 +179,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       startedAt,
       {
         tally,
+        contests: recount.contests(),
         totalBallots: recount.totalBallots,
         resultHash: toHex(resultHash(opts.electionId, tally, recount.totalBallots)),
       },

@@ -1,4 +1,4 @@
-// Sequence numbers: the ledger is seq 0..n-1, each once, served in order (DESIGN.md invariant 2).
+// Sequence numbers: the ledger is seq 0..n-1, each once, served in order (docs/protocol.md).
 // A bitset remembers which seqs were seen (n bits), so gaps are found at the end of the stream.
 // A seq far beyond the rows seen so far is reported at once and not tracked (no huge allocation).
 import { finding, type Finding } from '../errors.js';

@@ -1,14 +1,24 @@
 // The recount: every countable ballot (obeys the manifest, signature valid, credential on the roll,
 // first of its credential and of its hash) adds one to each choice it selects. Compared with the
-// published results (as of their asOfSeq) and, after the close, with the chain's resultHash.
+// published results (as of their asOfSeq) and, after the close, with the chain's resultHash. Per contest it
+// also counts the ballots with a selection there: every countable ballot lists every contest, so the
+// contest's ballots counted are all of them and its blank ballots are those counted minus those with a
+// selection (not in resultHash: docs/protocol.md, "Results").
 import { finding, type Finding } from '../errors.js';
 import { short, toHex } from '../hex.js';
-import { isPlainObject, ownValue, resultHash, type BallotRules, type Tally } from '../protocol.js';
+import { isPlainObject, ownValue, resultHash, type BallotRules, type ContestCounts, type Tally } from '../protocol.js';
 import { counted } from '../plural.js';
 
 export class Recount {
   private readonly all: Int32Array;
   private readonly asOf: Int32Array;
+  /** Flat choice index → contest index. */
+  private readonly contestOf: Int32Array;
+  /** Per contest: ballots with at least one choice there (all, and seq <= asOfSeq). */
+  private readonly selecting: Int32Array;
+  private readonly selectingAsOf: Int32Array;
+  /** Per contest: the last ballot (by count) seen selecting there, so a ballot counts once per contest. */
+  private readonly lastBallot: Int32Array;
   totalBallots = 0;
   ballotsAsOf = 0;
 
@@ -19,16 +29,46 @@ export class Recount {
   ) {
     this.all = new Int32Array(rules.flatChoices.length);
     this.asOf = new Int32Array(rules.flatChoices.length);
+    this.contestOf = new Int32Array(rules.flatChoices.length);
+    for (const [ci, c] of rules.contests.entries()) for (const i of c.choices.values()) this.contestOf[i] = ci;
+    this.selecting = new Int32Array(rules.contests.length);
+    this.selectingAsOf = new Int32Array(rules.contests.length);
+    this.lastBallot = new Int32Array(rules.contests.length);
   }
 
   /** Counts a ballot at `seq` selecting choices[start .. end). */
   add(seq: number, choices: ArrayLike<number>, start = 0, end = choices.length): void {
-    this.totalBallots++;
-    for (let i = start; i < end; i++) this.all[choices[i]!]!++;
-    if (seq <= this.asOfSeq) {
+    const ballot = ++this.totalBallots;
+    const asOf = seq <= this.asOfSeq;
+    for (let i = start; i < end; i++) {
+      this.all[choices[i]!]!++;
+      const c = this.contestOf[choices[i]!]!;
+      if (this.lastBallot[c] !== ballot) {
+        this.lastBallot[c] = ballot;
+        this.selecting[c]!++;
+        if (asOf) this.selectingAsOf[c]!++;
+      }
+    }
+    if (asOf) {
       this.ballotsAsOf++;
       for (let i = start; i < end; i++) this.asOf[choices[i]!]!++;
     }
+  }
+
+  /** Per contest over the whole ledger: ballots counted and blank = ballots counted − ballots with a selection. */
+  contests(): ContestCounts {
+    return this.toContests(this.selecting, this.totalBallots);
+  }
+
+  /** The same over seq <= asOfSeq. */
+  contestsAsOf(): ContestCounts {
+    return this.toContests(this.selectingAsOf, this.ballotsAsOf);
+  }
+
+  private toContests(selecting: Int32Array, ballots: number): ContestCounts {
+    return Object.fromEntries(
+      this.rules.contests.map((c, i) => [c.id, { ballotsCounted: ballots, blank: ballots - selecting[i]! }]),
+    );
   }
 
   /** The recount over the whole ledger, every choice listed. */
@@ -112,6 +152,43 @@ export function compareResults(published: unknown, electionId: string, recount: 
       finding(
         'tally-mismatch',
         `the published results list contest ${extra.slice(0, 64)}, which is not in the manifest`,
+      ),
+    );
+  }
+  out.push(...compareContests(published, recount));
+  return out;
+}
+
+/**
+ * The published per-contest counts (`contests`: ballotsCounted and blank) against the recount. A server
+ * that publishes none (before they were added) is not at fault: the recount's own are in the report.
+ */
+function compareContests(published: Record<string, unknown>, recount: Recount): Finding[] {
+  if (!Object.hasOwn(published, 'contests')) return [];
+  const given = published.contests;
+  if (!isPlainObject(given))
+    return [finding('tally-mismatch', 'the published results have a contests field that is not an object')];
+  const out: Finding[] = [];
+  const expected = recount.contestsAsOf();
+  for (const [contest, counts] of Object.entries(expected)) {
+    const row = ownValue(given, contest);
+    for (const field of ['ballotsCounted', 'blank'] as const) {
+      const stated = isPlainObject(row) ? ownValue(row, field) : undefined;
+      if (stated !== counts[field]) {
+        out.push(
+          finding(
+            'tally-mismatch',
+            `the published results give ${contest} ${field === 'blank' ? 'blank ballots' : 'ballots counted'} = ${stated === undefined ? 'nothing' : String(stated)}, the recount ${counts[field]}${asOfText(published)}`,
+          ),
+        );
+      }
+    }
+  }
+  for (const extra of Object.keys(given).filter((k) => !Object.hasOwn(expected, k))) {
+    out.push(
+      finding(
+        'tally-mismatch',
+        `the published results count blanks in contest ${extra.slice(0, 64)}, which is not in the manifest`,
       ),
     );
   }

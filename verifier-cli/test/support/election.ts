@@ -1,6 +1,6 @@
 // Builds elections for the verifier's tests and bench without any server: voters and their signed
 // ballots, ledger rows, windows with roots and audit paths, results, and the files an auditor would
-// get; then registers, anchors and closes them on a TallyAnchor. Written from DESIGN.md's wire format
+// get; then registers, anchors and closes them on a TallyAnchor. Written from docs/protocol.md's wire format
 // with its own code (noble or node:crypto signing, node:crypto SHA-256, a recursive RFC 6962 tree), so
 // the verifier is checked against a second implementation, not against itself.
 import { createHash, createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from 'node:crypto';

@@ -1,11 +1,15 @@
-// The live tally: one block per contest with a bar per choice, the ballots counted and anchored, kept
-// current by the results stream (Server-Sent Events).
+// The live tally: one block per contest with a bar per choice and one for blank ballots, the ballots counted
+// and anchored, kept current by the results stream (Server-Sent Events). Percentages are of the ballots
+// counted in the contest (its `contests[id].ballotsCounted`), blank ones included, and the block says so.
 import { resultsStreamUrl, type Results } from '../api.js';
 import { $, h, replace } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
 import { countIn } from '../selections.js';
 import { state } from './state.js';
 import { scheduleWindows } from './windows.js';
+
+/** Per contest, the ballots counted and the blank ones (docs/protocol.md, "Results"); absent from older servers. */
+type ContestCounts = Record<string, { ballotsCounted: number; blank: number }>;
 
 let live = false;
 
@@ -26,22 +30,37 @@ export function renderContests(): void {
         { class: 'card', 'aria-labelledby': `h-${c.id}` },
         h('h2', { id: `h-${c.id}` }, c.title),
         c.maxSelections > 1 ? h('p', { class: 'help' }, t('results.rule', { max: c.maxSelections })) : null,
+        h('p', { class: 'help', 'data-basis': c.id }),
         h(
           'ol',
           { class: 'bars' },
-          ...c.choices.map((k) =>
-            h(
-              'li',
-              { 'data-choice': `${c.id}/${k.id}` },
-              h('div', { class: 'bar-label' }, h('span', { class: 'name' }, k.label), h('span', { class: 'count' })),
-              h('div', { class: 'bar', 'aria-hidden': 'true' }, h('span')),
-            ),
-          ),
+          ...c.choices.map((k) => barRow(c.id, k)),
+          // Where a blank vote is allowed; elsewhere only once blank ballots are counted anyway (updateTally).
+          c.minSelections === 0 ? barRow(c.id) : null,
         ),
       ),
     ),
   );
   updateTally();
+}
+
+/** A bar: a choice's (`contest/choice`) or, given a contest id alone, the contest's blank ballots. */
+function barRow(contest: string, choice?: { id: string; label: string }): HTMLElement {
+  const label = choice ? choice.label : t('results.blank');
+  return h(
+    'li',
+    choice ? { 'data-choice': `${contest}/${choice.id}` } : { 'data-blank': contest },
+    h('div', { class: 'bar-label' }, h('span', { class: 'name' }, label), h('span', { class: 'count' })),
+    h('div', { class: 'bar', 'aria-hidden': 'true' }, h('span')),
+  );
+}
+
+function fillRow(li: HTMLElement, n: number, of: number): void {
+  const pct = of > 0 ? (100 * n) / of : 0;
+  const votes = n === 1 ? t('results.vote1') : t('results.votes', { n: formatNumber(n) });
+  $('.count', li).textContent = `${votes} · ${t('results.percentOf', { percent: formatNumber(pct, 1) })}`;
+  $<HTMLElement>('.bar > span', li).style.width = `${Math.min(100, pct)}%`;
+  li.dataset.count = String(n);
 }
 
 function updateTally(): void {
@@ -50,17 +69,26 @@ function updateTally(): void {
   $('#total').textContent = formatNumber(results.totalBallots);
   $('#anchored').textContent = formatNumber(results.anchoredBallots);
   $('#as-of').textContent = results.asOfSeq >= 0 ? t('results.asOf', { seq: results.asOfSeq }) : t('results.none');
-  const total = results.totalBallots;
+  const contests = (results as Results & { contests?: ContestCounts }).contests;
   for (const c of election.manifest.contests) {
+    // Own properties only: contest ids may be names objects inherit (`constructor`, …).
+    const counts = contests && Object.hasOwn(contests, c.id) ? contests[c.id] : undefined;
+    const of = counts?.ballotsCounted ?? results.totalBallots;
+    const basis = document.querySelector<HTMLElement>(`[data-basis="${c.id}"]`);
+    if (basis) basis.textContent = of === 1 ? t('results.basis1') : t('results.basis', { n: formatNumber(of) });
     for (const k of c.choices) {
       const li = document.querySelector<HTMLElement>(`[data-choice="${c.id}/${k.id}"]`);
-      if (!li) continue;
-      const n = countIn(results.tally, c.id, k.id);
-      const pct = total > 0 ? (100 * n) / total : 0;
-      const votes = n === 1 ? t('results.vote1') : t('results.votes', { n: formatNumber(n) });
-      $('.count', li).textContent = `${votes} · ${t('results.percentOf', { percent: formatNumber(pct, 1) })}`;
-      $<HTMLElement>('.bar > span', li).style.width = `${Math.min(100, pct)}%`;
-      li.dataset.count = String(n);
+      if (li) fillRow(li, countIn(results.tally, c.id, k.id), of);
+    }
+    let blank = document.querySelector<HTMLElement>(`[data-blank="${c.id}"]`);
+    if (!blank && counts && counts.blank > 0) {
+      blank = barRow(c.id);
+      basis?.nextElementSibling?.append(blank);
+    }
+    if (blank) {
+      // A server that does not count blanks gets no row rather than a wrong zero.
+      if (counts) fillRow(blank, counts.blank, of);
+      blank.hidden = !counts;
     }
   }
 }

@@ -2,7 +2,7 @@
 // server's, or why it could not be read.
 import { getWindows, type WindowInfo } from '../api.js';
 import { ChainError, ChainReader } from '../chain.js';
-import { $, h, hexCode, replace } from '../dom.js';
+import { $, h, hexCode, moreDetails, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { typedContract, typedRpcUrl } from './chain-settings.js';
 import { state } from './state.js';
@@ -119,14 +119,22 @@ export function renderWindows(): void {
           { class: 'kv' },
           h('dt', {}, t('results.seqs')),
           h('dd', {}, t('results.range', { first: w.firstSeq, last: w.firstSeq + w.count - 1, count: w.count })),
-          h('dt', {}, t('results.root')),
-          h('dd', {}, hexCode(w.root)),
-          h('dt', {}, t('results.tx')),
-          h('dd', {}, w.anchor ? hexCode(w.anchor.txHash) : '—'),
-          h('dt', {}, t('results.block')),
-          h('dd', {}, w.anchor?.blockNumber == null ? '—' : String(w.anchor.blockNumber)),
           h('dt', {}, t('results.onChain')),
           h('dd', { class: 'on-chain' }, chainCell(w)),
+        ),
+        // The Merkle root and the transaction are for auditors: behind "Details".
+        moreDetails(
+          t('common.details'),
+          h(
+            'dl',
+            { class: 'kv' },
+            h('dt', {}, t('results.root')),
+            h('dd', {}, hexCode(w.root)),
+            h('dt', {}, t('results.tx')),
+            h('dd', {}, w.anchor ? hexCode(w.anchor.txHash) : '—'),
+            h('dt', {}, t('results.block')),
+            h('dd', {}, w.anchor?.blockNumber == null ? '—' : String(w.anchor.blockNumber)),
+          ),
         ),
       ),
     ),

@@ -1,14 +1,51 @@
 // Steps 4 and 5, the cast and the receipt: the ballot signed in the page, POST …/ballots, the receipt's
 // signature checked at once against the manifest's ledger key and its hash against the page's own; a
 // duplicate shows "already voted", the attempt count and the original receipt.
-import { submitBallot } from '../api.js';
-import { $, download, h, hexCode, replace, reveal } from '../dom.js';
+// The signed ballot goes through the device's outbox (outbox.ts): kept in IndexedDB until the ledger
+// answers, so a ballot signed offline, or whose answer the network lost, is sent when the network returns.
+// Once it is answered or kept, the private key is cleared from the page.
+import { $, download, h, hexCode, moreDetails, replace, reveal } from '../dom.js';
 import { formatDate, t } from '../i18n.js';
 import { ballotHash, signBallot, verifyReceiptSignature, type Ballot, type Receipt } from '../protocol.js';
 import { startCheck } from './check-ui.js';
-import { apiMessage, show, state } from './state.js';
+import { clearKeyInputs } from './credential.js';
+import type { PendingBallot } from './offline-store.js';
+import { deliver, dismiss, flushOutbox, keep, onDelivery, type Delivery } from './outbox.js';
+import { apiMessage, clearSeed, show, state } from './state.js';
 
 const castButton = $<HTMLButtonElement>('#cast-button');
+type Shown = Pick<PendingBallot, 'ballotHash' | 'ledgerKey' | 'windowSeconds'>;
+/** The ballot the receipt step is about: an answer for it that comes later (outbox) replaces the view. */
+let shown: Shown | null = null;
+
+function forgetKey(): void {
+  clearSeed();
+  clearKeyInputs();
+}
+
+function showReceiptStep(p: Shown, view: () => Node): void {
+  shown = { ballotHash: p.ballotHash, ledgerKey: p.ledgerKey, windowSeconds: p.windowSeconds };
+  state.receiptView = view;
+  replace($('#receipt-box'), view());
+  $('#step-review').hidden = true;
+  reveal($('#step-receipt'));
+}
+
+/** The view of an answer; null when there is none (still waiting). */
+function answerView(d: Delivery, p: Shown): (() => Node) | null {
+  switch (d.kind) {
+    case 'receipt':
+      return () => receiptView(d.receipt, p.ballotHash, d.again, p.ledgerKey, p.windowSeconds);
+    case 'duplicate':
+      return () => duplicateView(d.attemptCount, d.receipt);
+    case 'late':
+      return () => lateView(d.closedAt);
+    case 'refused':
+      return () => h('p', { class: 'notice bad', role: 'alert' }, apiMessage(d.error));
+    default:
+      return null;
+  }
+}
 
 async function onCast(): Promise<void> {
   const e = state.election;
@@ -25,16 +62,43 @@ async function onCast(): Promise<void> {
       selections: state.selections,
     };
     const submission = signBallot(state.seed, ballot);
-    const expectedHash = ballotHash(submission);
-    const outcome = await submitBallot(e.manifest.electionId, submission);
-    if (outcome.kind === 'accepted') {
-      state.receiptView = () => receiptView(outcome.receipt, expectedHash, outcome.status === 200);
-    } else {
-      state.receiptView = () => duplicateView(outcome.attemptCount, outcome.receipt);
+    const pending: PendingBallot = {
+      ballotHash: ballotHash(submission),
+      electionId: e.manifest.electionId,
+      submission,
+      ledgerKey: e.manifest.ledgerKey,
+      closesAt: e.manifest.closesAt,
+      windowSeconds: e.manifest.windowSeconds,
+      title: e.manifest.title,
+      savedAt: new Date().toISOString(),
+    };
+    // Kept before it is sent: if the page is closed or the answer lost, it is sent again later.
+    const kept = await keep(pending);
+    if (!navigator.onLine) {
+      if (kept) {
+        forgetKey();
+        showReceiptStep(pending, () => savedView(pending.ballotHash, t('offline.youAreOffline')));
+      } else show(castError, t('offline.notSaved'));
+      return;
     }
-    replace($('#receipt-box'), state.receiptView());
-    $('#step-review').hidden = true;
-    reveal($('#step-receipt'));
+    const d = await deliver(pending);
+    if (d.kind === 'retry') {
+      if (kept) {
+        // No answer: the ballot waits on the device; the key is no longer needed.
+        forgetKey();
+        showReceiptStep(pending, () => savedView(pending.ballotHash, apiMessage(d.error)));
+      } else show(castError, apiMessage(d.error));
+      return;
+    }
+    // Answered here and now: the device list need not repeat a refusal the voter sees.
+    if (d.kind !== 'receipt') await dismiss(pending.ballotHash);
+    if (d.kind === 'refused') {
+      // The voter may correct and cast again, the key still loaded.
+      show(castError, apiMessage(d.error));
+      return;
+    }
+    forgetKey();
+    showReceiptStep(pending, answerView(d, pending)!);
   } catch (err) {
     show(castError, apiMessage(err));
   } finally {
@@ -43,16 +107,25 @@ async function onCast(): Promise<void> {
   }
 }
 
+/** When the ballot went in, in plain words; the receipt hash and ledger position behind "Details". */
 function receiptDetails(r: Receipt): HTMLElement {
   return h(
-    'dl',
-    { class: 'kv' },
-    h('dt', {}, t('receipt.hash')),
-    h('dd', {}, hexCode(r.ballotHash, { 'data-testid': 'receipt-hash' })),
-    h('dt', {}, t('receipt.seq')),
-    h('dd', {}, String(r.seq)),
-    h('dt', {}, t('receipt.receivedAt')),
-    h('dd', {}, formatDate(r.receivedAt)),
+    'div',
+    {},
+    h('p', {}, t('receipt.inBox', { when: formatDate(r.receivedAt) })),
+    moreDetails(
+      t('common.details'),
+      h(
+        'dl',
+        { class: 'kv' },
+        h('dt', {}, t('receipt.hash')),
+        h('dd', {}, hexCode(r.ballotHash, { 'data-testid': 'receipt-hash' })),
+        h('dt', {}, t('receipt.seq')),
+        h('dd', {}, String(r.seq)),
+        h('dt', {}, t('receipt.receivedAt')),
+        h('dd', {}, formatDate(r.receivedAt)),
+      ),
+    ),
   );
 }
 
@@ -67,9 +140,8 @@ function receiptActions(r: Receipt): HTMLElement {
   );
 }
 
-function receiptView(r: Receipt, expectedHash: string, again: boolean): Node {
-  const e = state.election!;
-  const signed = verifyReceiptSignature(r, e.manifest.ledgerKey);
+function receiptView(r: Receipt, expectedHash: string, again: boolean, ledgerKey: string, windowSeconds: number): Node {
+  const signed = verifyReceiptSignature(r, ledgerKey);
   const sameHash = r.ballotHash === expectedHash;
   return h(
     'div',
@@ -82,7 +154,8 @@ function receiptView(r: Receipt, expectedHash: string, again: boolean): Node {
       sameHash ? null : h('p', {}, t('receipt.hashMismatch', { got: r.ballotHash, expected: expectedHash })),
     ),
     receiptDetails(r),
-    h('p', {}, t('receipt.promise', { seconds: e.manifest.windowSeconds + 30 }), ' ', t('receipt.keep')),
+    h('p', {}, t('receipt.promise', { seconds: windowSeconds + 30 }), ' ', t('receipt.keep')),
+    h('p', { class: 'help' }, t('offline.keyCleared')),
     receiptActions(r),
   );
 }
@@ -101,6 +174,37 @@ function duplicateView(attemptCount: number, original: Receipt | null): Node {
   );
 }
 
+/** Signed and kept on the device, not answered yet: sent when the network returns. */
+function savedView(hash: string, reason: string): Node {
+  return h(
+    'div',
+    {},
+    h(
+      'div',
+      { class: 'notice warn', role: 'status', 'data-testid': 'saved-offline' },
+      h('strong', {}, t('offline.savedTitle')),
+      h('p', {}, t('offline.savedBody', { reason })),
+    ),
+    h('dl', { class: 'kv' }, h('dt', {}, t('receipt.hash')), h('dd', {}, hexCode(hash))),
+    h('p', { class: 'help' }, t('offline.keyCleared')),
+    h(
+      'div',
+      { class: 'actions' },
+      h('button', { type: 'button', class: 'primary', onclick: () => void flushOutbox() }, t('device.sendNow')),
+    ),
+  );
+}
+
+/** The election closed before the ballot reached the ledger. */
+function lateView(closedAt: string): Node {
+  return h(
+    'div',
+    { class: 'notice bad', role: 'alert', 'data-testid': 'late' },
+    h('strong', {}, t('offline.lateTitle')),
+    h('p', {}, t('device.late', { when: formatDate(closedAt) })),
+  );
+}
+
 /** The receipt step again in the current language (its view is kept in the state). */
 export function rerenderReceipt(): void {
   if (state.receiptView && !$('#step-receipt').hidden) replace($('#receipt-box'), state.receiptView());
@@ -108,4 +212,12 @@ export function rerenderReceipt(): void {
 
 export function wireCastStep(): void {
   castButton.addEventListener('click', onCast);
+  // A ballot shown as saved gets its answer from the outbox (network back, "Send now", a reload's send).
+  onDelivery((hash, d) => {
+    if (hash !== shown?.ballotHash || $('#step-receipt').hidden) return;
+    const view = answerView(d, shown);
+    if (!view) return;
+    state.receiptView = view;
+    replace($('#receipt-box'), view());
+  });
 }

@@ -3,7 +3,7 @@
 // recomputed, compared with the chain's) is src/check.ts.
 import { ApiError, getElection, getProofBundle, type ElectionInfo } from '../api.js';
 import { checkReceipt, type CheckResult } from '../check.js';
-import { $, append, h, hexCode, replace } from '../dom.js';
+import { $, append, h, hexCode, moreDetails, replace } from '../dom.js';
 import { formatDate, t, type Key } from '../i18n.js';
 import { isHex, isReceipt, type Receipt } from '../protocol.js';
 import { fillChainSettings, typedContract, typedRpcUrl } from './chain-settings.js';
@@ -149,10 +149,12 @@ function banner(o: CheckResult['outcome'], polling: boolean): HTMLElement {
     );
   }
   if (o.state === 'verified') {
+    const anchoredAt = new Date(o.chainWindow.anchoredAt * 1000).toISOString();
     return h(
       'div',
       { class: 'notice ok', role: 'status', 'data-testid': 'check-outcome' },
       h('strong', {}, t('check.ok')),
+      h('p', {}, t('check.okPlain', { when: formatDate(anchoredAt) })),
     );
   }
   return h(
@@ -218,13 +220,16 @@ function cliCommand(ballotHash: string): HTMLElement {
 function checkView(r: CheckResult, polling: boolean, hash: string, file: Receipt | null): Node {
   const o = r.outcome;
   const steps = r.steps.map((s) => h('li', { class: s.ok === null ? 'info' : s.ok ? 'ok' : 'bad' }, stepText(s)));
+  // Ordinary words first: each step, the hashes and the verifier command are behind "Details", open
+  // when the check failed so the failing step shows at once.
+  const more = moreDetails(t('common.details'), h('ul', { class: 'checks' }, ...steps), details(r));
+  more.open = o.state === 'failed';
   return h(
     'div',
     {},
     statusLine(r.bundle),
     banner(o, polling),
-    h('ul', { class: 'checks' }, ...steps),
-    details(r),
+    more,
     polling || o.state === 'failed'
       ? null
       : h(

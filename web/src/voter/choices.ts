@@ -1,7 +1,7 @@
 // Steps 3 and 4 up to the cast: one fieldset per contest (radios for one choice, with "blank" when
 // none is allowed; checkboxes otherwise, the rest disabled at the maximum), the manifest's minimum and
 // maximum checked before review with the errors named per contest, and the review of the ballot.
-import { $, append, h, hexCode, replace, reveal } from '../dom.js';
+import { $, append, h, hexCode, moreDetails, replace, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import type { Contest, Selections } from '../protocol.js';
 import { chosenIn, chosenLabels, selectionProblems, selectionsFrom } from '../selections.js';
@@ -162,7 +162,11 @@ export function renderReview(): void {
     const chosen = labels.length > 0 ? labels.join(', ') : h('em', {}, t('review.blank'));
     rows.push(h('dt', {}, c.title), h('dd', {}, chosen));
   }
-  rows.push(h('dt', {}, t('review.credential')), h('dd', {}, hexCode(state.credential ?? '')));
+  // The credential's 64 hex digits are for checking, not reading: behind "Details".
+  rows.push(
+    h('dt', {}, t('review.credential')),
+    h('dd', {}, moreDetails(t('common.details'), hexCode(state.credential ?? ''))),
+  );
   replace($('#review-list'), ...rows);
 }
 

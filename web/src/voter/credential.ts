@@ -1,8 +1,11 @@
 // Step 2, the credential: a pasted seed (hex, or a line of a credentials file), a line picked from a
 // credentials file, or the seed derived in the page from the voter secret (scrypt, with a progress bar).
-// A key that does not match the credential written next to it is refused.
+// A key that does not match the credential written next to it is refused. A loaded key is then looked up
+// on the election's roll (one request, not the roll) before the choices open, so that a mistyped secret is
+// caught here and not at the cast; when the lookup cannot be made (offline, …) the voter goes on unchecked.
+import { isOnRoll } from '../api.js';
 import { $, h, replace, reveal } from '../dom.js';
-import { t } from '../i18n.js';
+import { onLanguageChange, t } from '../i18n.js';
 import { deriveSeed, hexToBytes, isHex, publicKeyOf } from '../protocol.js';
 import { show, state } from './state.js';
 
@@ -16,6 +19,9 @@ const modeForms = {
 
 /** Forget the credential and what was chosen with it (another election was loaded). */
 export function resetCredential(): void {
+  rollCheck = null;
+  checkSeq++;
+  renderRollCheck();
   state.seed = null;
   state.credential = null;
   state.selections = null;
@@ -23,19 +29,88 @@ export function resetCredential(): void {
   for (const s of ['#step-choices', '#step-review', '#step-receipt']) $(s).hidden = true;
 }
 
-function useSeed(seed: Uint8Array, expectedCredential?: string): void {
+// The roll check of the key last loaded: in flight, found on the roll, not checkable now, or not on the roll
+// (then the key is not kept). Kept as state so that a language change re-renders its text.
+type RollCheck =
+  | { kind: 'checking' | 'on-roll' | 'unchecked' }
+  | { kind: 'not-on-roll'; derived: boolean; text: string };
+let rollCheck: RollCheck | null = null;
+/** Counts keys loaded: the answer of a superseded lookup is dropped. */
+let checkSeq = 0;
+/** A lookup that does not answer by then is given up, and the voter goes on unchecked. */
+const ROLL_CHECK_TIMEOUT_MS = 10_000;
+// A live region present from the start (one shown only when it changes may go unannounced).
+const checkingRegion = h('div', { id: 'cred-checking', 'aria-live': 'polite' });
+credError.before(checkingRegion);
+const rollNote = h('p', { id: 'cred-roll' });
+// Plain words first: the roll note goes right after the headline, before the key's details.
+credLoaded.querySelector('strong')!.after(rollNote);
+
+function renderRollCheck(): void {
+  const kind = rollCheck?.kind;
+  replace(checkingRegion, kind === 'checking' && h('p', { class: 'notice' }, t('cred.checking')));
+  // The loaded note is green once the key is known to be on the roll, amber when it could not be checked.
+  credLoaded.classList.toggle('ok', kind !== 'unchecked');
+  credLoaded.classList.toggle('warn', kind === 'unchecked');
+  show(rollNote, kind === 'on-roll' ? t('cred.onRoll') : kind === 'unchecked' ? t('cred.unchecked') : null);
+  if (rollCheck?.kind === 'not-on-roll' && credError.textContent === rollCheck.text) {
+    // Still the message on screen (no other error replaced it): say it in the new language.
+    rollCheck.text = t(rollCheck.derived ? 'cred.notOnRollSecret' : 'cred.notOnRoll');
+    show(credError, rollCheck.text);
+  }
+}
+
+/**
+ * Load a key: refused when it does not match the credential written next to it; then looked up on the roll
+ * while the choices stay closed. On the roll, or not checkable now: the choices open. Not on the roll: the
+ * key is dropped and the voter told why (for a derived key: the secret may be mistyped).
+ */
+async function useSeed(seed: Uint8Array, expectedCredential?: string, derived = false): Promise<void> {
   const credential = publicKeyOf(seed);
   if (expectedCredential !== undefined && expectedCredential !== credential) {
     show(credError, t('cred.mismatch', { credential: expectedCredential }));
     return;
   }
   show(credError, null);
+  const seq = ++checkSeq;
+  const election = state.election;
+  // Nothing of an earlier key stays usable while this one is checked.
+  state.seed = null;
+  state.credential = null;
+  credLoaded.hidden = true;
+  for (const s of ['#step-choices', '#step-review', '#step-receipt']) $(s).hidden = true;
+  rollCheck = { kind: 'checking' };
+  renderRollCheck();
+  let onRoll: boolean | null = null;
+  if (election) {
+    try {
+      onRoll = await isOnRoll(election.manifest.electionId, credential, AbortSignal.timeout(ROLL_CHECK_TIMEOUT_MS));
+    } catch {
+      onRoll = null; // offline, rate limited, roll pending, …: the ballot route decides at the cast
+    }
+  }
+  if (seq !== checkSeq) {
+    seed.fill(0); // superseded by another key, or another election was loaded (resetCredential)
+    return;
+  }
+  if (onRoll === false) {
+    seed.fill(0);
+    const text = t(derived ? 'cred.notOnRollSecret' : 'cred.notOnRoll');
+    rollCheck = { kind: 'not-on-roll', derived, text };
+    renderRollCheck();
+    show(credError, text);
+    // Back to what the voter typed or picked, to correct it.
+    const input = derived ? $('#secret-input') : modeForms.paste.hidden ? null : $('#seed-input');
+    input?.setAttribute('aria-invalid', 'true');
+    (input ?? (lineNumber.hidden ? lineSelect : lineNumber)).focus();
+    return;
+  }
+  rollCheck = { kind: onRoll ? 'on-roll' : 'unchecked' };
+  renderRollCheck();
   state.seed = seed;
   state.credential = credential;
   $('#cred-public').textContent = credential;
   credLoaded.hidden = false;
-  $('#step-review').hidden = true;
-  $('#step-receipt').hidden = true;
   reveal($('#step-choices'));
 }
 
@@ -71,7 +146,7 @@ function onPaste(ev: SubmitEvent): void {
     return;
   }
   input.removeAttribute('aria-invalid');
-  useSeed(parsed.seed, parsed.credential);
+  void useSeed(parsed.seed, parsed.credential);
 }
 
 // Credentials file: JSON lines {"credential":HEX32,"seed":HEX32}.
@@ -137,7 +212,7 @@ function onFileLineChosen(ev: SubmitEvent): void {
   const index = lineNumber.hidden ? Number(lineSelect.value) : Number(lineNumber.value) - 1;
   const line = fileLines[index];
   if (!line) return;
-  useSeed(hexToBytes(line.seed), line.credential);
+  void useSeed(hexToBytes(line.seed), line.credential);
 }
 
 /** The line-number label names the file's line count: re-written on a language change. */
@@ -186,7 +261,8 @@ async function onSecret(ev: SubmitEvent): Promise<void> {
     });
     bar.value = 100;
     status.textContent = t('cred.derived');
-    useSeed(seed);
+    // The button stays disabled while the key is looked up on the roll.
+    await useSeed(seed, undefined, true);
   } finally {
     deriving = false;
     button.disabled = false;
@@ -204,4 +280,20 @@ export function wireCredentialStep(): void {
   $<HTMLInputElement>('#cred-file-input').addEventListener('change', onFileChosen);
   modeForms.file.addEventListener('submit', onFileLineChosen);
   modeForms.secret.addEventListener('submit', onSecret);
+  onLanguageChange(renderRollCheck);
+}
+
+/**
+ * After the cast: no private key left in the page's inputs (pasted seed, secret, the credentials file's
+ * lines and its file input); the "loaded" note goes too, as there is no key loaded any more.
+ */
+export function clearKeyInputs(): void {
+  for (const id of ['#seed-input', '#secret-input', '#cred-file-input', '#cred-line-number'])
+    $<HTMLInputElement>(id).value = '';
+  for (const line of fileLines) line.seed = '';
+  fileLines.length = 0;
+  replace(lineSelect);
+  $('#cred-line-box').hidden = true;
+  $('#derive-box').hidden = true;
+  credLoaded.hidden = true;
 }

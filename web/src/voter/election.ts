@@ -1,12 +1,14 @@
-// Step 1, the election: `?election=` or the input, GET /api/v1/elections/{id}, its summary, and the
-// steps that follow opened (or kept closed when the election is).
+// Step 1, the election: `?election=` or the input, GET /api/v1/elections/{id}, its summary (with the
+// actual close time once closed, not the scheduled one), and the steps that follow opened (or kept
+// closed when the election is).
 import { ApiError, getElection, type ElectionInfo } from '../api.js';
-import { $, h, hexCode, replace, reveal } from '../dom.js';
+import { $, h, hexCode, moreDetails, replace, reveal } from '../dom.js';
 import { formatDate, t, type Key } from '../i18n.js';
 import { ID_PATTERN } from '../protocol.js';
 import { fillChainSettings } from './chain-settings.js';
 import { renderContests } from './choices.js';
 import { resetCredential } from './credential.js';
+import { onDelivery } from './outbox.js';
 import { apiMessage, show, state, statusBadge } from './state.js';
 
 const electionForm = $<HTMLFormElement>('#election-form');
@@ -20,28 +22,48 @@ export function renderElectionSummary(): void {
   const m = e.manifest;
   const children: (Node | null)[] = [
     h('h3', {}, m.title, ' ', statusBadge(e.status, t(`election.status.${e.status}` as Key))),
-    h(
-      'dl',
-      { class: 'kv' },
-      h('dt', {}, t('election.opens')),
-      h('dd', {}, formatDate(m.opensAt)),
-      h('dt', {}, t('election.closes')),
-      h('dd', {}, formatDate(m.closesAt)),
-      h('dt', {}, t('election.manifestHash')),
-      h('dd', {}, hexCode(e.manifestHash)),
-      h('dt', {}, t('election.contract')),
-      h('dd', {}, e.contract ? hexCode(e.contract) : t('common.none')),
-      h('dt', {}, t('election.chain')),
-      h('dd', {}, e.chainId === null ? t('common.none') : String(e.chainId)),
+    h('dl', { class: 'kv' }, h('dt', {}, t('election.opens')), h('dd', {}, formatDate(m.opensAt)), ...closeRow(e)),
+    // Ordinary words first: the hashes and chain ids an auditor compares are one click away.
+    moreDetails(
+      t('common.details'),
+      h(
+        'dl',
+        { class: 'kv' },
+        h('dt', {}, t('election.manifestHash')),
+        h('dd', {}, hexCode(e.manifestHash)),
+        h('dt', {}, t('election.contract')),
+        h('dd', {}, e.contract ? hexCode(e.contract) : t('common.none')),
+        h('dt', {}, t('election.chain')),
+        h('dd', {}, e.chainId === null ? t('common.none') : String(e.chainId)),
+      ),
     ),
     h('p', {}, h('a', { href: `/results/${encodeURIComponent(m.electionId)}` }, t('election.resultsLink'))),
   ];
   if (e.status === 'scheduled') {
     children.push(h('p', { class: 'notice warn' }, t('election.notOpen', { when: formatDate(m.opensAt) })));
   }
-  if (e.status === 'closed') children.push(h('p', { class: 'notice warn' }, t('election.closedNote')));
+  if (e.status === 'closed') {
+    const note = e.closedAt ? t('election.closedOn', { when: formatDate(e.closedAt) }) : t('election.closedNote');
+    children.push(h('p', { class: 'notice warn', 'data-testid': 'closed-note' }, note));
+  }
   replace(electionSummary, ...children);
   electionSummary.hidden = false;
+}
+
+/** "Closes" and the schedule while open; once closed, when it actually closed (and the schedule, if it differs). */
+function closeRow(e: ElectionInfo): HTMLElement[] {
+  const scheduled = e.manifest.closesAt;
+  if (!e.closedAt) return [h('dt', {}, t('election.closes')), h('dd', {}, formatDate(scheduled))];
+  const early = Date.parse(e.closedAt) < Date.parse(scheduled);
+  return [
+    h('dt', {}, t('election.closed')),
+    h(
+      'dd',
+      { 'data-testid': 'closed-at' },
+      formatDate(e.closedAt),
+      early ? ` ${t('election.scheduledClose', { when: formatDate(scheduled) })}` : null,
+    ),
+  ];
 }
 
 async function loadElection(id: string, focus: boolean): Promise<void> {
@@ -90,9 +112,31 @@ export async function openElection(id: string): Promise<void> {
   await loadElection(id, false);
 }
 
+/**
+ * The summary as the election is now. Only the summary: the steps stay as they are, so that what the voter
+ * is reading (a refusal, a receipt) does not vanish.
+ */
+async function refreshSummary(): Promise<void> {
+  const id = state.election?.manifest.electionId;
+  if (!id) return;
+  try {
+    const e = await getElection(id);
+    if (state.election?.manifest.electionId !== id) return;
+    state.election = e;
+    renderElectionSummary();
+  } catch {
+    // Kept as shown.
+  }
+}
+
 export function wireElectionStep(): void {
   electionForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void loadElection(electionInput.value.trim(), true);
+  });
+  // A ballot refused as too late: the election closed since the page loaded it, so the summary's
+  // "Open" and scheduled close are out of date; show the actual close.
+  onDelivery((_hash, d) => {
+    if (d.kind === 'late' && state.election?.status !== 'closed') void refreshSummary();
   });
 }

@@ -24,6 +24,17 @@ export const state: State = {
   checkView: null,
 };
 
+/**
+ * Forget the private key once the signed ballot is sent or kept on the device: its bytes overwritten, not
+ * just dropped (another script or a memory dump of the page finds nothing), and the selections with it.
+ * The public credential stays: it is not secret.
+ */
+export function clearSeed(): void {
+  state.seed?.fill(0);
+  state.seed = null;
+  state.selections = null;
+}
+
 /** Set a message element's text and show it; null hides it. */
 export function show(el: HTMLElement, text: string | null): void {
   el.textContent = text ?? '';

@@ -1,9 +1,8 @@
 // The voter and results pages in a real browser (Chromium via playwright-core) against a real stack:
 // PostgreSQL, anvil with TallyAnchor, the anchor worker (windows of 2 s) and the API serving web/dist.
-// Screenshots at phone and desktop widths go to docs/screenshots/. Every page runs under the
+// The screenshots in docs/screenshots/ are `npm run screenshots`' (screenshots.ts). Every page runs under the
 // Content-Security-Policy the API sends, and any violation it reports fails the test.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ballotFor, type Voter } from '../../../test/support/fixtures.js';
@@ -12,7 +11,6 @@ import { ballotHash, deriveCredential, type Manifest, type Receipt } from '../..
 import { DESKTOP, PHONE, launchChromium } from './browser.js';
 import { startWebStack, type WebStack } from './stack.js';
 
-const SHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const E = 'spring-vote';
 const SECRET = '1 85 05 78 006 048 22|A7K-93Q';
 
@@ -77,11 +75,6 @@ async function waitAnchored(hash: string): Promise<Bundle> {
   }
 }
 
-/** No focus ring in the screenshots. */
-async function blur(page: Page): Promise<void> {
-  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-}
-
 /** Every visible form control has an accessible label. */
 async function expectLabelled(page: Page): Promise<void> {
   const unlabelled = await page.evaluate(() =>
@@ -123,7 +116,6 @@ async function expectCountsBesideLabels(page: Page): Promise<void> {
 }
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   [stack, browser, derived] = await Promise.all([startWebStack(), launchChromium(), deriveCredential(SECRET, E)]);
   ({ manifest, voters } = await stack.election(E, 6, {
     windowSeconds: 2,
@@ -238,11 +230,6 @@ describe('voter page and results page', () => {
     expect(await w0.textContent()).toContain(bundle.anchor!.txHash);
     expect(await results.locator('#verify-cmd').textContent()).toContain(`npx tallyproof-verify audit`);
     await expectLabelled(results);
-
-    await blur(page);
-    await blur(results);
-    await page.screenshot({ path: `${SHOTS}voter-desktop.png`, fullPage: true });
-    await results.screenshot({ path: `${SHOTS}results-desktop.png`, fullPage: true });
   });
 
   it('refuses a second ballot of the same credential (loaded from a credentials file) with the attempt count', async () => {
@@ -298,8 +285,6 @@ describe('voter page and results page', () => {
     await expect.poll(() => page.locator('#receipt-box').textContent()).toContain('Votre bulletin a été enregistré.');
     // No horizontal scrolling at phone width.
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
-    await blur(page);
-    await page.screenshot({ path: `${SHOTS}voter-phone.png`, fullPage: true });
 
     await page.getByRole('button', { name: 'English' }).click();
     expect(await page.locator('h1').textContent()).toBe('Cast your ballot');
@@ -338,8 +323,6 @@ describe('voter page and results page', () => {
     expect(await page.locator('#check-result ul.checks li.bad').allTextContents()).toEqual([
       'Proof leads to the root anchored on chain',
     ]);
-    await blur(page);
-    await page.locator('#check').screenshot({ path: `${SHOTS}voter-tampered-desktop.png` });
 
     // The same receipt, untouched, verifies.
     await page.unroute(`**/api/v1/receipts/${hash}`);
@@ -356,8 +339,6 @@ describe('voter page and results page', () => {
     expect(await page.locator('.chain-bad').count()).toBe(0);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await expectCountsBesideLabels(page);
-    await blur(page);
-    await page.screenshot({ path: `${SHOTS}results-phone.png`, fullPage: true });
 
     // A label too long for the row wraps on its own side; the count and percentage stay whole at the right.
     await page

@@ -36,6 +36,8 @@ export interface WebStack {
   ): Promise<{ manifest: Manifest; voters: Voter[] }>;
   /** Cast a ballot over HTTP, as another client would. */
   cast(electionId: string, v: Voter, selections?: Record<string, string[]>): Promise<Receipt>;
+  /** The admin close (POST …/close), as `tallyproof election close` sends it: the 202 body. */
+  close(electionId: string): Promise<{ resultHash: string; totalBallots: number; closedAt: string }>;
   api<T = any>(path: string): Promise<T>;
   stop(): Promise<void>;
 }
@@ -141,6 +143,12 @@ export async function startWebStack(): Promise<WebStack> {
           body: JSON.stringify(ballotFor(v, electionId, selections)),
         });
         return body.receipt;
+      },
+      close(electionId) {
+        return api(`/api/v1/elections/${electionId}/close`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
       },
       stop,
     };
