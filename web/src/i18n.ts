@@ -132,6 +132,8 @@ const en = {
   'device.pendingHeading': 'Ballots waiting to be sent',
   'device.pendingItem': 'Signed ballot for “{title}”, saved {when}.',
   'device.sendNow': 'Send now',
+  // A second name for the device box's button, so a screen reader does not hear two identical buttons.
+  'device.sendAllNow': 'Send the waiting ballots now',
   'device.sending': 'Sending…',
   'device.lastError': 'Not sent yet: {message}',
   'device.late': 'The election closed at {when} before your ballot reached the ballot box; it was not counted.',
@@ -411,6 +413,7 @@ const fr: Record<Key, string> = {
   'device.pendingHeading': 'Bulletins en attente d’envoi',
   'device.pendingItem': 'Bulletin signé pour « {title} », enregistré le {when}.',
   'device.sendNow': 'Envoyer maintenant',
+  'device.sendAllNow': 'Envoyer maintenant les bulletins en attente',
   'device.sending': 'Envoi…',
   'device.lastError': 'Pas encore envoyé : {message}',
   'device.late': 'Le scrutin a été clos le {when}, avant que votre bulletin n’atteigne l’urne ; il n’a pas été compté.',

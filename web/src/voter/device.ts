@@ -114,7 +114,7 @@ export async function renderDevice(): Promise<void> {
         h(
           'button',
           { type: 'button', class: 'primary', id: 'send-now', disabled: sending, onclick: () => void sendNow() },
-          t(sending ? 'device.sending' : 'device.sendNow'),
+          t(sending ? 'device.sending' : 'device.sendAllNow'),
         ),
       ),
     );
