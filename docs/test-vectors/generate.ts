@@ -2,7 +2,7 @@
 // RFC texts with @noble/* and a recursive RFC 6962 reference, not with the server's code, so that the
 // server (ledger/) and the verifier (verifier-cli/) are both checked against an outside source.
 // One module per family of vectors in generate/; this file writes them.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ballotVectors, receiptVectors } from './generate/ballots.js';
@@ -12,6 +12,7 @@ import { manifestVectors, rollRootVectors } from './generate/election.js';
 import { jcsVectors } from './generate/jcs.js';
 import { merkleVectors } from './generate/merkle.js';
 import { resultsVectors } from './generate/results.js';
+import * as v2 from './generate/v2.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const write = (name: string, value: unknown) => writeFileSync(join(here, name), JSON.stringify(value, null, 2) + '\n');
@@ -25,4 +26,12 @@ write('receipts.json', receiptVectors());
 write('ed25519-strict.json', strictEd25519Vectors());
 write('credentials.json', credentialVectors());
 write('results.json', resultsVectors());
+mkdirSync(join(here, 'v2'), { recursive: true });
+write('v2/group.json', v2.groupVectors());
+write('v2/elgamal.json', v2.elgamalVectors());
+write('v2/proofs.json', v2.proofVectors());
+write('v2/keygen.json', v2.keygenVectors());
+write('v2/decryption.json', v2.decryptionVectors());
+write('v2/election.json', v2.electionVectors());
+write('v2/audited-ballot.json', v2.auditedBallotVectors());
 console.log('test vectors written to', here);

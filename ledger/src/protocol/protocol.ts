@@ -30,8 +30,17 @@ export interface Contest {
   minSelections: number;
   maxSelections: number;
 }
+/** A trustee of an encrypted election (docs/protocol.md 12.2): its id and Ed25519 message-signing key. */
+export interface Trustee {
+  id: string;
+  key: string;
+}
+/**
+ * An election manifest. Version 1 is a plaintext election and has none of the optional keys; version 2
+ * (docs/protocol.md 12.2) is an encrypted one and has all three.
+ */
 export interface Manifest {
-  version: 1;
+  version: 1 | 2;
   electionId: string;
   title: string;
   contests: Contest[];
@@ -39,7 +48,13 @@ export interface Manifest {
   closesAt: string;
   windowSeconds: number;
   ledgerKey: string;
+  ballotMode?: 'encrypted';
+  trustees?: Trustee[];
+  threshold?: number;
 }
+export const MAX_TRUSTEES = 16;
+/** Version 2: the sum over contests of the number of choices. */
+export const MAX_ENCRYPTED_CHOICES = 64;
 export interface Ballot {
   version: 1;
   electionId: string;
@@ -116,13 +131,14 @@ function time(v: unknown, path: string): string {
  */
 export function normalizeManifest(input: unknown, serverLedgerKey: string): Manifest {
   if (!isPlainObject(input)) throw new ValidationError('manifest', 'must be an object');
+  if (input.version !== 1 && input.version !== 2) throw new ValidationError('manifest.version', 'must be 1 or 2');
+  const encrypted = input.version === 2;
   exactKeys(
     input,
-    ['version', 'electionId', 'title', 'contests', 'opensAt', 'closesAt'],
+    ['version', 'electionId', 'title', 'contests', 'opensAt', 'closesAt', ...(encrypted ? V2_KEYS : [])],
     ['windowSeconds', 'ledgerKey'],
     'manifest',
   );
-  if (input.version !== 1) throw new ValidationError('manifest.version', 'must be 1');
   const electionId = id(input.electionId, 'manifest.electionId');
   const title = str(input.title, 'manifest.title', MAX_TITLE_LENGTH);
   if (!Array.isArray(input.contests) || input.contests.length === 0 || input.contests.length > MAX_CONTESTS)
@@ -167,7 +183,42 @@ export function normalizeManifest(input: unknown, serverLedgerKey: string): Mani
       throw new ValidationError('manifest.ledgerKey', "is not this server's ledger key");
     ledgerKey = input.ledgerKey;
   }
-  return { version: 1, electionId, title, contests, opensAt, closesAt, windowSeconds, ledgerKey };
+  const common = { electionId, title, contests, opensAt, closesAt, windowSeconds, ledgerKey };
+  if (!encrypted) return { version: 1, ...common };
+  return { version: 2, ...common, ...encryptedManifestFields(input, contests) };
+}
+
+const V2_KEYS = ['ballotMode', 'trustees', 'threshold'];
+
+/** The version 2 keys (docs/protocol.md 12.2), checked. */
+function encryptedManifestFields(
+  input: Record<string, unknown>,
+  contests: Contest[],
+): { ballotMode: 'encrypted'; trustees: Trustee[]; threshold: number } {
+  if (input.ballotMode !== 'encrypted') throw new ValidationError('manifest.ballotMode', 'must be "encrypted"');
+  const totalChoices = contests.reduce((n, c) => n + c.choices.length, 0);
+  if (totalChoices > MAX_ENCRYPTED_CHOICES)
+    throw new ValidationError('manifest.contests', `may have at most ${MAX_ENCRYPTED_CHOICES} choices in all`);
+  if (!Array.isArray(input.trustees) || input.trustees.length === 0 || input.trustees.length > MAX_TRUSTEES)
+    throw new ValidationError('manifest.trustees', `must be an array of 1..${MAX_TRUSTEES} trustees`);
+  const ids = new Set<string>();
+  const keys = new Set<string>();
+  const trustees = input.trustees.map((t, i): Trustee => {
+    const p = `manifest.trustees[${i}]`;
+    if (!isPlainObject(t)) throw new ValidationError(p, 'must be an object');
+    exactKeys(t, ['id', 'key'], [], p);
+    const tid = id(t.id, `${p}.id`);
+    if (ids.has(tid)) throw new ValidationError(`${p}.id`, `repeats trustee id ${tid}`);
+    if (!isHex(t.key, 32)) throw new ValidationError(`${p}.key`, 'must be 32-byte lowercase hex');
+    if (credentialProblem(Buffer.from(t.key, 'hex')) !== null)
+      throw new ValidationError(`${p}.key`, 'must be a canonical Ed25519 key not of small order');
+    if (keys.has(t.key)) throw new ValidationError(`${p}.key`, 'repeats a trustee key');
+    ids.add(tid);
+    keys.add(t.key);
+    return { id: tid, key: t.key };
+  });
+  const threshold = int(input.threshold, 'manifest.threshold', 1, trustees.length);
+  return { ballotMode: 'encrypted', trustees, threshold };
 }
 
 export function manifestHash(manifest: Manifest): Buffer {
