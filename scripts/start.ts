@@ -3,7 +3,7 @@
 // (.tallyproof/) — deploys TallyAnchor when the chain has none, runs the API and the anchor worker in this
 // process, and creates a demo election with demo credentials. Every external service can be swapped in
 // by its environment variable (docs/operations.md). Ctrl-C stops everything; the next start resumes.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,15 @@ import { deployTallyAnchor } from '../contracts/index.js';
 import { startAnchorWorker } from '../anchor-worker/src/index.js';
 import { buildApp } from '../api/src/app.js';
 import { generateCredentials } from './cli/credentials.js';
-import { demoManifest, DEMO_ELECTION_ID } from './demo.js';
+import { demoLanguage, demoManifest, DEMO_ELECTION_ID } from './demo.js';
+import {
+  DEMO_SECRET_ELECTION_ID,
+  demoSecretManifest,
+  injectedBoard,
+  loadDemoTrustees,
+  runDemoCeremony,
+  watchDemoDecryption,
+} from './demo-secret.js';
 import { guardConnectionLoss } from '../ledger/src/db/connection-loss.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -169,7 +177,7 @@ async function main(): Promise<void> {
   const credentialsFile = join(cfg.dataDir, 'demo-credentials.jsonl');
   if (process.env.TALLYPROOF_DEMO !== 'off' && !(await getElection(db.sql, DEMO_ELECTION_ID))) {
     const rollFile = join(cfg.dataDir, 'demo-roll.txt');
-    for (const f of [rollFile, credentialsFile]) if (existsSync(f)) (await import('node:fs')).rmSync(f);
+    for (const f of [rollFile, credentialsFile]) if (existsSync(f)) rmSync(f);
     await generateCredentials({
       count: 100,
       rollFile,
@@ -186,6 +194,48 @@ async function main(): Promise<void> {
     });
     if (res.statusCode !== 201) throw new Error(`could not create the demo election: ${res.statusCode} ${res.body}`);
     step(`demo election "${DEMO_ELECTION_ID}" created with 100 demo credentials`);
+  }
+
+  // 7. The encrypted demo election: three demo trustees (threshold 2) make its key through the board, and two
+  // of them decrypt once it closes (docs/trustees.md has the real, offline ceremony).
+  const secretCredentials = join(cfg.dataDir, 'demo-secret-credentials.jsonl');
+  const trusteesFile = join(cfg.dataDir, 'demo-trustees.json');
+  const board = injectedBoard(app, token);
+  if (process.env.TALLYPROOF_DEMO !== 'off') {
+    if (!(await getElection(db.sql, DEMO_SECRET_ELECTION_ID))) {
+      const rollFile = join(cfg.dataDir, 'demo-secret-roll.txt');
+      for (const f of [rollFile, secretCredentials, trusteesFile]) if (existsSync(f)) rmSync(f);
+      await generateCredentials({
+        count: 100,
+        rollFile,
+        credentialsFile: secretCredentials,
+        progress: { start() {}, increment() {}, stop() {} },
+      });
+      const roll = readFileSync(rollFile, 'utf8').trim().split('\n');
+      const minutes = Number(process.env.TALLYPROOF_DEMO_SECRET_MINUTES ?? 30);
+      const manifest = demoSecretManifest(
+        loadDemoTrustees(trusteesFile),
+        minutes,
+        Number(process.env.TALLYPROOF_DEMO_WINDOW_SECONDS ?? 60),
+        demoLanguage(),
+      );
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/elections',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { manifest, roll },
+      });
+      if (res.statusCode !== 201)
+        throw new Error(`could not create the encrypted demo election: ${res.statusCode} ${res.body}`);
+    }
+    if (existsSync(trusteesFile)) {
+      await runDemoCeremony(board, trusteesFile);
+      step(`demo election "${DEMO_SECRET_ELECTION_ID}" (secret ballot): key made by 3 demo trustees, threshold 2`);
+      const stop = watchDemoDecryption(board, trusteesFile, () =>
+        step(`demo election "${DEMO_SECRET_ELECTION_ID}": closed, decrypted by alice and carol (bob stayed away)`),
+      );
+      running.push({ name: 'demo trustees', stop: async () => stop() });
+    }
   }
 
   const rel = relative(process.cwd(), credentialsFile);
@@ -208,6 +258,12 @@ async function main(): Promise<void> {
   say(`    --choose conseil=ana,bo --out ${receiptFile}`);
   say('Then check it once its window is anchored (the vote says when windows close):');
   say(`  npx tallyproof-verify receipt ${receiptFile} --api ${base} --rpc ${publicRpcUrl ?? rpcUrl}`);
+  say(
+    `Secret ballot   ${base}/?election=${DEMO_SECRET_ELECTION_ID} (results: ${base}/results/${DEMO_SECRET_ELECTION_ID});`,
+  );
+  say(`  voters in ${relative(process.cwd(), secretCredentials)}; it closes by itself, or now with`);
+  say(`  npx tallyproof election close --api ${base} --election ${DEMO_SECRET_ELECTION_ID}`);
+  say('  and two of its three demo trustees then decrypt the count.');
   say('Ctrl-C stops everything; the next npm start resumes where it stopped.');
   say('ready');
 }

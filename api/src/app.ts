@@ -42,6 +42,7 @@ import adminRoutes from './routes/admin.js';
 import proofRoutes from './routes/proofs.js';
 import resultRoutes, { type StreamLimits } from './routes/results.js';
 import healthRoutes from './routes/health.js';
+import trusteeRoutes from './routes/trustees.js';
 
 export interface AppOptions {
   /** Application-role connection to the ledger database (the caller owns and ends it). */
@@ -257,6 +258,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     ctx.tally.stop();
     await ctx.credentialCheck.close();
+    await ctx.ingestor.close(); // its proof threads, when it started them (encrypted ballots)
     if (ownVerifier) await verifier.close();
   });
 
@@ -313,6 +315,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes);
   await app.register(proofRoutes, { windowsPageLimit: opts.windowsPageLimit });
   await app.register(resultRoutes, { limits: opts.resultsStreams });
+  await app.register(trusteeRoutes);
   await app.register(healthRoutes);
   await app.register(webPlugin, { webDir: opts.webDir ?? null });
   return app;

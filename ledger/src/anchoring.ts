@@ -33,8 +33,9 @@ export interface WindowRange {
 export async function anchoringState(sql: Sql, electionId: string): Promise<AnchoringState> {
   const [r] = await sql`
     SELECT e.*, e.close_requested_at IS NOT NULL AS close_requested,
-           h.closed, h.next_seq, h.sealed_through, h.next_window_index
-    FROM elections e JOIN election_heads h USING (election_id) WHERE e.election_id = ${electionId}`;
+           h.closed, h.next_seq, h.sealed_through, h.next_window_index, k.public_key
+    FROM elections e JOIN election_heads h USING (election_id) LEFT JOIN election_keys k USING (election_id)
+    WHERE e.election_id = ${electionId}`;
   if (!r) throw new Error(`no election ${electionId}`);
   return {
     ...rowToElection(r),
@@ -127,7 +128,9 @@ export interface ElectionToReconcile {
 
 /**
  * Elections whose roll is frozen and whose close is not yet recorded, in id order: everything the anchor
- * worker may still have to register, seal, anchor or close. A few index probes per election.
+ * worker may still have to register, seal, anchor or close. An encrypted election whose aggregate is
+ * published is left out until its trustees' decryption is stored (then its close goes on at the next
+ * pass). A few index probes per election.
  */
 export async function electionsToReconcile(sql: Sql): Promise<ElectionToReconcile[]> {
   const rows = await sql`
@@ -141,7 +144,12 @@ export async function electionsToReconcile(sql: Sql): Promise<ElectionToReconcil
            EXISTS (SELECT 1 FROM ballots b WHERE b.election_id = e.election_id AND b.seq = h.sealed_through
                    AND b.received_at < clock_timestamp() - make_interval(secs => 2 * e.window_seconds)) AS overdue
     FROM elections e JOIN election_heads h USING (election_id)
-    WHERE e.roll_root IS NOT NULL AND e.close_tx IS NULL ORDER BY e.election_id`;
+    WHERE e.roll_root IS NOT NULL AND e.close_tx IS NULL
+      -- An encrypted election whose aggregate is published waits for its trustees: nothing to do until
+      -- their decryption is stored, and then the close step goes on (closeEncryptedElection).
+      AND NOT EXISTS (SELECT 1 FROM aggregates a WHERE a.election_id = e.election_id
+                      AND NOT EXISTS (SELECT 1 FROM decryptions d WHERE d.election_id = e.election_id))
+    ORDER BY e.election_id`;
   return rows.map((r) => ({
     electionId: r.election_id as string,
     windowSeconds: Number(r.window_seconds),

@@ -1,6 +1,7 @@
 // Closing an election: the one path. The API's close route and the anchor worker's close request close
 // the head with closeHead; the API's route and the worker's close step take the result with
-// closeElection. Nothing else writes election_heads.closed or the stored result.
+// closeElection (an encrypted election's with closeEncryptedElection, encrypted/tally.ts, once the
+// trustees have decrypted). Nothing else writes election_heads.closed or the stored result.
 import type { Sql } from 'postgres';
 import { ProtocolError } from './protocol/errors.js';
 import { getElection, type ElectionRecord } from './elections/index.js';
@@ -76,6 +77,10 @@ export async function closeElection(sql: Sql, electionId: string): Promise<Close
   if (election.rollRoot === null) {
     throw new ProtocolError('roll-pending', `the roll of ${electionId} is not finalized; there is nothing to close`);
   }
+  // An encrypted election has no plaintext to recount: its result is the trustees' decryption of the
+  // aggregate (closeEncryptedElection, after closeHead and the last anchor).
+  if (election.encryption)
+    throw new Error(`election ${electionId} is encrypted: its result comes from closeEncryptedElection`);
   const head = await closeHead(sql, electionId);
   const tally = await computeTally(sql, electionId, { throughSeq: head.nextSeq - 1 });
   if (tally.totalBallots !== head.nextSeq) {

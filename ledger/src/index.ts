@@ -10,3 +10,4 @@ export { auditText, pruneAudit, recordRefusal, type PruneResult } from './ingest
 export * from './protocol/index.js';
 export * from './anchoring.js';
 export * from './close.js';
+export * from './encrypted/index.js';

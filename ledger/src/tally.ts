@@ -45,6 +45,9 @@ export async function computeTally(
     const [election] = await tx`SELECT manifest FROM elections WHERE election_id = ${electionId}`;
     if (!election) throw new Error(`computeTally: no election ${electionId}`);
     const manifest = JSON.parse(election.manifest as string) as Manifest;
+    // Encrypted ballots have no selections to count: their tally is the trustees' decryption.
+    if (manifest.version === 2)
+      throw new Error(`computeTally: election ${electionId} is encrypted; its tally is decrypted, not counted`);
     const upTo = through === undefined ? tx`` : tx`AND seq <= ${through}`;
     const [summary] =
       await tx`SELECT count(*)::bigint AS n, max(seq) AS last FROM ballots WHERE election_id = ${electionId} ${upTo}`;

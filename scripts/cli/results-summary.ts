@@ -7,6 +7,8 @@ interface CloseBody {
   tally?: unknown;
   contests?: unknown;
   closedAt?: unknown;
+  ballotMode?: unknown;
+  decryption?: unknown;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -18,6 +20,15 @@ function percent(n: number, of: number): string {
 
 /** Lines such as `referendum: yes 2 (28.6%), no 4 (57.1%), blank 1 (14.3%) — % of 7 ballots`; '' for an odd body. */
 export function closeSummary(body: CloseBody): string {
+  if (body.ballotMode === 'encrypted' && !isObject(body.tally)) {
+    const k =
+      isObject(body.decryption) && typeof body.decryption.threshold === 'number' ? body.decryption.threshold : 'K';
+    return (
+      `election ${String(body.electionId)} closed` +
+      (typeof body.totalBallots === 'number' ? ` with ${body.totalBallots} encrypted ballots` : '') +
+      `; the count is published once ${k} trustees have decrypted it (docs/trustees.md)\n`
+    );
+  }
   if (!isObject(body.tally)) return '';
   const ballots = typeof body.totalBallots === 'number' ? body.totalBallots : undefined;
   const lines = [

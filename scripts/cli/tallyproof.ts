@@ -17,7 +17,9 @@ import {
   type Receipt,
   type Submission,
 } from '../../ledger/src/protocol/protocol.js';
+import type { EncryptedSubmission } from '../../ledger/src/protocol/v2/ballot.js';
 import { CliError, selectionsFromChoices } from './selections.js';
+import { registerTrusteeCommands } from './trustee.js';
 import { closeSummary } from './results-summary.js';
 import { manifestTemplate, parseDuration } from './manifest-template.js';
 import { deriveCredentials, generateCredentials, readCredential, readRoll, type Progress } from './credentials.js';
@@ -261,11 +263,11 @@ async function loadElection(
   electionId: string,
   base: string,
   file: string | undefined,
-): Promise<{ manifest: Manifest; chainRpcUrl: string | null }> {
+): Promise<{ manifest: Manifest; chainRpcUrl: string | null; view: Record<string, any> | null }> {
   if (file === undefined) {
     const e = await api(base, `/api/v1/elections/${encodeURIComponent(electionId)}`);
     if (e.status !== 200) throw new CliError(`cannot load election ${electionId}: ${e.status} ${errorText(e.body)}`);
-    return { manifest: e.body.manifest as Manifest, chainRpcUrl: e.body.chainRpcUrl ?? null };
+    return { manifest: e.body.manifest as Manifest, chainRpcUrl: e.body.chainRpcUrl ?? null, view: e.body };
   }
   let body: any;
   try {
@@ -281,7 +283,17 @@ async function loadElection(
   // The GET body names its manifest's hash: a manifest edited by hand is not signed for.
   if (typeof body?.manifestHash === 'string' && body.manifestHash !== manifestHash(manifest).toString('hex'))
     throw new CliError(`--manifest ${file}: the manifest does not hash to the manifestHash written next to it`);
-  return { manifest, chainRpcUrl: typeof body?.chainRpcUrl === 'string' ? body.chainRpcUrl : null };
+  return {
+    manifest,
+    chainRpcUrl: typeof body?.chainRpcUrl === 'string' ? body.chainRpcUrl : null,
+    // The election as GET /api/v1/elections/{id} serves it (an encrypted election's key is in it), else null.
+    view: body?.manifest ? body : null,
+  };
+}
+
+/** ballotHash: the same formula for both versions, H(JCS({ballot, signature})) (docs/protocol.md 12.4). */
+function hashOfSubmission(submission: Submission | EncryptedSubmission): string {
+  return ballotHash(submission as Submission).toString('hex');
 }
 
 /**
@@ -291,13 +303,13 @@ async function loadElection(
  */
 async function castSigned(
   base: string,
-  submission: Submission,
+  submission: Submission | EncryptedSubmission,
   manifest: Manifest,
   chainRpcUrl: string | null,
   out: string | undefined,
 ): Promise<void> {
   const electionId = submission.ballot.electionId;
-  const hash = ballotHash(submission).toString('hex');
+  const hash = hashOfSubmission(submission);
   let r: { status: number; body: any } | null = null;
   for (let attempt = 0; attempt < 5; attempt++) {
     r = await api(base, `/api/v1/elections/${encodeURIComponent(electionId)}/ballots`, {
@@ -360,7 +372,8 @@ program
   .command('vote')
   .description(
     'sign a ballot with your credential, cast it, and save the receipt; with --offline, sign only and write the ' +
-      'ballot to a file for `tallyproof submit` (no network needed with --manifest)',
+      'ballot to a file for `tallyproof submit` (no network needed with --manifest). In an encrypted election ' +
+      '(version 2) every choice is encrypted to the election key with its proofs; --audit-out opens one instead',
   )
   .requiredOption('--election <id>', 'election id')
   .requiredOption(
@@ -385,6 +398,16 @@ program
     'where to save the receipt (default receipt-<ballotHash prefix>.json); with --offline, the signed ballot ' +
       '(default ballot-<ballotHash prefix>.json)',
   )
+  .option(
+    '--audit-out <file>',
+    'encrypted elections: encrypt the ballot, then open it into this file instead of casting it (Benaloh ' +
+      'challenge; an audited ballot is never cast; check it with `tallyproof-verify audited-ballot`)',
+  )
+  .option(
+    '--transcript <file>',
+    "encrypted elections, offline: the trustees' messages (`tallyproof trustee fetch --transcript`), to check the " +
+      'election key against them (online, they are fetched)',
+  )
   .action(
     async (o: {
       election: string;
@@ -395,19 +418,47 @@ program
       manifest?: string;
       offline?: boolean;
       out?: string;
+      auditOut?: string;
+      transcript?: string;
     }) => {
       const cred = await readCredential(o.credential, o.voter);
-      const { manifest, chainRpcUrl } = await loadElection(o.election, o.api, o.manifest);
+      const { manifest, chainRpcUrl, view } = await loadElection(o.election, o.api, o.manifest);
       const selections = selectionsFromChoices(manifest, o.choose);
-      const submission = signBallot(Buffer.from(cred.seed, 'hex'), {
-        version: 1,
-        electionId: o.election,
-        credential: cred.credential,
-        selections,
-      });
+      let submission: Submission | EncryptedSubmission;
+      if (manifest.version === 2) {
+        const { encryptedVote } = await import('./encrypted-vote.js');
+        const encrypted = await encryptedVote({
+          manifest,
+          view,
+          source: o.manifest === undefined ? 'the API' : `--manifest ${o.manifest}`,
+          credential: cred,
+          selections,
+          transcriptFile: o.transcript,
+          fetchTranscript: o.offline
+            ? undefined
+            : async () => {
+                const r = await api(o.api, `/api/v1/elections/${encodeURIComponent(o.election)}/trustee-messages`);
+                if (r.status !== 200) throw new CliError(`cannot load the trustees' transcript: ${errorText(r.body)}`);
+                return r.body;
+              },
+          auditOut: o.auditOut,
+          api: o.api,
+        });
+        if (encrypted === null) return; // audited: opened, written, never cast
+        submission = encrypted;
+      } else {
+        if (o.auditOut !== undefined)
+          throw new CliError('--audit-out is for encrypted elections: a plaintext ballot has nothing to open');
+        submission = signBallot(Buffer.from(cred.seed, 'hex'), {
+          version: 1,
+          electionId: o.election,
+          credential: cred.credential,
+          selections,
+        });
+      }
       if (!o.offline) return castSigned(o.api, submission, manifest, chainRpcUrl, o.out);
       // The body exactly as POSTed; no private key in it. It holds the vote: keep it as private as the key.
-      const hash = ballotHash(submission).toString('hex');
+      const hash = hashOfSubmission(submission);
       const out = o.out ?? `ballot-${hash.slice(0, 12)}.json`;
       writeFileSync(out, JSON.stringify(submission) + '\n', { mode: 0o600 });
       console.log(`ballot signed, not sent: ${out} (ballot hash ${hash}); send it, before ${manifest.closesAt}, with:`);
@@ -425,10 +476,19 @@ program
   .option('--api <url>', 'API base URL', DEFAULT_API)
   .option('--out <file>', 'where to save the receipt (default receipt-<ballotHash prefix>.json)')
   .action(async (file: string, o: { api: string; out?: string }) => {
-    let submission: Submission;
+    let submission: Submission | EncryptedSubmission;
     try {
-      submission = parseSubmission(JSON.parse(readFileSync(file, 'utf8')));
+      const body = JSON.parse(readFileSync(file, 'utf8'));
+      if (body?.kind === 'audited-ballot')
+        throw new CliError(`${file} is an audited ballot: its randomness is revealed, it can never be cast`);
+      if (body?.ballot?.version === 2) {
+        const { parseEncryptedSubmission } = await import('../../ledger/src/protocol/v2/ballot.js');
+        submission = parseEncryptedSubmission(body);
+      } else {
+        submission = parseSubmission(body);
+      }
     } catch (err) {
+      if (err instanceof CliError) throw err;
       throw new CliError(`${file} is not a signed ballot: ${(err as Error).message}`);
     }
     // The receipt is checked against the manifest's ledger key: the election as the API serves it.
@@ -476,7 +536,10 @@ program
     }
   });
 
-program.parseAsync().catch((err: Error) => {
+registerTrusteeCommands(program, { api, errorText, adminToken, defaultApi: DEFAULT_API, tokenHelp: TOKEN_HELP });
+
+program.parseAsync().catch((err: Error & { exitCode?: number }) => {
   process.stderr.write(`tallyproof: ${err instanceof CliError ? err.message : (err.stack ?? err.message)}\n`);
-  process.exit(err instanceof LateBallot ? 3 : err instanceof CliError ? 2 : 1);
+  // A CliError may carry its own exit code (trustee confirm: 4, a share failed).
+  process.exit(err instanceof LateBallot ? 3 : err instanceof CliError ? (err.exitCode ?? 2) : 1);
 });

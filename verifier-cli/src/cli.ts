@@ -1,4 +1,4 @@
-// The command line: `tallyproof-verify receipt|audit|roots`. runCli() takes argv and output streams
+// The command line: `tallyproof-verify receipt|audit|audited-ballot|roots`. runCli() takes argv and output streams
 // and returns the exit code, so tests run it in-process; main.ts wires it to the process.
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -10,8 +10,9 @@ import type { Engine } from './ed25519.js';
 import { EXIT, InputError } from './errors.js';
 import { formatAudit, formatReceipt, formatRoots, terminalProgress, type OutputStream } from './output.js';
 import { ApiSource } from './sources/api.js';
-import { FileSource } from './sources/files.js';
+import { FileSource, type FileSourceOptions } from './sources/files.js';
 import type { ElectionSource } from './sources/source.js';
+import { formatAuditedBallot, runAuditedBallot } from './v2/audited-ballot.js';
 
 export interface CliIo {
   stdout: OutputStream;
@@ -47,6 +48,9 @@ interface AuditFlags {
   manifest?: string;
   roll?: string;
   results?: string;
+  trusteeMessages?: string;
+  aggregate?: string;
+  decryption?: string;
   rpc: string;
   contract: string;
   report?: string;
@@ -56,9 +60,21 @@ interface AuditFlags {
   progress: boolean;
 }
 
-/** --api (with --roll FILE as an optional override of GET …/roll), or --ledger + --manifest + --roll (+ --results). */
+/**
+ * --api (with --roll FILE as an optional override of GET …/roll), or --ledger + --manifest + --roll (+ --results,
+ * and for an encrypted election --trustee-messages, --aggregate, --decryption).
+ */
 export function auditSource(flags: AuditFlags): ElectionSource {
-  const files = flags.ledger !== undefined || flags.manifest !== undefined || flags.results !== undefined;
+  const encryptedFiles = {
+    trusteeMessages: flags.trusteeMessages,
+    aggregate: flags.aggregate,
+    decryption: flags.decryption,
+  };
+  const files =
+    flags.ledger !== undefined ||
+    flags.manifest !== undefined ||
+    flags.results !== undefined ||
+    Object.values(encryptedFiles).some((f) => f !== undefined);
   if (flags.api !== undefined) {
     if (files)
       throw new InputError(
@@ -69,8 +85,11 @@ export function auditSource(flags: AuditFlags): ElectionSource {
   if (flags.ledger === undefined || flags.manifest === undefined || flags.roll === undefined) {
     throw new InputError('give --api URL, or all of --ledger FILE, --manifest FILE and --roll FILE');
   }
-  const opts = { ledger: flags.ledger, manifest: flags.manifest, roll: flags.roll };
-  return new FileSource(flags.results === undefined ? opts : { ...opts, results: flags.results });
+  const opts: FileSourceOptions = { ledger: flags.ledger, manifest: flags.manifest, roll: flags.roll };
+  if (flags.results !== undefined) opts.results = flags.results;
+  for (const [key, path] of Object.entries(encryptedFiles) as [keyof typeof encryptedFiles, string | undefined][])
+    if (path !== undefined) opts[key] = path;
+  return new FileSource(opts);
 }
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -126,6 +145,9 @@ Example:
       'the credential roll: a JSON array of hex keys, or one key per line (required with the files; with --api, optional: used instead of GET …/roll)',
     )
     .option('--results <file>', 'the published results to compare with the recount (file mode)')
+    .option('--trustee-messages <file>', 'an encrypted election: the key ceremony transcript (file mode)')
+    .option('--aggregate <file>', 'an encrypted election: the published aggregate (file mode)')
+    .option('--decryption <file>', 'an encrypted election: the published decryption (file mode)')
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
     .requiredOption('--contract <address>', 'the TallyAnchor contract')
     .option('--report <file>', 'write the full JSON report (every finding) to this file')
@@ -154,6 +176,12 @@ With --api, everything comes from the server: GET /api/v1/elections/{id}, …/ro
 line, read as it streams), …/ledger and …/results. --roll FILE replaces the roll download (a roll the
 election authority published, or a server without the route); either way the roll is checked against
 the rollRoot registered on chain.
+
+An encrypted election (manifest version 2) also needs its key ceremony transcript, and after the close
+its aggregate and decryption (…/trustee-messages, …/aggregate, …/decryption with --api; the files with
+--trustee-messages, --aggregate, --decryption): every trustee message's signature and proofs, the election
+key, every ballot's proofs (on the worker threads), the aggregate against the ledger, every partial
+decryption's proof, and the counts recombined from them against the published ones and the chain.
 ${EXIT_CODES_HELP}
 
 Examples:
@@ -187,6 +215,48 @@ Examples:
       print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatAudit(report));
       setExit(report.verdict === 'pass' ? EXIT.ok : EXIT.failed);
     });
+
+  program
+    .command('audited-ballot')
+    .description("check an audited ballot's opening (the Benaloh challenge) and show what it encrypted")
+    .argument('<file>', 'the audited ballot file the voter page saved ({"kind":"audited-ballot",…})')
+    .option('--api <url>', 'the Tallyproof server: the manifest, and the election key from its key ceremony')
+    .option('--manifest <file>', 'the manifest (or a saved GET /api/v1/elections/{id} response), without --api')
+    .option('--public-key <hex>', 'the election key H, with --manifest')
+    .option('--trustee-messages <file>', 'or the key ceremony transcript to compute H from, with --manifest')
+    .addOption(
+      new Option('--engine <engine>', 'signature engine: node or noble').choices(['node', 'noble']).default('node'),
+    )
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Checks that the opening's ballotHash is its submission's, that every choice's ciphertext is
+(r·G, m·G + r·H) for the randomness r given and m = 1 exactly when it says selected, that the
+selections respect the manifest, and that the ballot itself is valid (proofs, signature). Prints the
+choices it encrypted. Exit 0 when it checks, 1 when not, 2 on a usage or I/O error.
+
+Examples:
+  tallyproof-verify audited-ballot audited-ballot.json --api https://vote.example.org
+  tallyproof-verify audited-ballot audited-ballot.json --manifest manifest.json --public-key 5b1c…`,
+    )
+    .action(
+      async (
+        file: string,
+        flags: {
+          api?: string;
+          manifest?: string;
+          publicKey?: string;
+          trusteeMessages?: string;
+          engine: Engine;
+          json?: boolean;
+        },
+      ) => {
+        const report = await runAuditedBallot({ file, ...flags });
+        print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatAuditedBallot(report));
+        setExit(report.verdict === 'checks' ? EXIT.ok : EXIT.failed);
+      },
+    );
 
   program
     .command('roots')

@@ -24,7 +24,7 @@ export const FINDING_CODES = [
   'late-anchor', // a window anchored after the receipt promise (receivedAt + windowSeconds + 30 s)
   // --- the election ---
   'not-registered', // the election is not registered on the contract
-  'manifest-invalid', // the manifest is not a v1 manifest
+  'manifest-invalid', // the manifest is not a v1 manifest, nor a valid v2 one
   'manifest-hash-mismatch', // H(JCS(manifest)) differs from the chain's manifestHash
   'roll-invalid', // a roll key that is not canonical, of small order, off the curve, or repeated
   'roll-root-mismatch', // the roll's MTH differs from the chain's rollRoot
@@ -32,6 +32,15 @@ export const FINDING_CODES = [
   'result-hash-mismatch', // the chain's resultHash differs from H(JCS(recount))
   'total-ballots-mismatch', // the chain's totalBallots differs from the ledger's ballot count
   'chain-mismatch', // the server names another chain or contract than the one checked
+  // --- an encrypted election (wire format v2) ---
+  'invalid-proof', // a v2 ballot's point is not a group element, a scalar not canonical, or a proof fails (seq)
+  'trustee-message-invalid', // a trustee's message is unsigned, malformed, out of order, or its proof fails (trustee)
+  'transcript-invalid', // the key ceremony's transcript does not give the election key, or says otherwise
+  'aggregate-mismatch', // the published aggregate is not the sum of the ledger's ballots, or not what was decrypted
+  'partial-decryption-invalid', // a trustee's partial decryption proof fails (trustee, contest, choice)
+  'decryption-mismatch', // the published decryption differs from the recombination of the trustees' shares
+  'decryption-incomplete', // fewer than threshold valid partial decryptions (warning before the close, then error)
+  'opening-mismatch', // an audited ballot's opening does not give its ciphertexts or its ballotHash
   // --- a receipt ---
   'bad-receipt-signature', // the receipt's signature does not verify against the manifest's ledgerKey
   'receipt-mismatch', // the server's receipt differs from the voter's copy, or from the requested hash
@@ -44,13 +53,15 @@ export type FindingCode = (typeof FINDING_CODES)[number];
 
 export type Severity = 'error' | 'warning';
 
-/** One result of a check that did not hold. `seq` and `window` name where, when they apply. */
+/** One result of a check that did not hold. `seq`, `window` and `trustee` name where, when they apply. */
 export interface Finding {
   code: FindingCode;
   severity: Severity;
   message: string;
   seq?: number;
   window?: number;
+  /** An encrypted election's trustee (its id), for its transcript messages and partial decryptions. */
+  trustee?: string;
 }
 
 export function isFindingCode(value: string): value is FindingCode {
@@ -93,12 +104,13 @@ export class InputError extends Error {
 export function finding(
   code: FindingCode,
   message: string,
-  where: { seq?: number | undefined; window?: number | undefined } = {},
+  where: { seq?: number | undefined; window?: number | undefined; trustee?: string | undefined } = {},
   severity: Severity = 'error',
 ): Finding {
   const f: Finding = { code, severity, message };
   if (where.seq !== undefined) f.seq = where.seq;
   if (where.window !== undefined) f.window = where.window;
+  if (where.trustee !== undefined) f.trustee = where.trustee;
   return f;
 }
 

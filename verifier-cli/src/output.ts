@@ -62,8 +62,20 @@ export function formatAudit(report: AuditReport): string {
       if (n !== undefined) votes.push(`blank ${n.blank}`);
       return `${c}${n === undefined ? '' : ` (${counted(n.ballotsCounted, 'ballot')})`}: ${votes.join(', ')}`;
     });
-    lines.push(`  recount:  ${parts.join(' | ')}`);
+    lines.push(`  ${r.encryption === undefined ? 'recount: ' : 'decrypted:'} ${parts.join(' | ')}`);
     lines.push(`            published results ${r.publishedResults}`);
+  }
+  const x = r.encryption;
+  if (x !== undefined) {
+    // An encrypted election: the key ceremony, the aggregate and who decrypted.
+    lines.push(
+      `  trustees: ${x.trustees.join(', ')} (threshold ${x.threshold}), key ceremony ${x.keyCeremony}` +
+        (x.publicKey === null ? '' : `, election key ${x.publicKey}`),
+    );
+    lines.push(
+      `            aggregate ${x.aggregate}, ${x.combined.length > 0 ? `decrypted by ${x.combined.join(', ')}` : 'not decrypted'}` +
+        ` (${counted(x.validPartialDecryptions.length, 'valid partial decryption')})`,
+    );
   }
   lines.push(
     `  checked in ${(r.elapsedMs / 1000).toFixed(1)} s with ${r.threads === 0 ? 'no worker threads' : counted(r.threads, 'worker thread')} (${r.engine} engine)`,

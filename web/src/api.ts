@@ -1,10 +1,13 @@
 // The public Tallyproof API (docs/protocol.md, section 9), called from the same origin that served the page.
 import type { Manifest, ProofBundle, Receipt, Submission } from './protocol.js';
+import type { ManifestV2, SubmissionV2 } from './v2/ballot.js';
+import type { Aggregate, Decryption, Transcript } from './v2/tally-check.js';
 
 export const API = '/api/v1';
 
 export interface ElectionInfo {
-  manifest: Manifest;
+  /** Version 1 (plaintext ballots) or version 2 (encrypted ballots, docs/protocol.md section 12). */
+  manifest: Manifest | ManifestV2;
   manifestHash: string;
   rollRoot: string | null;
   rollSize?: number;
@@ -20,14 +23,30 @@ export interface ElectionInfo {
   result?: { resultHash: string; totalBallots: number } | null;
   /** The closeElection transaction, once mined and recorded. */
   closeTx?: { txHash: string; blockNumber: number | null } | null;
+  /** Version 2 only (12.9): the election key once the trustees' key ceremony is complete. */
+  encryption?: {
+    publicKey: string | null;
+    keyCeremony: 'in-progress' | 'complete';
+    threshold: number;
+    trustees: string[];
+  };
 }
 
 export interface Results {
   electionId: string;
-  tally: Record<string, Record<string, number>>;
+  /** null for an encrypted election until the trustees have decrypted (12.6). */
+  tally: Record<string, Record<string, number>> | null;
   totalBallots: number;
   anchoredBallots: number;
   asOfSeq: number;
+  /** Present for an encrypted election (12.6). */
+  ballotMode?: 'plaintext' | 'encrypted';
+  decryption?: {
+    status: 'waiting' | 'complete';
+    threshold: number;
+    received: string[];
+    aggregateHash: string;
+  } | null;
 }
 
 /** A sealed window as GET …/windows lists it; `anchor` is null until the anchoring transaction is mined. */
@@ -109,7 +128,7 @@ export type SubmitOutcome =
   | { kind: 'accepted'; status: number; receipt: Receipt }
   | { kind: 'duplicate'; attemptCount: number; receipt: Receipt | null; message: string };
 
-export async function submitBallot(electionId: string, submission: Submission): Promise<SubmitOutcome> {
+export async function submitBallot(electionId: string, submission: Submission | SubmissionV2): Promise<SubmitOutcome> {
   try {
     const { status, body } = await request<{ receipt: Receipt }>(
       `/elections/${encodeURIComponent(electionId)}/ballots`,
@@ -159,4 +178,19 @@ export async function getWindows(electionId: string): Promise<WindowInfo[]> {
 
 export function resultsStreamUrl(electionId: string): string {
   return `${API}/elections/${encodeURIComponent(electionId)}/results/stream`;
+}
+
+/** The public transcript of the trustees' messages (12.7). */
+export async function getTrusteeMessages(electionId: string): Promise<Transcript> {
+  return (await request<Transcript>(`/elections/${encodeURIComponent(electionId)}/trustee-messages`)).body;
+}
+
+/** The homomorphic aggregate of every ballot (12.5); 409 `not-closed` before the close. */
+export async function getAggregate(electionId: string): Promise<Aggregate> {
+  return (await request<Aggregate>(`/elections/${encodeURIComponent(electionId)}/aggregate`)).body;
+}
+
+/** The decryption result (12.5); 409 `not-decrypted` until K trustees have decrypted. */
+export async function getDecryption(electionId: string): Promise<Decryption> {
+  return (await request<Decryption>(`/elections/${encodeURIComponent(electionId)}/decryption`)).body;
 }

@@ -277,6 +277,77 @@ const en = {
   'results.auditIntro':
     'The verifier recounts the public ledger and checks the count against this result hash and the closeElection record on the chain.',
   'results.auditLink': 'How to audit this result yourself',
+  // Encrypted elections (docs/protocol.md section 12): the voter page.
+  'v2.secretNote':
+    'This election has secret ballots: your choices are encrypted on this device before they leave it. Nobody can read a single ballot, not the server and not whoever issued your credential; only the count of all the ballots is decrypted, by {k} of the {n} trustees together.',
+  'v2.ceremonyPending':
+    'Voting is not possible yet: the trustees have not finished creating the election key (key ceremony in progress). Come back later.',
+  'v2.encrypting': 'Encrypting your ballot and proving it is well formed… {percent}%',
+  'v2.progressLabel': 'Encryption progress',
+  'v2.encryptFailed': 'Your ballot could not be encrypted: {message}',
+  'v2.encryptAgain': 'Encrypt again',
+  'v2.readyTitle': 'Your ballot is encrypted and signed.',
+  'v2.readyHash': 'Its ballot hash, which your receipt will show if you cast it:',
+  'v2.choose':
+    'You can cast it now, or audit it first: an audited ballot is opened on this page to show what it encrypts, then thrown away and never cast; your choices are then encrypted again, with a new ballot hash.',
+  'v2.cast': 'Cast this ballot',
+  'v2.casting': 'Sending…',
+  'v2.audit': 'Audit it (it will not be cast)',
+  'v2.auditTitle': 'Audited ballot: opened, thrown away, never cast.',
+  'v2.auditOk': 'The encryption matches your choices.',
+  'v2.auditMismatch':
+    'The opened ballot encrypts other choices than the ones you made. Do not cast a ballot from this device, and report it to the electoral body.',
+  'v2.auditBad':
+    'The opening does not check ({reason}). Do not cast a ballot from this device, and report it to the electoral body.',
+  'v2.auditEncrypted': 'What it encrypted',
+  'v2.auditHash': 'Ballot hash of the audited ballot',
+  'v2.auditDownload': 'Download the opening (JSON)',
+  'v2.auditCli': 'Anyone can check the opening file with the independent verifier:',
+  'v2.auditNext': 'Below is a new encryption of your choices, with new randomness and a new ballot hash.',
+  'v2.neverCast': 'This ballot was audited: it can never be cast.',
+
+  // Encrypted elections: the results page.
+  'v2.results.pending': 'Counts will be published after the trustees decrypt ({k} of {n}).',
+  'v2.results.waiting': 'The election is closed; {received} of the {k} trustees needed have decrypted so far.',
+  'v2.results.turnout':
+    'The number of ballots is live; no count is known before the decryption, not even to the server.',
+  'v2.results.heading': 'Check of the decrypted count',
+  'v2.results.checking': 'This page is checking the decryption… {percent}%',
+  'v2.results.progressLabel': 'Progress of the check',
+  'v2.results.verified': 'Verified ✓',
+  'v2.results.verifiedBody':
+    'This page checked the count itself: it recomputed the election key from the trustees’ commitments, checked the hash of the aggregate of all the ballots, verified the {shares} decryption shares of {trustees} against their verification keys, combined them and found exactly the published counts.',
+  'v2.results.notVerified': 'Not verified ✗',
+  'v2.results.notVerifiedBody': 'The published count does not check: {reason}',
+  'v2.results.unchecked': 'The count could not be checked just now: {message}',
+  'v2.results.retry': 'Check again',
+  'v2.results.fullAudit':
+    'This page does not re-verify every ballot. The full audit (every ballot’s proofs, the aggregate, every decryption share and the counts) is done by the independent verifier:',
+  'v2.results.noBlank': 'Blank votes are encrypted like the others: they are not counted separately.',
+  'v2.results.resultPending': 'not taken yet: the result is taken once the trustees have decrypted the count',
+  'v2.fail.manifest': 'the election is not an encrypted (version 2) election',
+  'v2.fail.trustees': 'the transcript names other trustees or another threshold than the manifest',
+  'v2.fail.keygen-missing': 'trustee {trustee} has no key-generation commitment in the transcript',
+  'v2.fail.keygen-signature': 'the key-generation commitment of {trustee} is not signed by its key',
+  'v2.fail.keygen-commitments': 'the commitments of {trustee} are malformed',
+  'v2.fail.keygen-proof': 'the proof of knowledge ({purpose}) of {trustee} does not verify',
+  'v2.fail.public-key': 'the election key published ({where}) is not the one the trustees’ commitments give',
+  'v2.fail.verification-key': 'the verification key published for {trustee} is not the one the commitments give',
+  'v2.fail.aggregate-shape': 'the aggregate is malformed ({what})',
+  'v2.fail.aggregate-hash': 'the aggregate is not the one the trustees decrypted (its hash differs)',
+  'v2.fail.total-ballots': 'the decryption counts {decryption} ballots, the aggregate {aggregate}',
+  'v2.fail.decryption-trustees':
+    'the decryption does not name {threshold} distinct trustees of the election ({trustees})',
+  'v2.fail.decrypt-missing': 'trustee {trustee} has no decryption in the transcript',
+  'v2.fail.decrypt-signature': 'the decryption of {trustee} is not signed by its key',
+  'v2.fail.decrypt-aggregate-hash': 'the decryption of {trustee} is for another aggregate',
+  'v2.fail.share-invalid': 'the share of {trustee} for {contest}/{choice} is not a group element',
+  'v2.fail.share-proof': 'the decryption share of {trustee} for {contest}/{choice} does not verify',
+  'v2.fail.no-count': 'the shares for {contest}/{choice} combine to no count between 0 and the number of ballots',
+  'v2.fail.count-mismatch':
+    'the count published for {contest}/{choice} ({published}) is not the decrypted one ({computed})',
+  'v2.fail.shown-tally': 'the counts shown are not the decrypted ones',
+  'v2.fail.result-hash': 'the result hash of the election is not the hash of these counts',
 } as const;
 
 export type Key = keyof typeof en;
@@ -561,6 +632,76 @@ const fr: Record<Key, string> = {
   'results.auditIntro':
     'Le vérificateur recompte le registre public et confronte le décompte à cette empreinte et à l’enregistrement closeElection de la chaîne.',
   'results.auditLink': 'Comment auditer ce résultat vous-même',
+  'v2.secretNote':
+    'Ce scrutin est à bulletin secret : vos choix sont chiffrés sur cet appareil avant de le quitter. Personne ne peut lire un bulletin, ni le serveur ni l’émetteur de votre identifiant ; seul le décompte de l’ensemble des bulletins est déchiffré, par {k} des {n} garants ensemble.',
+  'v2.ceremonyPending':
+    'Le vote n’est pas encore possible : les garants n’ont pas fini de créer la clé du scrutin (cérémonie des clés en cours). Revenez plus tard.',
+  'v2.encrypting': 'Chiffrement de votre bulletin et preuve qu’il est bien formé… {percent} %',
+  'v2.progressLabel': 'Progression du chiffrement',
+  'v2.encryptFailed': 'Votre bulletin n’a pas pu être chiffré : {message}',
+  'v2.encryptAgain': 'Chiffrer à nouveau',
+  'v2.readyTitle': 'Votre bulletin est chiffré et signé.',
+  'v2.readyHash': 'Son empreinte, que votre reçu indiquera si vous le déposez :',
+  'v2.choose':
+    'Vous pouvez le déposer maintenant, ou l’auditer d’abord : un bulletin audité est ouvert sur cette page pour montrer ce qu’il chiffre, puis jeté et jamais déposé ; vos choix sont alors chiffrés à nouveau, avec une nouvelle empreinte.',
+  'v2.cast': 'Déposer ce bulletin',
+  'v2.casting': 'Envoi…',
+  'v2.audit': 'L’auditer (il ne sera pas déposé)',
+  'v2.auditTitle': 'Bulletin audité : ouvert, jeté, jamais déposé.',
+  'v2.auditOk': 'Le chiffrement correspond à vos choix.',
+  'v2.auditMismatch':
+    'Le bulletin ouvert chiffre d’autres choix que les vôtres. Ne déposez pas de bulletin depuis cet appareil et signalez-le à l’autorité électorale.',
+  'v2.auditBad':
+    'L’ouverture ne se vérifie pas ({reason}). Ne déposez pas de bulletin depuis cet appareil et signalez-le à l’autorité électorale.',
+  'v2.auditEncrypted': 'Ce qu’il chiffrait',
+  'v2.auditHash': 'Empreinte du bulletin audité',
+  'v2.auditDownload': 'Télécharger l’ouverture (JSON)',
+  'v2.auditCli': 'Chacun peut vérifier le fichier d’ouverture avec le vérificateur indépendant :',
+  'v2.auditNext': 'Ci-dessous, un nouveau chiffrement de vos choix, avec un nouvel aléa et une nouvelle empreinte.',
+  'v2.neverCast': 'Ce bulletin a été audité : il ne pourra jamais être déposé.',
+
+  'v2.results.pending': 'Les décomptes seront publiés après le déchiffrement par les garants ({k} sur {n}).',
+  'v2.results.waiting': 'Le scrutin est clos ; {received} des {k} garants nécessaires ont déchiffré jusqu’ici.',
+  'v2.results.turnout':
+    'Le nombre de bulletins est en direct ; aucun décompte n’est connu avant le déchiffrement, pas même du serveur.',
+  'v2.results.heading': 'Vérification du décompte déchiffré',
+  'v2.results.checking': 'Cette page vérifie le déchiffrement… {percent} %',
+  'v2.results.progressLabel': 'Progression de la vérification',
+  'v2.results.verified': 'Vérifié ✓',
+  'v2.results.verifiedBody':
+    'Cette page a vérifié le décompte elle-même : elle a recalculé la clé du scrutin à partir des engagements des garants, vérifié l’empreinte de l’agrégat de tous les bulletins, vérifié les {shares} parts de déchiffrement de {trustees} avec leurs clés de vérification, les a combinées et a retrouvé exactement les décomptes publiés.',
+  'v2.results.notVerified': 'Non vérifié ✗',
+  'v2.results.notVerifiedBody': 'Le décompte publié ne se vérifie pas : {reason}',
+  'v2.results.unchecked': 'Le décompte n’a pas pu être vérifié pour l’instant : {message}',
+  'v2.results.retry': 'Vérifier à nouveau',
+  'v2.results.fullAudit':
+    'Cette page ne revérifie pas chaque bulletin. L’audit complet (les preuves de chaque bulletin, l’agrégat, chaque part de déchiffrement et les décomptes) est fait par le vérificateur indépendant :',
+  'v2.results.noBlank': 'Les votes blancs sont chiffrés comme les autres : ils ne sont pas décomptés à part.',
+  'v2.results.resultPending':
+    'pas encore établi : le résultat est établi une fois le décompte déchiffré par les garants',
+  'v2.fail.manifest': 'ce scrutin n’est pas un scrutin chiffré (version 2)',
+  'v2.fail.trustees': 'la transcription nomme d’autres garants ou un autre seuil que le manifeste',
+  'v2.fail.keygen-missing': 'le garant {trustee} n’a pas d’engagement de génération de clé dans la transcription',
+  'v2.fail.keygen-signature': 'l’engagement de génération de clé de {trustee} n’est pas signé par sa clé',
+  'v2.fail.keygen-commitments': 'les engagements de {trustee} sont mal formés',
+  'v2.fail.keygen-proof': 'la preuve de connaissance ({purpose}) de {trustee} ne se vérifie pas',
+  'v2.fail.public-key': 'la clé du scrutin publiée ({where}) n’est pas celle que donnent les engagements des garants',
+  'v2.fail.verification-key':
+    'la clé de vérification publiée pour {trustee} n’est pas celle que donnent les engagements',
+  'v2.fail.aggregate-shape': 'l’agrégat est mal formé ({what})',
+  'v2.fail.aggregate-hash': 'l’agrégat n’est pas celui que les garants ont déchiffré (son empreinte diffère)',
+  'v2.fail.total-ballots': 'le déchiffrement compte {decryption} bulletins, l’agrégat {aggregate}',
+  'v2.fail.decryption-trustees': 'le déchiffrement ne nomme pas {threshold} garants distincts du scrutin ({trustees})',
+  'v2.fail.decrypt-missing': 'le garant {trustee} n’a pas de déchiffrement dans la transcription',
+  'v2.fail.decrypt-signature': 'le déchiffrement de {trustee} n’est pas signé par sa clé',
+  'v2.fail.decrypt-aggregate-hash': 'le déchiffrement de {trustee} porte sur un autre agrégat',
+  'v2.fail.share-invalid': 'la part de {trustee} pour {contest}/{choice} n’est pas un élément du groupe',
+  'v2.fail.share-proof': 'la part de déchiffrement de {trustee} pour {contest}/{choice} ne se vérifie pas',
+  'v2.fail.no-count': 'les parts pour {contest}/{choice} ne donnent aucun décompte entre 0 et le nombre de bulletins',
+  'v2.fail.count-mismatch':
+    'le décompte publié pour {contest}/{choice} ({published}) n’est pas celui déchiffré ({computed})',
+  'v2.fail.shown-tally': 'les décomptes affichés ne sont pas ceux déchiffrés',
+  'v2.fail.result-hash': 'l’empreinte du résultat du scrutin n’est pas celle de ces décomptes',
 };
 
 const DICTS: Record<Lang, Record<Key, string>> = { en, fr };

@@ -10,9 +10,10 @@ import { ID_PATTERN } from './protocol.js';
 import { fillChainSettings, wireChainSettings } from './results/chain-settings.js';
 import { renderClose } from './results/close.js';
 import { state } from './results/state.js';
-import { connectStream, renderContests, renderLive } from './results/tally.js';
+import { applyResults, connectStream, renderContests, renderLive } from './results/tally.js';
 import { renderVerifyCommand } from './results/verify-command.js';
 import { forgetChainRoots, lookUpOnChain, refreshWindows, renderWindows } from './results/windows.js';
+import { renderEncrypted, wireEncryptedResults } from './v2/results-ui.js';
 
 function electionIdFromUrl(): string | null {
   const m = /^\/results\/([^/]+)\/?$/.exec(location.pathname);
@@ -31,6 +32,8 @@ function renderStatus(): void {
   // The stream keeps running (the last window's anchoring still moves "anchored"), but nothing is live.
   $('#live').hidden = election.status !== 'open';
   renderClose();
+  // An encrypted election: what the trustees' decryption is waiting for, and the check of its counts.
+  renderEncrypted();
 }
 
 function renderAll(): void {
@@ -108,6 +111,7 @@ async function load(id: string): Promise<void> {
   await refreshWindows();
 }
 
+wireEncryptedResults(applyResults);
 wireChainSettings(() => {
   forgetChainRoots();
   renderVerifyCommand();

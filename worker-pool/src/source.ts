@@ -77,6 +77,15 @@ type BuildResult = Awaited<ReturnType<typeof bundle>>;
 const REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 const externalPiscina = () => ({ path: PISCINA, external: true });
+/**
+ * Native addons stay outside the bundle too, imported from this installation: sodium-native finds its
+ * binary from its own file's path (`__filename`), which a bundle in the temp directory has not.
+ */
+const NATIVE_ADDON = /^sodium-native$/;
+const externalAddon = (args: { path: string }) => ({
+  path: pathToFileURL(createRequire(import.meta.url).resolve(args.path)).href,
+  external: true,
+});
 
 /** `entry` and its imports as one ES module (in memory), with the list of its input files. */
 async function bundle(entry: URL) {
@@ -91,7 +100,10 @@ async function bundle(entry: URL) {
     write: false,
     metafile: true,
     logLevel: 'silent',
-    plugins: [{ name: 'piscina-external', setup: (b) => b.onResolve({ filter: /^piscina$/ }, externalPiscina) }],
+    plugins: [
+      { name: 'piscina-external', setup: (b) => b.onResolve({ filter: /^piscina$/ }, externalPiscina) },
+      { name: 'addon-external', setup: (b) => b.onResolve({ filter: NATIVE_ADDON }, externalAddon) },
+    ],
     // For CommonJS dependencies that require() node built-ins.
     banner: { js: REQUIRE_BANNER },
   });

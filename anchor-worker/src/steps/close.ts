@@ -2,7 +2,16 @@
 // a restart closes with the very same result) → closeElection on chain → record. After a crash between
 // the send and the record, the close is found on chain, checked, and recorded from its ElectionClosed
 // event. Fault point: after-close-send.
-import { anchoringState, closeElection, closeHead, recordClose } from '../../../ledger/src/index.js';
+// An encrypted election (docs/protocol.md 12.5) has no recount: after the last anchor its aggregate is
+// published, and the step returns until the trustees have decrypted it; the reconcile pass runs it again
+// once the decryption is stored, and the decrypted result goes on chain the same way.
+import {
+  anchoringState,
+  closeElection,
+  closeEncryptedElection,
+  closeHead,
+  recordClose,
+} from '../../../ledger/src/index.js';
 import type { ChainEvent, ConfirmedTx } from '../chain.js';
 import { ChainUnavailableError } from '../errors.js';
 import { anchorWindows } from './anchor.js';
@@ -26,8 +35,10 @@ export async function closeStep(ctx: StepContext, electionId: string): Promise<v
     throw new Error(`election ${electionId}: ballots ${e.sealedThrough}..${e.nextSeq - 1} are not sealed yet`);
 
   // The recount through the closed head, stored write-once; a stored result that differs means the
-  // ballots changed after close.
-  const { recount, stored } = await closeElection(ctx.sql, electionId);
+  // ballots changed after close. Encrypted: the decrypted result, recombined from the board.
+  const taken = await takeResult(ctx, electionId, e.encryption !== null);
+  if (taken === null) return;
+  const { recount, stored } = taken;
   if (stored.resultHash !== recount.resultHash || stored.totalBallots !== recount.totalBallots) {
     throw ctx.diverge(
       electionId,
@@ -74,4 +85,31 @@ export async function closeStep(ctx: StepContext, electionId: string): Promise<v
     totalBallots,
   });
   ctx.emit({ type: 'closed', electionId, txHash: done.txHash, recovered: onChain.closed });
+}
+
+interface TakenResult {
+  stored: { resultHash: string; totalBallots: number };
+  recount: { resultHash: string; totalBallots: number };
+}
+
+/** The result to put on chain, or null while an encrypted election waits for its trustees. */
+async function takeResult(ctx: StepContext, electionId: string, encrypted: boolean): Promise<TakenResult | null> {
+  if (!encrypted) return closeElection(ctx.sql, electionId);
+  const c = await closeEncryptedElection(ctx.sql, electionId);
+  if (c.status === 'waiting') {
+    ctx.log('aggregate published; the close waits for the trustees to decrypt it', {
+      electionId,
+      aggregateHash: c.aggregateHash,
+      totalBallots: c.nextSeq,
+    });
+    return null;
+  }
+  if (!c.recount)
+    throw ctx.diverge(
+      electionId,
+      'result-changed',
+      `a decrypted result ${c.stored!.resultHash} is stored, but the board's partial decryptions no longer ` +
+        'recombine into one: the ledger changed after the decryption',
+    );
+  return { stored: c.stored!, recount: c.recount };
 }

@@ -8,6 +8,7 @@ import {
   ValidationError,
   appendRollChunks,
   closeElection,
+  closeHead,
   closedAtMs,
   createElection,
   finalizeRoll,
@@ -19,6 +20,8 @@ import {
 import { rollChunks } from '../services/roll-upload.js';
 import { adminSecurity, commonErrorResponses, electionParams, hex32 } from '../schemas/common.js';
 import { contestsSchema } from './results.js';
+import { encryptedCloseBody } from './trustees.js';
+import { decryptionStatusSchema } from '../schemas/encrypted.js';
 
 /** Election creation carries the whole roll inline up to this size; larger rolls are streamed (PUT …/roll). */
 export const CREATE_BODY_LIMIT = 8 * 1024 * 1024;
@@ -207,7 +210,10 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
           'and resultHash = H(JCS({"electionId","tally","totalBallots"})), stores them, and asks the anchor worker to seal and anchor the last window ' +
           'and call closeElection. Answers 202: the chain part happens asynchronously (closeTx is null until mined; ' +
           'GET /api/v1/elections/{id} shows it as closeTx once recorded). closedAt is when ballots actually stopped: this close, ' +
-          'or the scheduled closesAt when that came first. Idempotent.',
+          'or the scheduled closesAt when that came first. Idempotent. An encrypted election (ballotMode ' +
+          '"encrypted") has no tally yet: tally and resultHash are null until its trustees have decrypted the ' +
+          'aggregate the worker publishes after the last anchor, and decryption says where that stands ' +
+          '(docs/protocol.md 12.5, 12.6).',
         security: adminSecurity,
         params: electionParams,
         response: {
@@ -217,12 +223,14 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
             properties: {
               electionId: { type: 'string' },
               status: { type: 'string', const: 'closed' },
-              tally: tallySchema,
+              tally: { ...tallySchema, type: ['object', 'null'] },
               totalBallots: { type: 'integer' },
-              resultHash: hex32,
+              resultHash: { ...hex32, type: ['string', 'null'] },
               contests: contestsSchema,
               closeTx: { type: ['string', 'null'] },
               closedAt: { type: 'string', description: 'when ballots actually stopped (GET /api/v1/elections/{id})' },
+              ballotMode: { type: 'string', const: 'encrypted', description: 'encrypted elections only' },
+              decryption: decryptionStatusSchema,
             },
           },
           ...commonErrorResponses,
@@ -231,6 +239,32 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req, reply) => {
       const { electionId } = req.params as { electionId: string };
+      const requestChainClose = async () => {
+        if (!anchor) return;
+        try {
+          await anchor.requestClose(electionId);
+        } catch (err) {
+          req.log.warn({ err, electionId }, 'close request failed');
+          throw new ProtocolError(
+            'unavailable',
+            `election ${electionId} is closed, but the chain close could not be queued; send the same request again`,
+          );
+        }
+      };
+      const current = await getElection(sql, electionId);
+      if (current?.encryption) {
+        // Encrypted (docs/protocol.md 12.5): the head closes now; the worker publishes the aggregate after the
+        // last anchor, and the result comes once the trustees have decrypted it.
+        if (current.rollRoot === null)
+          throw new ProtocolError(
+            'roll-pending',
+            `the roll of ${electionId} is not finalized; there is nothing to close`,
+          );
+        await closeHead(sql, electionId);
+        ingestor.elections.invalidate(electionId);
+        await requestChainClose();
+        return reply.code(202).send(await encryptedCloseBody(sql, electionId));
+      }
       // Closed under the head lock: seqs 0..nextSeq-1 are final, recounted once (the same function the
       // anchor worker uses before closeElection on chain, so both arrive at the same resultHash).
       const closed = await closeElection(sql, electionId);
@@ -242,17 +276,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
           'the stored result differs from the recount',
         );
       }
-      if (anchor) {
-        try {
-          await anchor.requestClose(electionId);
-        } catch (err) {
-          req.log.warn({ err, electionId }, 'close request failed');
-          throw new ProtocolError(
-            'unavailable',
-            `election ${electionId} is closed, but the chain close could not be queued; send the same request again`,
-          );
-        }
-      }
+      await requestChainClose();
       // Read again: the close's own time (close_requested_at, written by closeHead) and a closeTx mined since.
       const after = (await getElection(sql, electionId)) ?? closed.election;
       return reply.code(202).send({

@@ -8,6 +8,7 @@ import {
   getElection,
   getPublicElection,
   lookupRollKey,
+  notYetOpen,
   rollPages,
   type ElectionRecord,
 } from '../../../ledger/src/index.js';
@@ -22,13 +23,17 @@ import {
   hex32,
   manifestSchema,
 } from '../schemas/common.js';
+import { encryptionViewSchema } from '../schemas/encrypted.js';
 
 export type PublicStatus = 'scheduled' | 'open' | 'closed';
 
-/** An election whose roll is still being loaded cannot take ballots yet: it shows as scheduled. */
+/**
+ * An election whose roll is still being loaded, or (encrypted) whose key ceremony is not complete, cannot
+ * take ballots yet: it shows as scheduled.
+ */
 export function publicStatus(e: ElectionRecord, nowMs = Date.now()): PublicStatus {
   if (e.closed || nowMs >= e.closesAtMs) return 'closed';
-  if (e.rollRoot === null || nowMs < e.opensAtMs) return 'scheduled';
+  if (notYetOpen(e, nowMs)) return 'scheduled';
   return 'open';
 }
 
@@ -48,6 +53,17 @@ export function electionView(e: ElectionRecord, chain: ChainInfo, nowMs = Date.n
     closedAt: closedAt === null ? null : new Date(closedAt).toISOString(),
     result: e.resultHash !== null ? { resultHash: e.resultHash, totalBallots: e.totalBallots } : null,
     closeTx: e.closeTx ? { txHash: e.closeTx, blockNumber: e.closeBlock } : null,
+    // Version 2 only, after the others (docs/protocol.md 12.9): a version 1 view keeps its bytes.
+    ...(e.encryption
+      ? {
+          encryption: {
+            publicKey: e.encryption.publicKey,
+            keyCeremony: e.encryption.keyCeremony,
+            threshold: e.encryption.threshold,
+            trustees: e.encryption.trustees,
+          },
+        }
+      : {}),
   };
 }
 
@@ -107,6 +123,7 @@ export const electionViewSchema = {
       description: 'closeElection transaction, once mined and recorded by the anchor worker',
       properties: { txHash: evmHex, blockNumber: { type: ['integer', 'null'] } },
     },
+    encryption: encryptionViewSchema,
   },
 } as const;
 

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { ProtocolError } from '../errors.js';
 import type { LiveResults } from '../services/tally.js';
 import { commonErrorResponses, electionParams } from '../schemas/common.js';
+import { decryptionStatusSchema } from '../schemas/encrypted.js';
 
 /** Per contest, the ballots counted and the blank ones (not in resultHash; docs/protocol.md, "Results"). */
 export const contestsSchema = {
@@ -20,18 +21,30 @@ export const contestsSchema = {
 
 export const resultsSchema = {
   type: 'object',
+  description:
+    'An encrypted election (docs/protocol.md 12.6) adds ballotMode and decryption; its totalBallots and asOfSeq are ' +
+    'live (turnout), its tally and contests null until the trustees have decrypted (then blank is null: not known).',
   required: ['electionId', 'tally', 'totalBallots', 'anchoredBallots', 'asOfSeq', 'contests'],
   properties: {
     electionId: { type: 'string' },
     tally: {
-      type: 'object',
-      description: 'contest → choice → votes, every choice listed',
+      type: ['object', 'null'],
+      description: 'contest → choice → votes, every choice listed (encrypted: null until decrypted)',
       additionalProperties: { type: 'object', additionalProperties: { type: 'integer' } },
     },
     totalBallots: { type: 'integer' },
     anchoredBallots: { type: 'integer', description: 'ballots in windows whose root is on chain' },
     asOfSeq: { type: 'integer', description: 'last seq counted, -1 when none' },
-    contests: contestsSchema,
+    contests: {
+      ...contestsSchema,
+      type: ['object', 'null'],
+      additionalProperties: {
+        ...contestsSchema.additionalProperties,
+        properties: { ballotsCounted: { type: 'integer' }, blank: { type: ['integer', 'null'] } },
+      },
+    },
+    ballotMode: { type: 'string', const: 'encrypted', description: 'encrypted elections only' },
+    decryption: decryptionStatusSchema,
   },
 } as const;
 
@@ -44,6 +57,7 @@ export function resultsJson(r: LiveResults): string {
     anchoredBallots: r.anchoredBallots,
     asOfSeq: r.asOfSeq,
     contests: r.contests,
+    ...(r.ballotMode === 'encrypted' ? { ballotMode: r.ballotMode, decryption: r.decryption } : {}),
   });
 }
 
@@ -53,15 +67,18 @@ function csvField(s: string): string {
 
 /**
  * One row per choice: contest,choice,votes (ids, so the file joins back to the manifest); after each contest's
- * choices, `(blank)` and `(ballots counted)` rows, which no choice id can be (ids are [a-z0-9-]).
+ * choices, `(blank)` and `(ballots counted)` rows, which no choice id can be (ids are [a-z0-9-]). An
+ * encrypted election has no rows before its decryption, and no `(blank)` row (blank votes are not known).
  */
 export function resultsCsv(r: LiveResults): string {
   let out = 'contest,choice,votes\r\n';
-  for (const [contest, choices] of Object.entries(r.tally)) {
+  const contests: Record<string, { ballotsCounted: number; blank: number | null }> = r.contests ?? {};
+  for (const [contest, choices] of Object.entries(r.tally ?? {})) {
     const c = csvField(contest);
     for (const [choice, n] of Object.entries(choices)) out += `${c},${csvField(choice)},${n}\r\n`;
-    const counted = Object.hasOwn(r.contests, contest) ? r.contests[contest] : undefined;
-    if (counted) out += `${c},(blank),${counted.blank}\r\n${c},(ballots counted),${counted.ballotsCounted}\r\n`;
+    const counted = Object.hasOwn(contests, contest) ? contests[contest] : undefined;
+    if (counted?.blank != null) out += `${c},(blank),${counted.blank}\r\n`;
+    if (counted) out += `${c},(ballots counted),${counted.ballotsCounted}\r\n`;
   }
   return out;
 }

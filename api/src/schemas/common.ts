@@ -50,7 +50,7 @@ export const receiptSchema = {
 
 export const manifestSchema = {
   type: 'object',
-  description: 'Election manifest (wire format v1)',
+  description: 'Election manifest (wire format v1; version 2 adds ballotMode, trustees and threshold)',
   required: ['version', 'electionId', 'title', 'contests', 'opensAt', 'closesAt', 'windowSeconds', 'ledgerKey'],
   properties: {
     version: { type: 'integer' },
@@ -81,6 +81,17 @@ export const manifestSchema = {
     closesAt: timeSchema,
     windowSeconds: { type: 'integer' },
     ledgerKey: hex32,
+    // Version 2 only (docs/protocol.md 12.2); absent from a version 1 manifest, so not serialized for it.
+    ballotMode: { type: 'string', const: 'encrypted' },
+    trustees: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'key'],
+        properties: { id: { type: 'string' }, key: hex32 },
+      },
+    },
+    threshold: { type: 'integer' },
   },
 } as const;
 

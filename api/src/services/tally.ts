@@ -2,12 +2,15 @@
 // seq above the last one counted (keyset on the (election_id, seq) primary key), never recounts. The
 // stream route subscribes; a short poll of the head row (several API processes write one ledger, so a
 // local hook alone would miss the others' ballots) plus a poke from this process's own accepted ballots
-// push an update within a second of a commit.
+// push an update within a second of a commit. An encrypted election's ballots are never read (they hold
+// no selections): its turnout is the head's count, its counts the trustees' decryption once stored
+// (docs/protocol.md 12.6).
 import type { Sql } from 'postgres';
 import {
   anchoredBallotCount,
   ballotsAfter,
   committedCount,
+  decryptionProgress,
   getElection,
   type ContestCounts,
   type Manifest,
@@ -16,7 +19,7 @@ import {
 
 export type { ContestCounts, Tally };
 
-export interface LiveResults {
+export interface PlaintextResults {
   electionId: string;
   tally: Tally;
   totalBallots: number;
@@ -25,7 +28,32 @@ export interface LiveResults {
   asOfSeq: number;
   /** Per contest: ballots counted and blank ballots (selecting nothing there), the basis of percentages. */
   contests: ContestCounts;
+  ballotMode?: undefined;
 }
+
+/** Where the decryption of an encrypted election stands (docs/protocol.md 12.6). */
+export interface DecryptionStatus {
+  status: 'waiting' | 'complete';
+  threshold: number;
+  received: string[];
+  aggregateHash: string;
+}
+
+/** An encrypted election's results: turnout live, counts null until the trustees have decrypted. */
+export interface EncryptedResults {
+  electionId: string;
+  tally: Tally | null;
+  totalBallots: number;
+  anchoredBallots: number;
+  asOfSeq: number;
+  /** Once decrypted: every ballot counts in every contest; blank votes are not known (null). */
+  contests: Record<string, { ballotsCounted: number; blank: null }> | null;
+  ballotMode: 'encrypted';
+  /** Null until the close has published the aggregate. */
+  decryption: DecryptionStatus | null;
+}
+
+export type LiveResults = PlaintextResults | EncryptedResults;
 
 type Listener = (r: LiveResults) => void;
 
@@ -39,6 +67,8 @@ interface ElectionTally {
   total: number;
   asOfSeq: number;
   anchored: number;
+  /** Encrypted elections: their decryption's status and counts (null until there are some). */
+  encrypted: { decryption: DecryptionStatus | null; tally: Tally | null } | null;
   listeners: Set<Listener>;
   /** The refresh running now, and whether another must follow it (coalesces pokes). */
   running: Promise<LiveResults> | null;
@@ -83,6 +113,7 @@ export class TallyTracker {
           total: 0,
           asOfSeq: -1,
           anchored: 0,
+          encrypted: e.encryption ? { decryption: null, tally: null } : null,
           listeners: new Set<Listener>(),
           running: null,
           again: false,
@@ -101,6 +132,22 @@ export class TallyTracker {
   }
 
   private snapshot(t: ElectionTally): LiveResults {
+    if (t.encrypted) {
+      const { tally, decryption } = t.encrypted;
+      return {
+        electionId: t.electionId,
+        tally,
+        totalBallots: t.total,
+        anchoredBallots: t.anchored,
+        asOfSeq: t.asOfSeq,
+        contests:
+          tally === null
+            ? null
+            : Object.fromEntries(t.manifest.contests.map((c) => [c.id, { ballotsCounted: t.total, blank: null }])),
+        ballotMode: 'encrypted',
+        decryption,
+      };
+    }
     // Object.fromEntries defines own properties: no id (`constructor`, …) can reach a prototype.
     const tally: Tally = Object.fromEntries([...t.counts].map(([c, choices]) => [c, Object.fromEntries(choices)]));
     const contests: ContestCounts = Object.fromEntries([...t.contests].map(([c, n]) => [c, { ...n }]));
@@ -148,6 +195,7 @@ export class TallyTracker {
 
   /** Count ballots committed since the last refresh; true when anything changed. */
   private async catchUp(t: ElectionTally): Promise<boolean> {
+    if (t.encrypted) return this.catchUpEncrypted(t, t.encrypted);
     const before = { seq: t.asOfSeq, anchored: t.anchored };
     // Everything below next_seq is committed: seq is assigned and next_seq moved in the same transaction.
     const target = ((await committedCount(this.sql, t.electionId)) ?? 0) - 1;
@@ -159,6 +207,35 @@ export class TallyTracker {
     }
     t.anchored = await anchoredBallotCount(this.sql, t.electionId);
     return t.asOfSeq !== before.seq || t.anchored !== before.anchored;
+  }
+
+  /** Turnout from the head (no ballot is read), and the decryption's progress; true when anything changed. */
+  private async catchUpEncrypted(t: ElectionTally, enc: NonNullable<ElectionTally['encrypted']>): Promise<boolean> {
+    const before = JSON.stringify([t.asOfSeq, t.anchored, enc.decryption]);
+    const committed = (await committedCount(this.sql, t.electionId)) ?? 0;
+    t.total = committed;
+    t.asOfSeq = committed - 1;
+    t.anchored = await anchoredBallotCount(this.sql, t.electionId);
+    const progress = await decryptionProgress(this.sql, t.electionId);
+    if (progress) {
+      const result = progress.result;
+      enc.decryption = {
+        status: result ? 'complete' : 'waiting',
+        threshold: t.manifest.threshold ?? 0,
+        received: progress.received,
+        aggregateHash: progress.aggregateHash,
+      };
+      // In manifest order, as a plaintext tally lists them (the stored result is JCS: keys sorted).
+      enc.tally = result
+        ? Object.fromEntries(
+            t.manifest.contests.map((c) => [
+              c.id,
+              Object.fromEntries(c.choices.map((k) => [k.id, result.tally[c.id]?.[k.id] ?? 0])),
+            ]),
+          )
+        : null;
+    }
+    return JSON.stringify([t.asOfSeq, t.anchored, enc.decryption]) !== before;
   }
 
   private count(t: ElectionTally, ballotJcs: string): void {

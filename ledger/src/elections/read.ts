@@ -23,13 +23,31 @@ export interface ElectionRecord {
   totalBallots: number | null;
   closeTx: string | null;
   closeBlock: number | null;
+  /** Version 2 (encrypted ballots, docs/protocol.md section 12) only; null for a plaintext election. */
+  encryption: ElectionEncryption | null;
 }
 
-/** The one mapper of an `elections` row joined with its head's `closed`. */
+/** What an encrypted election's record says of its trustees and key (docs/protocol.md 12.3). */
+export interface ElectionEncryption {
+  threshold: number;
+  /** The trustees' ids, in manifest order (trustee i is the i-th, 1-based). */
+  trustees: string[];
+  /** The election key H (lowercase hex), once every trustee has confirmed it; null before. */
+  publicKey: string | null;
+  /** 'complete' exactly when publicKey is set: only then does the election take ballots. */
+  keyCeremony: 'in-progress' | 'complete';
+}
+
+/**
+ * The one mapper of an `elections` row joined with its head's `closed` and (left join, migration 0008)
+ * its `election_keys` row's `public_key`.
+ */
 export function rowToElection(r: Record<string, unknown>): ElectionRecord {
+  const manifest = JSON.parse(r.manifest as string) as Manifest;
+  const publicKey = r.public_key ? (r.public_key as Buffer).toString('hex') : null;
   return {
     electionId: r.election_id as string,
-    manifest: JSON.parse(r.manifest as string) as Manifest,
+    manifest,
     manifestJcs: r.manifest as string,
     manifestHash: (r.manifest_hash as Buffer).toString('hex'),
     opensAtMs: (r.opens_at as Date).getTime(),
@@ -45,7 +63,27 @@ export function rowToElection(r: Record<string, unknown>): ElectionRecord {
     totalBallots: r.total_ballots == null ? null : Number(r.total_ballots),
     closeTx: (r.close_tx as string | null) ?? null,
     closeBlock: r.close_block == null ? null : Number(r.close_block),
+    encryption:
+      manifest.version === 2
+        ? {
+            threshold: manifest.threshold ?? 0,
+            trustees: (manifest.trustees ?? []).map((t) => t.id),
+            publicKey,
+            keyCeremony: publicKey === null ? 'in-progress' : 'complete',
+          }
+        : null,
   };
+}
+
+/**
+ * When an election does not take ballots yet (election-not-open): its roll is not frozen, opensAt has not
+ * come, or (encrypted) its key ceremony is not complete, so there is no key to encrypt to.
+ */
+export function notYetOpen(
+  e: Pick<ElectionRecord, 'rollRoot' | 'opensAtMs' | 'encryption'>,
+  nowMs = Date.now(),
+): boolean {
+  return e.rollRoot === null || nowMs < e.opensAtMs || (e.encryption !== null && e.encryption.publicKey === null);
 }
 
 /**
@@ -67,7 +105,9 @@ export function closedAtMs(
 
 /** The election as stored, or null. `rollSize` is the elections row's (0 while the roll is loading). */
 export async function getElection(sql: Sql | TransactionSql, electionId: string): Promise<ElectionRecord | null> {
-  const [r] = await sql`SELECT e.*, h.closed FROM elections e JOIN election_heads h USING (election_id)
+  const [r] = await sql`SELECT e.*, h.closed, k.public_key
+                        FROM elections e JOIN election_heads h USING (election_id)
+                        LEFT JOIN election_keys k USING (election_id)
                         WHERE e.election_id = ${electionId}`;
   return r ? rowToElection(r) : null;
 }

@@ -1,8 +1,9 @@
 // The Ingestor: the ingest path the API calls (ledger/README.md, "Life of a ballot"). Checks that need no
-// lock (shape, election, selections, signature in worker threads), then micro-batches: every caller is
-// answered only after the transaction holding its ballot (or its refusal's audit row) has committed. seq
-// is assigned inside that transaction under the election's head-row lock (commit.ts), so it is gap-free
-// across any number of processes.
+// lock (shape, election, selections, signature in worker threads; for an encrypted ballot of version 2,
+// the proofs too, in their own worker threads), then micro-batches: every caller is answered only after
+// the transaction holding its ballot (or its refusal's audit row) has committed. seq is assigned inside
+// that transaction under the election's head-row lock (commit.ts), so it is gap-free across any number of
+// processes. Both versions share everything after the checks: a ballot is its JCS text and its hash.
 import type { Sql } from 'postgres';
 import type { KeyObject } from 'node:crypto';
 import { jcs } from '../protocol/jcs.js';
@@ -17,12 +18,16 @@ import {
   type Receipt,
   type Submission,
 } from '../protocol/protocol.js';
-import { ElectionCache, closedAtMs, type ElectionRecord } from '../elections/read.js';
+import { BALLOT_V2_DOMAIN, type EncryptedSubmission, parseEncryptedSubmission } from '../protocol/v2/ballot.js';
+import { ElectionCache, closedAtMs, notYetOpen, type ElectionRecord } from '../elections/read.js';
+import { lookupRollKey } from '../elections/roll-lookup.js';
 import type { VerifyPool } from '../verify-pool.js';
+import { ProofPool } from '../proof-pool.js';
 import { commitBatch, type BallotToCommit } from './commit.js';
 import type { BatchDecision } from './decide.js';
 import { receiptBody, signReceipts } from './receipts.js';
 import { auditText, type Refusal } from './refusals.js';
+import { encryptionContextOf, isEncryptedBody } from './encrypted.js';
 
 const CLOSED_AT = 'the election closed at ';
 /** The election-closed message: the actual close time (docs/protocol.md section 9), which clients may read. */
@@ -48,6 +53,11 @@ export interface IngestOptions {
   sql: Sql;
   ledgerKey: { privateKey: KeyObject };
   verifier: VerifyPool;
+  /**
+   * Checks the proofs of encrypted ballots. Default: the Ingestor's own pool (one thread per core, started
+   * at the first encrypted ballot), stopped by close().
+   */
+  proofs?: ProofPool;
   /** Most ballots and rejections committed in one transaction. */
   maxBatch?: number;
   /** How long the first item of a batch waits for company before the flush. */
@@ -58,6 +68,13 @@ export interface IngestOptions {
   maxQueue?: number;
   /** Largest JCS ballot accepted, in bytes. */
   maxBallotBytes?: number;
+  /** Largest JCS encrypted ballot (version 2) accepted, in bytes. */
+  maxEncryptedBallotBytes?: number;
+  /**
+   * Encrypted ballots waiting for their proof checks (or being checked) before new ones get 503
+   * overloaded: ~3 ms of a core each for 3 choices, so the default is a few seconds of work.
+   */
+  maxProofQueue?: number;
   metrics?: IngestMetrics;
   now?: () => number;
 }
@@ -72,7 +89,9 @@ type Item = ({ kind: 'ballot' } & BallotToCommit & Waiter) | ({ kind: 'rejection
 export class Ingestor {
   readonly elections: ElectionCache;
   private readonly sql: Sql;
-  private readonly opts: Required<Omit<IngestOptions, 'metrics' | 'sql' | 'ledgerKey' | 'verifier' | 'now'>>;
+  private readonly opts: Required<Omit<IngestOptions, 'metrics' | 'sql' | 'ledgerKey' | 'verifier' | 'proofs' | 'now'>>;
+  readonly proofs: ProofPool;
+  private readonly ownProofs: boolean;
   private readonly queue: Item[] = [];
   private inflight = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -88,7 +107,16 @@ export class Ingestor {
       concurrency: o.concurrency ?? 2,
       maxQueue: o.maxQueue ?? 50_000,
       maxBallotBytes: o.maxBallotBytes ?? 16 * 1024,
+      maxEncryptedBallotBytes: o.maxEncryptedBallotBytes ?? 64 * 1024,
+      maxProofQueue: o.maxProofQueue ?? 4096,
     };
+    this.ownProofs = o.proofs === undefined;
+    this.proofs = o.proofs ?? new ProofPool();
+  }
+
+  /** Stop the Ingestor's own proof threads (a pool given in the options is its owner's to close). */
+  async close(): Promise<void> {
+    if (this.ownProofs) await this.proofs.close();
   }
 
   get queued(): number {
@@ -112,21 +140,76 @@ export class Ingestor {
 
   private async process(electionId: string, body: unknown, client: string | null): Promise<IngestOutcome> {
     if (this.queue.length >= this.opts.maxQueue) throw new ProtocolError('overloaded');
-    let submission: Submission;
+    if (isEncryptedBody(body)) return this.processEncrypted(electionId, body, client);
+    const submission = this.parsed(parseSubmission, body);
+    if (submission instanceof ValidationError) return this.refuseShape(client, electionId, submission);
+    const checked = await this.admit(electionId, submission, client);
+    if (!('ballotJcs' in checked)) return checked;
+    const { election, ballotJcs, hashHex } = checked;
+    const problem = selectionsProblem(election.manifest, submission.ballot.selections);
+    if (problem) return this.refuse(client, electionId, hashHex, 'invalid-selections', problem);
+    const sigProblem = await this.signatureProblem(submission, BALLOT_DOMAIN + ballotJcs);
+    if (sigProblem)
+      return this.refuse(client, electionId, hashHex, 'bad-signature', `signature rejected: ${sigProblem}`);
+    return this.commitChecked(election, submission, ballotJcs, hashHex, client);
+  }
+
+  /**
+   * An encrypted ballot (docs/protocol.md 12.4): the same checks as version 1 (shape, election, open,
+   * signature over its own domain), then the proofs in the proof pool's threads instead of the selections.
+   */
+  private async processEncrypted(electionId: string, body: unknown, client: string | null): Promise<IngestOutcome> {
+    // Proof checks are the dear part (ms per ballot): past a few seconds of them queued, shed load.
+    if (this.proofs.pending >= this.opts.maxProofQueue) throw new ProtocolError('overloaded');
+    const submission = this.parsed(parseEncryptedSubmission, body);
+    if (submission instanceof ValidationError) return this.refuseShape(client, electionId, submission);
+    const checked = await this.admit(electionId, submission, client);
+    if (!('ballotJcs' in checked)) return checked;
+    const { election, ballotJcs, hashHex } = checked;
+    const context = encryptionContextOf(election);
+    // admit() refused an encrypted election whose key ceremony is not complete (notYetOpen).
+    if (context === null) throw new Error(`election ${electionId} has no election key`);
+    const sigProblem = await this.signatureProblem(submission, BALLOT_V2_DOMAIN + ballotJcs);
+    if (sigProblem)
+      return this.refuse(client, electionId, hashHex, 'bad-signature', `signature rejected: ${sigProblem}`);
+    // Proofs cost milliseconds of CPU: a key that is not on the roll (anyone can make one and sign with it)
+    // is refused before them, with one primary-key probe, so that it cannot buy the server's proof time.
+    // The commit checks the roll again under the head's lock, as for every ballot.
+    let roll: Awaited<ReturnType<typeof lookupRollKey>>;
     try {
-      submission = parseSubmission(body);
+      roll = await lookupRollKey(this.sql, electionId, Buffer.from(submission.ballot.credential, 'hex'));
     } catch (err) {
-      if (!(err instanceof ValidationError)) throw err;
+      throw unavailable('the ledger database is unavailable; retry later', err);
+    }
+    if (roll === 'not-on-roll')
       return this.refuse(
         client,
         electionId,
-        null,
-        err instanceof HexError ? 'invalid-hex' : 'invalid-body',
-        err.message,
+        hashHex,
+        'credential-not-on-roll',
+        `credential ${submission.ballot.credential} is not on the roll of ${electionId}`,
       );
+    let problem: Awaited<ReturnType<ProofPool['check']>>;
+    try {
+      problem = await this.proofs.check(context, ballotJcs);
+    } catch (err) {
+      throw unavailable('proof verification is unavailable; retry later', err);
     }
+    if (problem) return this.refuse(client, electionId, hashHex, problem.code, problem.message);
+    return this.commitChecked(election, submission, ballotJcs, hashHex, client);
+  }
+
+  /**
+   * The checks both versions share, in order: the election exists, is the ballot's, takes ballots of this
+   * version, the ballot's size, the election open (for an encrypted one, also its key ceremony complete:
+   * notYetOpen) and not closed. Gives the election, the ballot's JCS and its hash, or the refusal's outcome.
+   */
+  private async admit(
+    electionId: string,
+    submission: Submission | EncryptedSubmission,
+    client: string | null,
+  ): Promise<{ election: ElectionRecord; ballotJcs: string; hashHex: string } | IngestOutcome> {
     const { ballot } = submission;
-    const credHex = ballot.credential;
     let election: ElectionRecord | null;
     try {
       election = await this.elections.get(electionId);
@@ -139,25 +222,27 @@ export class Ingestor {
     if (ballot.electionId !== electionId) {
       return this.refuse(client, electionId, null, 'wrong-election', `the ballot is for election ${ballot.electionId}`);
     }
+    if (ballot.version !== election.manifest.version) {
+      const takes = election.manifest.version === 2 ? 'encrypted ballots (version 2)' : 'plaintext ballots (version 1)';
+      return this.refuse(client, electionId, null, 'invalid-body', `election ${electionId} takes ${takes}`);
+    }
     const ballotJcs = jcs(ballot);
-    if (Buffer.byteLength(ballotJcs) > this.opts.maxBallotBytes) {
-      return this.refuse(
-        client,
-        electionId,
-        null,
-        'body-too-large',
-        `the ballot is over ${this.opts.maxBallotBytes} bytes`,
-      );
+    const maxBytes = ballot.version === 2 ? this.opts.maxEncryptedBallotBytes : this.opts.maxBallotBytes;
+    if (Buffer.byteLength(ballotJcs) > maxBytes) {
+      return this.refuse(client, electionId, null, 'body-too-large', `the ballot is over ${maxBytes} bytes`);
     }
     const hashHex = sha256(`{"ballot":${ballotJcs},"signature":"${submission.signature}"}`).toString('hex');
     const now = this.now();
-    if (election.rollRoot === null || now < election.opensAtMs) {
+    if (notYetOpen(election, now)) {
+      const waitsForKey = election.rollRoot !== null && now >= election.opensAtMs;
       return this.refuse(
         client,
         electionId,
         hashHex,
         'election-not-open',
-        `the election opens at ${election.manifest.opensAt}`,
+        waitsForKey
+          ? 'the election opens once its trustees have completed the key ceremony'
+          : `the election opens at ${election.manifest.opensAt}`,
       );
     }
     if (election.closed || now >= election.closesAtMs) {
@@ -170,31 +255,42 @@ export class Ingestor {
         closedMessage(closedAtMs(election, now) ?? election.closesAtMs),
       );
     }
-    const problem = selectionsProblem(election.manifest, ballot.selections);
-    if (problem) return this.refuse(client, electionId, hashHex, 'invalid-selections', problem);
-    let sigProblem: string | null;
+    return { election, ballotJcs, hashHex };
+  }
+
+  /** Strict Ed25519 of the credential over `message`, in the verify pool: null when valid, else why not. */
+  private async signatureProblem(
+    submission: Submission | EncryptedSubmission,
+    message: string,
+  ): Promise<string | null> {
     try {
-      sigProblem = await this.o.verifier.verify(
-        Buffer.from(credHex, 'hex'),
+      return await this.o.verifier.verify(
+        Buffer.from(submission.ballot.credential, 'hex'),
         Buffer.from(submission.signature, 'hex'),
-        Buffer.from(BALLOT_DOMAIN + ballotJcs, 'utf8'),
+        Buffer.from(message, 'utf8'),
       );
     } catch (err) {
       throw unavailable('signature verification is unavailable; retry later', err);
     }
-    if (sigProblem)
-      return this.refuse(client, electionId, hashHex, 'bad-signature', `signature rejected: ${sigProblem}`);
-    const { closesAtMs } = election;
-    const sigHex = submission.signature;
+  }
+
+  /** A ballot that passed every check: into the next micro-batch; resolves once its transaction committed. */
+  private commitChecked(
+    election: ElectionRecord,
+    submission: Submission | EncryptedSubmission,
+    ballotJcs: string,
+    hashHex: string,
+    client: string | null,
+  ): Promise<IngestOutcome> {
     return new Promise<IngestOutcome>((resolve, reject) => {
       this.enqueue({
         kind: 'ballot',
-        electionId,
-        closesAtMs,
-        credHex,
+        electionId: election.electionId,
+        closesAtMs: election.closesAtMs,
+        credHex: submission.ballot.credential,
         hashHex,
         ballotJcs,
-        sigHex,
+        sigHex: submission.signature,
         client,
         resolve,
         reject,
@@ -221,6 +317,21 @@ export class Ingestor {
    * A refusal decided before the lock: counted under the client, never under the ballot's credential (any
    * key the client chose: not known here to be on the roll).
    */
+  /** The parser's result, or the ValidationError it threw (any other error is thrown on). */
+  private parsed<T>(parse: (body: unknown) => T, body: unknown): T | ValidationError {
+    try {
+      return parse(body);
+    } catch (err) {
+      if (err instanceof ValidationError) return err;
+      throw err;
+    }
+  }
+
+  /** A body of the wrong shape: `invalid-hex` for a byte field, else `invalid-body`. */
+  private refuseShape(client: string | null, electionId: string, err: ValidationError): Promise<IngestOutcome> {
+    return this.refuse(client, electionId, null, err instanceof HexError ? 'invalid-hex' : 'invalid-body', err.message);
+  }
+
   private refuse(
     client: string | null,
     electionId: string | null,

@@ -4,7 +4,7 @@
 // the outputs inside one transaction.
 import type { ErrorCode } from '../protocol/errors.js';
 
-/** A ballot that passed every check that needs no lock: shape, election, selections, signature. */
+/** A ballot that passed every check that needs no lock: shape, election, selections or proofs, signature. */
 export interface CheckedBallot {
   electionId: string;
   /** The election's scheduled close (ms since the epoch). */

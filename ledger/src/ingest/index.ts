@@ -1,5 +1,5 @@
 // Ingest along its steps: checks and micro-batches (batcher.ts), the pure rule (decide.ts), the
-// transaction (commit.ts), receipts (receipts.ts).
+// transaction (commit.ts), receipts (receipts.ts); encrypted ballots' context (encrypted.ts).
 export { Ingestor, type IngestMetrics, type IngestOptions, type IngestOutcome } from './batcher.js';
 export {
   decide,
@@ -11,3 +11,4 @@ export {
 } from './decide.js';
 export { CREDENTIAL_LOOKUP_SQL, commitBatch } from './commit.js';
 export { receiptFor, signReceipts } from './receipts.js';
+export { encryptionContextOf, isEncryptedBody } from './encrypted.js';

@@ -8,6 +8,9 @@
 //      credential and per hash, window membership, the recount;
 //   5. at the end (whole-ledger.ts): seq gaps, every window's root, unanchored rows, the published
 //      results, and after the close the chain's totalBallots and resultHash.
+// An encrypted election (manifest version 2, v2/audit-v2.ts) adds the key ceremony's transcript to step 1,
+// checks every ballot's proofs in step 4 and sums their ciphertexts, and in step 5 checks the aggregate,
+// the partial decryptions and the decrypted counts in place of the recount.
 // Steps 1 to 3 are here, with the order of it all and the report. Every failed check is a Finding; the
 // report lists them all.
 import { ChainReader, type ChainElection } from '../chain.js';
@@ -30,6 +33,9 @@ import { RowCheckPool } from './pool.js';
 import { Recount, resultsAsOfSeq } from './tally.js';
 import { checkWindowRanges } from './windows.js';
 import { checkWholeLedger } from './whole-ledger.js';
+import type { RowContext } from './row-check.js';
+import { EncryptedAudit, type EncryptionReport } from '../v2/audit-v2.js';
+import { isVersion2 } from '../v2/manifest.js';
 
 export interface AuditProgress {
   /** `total` in `unit`s (for ballots an estimate: the bar grows if more come), undefined when unknown. */
@@ -60,6 +66,8 @@ export interface AuditReport {
   /** `contests`: per contest, ballots counted and blank ballots (not part of resultHash). */
   recount: { tally: Tally; contests: ContestCounts; totalBallots: number; resultHash: string } | null;
   publishedResults: 'compared' | 'not available';
+  /** An encrypted election only: the key ceremony, the aggregate and the decryption. */
+  encryption?: EncryptionReport;
   verdict: 'pass' | 'fail';
   summary: { errors: number; warnings: number; byCode: Partial<Record<FindingCode, number>> };
   findings: Finding[];
@@ -74,14 +82,23 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     if (f !== null) findings.push(f);
   };
 
-  // Step 1: the manifest, then the chain's registration.
+  // Step 1: the manifest, then the chain's registration. An encrypted election's manifest (version 2)
+  // also needs the key ceremony's transcript, which gives the key its ballots are checked against.
   const data = await opts.source.election();
-  const problem = manifestProblem(data.manifest);
+  const encrypted = isVersion2(data.manifest)
+    ? await EncryptedAudit.prepare(opts.source, data.manifest, opts.engine, data.claims.publicKey)
+    : undefined;
+  const problem = encrypted === undefined ? manifestProblem(data.manifest) : encrypted.manifestProblem;
+  const rowContext = (manifest: Manifest): RowContext =>
+    encrypted?.rowContext === undefined
+      ? { rules: ballotRules(manifest), engine: opts.engine }
+      : { rules: ballotRules(manifest), engine: opts.engine, v2: encrypted.rowContext };
+  const checkable = encrypted === undefined || encrypted.rowContext !== undefined;
   // A manifest good enough to check rows with: the workers boot while the chain is read (closed
   // unused if the audit stops before the ledger).
   let pool: RowCheckPool | undefined =
-    problem === null && (data.manifest as Manifest).electionId === opts.electionId
-      ? new RowCheckPool({ rules: ballotRules(data.manifest as Manifest), engine: opts.engine }, opts.threads)
+    problem === null && checkable && (data.manifest as Manifest).electionId === opts.electionId
+      ? new RowCheckPool(rowContext(data.manifest as Manifest), opts.threads)
       : undefined;
   let chain: ChainReader;
   try {
@@ -106,13 +123,16 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       threads: opts.threads,
     };
     const stop = (): AuditReport =>
-      finishReport(base, findings, startedAt, null, 'not available', {
-        rows: 0,
-        maxSeq: -1,
-        countable: 0,
-        anchoredRows: 0,
-        unanchoredRows: 0,
-      });
+      withEncryption(
+        finishReport(base, findings, startedAt, null, 'not available', {
+          rows: 0,
+          maxSeq: -1,
+          countable: 0,
+          anchoredRows: 0,
+          unanchoredRows: 0,
+        }),
+        encrypted,
+      );
 
     if (problem !== null) {
       report(finding('manifest-invalid', problem));
@@ -134,10 +154,13 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       );
       return stop();
     }
-    pool ??= new RowCheckPool({ rules: ballotRules(manifest), engine: opts.engine }, opts.threads);
-
     findings.push(...checkManifestHash(data.manifest, registration, data.claims.manifestHash));
     findings.push(...checkChainClaims(data.claims, chain));
+    if (encrypted !== undefined) {
+      findings.push(...encrypted.findings);
+      if (!checkable) return stop();
+    }
+    pool ??= new RowCheckPool(rowContext(manifest), opts.threads);
 
     // Steps 2 to 4 overlap: the ledger's first blocks go to the workers at once, while the main thread
     // reads the chain's windows, loads the roll and the published results; the roll's tree head is
@@ -161,6 +184,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
         windows,
         published,
         recount: new Recount(ballotRules(manifest), resultsAsOfSeq(published)),
+        ...(encrypted?.aggregate === undefined ? {} : { aggregate: encrypted.aggregate }),
       };
     })();
     prepared.catch(() => undefined); // awaited by the scan
@@ -170,19 +194,23 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     const { published, recount } = scan.inputs;
 
     // Step 5: what only the whole ledger shows.
-    await checkWholeLedger(scan, registration, pool, opts.electionId, findings);
+    await checkWholeLedger(scan, registration, pool, opts.electionId, findings, encrypted);
 
-    const tally = recount.tally();
-    return finishReport(
+    // An encrypted election's counts are the decrypted ones (none before the trustees decrypt); its
+    // blank ballots are not known (12.6), so no per-contest counts.
+    const tally = encrypted === undefined ? recount.tally() : encrypted.tally;
+    const audited = finishReport(
       base,
       findings,
       startedAt,
-      {
-        tally,
-        contests: recount.contests(),
-        totalBallots: recount.totalBallots,
-        resultHash: toHex(resultHash(opts.electionId, tally, recount.totalBallots)),
-      },
+      tally === null
+        ? null
+        : {
+            tally,
+            contests: encrypted === undefined ? recount.contests() : {},
+            totalBallots: recount.totalBallots,
+            resultHash: toHex(resultHash(opts.electionId, tally, recount.totalBallots)),
+          },
       published === null ? 'not available' : 'compared',
       {
         rows: scan.seq.rows,
@@ -192,10 +220,18 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
         unanchoredRows: scan.windows.unanchoredRows,
       },
     );
+    return withEncryption(audited, encrypted);
   } finally {
     chain.close();
     await pool?.close();
   }
+}
+
+/** An encrypted election's report gains its `encryption` account (after `publishedResults`). */
+function withEncryption(report: AuditReport, encrypted: EncryptedAudit | undefined): AuditReport {
+  if (encrypted === undefined) return report;
+  const { verdict, summary, findings, startedAt, elapsedMs, ...head } = report;
+  return { ...head, encryption: encrypted.report(), verdict, summary, findings, startedAt, elapsedMs };
 }
 
 function finishReport(

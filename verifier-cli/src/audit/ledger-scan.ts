@@ -14,6 +14,7 @@ import { ROW_COUNTABLE, ROW_HAS_CREDENTIAL, ROW_SIGNATURE_VALID, type PackedRows
 import type { RowCheckPool } from './pool.js';
 import { range, SeqTracker } from './seq.js';
 import type { Recount } from './tally.js';
+import type { AggregateSum } from '../v2/aggregate.js';
 import { WindowChecker } from './windows.js';
 import { counted } from '../plural.js';
 
@@ -35,6 +36,8 @@ export interface ScanInputs {
   windows: readonly ChainWindow[];
   published: unknown | null;
   recount: Recount;
+  /** An encrypted election: the sum of the countable ballots' ciphertexts (v2/aggregate.ts). */
+  aggregate?: AggregateSum;
 }
 
 export interface ScanState {
@@ -79,7 +82,8 @@ export async function scanLedger(
       verifiedRollKeys = new Uint8Array(inputs.roll.keys.size);
     }
     if (rows === undefined) return;
-    const { roll, recount } = inputs;
+    const { roll, recount, aggregate } = inputs;
+    aggregate?.addBlock(rows);
     const windows = checker!;
     const leaves = Buffer.from(rows.leaves.buffer, rows.leaves.byteOffset, rows.leaves.byteLength);
     const credentials = Buffer.from(rows.credentials.buffer, rows.credentials.byteOffset, rows.credentials.byteLength);
@@ -148,6 +152,7 @@ export async function scanLedger(
         else entry.count++;
       }
       if (countable) recount.add(rowSeq, rows.choices, rows.choiceStarts[i]!, rows.choiceStarts[i + 1]!);
+      else if (aggregate !== undefined && (flags & ROW_COUNTABLE) !== 0) aggregate.exclude(rows, i);
     }
   };
 

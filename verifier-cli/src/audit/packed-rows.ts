@@ -60,11 +60,18 @@ export interface PackedRows {
   choiceStarts: Uint32Array;
   choices: Uint32Array;
   problems: PackedProblem[];
+  /**
+   * Encrypted elections (v2) only: row i's ciphertexts (α || β per choice, 64 bytes each) at
+   * ciphertexts[i·rowCiphertextBytes ..) when ROW_COUNTABLE, and `aggregate`, their sums over the block's
+   * ROW_COUNTABLE rows (v2/aggregate.ts).
+   */
+  ciphertexts?: Uint8Array;
+  aggregate?: Uint8Array;
 }
 
 /** The buffers of `rows`, to transfer with it. */
 export function packedTransferList(rows: PackedRows): ArrayBuffer[] {
-  return [
+  const arrays: ArrayBufferView[] = [
     rows.lines,
     rows.seqs,
     rows.receivedAtMs,
@@ -73,7 +80,10 @@ export function packedTransferList(rows: PackedRows): ArrayBuffer[] {
     rows.credentials,
     rows.choiceStarts,
     rows.choices,
-  ].map((a) => a.buffer as ArrayBuffer);
+  ];
+  if (rows.ciphertexts !== undefined) arrays.push(rows.ciphertexts);
+  if (rows.aggregate !== undefined) arrays.push(rows.aggregate);
+  return arrays.map((a) => a.buffer as ArrayBuffer);
 }
 
 /** Fills PackedRows one row at a time (capacity: the most rows the block can hold). */
@@ -81,9 +91,11 @@ export class RowPacker {
   private readonly out: PackedRows;
   private choiceCount = 0;
 
+  /** `rowCiphertextBytes`: an encrypted election's ciphertext bytes per row (0: none kept). */
   constructor(
     capacity: number,
     private readonly maxChoices: number,
+    private readonly rowCiphertextBytes = 0,
   ) {
     this.out = {
       count: 0,
@@ -97,6 +109,7 @@ export class RowPacker {
       choices: new Uint32Array(capacity * maxChoices),
       problems: [],
     };
+    if (rowCiphertextBytes > 0) this.out.ciphertexts = new Uint8Array(capacity * rowCiphertextBytes);
   }
 
   /** Starts the next row; its index. */
@@ -117,6 +130,12 @@ export class RowPacker {
     if (choices.length > this.maxChoices) throw new RangeError('more choices than the manifest has');
     this.out.choices.set(choices, this.choiceCount);
     this.choiceCount += choices.length;
+  }
+
+  /** Records row i's ciphertexts (an encrypted election's countable row). */
+  setCiphertexts(i: number, ciphertexts: Uint8Array): void {
+    if (ciphertexts.length !== this.rowCiphertextBytes) throw new RangeError('ciphertexts of another size');
+    this.out.ciphertexts!.set(ciphertexts, i * this.rowCiphertextBytes);
   }
 
   /** Ends row i (after setChoices, if any). */

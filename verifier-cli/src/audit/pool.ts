@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { WorkerPool } from '../../../worker-pool/src/index.js';
 import { merkleTreeHeadPacked } from '../merkle.js';
 import { rollPointProblem } from '../roll.js';
+import { sodiumNativePath } from '../v2/group.js';
 import type { PackedRows } from './packed-rows.js';
 import { checkLedgerBlockPacked, type RowContext } from './row-check.js';
 import type { BatchReply, BatchRequest, CheckWorkerData } from './worker.js';
@@ -41,6 +42,8 @@ export class RowCheckPool {
   ) {
     if (threads === 0) return;
     const workerData: CheckWorkerData = { context, testFaults: options.testFaults === true };
+    // An encrypted election's workers use libsodium, which a bundled worker cannot find by itself.
+    if (context.v2 !== undefined) workerData.sodiumNative = sodiumNativePath();
     this.pool = new WorkerPool({
       name: 'check worker',
       entry: new URL('./worker.ts', import.meta.url),

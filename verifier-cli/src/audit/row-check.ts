@@ -9,9 +9,18 @@
 // are re-exported here, next to the block check they go with.
 import { BALLOT_DOMAIN, checkBallotRules } from '../ballot.js';
 import { verifyStrict, type Engine } from '../ed25519.js';
+import type { FindingCode } from '../errors.js';
 import { isHex, sha256Hex, short } from '../hex.js';
 import { isPlainlyCanonical, jcs } from '../jcs.js';
 import { isPlainObject, type BallotRules } from '../protocol.js';
+import { blockSums } from '../v2/aggregate.js';
+import {
+  BALLOT_V2_DOMAIN,
+  checkBallotV2,
+  CIPHERTEXT_BYTES,
+  flatChoiceCount,
+  type BallotV2Context,
+} from '../v2/ballot.js';
 import { parseLedgerRow } from './ledger-row.js';
 import {
   ROW_COUNTABLE,
@@ -28,6 +37,13 @@ import { counted } from '../plural.js';
 export interface RowContext {
   rules: BallotRules;
   engine: Engine;
+  /** An encrypted election (wire format v2): its ballots are checked against this instead of `rules`. */
+  v2?: BallotV2Context;
+}
+
+/** A row's ciphertext bytes in an encrypted election (0 for a plaintext one). */
+function rowCiphertextBytes(ctx: RowContext): number {
+  return ctx.v2 === undefined ? 0 : flatChoiceCount(ctx.v2) * CIPHERTEXT_BYTES;
 }
 
 const NEWLINE = 0x0a;
@@ -42,7 +58,7 @@ export function checkLedgerBlockPacked(bytes: Uint8Array, firstLine: number, ctx
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let capacity = 1;
   for (let i = buf.indexOf(NEWLINE); i !== -1; i = buf.indexOf(NEWLINE, i + 1)) capacity++;
-  const packer = new RowPacker(capacity, ctx.rules.flatChoices.length);
+  const packer = new RowPacker(capacity, ctx.rules.flatChoices.length, rowCiphertextBytes(ctx));
   let lineNumber = firstLine;
   for (let start = 0; start < buf.length; lineNumber++) {
     let end = buf.indexOf(NEWLINE, start);
@@ -60,7 +76,12 @@ export function checkLedgerBlockPacked(bytes: Uint8Array, firstLine: number, ctx
     if (line !== undefined && line.trim().length > 0) checkRowInto(line, lineNumber, ctx, packer);
     start = next;
   }
-  return packer.rows;
+  const rows = packer.rows;
+  if (ctx.v2 !== undefined) {
+    const countable = (i: number): boolean => (rows.flags[i]! & ROW_COUNTABLE) !== 0;
+    rows.aggregate = blockSums(rows.ciphertexts!, rows.count, flatChoiceCount(ctx.v2), countable);
+  }
+  return rows;
 }
 
 /** checkLedgerBlockPacked, as objects. */
@@ -70,7 +91,7 @@ export function checkLedgerBlock(bytes: Uint8Array, firstLine: number, ctx: RowC
 
 /** Check one ledger line. Never throws on bad input: problems are returned. */
 export function checkLedgerRow(line: string, lineNumber: number, ctx: RowContext): RowResult {
-  const packer = new RowPacker(1, ctx.rules.flatChoices.length);
+  const packer = new RowPacker(1, ctx.rules.flatChoices.length, rowCiphertextBytes(ctx));
   checkRowInto(line, lineNumber, ctx, packer);
   return unpackRows(packer.rows)[0]!;
 }
@@ -81,6 +102,9 @@ export function checkLedgerRow(line: string, lineNumber: number, ctx: RowContext
 // i.e. JCS({"ballot","signature"}) ("ballot" sorts before "signature", and lowercase hex needs no
 // escaping; ballot.ts submissionJcs). Both prefixes end where JCS(ballot) starts.
 const DOMAIN_BYTES = Buffer.from(BALLOT_DOMAIN, 'utf8');
+/** Version 2's prefix, as long as version 1's: both end where JCS(ballot) starts in the scratch buffer. */
+const DOMAIN_V2_BYTES = Buffer.from(BALLOT_V2_DOMAIN, 'utf8');
+if (DOMAIN_V2_BYTES.length !== DOMAIN_BYTES.length) throw new Error('the v1 and v2 ballot domains differ in length');
 const SUBMISSION_HEAD = Buffer.from('{"ballot":', 'utf8');
 const BODY_AT = Math.max(DOMAIN_BYTES.length, SUBMISSION_HEAD.length);
 const SIGNATURE_HEAD = Buffer.from(',"signature":"', 'utf8');
@@ -113,9 +137,12 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
     );
   }
 
-  // Step 3: the ballot obeys the manifest.
-  const rules = checkBallotRules(row.ballot, ctx.rules);
-  if (!rules.ok) packer.problem(i, 'ballot-invalid', `seq ${row.seq}: ${rules.problem}`);
+  // Step 3: the ballot obeys the manifest (in an encrypted election: its shape, points and proofs).
+  const rules = ctx.v2 === undefined ? checkBallotRules(row.ballot, ctx.rules) : checkBallotV2(row.ballot, ctx.v2);
+  if (!rules.ok) {
+    const code = (rules as { code?: FindingCode }).code ?? 'ballot-invalid';
+    packer.problem(i, code, `seq ${row.seq}: ${rules.problem}`);
+  }
   // (A ballot that obeys the rules has a credential of 32-byte lowercase hex: checked there.)
   const credential = rules.ok
     ? (row.ballot as { credential: string }).credential
@@ -156,7 +183,7 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
     Buffer.from(key.buffer, key.byteOffset, 32).write(credential, 0, 32, 'hex');
     out.flags[i]! |= ROW_HAS_CREDENTIAL;
     signatureBytes.write(row.signature, 0, 64, 'hex');
-    DOMAIN_BYTES.copy(scratch, BODY_AT - DOMAIN_BYTES.length);
+    (ctx.v2 === undefined ? DOMAIN_BYTES : DOMAIN_V2_BYTES).copy(scratch, BODY_AT - DOMAIN_BYTES.length);
     const problem = verifyStrict(
       key,
       scratch.subarray(BODY_AT - DOMAIN_BYTES.length, bodyEnd),
@@ -175,7 +202,8 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
   if (signatureValid) out.flags[i]! |= ROW_SIGNATURE_VALID;
   if (rules.ok && signatureValid) {
     out.flags[i]! |= ROW_COUNTABLE;
-    packer.setChoices(rules.choices);
+    if ('ciphertexts' in rules) packer.setCiphertexts(i, rules.ciphertexts);
+    else packer.setChoices(rules.choices);
   }
   packer.end(i);
 }

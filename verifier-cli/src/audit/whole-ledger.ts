@@ -9,6 +9,7 @@ import { short, toHex } from '../hex.js';
 import type { ScanState } from './ledger-scan.js';
 import type { RowCheckPool } from './pool.js';
 import { compareClose, compareResults } from './tally.js';
+import type { EncryptedAudit } from '../v2/audit-v2.js';
 import { counted } from '../plural.js';
 
 /** Step 5: the checks that need the whole ledger, their findings appended to `findings` in this order. */
@@ -18,6 +19,7 @@ export async function checkWholeLedger(
   pool: RowCheckPool,
   electionId: string,
   findings: Finding[],
+  encrypted?: EncryptedAudit,
 ): Promise<void> {
   const { roll, published, recount } = scan.inputs;
   findings.push(...scan.seq.finish(registration.anchoredBallots));
@@ -52,6 +54,11 @@ export async function checkWholeLedger(
   const unproven: string[] = [];
   for (const [key, index] of roll.keys) if (scan.verifiedRollKeys[index] === 0) unproven.push(key);
   for (const message of await pool.checkRollPoints(unproven)) findings.push(finding('roll-invalid', message));
+  // An encrypted election: the aggregate, the decryption and the decrypted counts instead of the recount.
+  if (encrypted !== undefined) {
+    findings.push(...(await encrypted.finish(scan, registration, electionId)));
+    return;
+  }
   if (published !== null) findings.push(...compareResults(published, electionId, recount));
   if (registration.closed) findings.push(...compareClose(registration, electionId, recount, scan.seq.rows));
 }

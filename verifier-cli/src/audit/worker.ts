@@ -23,6 +23,8 @@ export interface BatchReply {
 export interface CheckWorkerData {
   context: RowContext;
   testFaults?: boolean;
+  /** sodium-native's entry (v2/group.ts loads it from there when the worker runs from a bundle). */
+  sodiumNative?: string;
 }
 
 const { context } = workerData as CheckWorkerData;

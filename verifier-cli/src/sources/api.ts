@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { isPlainObject } from '../protocol.js';
 import { downloadRoll } from './api-roll.js';
 import { readRollFile } from './files.js';
-import { apiBase, errorMessage, getJson } from './http.js';
+import { apiBase, errorMessage, getJson, getJsonOrNull } from './http.js';
 import { claimsOf, type ElectionData, type ElectionSource } from './source.js';
 
 export class ApiSource implements ElectionSource {
@@ -62,5 +62,19 @@ export class ApiSource implements ElectionSource {
 
   async ledgerBytes(): Promise<number | undefined> {
     return undefined;
+  }
+
+  async trusteeMessages(): Promise<unknown | null> {
+    return getJson(`${this.base}/trustee-messages`, true);
+  }
+
+  /** Null before the close (409 not-closed). */
+  async aggregate(): Promise<unknown | null> {
+    return getJsonOrNull(`${this.base}/aggregate`, [404, 409]);
+  }
+
+  /** Null until the trustees have decrypted (409 not-decrypted). */
+  async decryption(): Promise<unknown | null> {
+    return getJsonOrNull(`${this.base}/decryption`, [404, 409]);
   }
 }

@@ -27,6 +27,10 @@ export interface FileSourceOptions {
   roll: string;
   /** Published results (GET …/results), optional. */
   results?: string;
+  /** An encrypted election: the transcript (GET …/trustee-messages), the aggregate and the decryption. */
+  trusteeMessages?: string;
+  aggregate?: string;
+  decryption?: string;
 }
 
 export class FileSource implements ElectionSource {
@@ -62,6 +66,23 @@ export class FileSource implements ElectionSource {
     } finally {
       stream.destroy();
     }
+  }
+
+  async trusteeMessages(): Promise<unknown | null> {
+    return this.optionalJson(this.files.trusteeMessages, 'trustee messages');
+  }
+
+  async aggregate(): Promise<unknown | null> {
+    return this.optionalJson(this.files.aggregate, 'aggregate');
+  }
+
+  async decryption(): Promise<unknown | null> {
+    return this.optionalJson(this.files.decryption, 'decryption');
+  }
+
+  private async optionalJson(path: string | undefined, what: string): Promise<unknown | null> {
+    if (path === undefined) return null;
+    return parseJson(await readText(path, what), `${what} file ${path}`);
   }
 
   async ledgerBytes(): Promise<number | undefined> {

@@ -18,6 +18,21 @@ export async function getJson(url: string, allow404 = false): Promise<unknown> {
   return parseJson(text, `answer of GET ${url}`);
 }
 
+/**
+ * GET `url` and parse JSON; null when the server answers one of `nullStatuses` (a document that does not
+ * exist yet, e.g. an encrypted election's aggregate before the close: 409 not-closed); InputError otherwise.
+ */
+export async function getJsonOrNull(url: string, nullStatuses: readonly number[]): Promise<unknown | null> {
+  const res = await request(url);
+  if (nullStatuses.includes(res.status)) {
+    await res.body?.cancel();
+    return null;
+  }
+  const text = await res.text();
+  if (!res.ok) throw new InputError(`GET ${url} answered ${res.status}: ${errorMessage(text)}`);
+  return parseJson(text, `answer of GET ${url}`);
+}
+
 async function request(url: string, accept = 'application/json'): Promise<Response> {
   try {
     return await fetch(url, { headers: { accept }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });

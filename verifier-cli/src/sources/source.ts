@@ -12,6 +12,8 @@ export interface ElectionClaims {
   status?: string;
   chainId?: number;
   contract?: string;
+  /** An encrypted election: the election key the server names (`encryption.publicKey`, what voters encrypt to). */
+  publicKey?: string;
 }
 
 export interface ElectionData {
@@ -32,6 +34,14 @@ export interface ElectionSource {
   ledgerChunks(): AsyncIterable<Uint8Array>;
   /** Total ledger bytes when known (file mode), for the progress bar. */
   ledgerBytes(): Promise<number | undefined>;
+  // An encrypted election (wire format v2, docs/protocol.md 12.5 and 12.7); null when not given or
+  // not published yet.
+  /** The key ceremony's public transcript (GET …/trustee-messages). */
+  trusteeMessages?(): Promise<unknown | null>;
+  /** The aggregate (GET …/aggregate), published at the close. */
+  aggregate?(): Promise<unknown | null>;
+  /** The decryption result (GET …/decryption), once the trustees have decrypted. */
+  decryption?(): Promise<unknown | null>;
 }
 
 /** The election response's claims, picked defensively. */
@@ -42,6 +52,11 @@ export function claimsOf(body: Record<string, unknown>): ElectionClaims {
   if (typeof body.status === 'string') claims.status = body.status;
   if (typeof body.chainId === 'number') claims.chainId = body.chainId;
   if (typeof body.contract === 'string') claims.contract = body.contract;
+  const encryption = body.encryption;
+  if (typeof encryption === 'object' && encryption !== null && !Array.isArray(encryption)) {
+    const key = (encryption as Record<string, unknown>).publicKey;
+    if (typeof key === 'string') claims.publicKey = key;
+  }
   return claims;
 }
 

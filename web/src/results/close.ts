@@ -3,6 +3,7 @@
 // closeElection transaction once the chain confirmed it, and how to audit the result.
 import { $, h, hexCode, moreDetails, replace } from '../dom.js';
 import { formatDate, formatNumber, t } from '../i18n.js';
+import { isManifestV2 } from '../v2/ballot.js';
 import { state } from './state.js';
 import { auditCommand } from './verify-command.js';
 
@@ -17,6 +18,8 @@ export function renderClose(): void {
   const early = Date.parse(closedAt) < Date.parse(e.manifest.closesAt);
   const result = e.result ?? null;
   const tx = e.closeTx ?? null;
+  // An encrypted election's result is taken once the trustees have decrypted, not at the close itself.
+  const pendingKey = isManifestV2(e.manifest) ? 'v2.results.resultPending' : 'results.resultPending';
   // Ordinary words first (when, how many, whether the chain has it); the hash and the transaction behind
   // "Details".
   replace(
@@ -34,7 +37,7 @@ export function renderClose(): void {
           : null,
       ),
       h('dt', {}, t('results.resultBallots')),
-      h('dd', {}, result ? formatNumber(result.totalBallots) : t('results.resultPending')),
+      h('dd', {}, result ? formatNumber(result.totalBallots) : t(pendingKey)),
       h('dt', {}, t('results.closeOnChain')),
       h(
         'dd',
@@ -48,7 +51,7 @@ export function renderClose(): void {
         'dl',
         { class: 'kv' },
         h('dt', {}, t('results.resultHash')),
-        h('dd', { 'data-testid': 'result-hash' }, result ? hexCode(result.resultHash) : t('results.resultPending')),
+        h('dd', { 'data-testid': 'result-hash' }, result ? hexCode(result.resultHash) : t(pendingKey)),
         h('dt', {}, t('results.closeTx')),
         h(
           'dd',

@@ -5,13 +5,19 @@ import { resultsStreamUrl, type Results } from '../api.js';
 import { $, h, replace } from '../dom.js';
 import { formatNumber, t } from '../i18n.js';
 import { countIn } from '../selections.js';
+import { countsPending, isEncryptedResults, renderEncrypted } from '../v2/results-ui.js';
 import { state } from './state.js';
 import { scheduleWindows } from './windows.js';
 
-/** Per contest, the ballots counted and the blank ones (docs/protocol.md, "Results"); absent from older servers. */
-type ContestCounts = Record<string, { ballotsCounted: number; blank: number }>;
+/**
+ * Per contest, the ballots counted and the blank ones (docs/protocol.md, "Results"); absent from older
+ * servers; `blank` is null in an encrypted election (a blank vote is not encrypted separately).
+ */
+type ContestCounts = Record<string, { ballotsCounted: number; blank: number | null }>;
 
 let live = false;
+/** Whether the contest blocks were built without counts (an encrypted election before its decryption). */
+let builtPending = false;
 
 export function renderLive(): void {
   const el = $('#live');
@@ -22,6 +28,23 @@ export function renderLive(): void {
 /** Build the contest blocks (once per election and language); updateTally fills the numbers. */
 export function renderContests(): void {
   if (!state.election) return;
+  builtPending = countsPending();
+  if (builtPending) {
+    // Encrypted, not decrypted yet: the contests and their choices, no count (renderEncrypted says why).
+    replace(
+      $('#contests'),
+      ...state.election.manifest.contests.map((c) =>
+        h(
+          'section',
+          { class: 'card', 'aria-labelledby': `h-${c.id}` },
+          h('h2', { id: `h-${c.id}` }, c.title),
+          h('ul', { class: 'pending-choices' }, ...c.choices.map((k) => h('li', {}, k.label))),
+        ),
+      ),
+    );
+    updateTally();
+    return;
+  }
   replace(
     $('#contests'),
     ...state.election.manifest.contests.map((c) =>
@@ -66,10 +89,17 @@ function fillRow(li: HTMLElement, n: number, of: number): void {
 function updateTally(): void {
   const { election, results } = state;
   if (!election || !results) return;
+  // The counts of an encrypted election appear with its decryption: the blocks are built again then.
+  if (countsPending() !== builtPending) {
+    renderContests();
+    return;
+  }
+  if (isEncryptedResults()) renderEncrypted();
   $('#total').textContent = formatNumber(results.totalBallots);
   $('#anchored').textContent = formatNumber(results.anchoredBallots);
   $('#as-of').textContent = results.asOfSeq >= 0 ? t('results.asOf', { seq: results.asOfSeq }) : t('results.none');
-  const contests = (results as Results & { contests?: ContestCounts }).contests;
+  if (builtPending) return;
+  const contests = (results as Results & { contests?: ContestCounts | null }).contests;
   for (const c of election.manifest.contests) {
     // Own properties only: contest ids may be names objects inherit (`constructor`, …).
     const counts = contests && Object.hasOwn(contests, c.id) ? contests[c.id] : undefined;
@@ -81,14 +111,14 @@ function updateTally(): void {
       if (li) fillRow(li, countIn(results.tally, c.id, k.id), of);
     }
     let blank = document.querySelector<HTMLElement>(`[data-blank="${c.id}"]`);
-    if (!blank && counts && counts.blank > 0) {
+    if (!blank && counts && counts.blank !== null && counts.blank > 0) {
       blank = barRow(c.id);
       basis?.nextElementSibling?.append(blank);
     }
     if (blank) {
-      // A server that does not count blanks gets no row rather than a wrong zero.
-      if (counts) fillRow(blank, counts.blank, of);
-      blank.hidden = !counts;
+      // A server that does not count blanks (or an encrypted election) gets no row rather than a wrong zero.
+      if (counts && counts.blank !== null) fillRow(blank, counts.blank, of);
+      blank.hidden = !counts || counts.blank === null;
     }
   }
 }
@@ -124,7 +154,7 @@ export function connectStream(id: string): void {
   };
 }
 
-function applyResults(r: Results): void {
+export function applyResults(r: Results): void {
   const before = state.results;
   // Late events from a reconnect can be older than what is shown: keep the newest.
   if (before && r.asOfSeq < before.asOfSeq && r.anchoredBallots <= before.anchoredBallots) return;

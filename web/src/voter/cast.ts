@@ -3,10 +3,19 @@
 // duplicate shows "already voted", the attempt count and the original receipt.
 // The signed ballot goes through the device's outbox (outbox.ts): kept in IndexedDB until the ledger
 // answers, so a ballot signed offline, or whose answer the network lost, is sent when the network returns.
-// Once it is answered or kept, the private key is cleared from the page.
+// Once it is answered or kept, the private key is cleared from the page. An encrypted election's ballot
+// (encrypted, signed and possibly audited first by ../v2/voter-ui.ts) is cast through castSubmission too.
 import { $, download, h, hexCode, moreDetails, replace, reveal } from '../dom.js';
 import { formatDate, t } from '../i18n.js';
-import { ballotHash, signBallot, verifyReceiptSignature, type Ballot, type Receipt } from '../protocol.js';
+import {
+  ballotHash,
+  signBallot,
+  verifyReceiptSignature,
+  type Ballot,
+  type Receipt,
+  type Submission,
+} from '../protocol.js';
+import type { SubmissionV2 } from '../v2/ballot.js';
 import { startCheck } from './check-ui.js';
 import { clearKeyInputs } from './credential.js';
 import type { PendingBallot } from './offline-store.js';
@@ -62,8 +71,32 @@ async function onCast(): Promise<void> {
       selections: state.selections,
     };
     const submission = signBallot(state.seed, ballot);
+    await castSubmission(submission, ballotHash(submission));
+  } catch (err) {
+    show(castError, apiMessage(err));
+  } finally {
+    castButton.disabled = false;
+    castButton.textContent = t('review.cast');
+  }
+}
+
+/**
+ * Cast a signed ballot (version 1, or a version 2 ballot encrypted and signed by the page): kept on the
+ * device before it is sent, then the answer shown. Resolves 'refused' when it was refused here and now
+ * (the message is under the review, the key still loaded: the voter may correct and cast again), else
+ * 'answered' (a receipt, a duplicate, a late ballot, or kept to be sent later).
+ */
+export async function castSubmission(
+  submission: Submission | SubmissionV2,
+  hash: string,
+): Promise<'answered' | 'refused'> {
+  const e = state.election;
+  if (!e) return 'refused';
+  const castError = $('#cast-error');
+  show(castError, null);
+  try {
     const pending: PendingBallot = {
-      ballotHash: ballotHash(submission),
+      ballotHash: hash,
       electionId: e.manifest.electionId,
       submission,
       ledgerKey: e.manifest.ledgerKey,
@@ -78,8 +111,10 @@ async function onCast(): Promise<void> {
       if (kept) {
         forgetKey();
         showReceiptStep(pending, () => savedView(pending.ballotHash, t('offline.youAreOffline')));
-      } else show(castError, t('offline.notSaved'));
-      return;
+        return 'answered';
+      }
+      show(castError, t('offline.notSaved'));
+      return 'refused';
     }
     const d = await deliver(pending);
     if (d.kind === 'retry') {
@@ -87,23 +122,24 @@ async function onCast(): Promise<void> {
         // No answer: the ballot waits on the device; the key is no longer needed.
         forgetKey();
         showReceiptStep(pending, () => savedView(pending.ballotHash, apiMessage(d.error)));
-      } else show(castError, apiMessage(d.error));
-      return;
+        return 'answered';
+      }
+      show(castError, apiMessage(d.error));
+      return 'refused';
     }
     // Answered here and now: the device list need not repeat a refusal the voter sees.
     if (d.kind !== 'receipt') await dismiss(pending.ballotHash);
     if (d.kind === 'refused') {
       // The voter may correct and cast again, the key still loaded.
       show(castError, apiMessage(d.error));
-      return;
+      return 'refused';
     }
     forgetKey();
     showReceiptStep(pending, answerView(d, pending)!);
+    return 'answered';
   } catch (err) {
     show(castError, apiMessage(err));
-  } finally {
-    castButton.disabled = false;
-    castButton.textContent = t('review.cast');
+    return 'refused';
   }
 }
 

@@ -5,7 +5,7 @@ import { ApiError, getElection, getProofBundle, type ElectionInfo } from '../api
 import { checkReceipt, type CheckResult } from '../check.js';
 import { $, append, h, hexCode, moreDetails, replace } from '../dom.js';
 import { formatDate, t, type Key } from '../i18n.js';
-import { isHex, isReceipt, type Receipt } from '../protocol.js';
+import { isHex, isReceipt, type Manifest, type Receipt } from '../protocol.js';
 import { fillChainSettings, typedContract, typedRpcUrl } from './chain-settings.js';
 import { apiMessage, show, state, statusBadge } from './state.js';
 
@@ -89,7 +89,8 @@ async function runCheck(hash: string, file: Receipt | null, first: boolean, star
     result = await checkReceipt({
       ballotHash: hash,
       bundle,
-      manifest: e.manifest,
+      // The receipt check reads electionId and ledgerKey, the same in a version 2 manifest.
+      manifest: e.manifest as Manifest,
       chainId: e.chainId,
       rpcUrl: typedRpcUrl() || null,
       contract: typedContract() || e.contract,

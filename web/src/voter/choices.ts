@@ -5,6 +5,12 @@ import { $, append, h, hexCode, moreDetails, replace, reveal } from '../dom.js';
 import { t } from '../i18n.js';
 import type { Contest, Selections } from '../protocol.js';
 import { chosenIn, chosenLabels, selectionProblems, selectionsFrom } from '../selections.js';
+import {
+  isEncryptedElection,
+  leaveEncryptedReview,
+  startEncryptedReview,
+  wireEncryptedReview,
+} from '../v2/voter-ui.js';
 import { show, state } from './state.js';
 
 const contestsBox = $('#contests');
@@ -149,6 +155,8 @@ function onReview(ev: SubmitEvent): void {
   $('#step-choices').hidden = true;
   show($('#cast-error'), null);
   reveal($('#step-review'));
+  // An encrypted election: the ballot is encrypted and signed now, its hash shown before cast or audit.
+  if (isEncryptedElection()) startEncryptedReview();
 }
 
 /** The ballot as it will be signed: each contest's choices (or "blank") and the credential. */
@@ -172,7 +180,9 @@ export function renderReview(): void {
 
 export function wireChoicesStep(): void {
   $<HTMLFormElement>('#ballot-form').addEventListener('submit', onReview);
+  wireEncryptedReview();
   $('#edit-button').addEventListener('click', () => {
+    leaveEncryptedReview();
     $('#step-review').hidden = true;
     reveal($('#step-choices'));
   });

@@ -6,6 +6,7 @@ import { ApiError, getElection, getProofBundle, type ElectionInfo } from '../api
 import { checkReceipt } from '../check.js';
 import { $, h, hexCode, moreDetails, replace } from '../dom.js';
 import { formatDate, t, type Key } from '../i18n.js';
+import type { Manifest } from '../protocol.js';
 import { typedContract, typedRpcUrl } from './chain-settings.js';
 import { startCheck } from './check-ui.js';
 import { listReceipts, saveReceipt, type StoredReceipt } from './offline-store.js';
@@ -175,7 +176,8 @@ export async function checkProofs(): Promise<void> {
           const result = await checkReceipt({
             ballotHash: r.ballotHash,
             bundle,
-            manifest: e.manifest,
+            // The receipt check reads electionId and ledgerKey, the same in a version 2 manifest.
+            manifest: e.manifest as Manifest,
             chainId: e.chainId,
             rpcUrl: typedRpcUrl() || e.chainRpcUrl || null,
             contract: typedContract() || e.contract,

@@ -5,6 +5,8 @@ import { ApiError, getElection, type ElectionInfo } from '../api.js';
 import { $, h, hexCode, moreDetails, replace, reveal } from '../dom.js';
 import { formatDate, t, type Key } from '../i18n.js';
 import { ID_PATTERN } from '../protocol.js';
+import { isManifestV2 } from '../v2/ballot.js';
+import { leaveEncryptedReview } from '../v2/voter-ui.js';
 import { fillChainSettings } from './chain-settings.js';
 import { renderContests } from './choices.js';
 import { resetCredential } from './credential.js';
@@ -39,6 +41,19 @@ export function renderElectionSummary(): void {
     ),
     h('p', {}, h('a', { href: `/results/${encodeURIComponent(m.electionId)}` }, t('election.resultsLink'))),
   ];
+  if (isManifestV2(m)) {
+    // Secret ballots: said before anything is chosen, and why voting waits for the trustees.
+    children.push(
+      h(
+        'p',
+        { class: 'notice', 'data-testid': 'secret-note' },
+        t('v2.secretNote', { k: m.threshold, n: m.trustees.length }),
+      ),
+    );
+    if (e.status !== 'closed' && !ceremonyComplete(e)) {
+      children.push(h('p', { class: 'notice warn', 'data-testid': 'ceremony-pending' }, t('v2.ceremonyPending')));
+    }
+  }
   if (e.status === 'scheduled') {
     children.push(h('p', { class: 'notice warn' }, t('election.notOpen', { when: formatDate(m.opensAt) })));
   }
@@ -48,6 +63,11 @@ export function renderElectionSummary(): void {
   }
   replace(electionSummary, ...children);
   electionSummary.hidden = false;
+}
+
+/** An encrypted election can be voted in only once its key ceremony is complete (docs/protocol.md 12.3). */
+function ceremonyComplete(e: ElectionInfo): boolean {
+  return !isManifestV2(e.manifest) || (e.encryption?.keyCeremony === 'complete' && !!e.encryption.publicKey);
 }
 
 /** "Closes" and the schedule while open; once closed, when it actually closed (and the schedule, if it differs). */
@@ -88,7 +108,10 @@ async function loadElection(id: string, focus: boolean): Promise<void> {
   // A new election: forget what belonged to the previous one.
   const changed = state.election?.manifest.electionId !== e.manifest.electionId;
   state.election = e;
-  if (changed) resetCredential();
+  if (changed) {
+    resetCredential();
+    leaveEncryptedReview();
+  }
   const url = new URL(location.href);
   url.searchParams.set('election', id);
   history.replaceState(null, '', url);
@@ -98,7 +121,7 @@ async function loadElection(id: string, focus: boolean): Promise<void> {
   renderElectionSummary();
   fillChainSettings(e);
   renderContests();
-  if (e.status === 'closed') {
+  if (e.status === 'closed' || !ceremonyComplete(e)) {
     for (const s of ['#step-credential', '#step-choices', '#step-review']) $(s).hidden = true;
     return;
   }

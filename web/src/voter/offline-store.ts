@@ -5,6 +5,7 @@
 //   checking each one's proof against the chain.
 // A small promise wrapper over the raw API (one object store per kind, keyed by ballotHash).
 import type { Receipt, Submission } from '../protocol.js';
+import type { SubmissionV2 } from '../v2/ballot.js';
 
 const DB_NAME = 'tallyproof-voter';
 const DB_VERSION = 1;
@@ -16,7 +17,7 @@ export interface PendingBallot {
   ballotHash: string;
   electionId: string;
   /** The body POSTed; null once the ledger has answered without a receipt (the vote is not kept then). */
-  submission: Submission | null;
+  submission: Submission | SubmissionV2 | null;
   /** From the manifest: the receipt is checked against it when it arrives. */
   ledgerKey: string;
   closesAt: string;
