@@ -3,7 +3,7 @@
 // the ballots are the same from run to run: they are generated once in worker threads and cached under
 // the OS temp dir, named by the manifest hash and H.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkerPool } from '../../worker-pool/src/index.js';
@@ -82,16 +82,18 @@ export interface BenchBallots {
   bodies: Buffer[];
 }
 
-/** Runs `tasks` on one worker thread per core; the lines of every task, in task order. */
-async function generate(tasks: EncryptTask[]): Promise<string> {
+/**
+ * Runs `tasks` on one worker thread per core; the lines of every task, in task order, one string per task
+ * (hundreds of thousands of ballots are more than one JavaScript string can hold).
+ */
+async function generate(tasks: EncryptTask[]): Promise<string[]> {
   const pool = new WorkerPool<EncryptTask, string>({
     name: 'bench encrypt worker',
     entry: new URL('./encrypt.worker.ts', import.meta.url),
     threads: availableParallelism(),
   });
   try {
-    const parts = await Promise.all(tasks.map((t) => pool.run(t)));
-    return parts.filter((p) => p.length > 0).join('\n');
+    return (await Promise.all(tasks.map((t) => pool.run(t)))).filter((p) => p.length > 0);
   } finally {
     await pool.close();
   }
@@ -103,28 +105,41 @@ function ranges(n: number, size: number): { from: number; to: number }[] {
   return out;
 }
 
-function parse(text: string): BenchBallots {
+/** Lines `credential<TAB>body`, read from the bytes (never as one string). */
+function parse(data: Buffer): BenchBallots {
   const credentials: Buffer[] = [];
   const bodies: Buffer[] = [];
-  for (const line of text.split('\n')) {
-    const tab = line.indexOf('\t');
-    credentials.push(Buffer.from(line.slice(0, tab), 'hex'));
-    bodies.push(Buffer.from(line.slice(tab + 1)));
+  for (let start = 0; start < data.length; ) {
+    let end = data.indexOf(10, start);
+    if (end < 0) end = data.length;
+    const line = data.subarray(start, end);
+    start = end + 1;
+    if (line.length === 0) continue;
+    const tab = line.indexOf(9);
+    credentials.push(Buffer.from(line.subarray(0, tab).toString('latin1'), 'hex'));
+    bodies.push(Buffer.from(line.subarray(tab + 1)));
   }
   return { credentials, bodies };
 }
 
-async function cached(file: string, what: string, make: () => Promise<string>): Promise<BenchBallots> {
+async function cached(file: string, what: string, make: () => Promise<string[]>): Promise<BenchBallots> {
   if (existsSync(file)) {
     log(`using ${what} from ${file}`);
-    return parse(readFileSync(file, 'utf8'));
+    return parse(readFileSync(file));
   }
   log(`generating ${what} on ${availableParallelism()} threads (cached for later runs)…`);
   const t0 = Date.now();
-  const text = await make();
-  writeFileSync(file, text);
+  const parts = await make();
+  // Written whole under a temporary name, then renamed: an interrupted run leaves no half file to reuse.
+  const fd = openSync(`${file}.tmp`, 'w');
+  try {
+    for (const part of parts) writeSync(fd, `${part}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${file}.tmp`, file);
   log(`  ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return parse(text);
+  return parse(readFileSync(file));
 }
 
 /** `n` encrypted, proved and signed ballots of the election (one per credential), valid under the rule. */

@@ -1,7 +1,9 @@
 // Generates docs/test-vectors/*.json deterministically (run: npm run vectors). Written against the
 // RFC texts with @noble/* and a recursive RFC 6962 reference, not with the server's code, so that the
 // server (ledger/) and the verifier (verifier-cli/) are both checked against an outside source.
-// One module per family of vectors in generate/; this file writes them.
+// The v2 families (v2/, generate/v2.ts) are the exception: randomized proofs come from the server's core,
+// and the verifier and the voter page, written separately, are what check them (every valid case accepted,
+// every invalid one refused). One module per family of vectors in generate/; this file writes them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -19,6 +19,10 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         { name: 'elections', description: 'Elections' },
         { name: 'proofs', description: 'Receipts, proof bundles, windows, ledger export' },
         { name: 'results', description: 'Live tally' },
+        {
+          name: 'trustees',
+          description: 'Encrypted elections: the trustees’ bulletin board, the aggregate, the decryption',
+        },
         { name: 'admin', description: 'Election administration (bearer token)' },
         { name: 'operations', description: 'Health and metrics' },
       ],
