@@ -1,5 +1,8 @@
 // Gas used by TallyAnchor on a local anvil chain: registerElection, anchorWindow (first and later
-// windows, 1 vs 1,000,000 ballots), closeElection, and verifyInclusion for proof lengths 1..20.
+// windows, 1 vs 1,000,000 ballots), anchorInterval (first and later intervals), closeElection,
+// verifyInclusion for proof lengths 1..20, verifyIntervalInclusion for a few (interval, window) depths,
+// and the anchoring gas per minute for S = 1, 16, 256 shards: S anchorWindow transactions (one per
+// shard window) against one anchorInterval.
 //   npx tsx bench/contract-gas.ts
 // Prints a table and writes bench/results/contract-gas.json. Figures only; nothing is asserted.
 //
@@ -22,6 +25,19 @@ import {
 const INTRINSIC_GAS = 21_000n;
 const ANCHOR_TARGET = 60_000n;
 const MAX_PROOF_LENGTH = 20;
+/** (interval tree depth, window tree depth) for verifyIntervalInclusion: 1 record and 1 ballot, then S = 16,
+ * 256, 1024 shard windows of 2^10, 2^16, 2^20 ballots. */
+const INTERVAL_PROOF_DEPTHS: [intervalDepth: number, windowDepth: number][] = [
+  [0, 0],
+  [4, 10],
+  [8, 16],
+  [10, 20],
+];
+const SHARD_COUNTS = [1, 16, 256];
+/** The default window (and anchor interval): 60 s, so one window per shard per minute. */
+const WINDOW_SECONDS = 60;
+/** Ballots per shard window in the per-minute comparison; only the calldata depends on it. */
+const BALLOTS_PER_SHARD_WINDOW = 1_000;
 const log = (s: string): void => {
   process.stderr.write(`${s}\n`);
 };
@@ -88,6 +104,20 @@ try {
   for (let w = 2; w < 100; w++)
     await anchor.anchorWindow(small, w, w, 1, bytes32(`small ${w}`)).then((tx) => tx.wait());
   await record('anchorWindow #100, 1 ballot', anchor.anchorWindow(small, 100, 100, 1, bytes32('small 100')));
+  // anchorInterval (sharded elections): intervals #0 (the first), #1 and #100.
+  const sharded = electionKey('bench-intervals');
+  await anchor.registerElection(sharded, bytes32('manifest sharded'), bytes32('roll sharded')).then((tx) => tx.wait());
+  await record('anchorInterval #0, 16 windows', anchor.anchorInterval(sharded, 0, 16, 16_000, bytes32('interval 0')));
+  await record(
+    'anchorInterval #1, 256 windows',
+    anchor.anchorInterval(sharded, 1, 256, 256_000, bytes32('interval 1')),
+  );
+  for (let i = 2; i < 100; i++)
+    await anchor.anchorInterval(sharded, i, 16, 16_000, bytes32(`interval ${i}`)).then((tx) => tx.wait());
+  await record(
+    'anchorInterval #100, 16 windows',
+    anchor.anchorInterval(sharded, 100, 16, 16_000, bytes32('interval 100')),
+  );
   await record('closeElection (101 ballots)', anchor.closeElection(small, bytes32('result small'), 101));
   await record('closeElection (2,000,000 ballots)', anchor.closeElection(large, bytes32('result large'), 2_000_000));
 
@@ -133,6 +163,125 @@ try {
     });
   }
 
+  // verifyIntervalInclusion: the last ballot of a perfect window of 2^windowDepth ballots, whose record is
+  // the last of a perfect interval tree of 2^intervalDepth records; random siblings, roots computed from them.
+  const intervalProofs = electionKey('bench-interval-proofs');
+  await anchor
+    .registerElection(intervalProofs, bytes32('manifest interval proofs'), bytes32('roll interval proofs'))
+    .then((tx) => tx.wait());
+  const intervalInclusion: {
+    intervalProofLength: number;
+    windowProofLength: number;
+    records: number;
+    windowSize: number;
+    estimateGas: number;
+    calldata: number;
+    execution: number;
+  }[] = [];
+  for (const [intervalIndex, [intervalDepth, windowDepth]] of INTERVAL_PROOF_DEPTHS.entries()) {
+    const records = 2n ** BigInt(intervalDepth);
+    const windowSize = 2n ** BigInt(windowDepth);
+    const label = `${intervalDepth} ${windowDepth}`;
+    const ballotHash = sha256(Buffer.from(`interval ballot ${label}`));
+    const windowSiblings = Array.from({ length: windowDepth }, (_, i) => sha256(Buffer.from(`window ${label} ${i}`)));
+    let windowRoot = sha256(Buffer.from([0]), ballotHash);
+    for (const sibling of windowSiblings) windowRoot = sha256(Buffer.from([1]), sibling, windowRoot);
+    const shard = 1023;
+    const windowIndex = 1_440n; // a day of 60 s windows
+    const firstSeq = 1_440n * windowSize;
+    const record = Buffer.alloc(60);
+    record.writeUInt32BE(shard, 0);
+    record.writeBigUInt64BE(windowIndex, 4);
+    record.writeBigUInt64BE(firstSeq, 12);
+    record.writeBigUInt64BE(windowSize, 20);
+    windowRoot.copy(record, 28);
+    const recordSiblings = Array.from({ length: intervalDepth }, (_, i) =>
+      sha256(Buffer.from(`interval ${label} ${i}`)),
+    );
+    let intervalRoot = sha256(Buffer.from([0]), record);
+    for (const sibling of recordSiblings) intervalRoot = sha256(Buffer.from([1]), sibling, intervalRoot);
+    await anchor
+      .anchorInterval(intervalProofs, intervalIndex, records, records * windowSize, `0x${intervalRoot.toString('hex')}`)
+      .then((tx) => tx.wait());
+
+    const toHex = (b: Buffer): string => `0x${b.toString('hex')}`;
+    const args = [
+      intervalProofs,
+      intervalIndex,
+      records - 1n,
+      shard,
+      windowIndex,
+      firstSeq,
+      windowSize,
+      toHex(windowRoot),
+      recordSiblings.map(toHex),
+      windowSize - 1n,
+      toHex(ballotHash),
+      windowSiblings.map(toHex),
+    ] as const;
+    if (!(await anchor.verifyIntervalInclusion(...args))) throw new Error(`interval proof ${label} did not verify`);
+    const estimate = await anchor.verifyIntervalInclusion.estimateGas(...args);
+    const calldata = calldataGas(TALLY_ANCHOR_INTERFACE.encodeFunctionData('verifyIntervalInclusion', [...args]));
+    intervalInclusion.push({
+      intervalProofLength: intervalDepth,
+      windowProofLength: windowDepth,
+      records: Number(records),
+      windowSize: Number(windowSize),
+      estimateGas: Number(estimate),
+      calldata: Number(calldata),
+      execution: Number(estimate - INTRINSIC_GAS - calldata),
+    });
+  }
+
+  // Gas per minute with S shards at the default window (one window per shard per minute), in the steady state
+  // (not an election's first anchoring): S anchorWindow transactions, one per shard window (each shard its own
+  // election key, as anchorWindow holds one seq range per election), against one anchorInterval of S windows.
+  const gasUsed = async (sent: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<bigint> => {
+    const receipt = await (await sent).wait();
+    if (receipt === null || receipt.status !== 1) throw new Error('transaction failed');
+    return receipt.gasUsed;
+  };
+  const perMinute: {
+    shards: number;
+    windowSeconds: number;
+    ballotsPerShardWindow: number;
+    anchorWindowTransactions: number;
+    anchorWindowGas: number;
+    anchorIntervalTransactions: number;
+    anchorIntervalGas: number;
+    windowsOverInterval: number;
+  }[] = [];
+  const b = BigInt(BALLOTS_PER_SHARD_WINDOW);
+  for (const shards of SHARD_COUNTS) {
+    let windowsGas = 0n;
+    for (let shard = 0; shard < shards; shard++) {
+      const key = electionKey(`bench-per-minute-${shards}-shard-${shard}`);
+      await anchor
+        .registerElection(key, bytes32(`manifest ${shards} ${shard}`), bytes32('roll'))
+        .then((tx) => tx.wait());
+      await anchor.anchorWindow(key, 0, 0, b, bytes32(`window 0 ${shards} ${shard}`)).then((tx) => tx.wait());
+      windowsGas += await gasUsed(anchor.anchorWindow(key, 1, b, b, bytes32(`window 1 ${shards} ${shard}`)));
+    }
+    const key = electionKey(`bench-per-minute-${shards}-intervals`);
+    const s = BigInt(shards);
+    await anchor
+      .registerElection(key, bytes32(`manifest ${shards} intervals`), bytes32('roll'))
+      .then((tx) => tx.wait());
+    await anchor.anchorInterval(key, 0, s, s * b, bytes32(`interval 0 ${shards}`)).then((tx) => tx.wait());
+    const intervalGas = await gasUsed(anchor.anchorInterval(key, 1, s, s * b, bytes32(`interval 1 ${shards}`)));
+    perMinute.push({
+      shards,
+      windowSeconds: WINDOW_SECONDS,
+      ballotsPerShardWindow: BALLOTS_PER_SHARD_WINDOW,
+      anchorWindowTransactions: shards,
+      anchorWindowGas: Number(windowsGas),
+      anchorIntervalTransactions: 1,
+      anchorIntervalGas: Number(intervalGas),
+      windowsOverInterval: Number(windowsGas) / Number(intervalGas),
+    });
+    log(`per minute, ${shards} shards: ${windowsGas} (anchorWindow) vs ${intervalGas} (anchorInterval)`);
+  }
+
   const anchorRows = rows.filter((r) => r.operation.startsWith('anchorWindow'));
   const maxAnchorTotal = Math.max(...anchorRows.map((r) => r.total));
   const maxAnchorExecution = Math.max(...anchorRows.map((r) => r.execution));
@@ -175,6 +324,23 @@ try {
     out.push(
       `${pad(r.proofLength, 29, true)} ${pad(fmt(r.windowSize), 12)} ${pad(fmt(r.estimateGas), 12)} ${pad(fmt(r.execution), 10)}`,
     );
+  out.push('');
+  out.push(
+    `${pad('verifyIntervalInclusion depths', 31, true)} ${pad('records', 8)} ${pad('window size', 12)} ${pad('estimateGas', 12)} ${pad('execution', 10)}`,
+  );
+  for (const r of intervalInclusion)
+    out.push(
+      `${pad(`interval ${r.intervalProofLength} + window ${r.windowProofLength}`, 31, true)} ${pad(fmt(r.records), 8)} ${pad(fmt(r.windowSize), 12)} ${pad(fmt(r.estimateGas), 12)} ${pad(fmt(r.execution), 10)}`,
+    );
+  out.push('');
+  out.push(`anchoring gas per minute (${WINDOW_SECONDS} s windows, one window per shard per minute, steady state)`);
+  out.push(
+    `${pad('shards', 7, true)} ${pad('S x anchorWindow', 17)} ${pad('1 x anchorInterval', 19)} ${pad('ratio', 7)} ${pad('per day: windows', 17)} ${pad('intervals', 12)}`,
+  );
+  for (const r of perMinute)
+    out.push(
+      `${pad(r.shards, 7, true)} ${pad(fmt(r.anchorWindowGas), 17)} ${pad(fmt(r.anchorIntervalGas), 19)} ${pad(r.windowsOverInterval.toFixed(2), 7)} ${pad(fmt(r.anchorWindowGas * 1440), 17)} ${pad(fmt(r.anchorIntervalGas * 1440), 12)}`,
+    );
   console.log(out.join('\n'));
 
   const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
@@ -188,6 +354,8 @@ try {
     transactions: rows,
     anchorWindowTarget: { target: Number(ANCHOR_TARGET), maxGasUsed: maxAnchorTotal, maxExecution: maxAnchorExecution },
     verifyInclusion: inclusion,
+    verifyIntervalInclusion: intervalInclusion,
+    anchoringGasPerMinute: perMinute,
   };
   writeFileSync(`${resultsDir}contract-gas.json`, `${JSON.stringify(result, null, 2)}\n`);
   log('wrote bench/results/contract-gas.json');

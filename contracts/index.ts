@@ -84,9 +84,10 @@ export type ElectionRecord = Result & {
   readonly resultHash: string;
   /** Zero while open; equals anchoredBallots once closed. */
   readonly totalBallots: bigint;
-  /** Ballots anchored so far: the firstSeq of the next window. */
+  /** Ballots anchored so far: the firstSeq of the next window (window mode), the sum of the intervals' ballotCount
+   * (interval mode). */
   readonly anchoredBallots: bigint;
-  /** Windows anchored so far: the index of the next window. */
+  /** Windows anchored so far: the index of the next window. Always 0 for an election in interval mode. */
   readonly anchoredWindows: bigint;
 };
 
@@ -99,12 +100,33 @@ export type WindowRecord = Result & {
   readonly anchoredAt: bigint;
 };
 
+/** Result of getInterval (sharded elections): an ethers Result, readable by name or position. */
+export type IntervalRecord = Result & {
+  /** RFC 6962 root over the interval's 60-byte shard-window records. */
+  readonly root: string;
+  /** Shard windows (records, leaves of the interval tree) in the interval. */
+  readonly windowCount: bigint;
+  /** Ballots in those windows. */
+  readonly ballotCount: bigint;
+  /** Block timestamp (seconds) of the anchoring transaction. */
+  readonly anchoredAt: bigint;
+};
+
 /** ethers Contract for TallyAnchor with typed methods. Integers go in as bigint/number, come out as bigint. */
 export interface TallyAnchorContract extends BaseContract {
   // writes (anchorers)
   registerElection: Write<[electionKey: string, manifestHash: string, rollRoot: string]>;
   anchorWindow: Write<
     [electionKey: string, windowIndex: bigint | number, firstSeq: bigint | number, count: bigint | number, root: string]
+  >;
+  anchorInterval: Write<
+    [
+      electionKey: string,
+      intervalIndex: bigint | number,
+      windowCount: bigint | number,
+      ballotCount: bigint | number,
+      root: string,
+    ]
   >;
   closeElection: Write<[electionKey: string, resultHash: string, totalBallots: bigint | number]>;
   // owner
@@ -117,6 +139,8 @@ export interface TallyAnchorContract extends BaseContract {
   windowCount: View<[electionKey: string], bigint>;
   getWindow: View<[electionKey: string, windowIndex: bigint | number], WindowRecord>;
   getElection: View<[electionKey: string], ElectionRecord>;
+  intervalCount: View<[electionKey: string], bigint>;
+  getInterval: View<[electionKey: string, intervalIndex: bigint | number], IntervalRecord>;
   verifyInclusion: View<
     [
       electionKey: string,
@@ -124,6 +148,23 @@ export interface TallyAnchorContract extends BaseContract {
       leafIndex: bigint | number,
       ballotHash: string,
       proof: string[],
+    ],
+    boolean
+  >;
+  verifyIntervalInclusion: View<
+    [
+      electionKey: string,
+      intervalIndex: bigint | number,
+      recordIndex: bigint | number,
+      shard: bigint | number,
+      windowIndex: bigint | number,
+      firstSeq: bigint | number,
+      count: bigint | number,
+      windowRoot: string,
+      intervalProof: string[],
+      leafIndex: bigint | number,
+      ballotHash: string,
+      windowProof: string[],
     ],
     boolean
   >;

@@ -1,7 +1,7 @@
 // The database steps of an operator: migrations (the ledger's and the queue schema's) as the owner.
 // `npm run migrate` (scripts/migrate.ts) runs them as a one-shot step; npm start runs them in-process,
 // closes the owner connection and goes on as the application role only.
-import { appPassword, appUrlFor, migrateLedger } from '../ledger/src/db/connect.js';
+import { appPassword, appUrlFor, migrateLedger, writableHostUrl } from '../ledger/src/db/connect.js';
 import { migrateQueueSchema } from '../jobs/src/index.js';
 
 export interface MigrationResult {
@@ -17,7 +17,8 @@ export async function migrateDatabase(opts: {
   appPassword: string | null;
 }): Promise<MigrationResult> {
   const ledger = await migrateLedger(opts);
-  const queueVersion = await migrateQueueSchema(opts.ownerUrl);
+  // node-postgres reaches one host: the primary's, when the URL names a replicated cluster's hosts.
+  const queueVersion = await migrateQueueSchema(await writableHostUrl(opts.ownerUrl));
   return { ledger, queueVersion };
 }
 

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { ConfigError, opt, url } from '../ledger/src/config.js';
 import { resolveDatabase } from '../ledger/src/db/resolve.js';
 import { APP_ROLE } from '../ledger/src/db/migrate.js';
+import { urlHostsText } from '../ledger/src/db/url.js';
 import { migrateDatabase, migrateForLocalRun } from './database.js';
 import { resolve } from 'node:path';
 
@@ -23,7 +24,7 @@ const program = new Command('migrate')
     const ownerUrl = url(process.env, 'DATABASE_OWNER_URL', ['postgres:', 'postgresql:']);
     const started = Date.now();
     if (ownerUrl) {
-      const host = new URL(ownerUrl).host;
+      const host = urlHostsText(ownerUrl);
       process.stdout.write(`migrating the ledger database at ${host} as its owner…\n`);
       const result = await migrateDatabase({ ownerUrl, appPassword: opt(process.env, 'TALLYPROOF_APP_DB_PASSWORD') });
       report(result.ledger, result.queueVersion, started);

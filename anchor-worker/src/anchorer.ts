@@ -3,9 +3,9 @@
 // the chain and naming the case (steps/reconcile.ts), and runs alone under the anchorer locks
 // (steps/context.ts), so a crash, a lost job or a second worker only ever costs a repeat of a step.
 import type { SealedWindow } from '../../ledger/src/index.js';
-import { anchoringProgress, lastUnanchoredWindow } from '../../ledger/src/index.js';
+import { anchoringProgress, lastUnanchoredWindowOnClusters } from '../../ledger/src/index.js';
 import type { AnchorDivergenceError } from './errors.js';
-import { anchorWindows } from './steps/anchor.js';
+import { anchorSealed } from './steps/anchor.js';
 import { closeStep } from './steps/close.js';
 import { StepContext, type AnchorerOptions } from './steps/context.js';
 import { ensureRegistered } from './steps/register.js';
@@ -32,9 +32,12 @@ export class Anchorer {
     return sealStep(this.ctx, electionId);
   }
 
-  /** The highest sealed window not yet anchored, or null. */
+  /**
+   * The highest sealed window not yet anchored, or null (a sharded election: a number growing with every
+   * window sealed, over every cluster; ledger's lastUnanchoredWindow).
+   */
   lastUnanchoredWindow(electionId: string): Promise<number | null> {
-    return lastUnanchoredWindow(this.ctx.sql, electionId);
+    return lastUnanchoredWindowOnClusters(this.ctx.clusters, electionId);
   }
 
   /** registerElection once the roll is frozen. Resolves false while the roll is still open. */
@@ -46,7 +49,7 @@ export class Anchorer {
   anchorPending(electionId: string): Promise<void> {
     return this.ctx.exclusive(electionId, async () => {
       if (!(await ensureRegistered(this.ctx, electionId))) return;
-      await anchorWindows(this.ctx, electionId);
+      await anchorSealed(this.ctx, electionId);
     });
   }
 

@@ -20,6 +20,20 @@ export interface WindowOnChain {
   root: string;
 }
 
+/** A sharded election's anchor interval as the contract keeps it (docs/protocol.md 13.4). */
+export interface IntervalOnChain {
+  windowCount: number;
+  ballotCount: number;
+  root: string;
+}
+
+export interface IntervalToAnchor {
+  index: number;
+  windowCount: number;
+  ballotCount: number;
+  root: string;
+}
+
 export interface ChainEvent {
   txHash: string;
   blockNumber: number;
@@ -62,6 +76,11 @@ export interface ChainClient {
   findElectionRegistered(electionId: string, fromBlock?: number): Promise<ChainEvent | null>;
   findWindowAnchored(electionId: string, index: number, fromBlock?: number): Promise<ChainEvent | null>;
   findElectionClosed(electionId: string, fromBlock?: number): Promise<ChainEvent | null>;
+  /** Intervals anchored (a sharded election; 0 for one anchoring windows). */
+  intervalCount(electionId: string): Promise<number>;
+  getInterval(electionId: string, index: number): Promise<IntervalOnChain | null>;
+  findIntervalAnchored(electionId: string, index: number, fromBlock?: number): Promise<ChainEvent | null>;
+  sendAnchorInterval(electionId: string, interval: IntervalToAnchor): Promise<SentTx>;
   /** Resolves once the account has no transaction pending (pending nonce = mined nonce). */
   settle(timeoutMs?: number): Promise<void>;
   sendRegisterElection(electionId: string, manifestHash: string, rollRoot: string): Promise<SentTx>;
@@ -101,6 +120,18 @@ export class DelegatingChainClient implements ChainClient {
   }
   findElectionClosed(electionId: string, fromBlock?: number) {
     return this.inner.findElectionClosed(electionId, fromBlock);
+  }
+  intervalCount(electionId: string) {
+    return this.inner.intervalCount(electionId);
+  }
+  getInterval(electionId: string, index: number) {
+    return this.inner.getInterval(electionId, index);
+  }
+  findIntervalAnchored(electionId: string, index: number, fromBlock?: number) {
+    return this.inner.findIntervalAnchored(electionId, index, fromBlock);
+  }
+  sendAnchorInterval(electionId: string, interval: IntervalToAnchor) {
+    return this.inner.sendAnchorInterval(electionId, interval);
   }
   settle(timeoutMs?: number) {
     return this.inner.settle(timeoutMs);

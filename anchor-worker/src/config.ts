@@ -24,6 +24,8 @@ export interface WorkerSettings {
 export interface WorkerConfig extends Omit<WorkerSettings, 'chainPrivateKey'> {
   /** DATABASE_URL: the application role's connection (the worker refuses an owner or superuser). */
   databaseUrl: string;
+  /** TALLYPROOF_SHARD_DATABASE_URLS: the shard clusters 1..K-1 (ledger/src/config.ts). */
+  shardDatabaseUrls: string[];
   redisUrl: string | null;
   /** Where METRICS_PORT is served. */
   host: string;
@@ -74,6 +76,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   return {
     ...settings,
     databaseUrl: cfg.databaseUrl!,
+    shardDatabaseUrls: cfg.shardDatabaseUrls,
     redisUrl: cfg.redisUrl,
     host: cfg.host,
     chainRpcUrl: cfg.chainRpcUrl!,

@@ -17,6 +17,8 @@ import type {
   ElectionOnChain,
   SentTx,
   WindowOnChain,
+  IntervalOnChain,
+  IntervalToAnchor,
   WindowToAnchor,
 } from './chain.js';
 import { classify, refusedWith } from './chain-rpc.js';
@@ -159,6 +161,32 @@ export class EthersChainClient implements ChainClient {
     });
   }
 
+  intervalCount(electionId: string): Promise<number> {
+    return this.call(`intervalCount(${electionId})`, async (c) =>
+      Number(await c.contract.intervalCount(electionKey(electionId))),
+    );
+  }
+
+  getInterval(electionId: string, index: number): Promise<IntervalOnChain | null> {
+    return this.call(`getInterval(${electionId}, ${index})`, async (c) => {
+      try {
+        const i = await c.contract.getInterval(electionKey(electionId), index);
+        return { windowCount: Number(i.windowCount), ballotCount: Number(i.ballotCount), root: hex(i.root) };
+      } catch (err) {
+        if (refusedWith(err, 'TallyAnchorUnknownInterval')) return null;
+        throw err;
+      }
+    });
+  }
+
+  findIntervalAnchored(electionId: string, index: number, fromBlock = 0) {
+    return this.findEvent(
+      `IntervalAnchored(${electionId}, ${index})`,
+      (c) => c.filters.IntervalAnchored!(electionKey(electionId), index),
+      fromBlock,
+    );
+  }
+
   private async findEvent(
     what: string,
     filter: (c: TallyAnchorContract) => DeferredTopicFilter,
@@ -219,7 +247,7 @@ export class EthersChainClient implements ChainClient {
    */
   private send(
     description: string,
-    method: 'registerElection' | 'anchorWindow' | 'closeElection',
+    method: 'registerElection' | 'anchorWindow' | 'anchorInterval' | 'closeElection',
     args: unknown[],
   ): Promise<SentTx> {
     return this.call(description, async (c) => {
@@ -250,6 +278,16 @@ export class EthersChainClient implements ChainClient {
       w.firstSeq,
       w.count,
       '0x' + w.root,
+    ]);
+  }
+
+  sendAnchorInterval(electionId: string, i: IntervalToAnchor) {
+    return this.send(`anchorInterval(${electionId}, ${i.index})`, 'anchorInterval', [
+      electionKey(electionId),
+      i.index,
+      i.windowCount,
+      i.ballotCount,
+      '0x' + i.root,
     ]);
   }
 

@@ -4,6 +4,7 @@
 // every reconcileIntervalMs) redoes any step whose job was lost. Queues and job shapes: jobs/.
 import { UnrecoverableError, type Job } from 'bullmq';
 import { openAppDatabase } from '../../ledger/src/db/connect.js';
+import { LedgerClusters } from '../../ledger/src/db/clusters.js';
 import {
   AnchorQueues,
   CHAIN_QUEUE,
@@ -61,6 +62,8 @@ export interface AnchorWorker {
 export interface AnchorWorkerOptions {
   /** The application role's connection to the ledger database (migrated beforehand: `npm run migrate`). */
   databaseUrl: string;
+  /** The shard clusters 1..K-1 (TALLYPROOF_SHARD_DATABASE_URLS), application role; default none. */
+  shardDatabaseUrls?: readonly string[];
   /** Redis for BullMQ; unset or null: BullMQ's PostgreSQL backend in schema tallyproof_queue. */
   redisUrl?: string | null;
   chainRpcUrl: string;
@@ -91,6 +94,19 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
   const reconcileIntervalMs = opts.reconcileIntervalMs ?? 15_000;
 
   const db = await openAppDatabase({ url: opts.databaseUrl, max: 8, applicationName: 'tallyproof-worker' });
+  const shardDbs: Awaited<ReturnType<typeof openAppDatabase>>[] = [];
+  try {
+    for (const [i, url] of (opts.shardDatabaseUrls ?? []).entries())
+      shardDbs.push(await openAppDatabase({ url, max: 4, applicationName: `tallyproof-worker-cluster-${i + 1}` }));
+  } catch (err) {
+    for (const d of shardDbs) await d.close();
+    await db.close();
+    throw err;
+  }
+  const clusters = new LedgerClusters(
+    db.sql,
+    shardDbs.map((d) => d.sql),
+  );
   let chain: ChainClient = new EthersChainClient({
     rpcUrl: opts.chainRpcUrl,
     privateKey: opts.chainPrivateKey,
@@ -107,11 +123,13 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
       onError: (err, source) => log('queue backend error', { level: 'warn', source, error: err.message }),
     });
   } catch (err) {
+    for (const d of shardDbs) await d.close();
     await db.close();
     throw err;
   }
   const anchorer = new Anchorer({
     sql: db.sql,
+    clusters,
     chain,
     confirmations: opts.confirmations ?? 1,
     faults,
@@ -198,6 +216,7 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
         () => undefined,
       );
       await chain.close();
+      for (const d of shardDbs) await d.close();
       await db.close();
       log('anchor worker stopped');
     },

@@ -11,6 +11,7 @@ async function main(): Promise<void> {
   const metrics = cfg.metricsPort !== null ? new WorkerMetrics() : null;
   const worker = await startAnchorWorker({
     databaseUrl: cfg.databaseUrl,
+    shardDatabaseUrls: cfg.shardDatabaseUrls,
     redisUrl: cfg.redisUrl,
     chainRpcUrl: cfg.chainRpcUrl,
     chainPrivateKey: cfg.chainPrivateKey,

@@ -18,7 +18,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Sql } from 'postgres';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Ingestor, WindowTreeCache, type IngestOptions } from '../../ledger/src/index.js';
+import { Ingestor, LedgerClusters, WindowTreeCache, type IngestOptions } from '../../ledger/src/index.js';
 import { VerifyPool } from '../../ledger/src/verify-pool.js';
 import type { LedgerKey } from '../../ledger/src/ledger-key.js';
 import { ProtocolError, apiError, sendApiError, toApiError } from './errors.js';
@@ -47,6 +47,11 @@ import trusteeRoutes from './routes/trustees.js';
 export interface AppOptions {
   /** Application-role connection to the ledger database (the caller owns and ends it). */
   sql: Sql;
+  /**
+   * Connections to the shard clusters 1..K-1 (TALLYPROOF_SHARD_DATABASE_URLS; the caller owns and ends them):
+   * sharded elections' shards are spread over `sql` and these (ledger/src/db/clusters.ts). Default none.
+   */
+  shardDatabases?: readonly Sql[];
   ledgerKey: LedgerKey;
   /** Bearer token of the admin routes; null or unset: admin routes refuse everything (401). */
   adminToken?: string | null;
@@ -123,6 +128,8 @@ function nodeHttpTimeouts(t: HttpTimeouts) {
 /** What the route plugins share, as `app.tp`. */
 export interface AppContext {
   sql: Sql;
+  /** The home (`sql`) and the shard clusters: where each shard of a sharded election is. */
+  clusters: LedgerClusters;
   ledgerKey: LedgerKey;
   ingestor: Ingestor;
   metrics: ApiMetrics;
@@ -185,9 +192,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     queueDepth: () => ingestor?.queued ?? 0,
     defaultMetrics: opts.processMetrics,
   });
+  const clusters = new LedgerClusters(opts.sql, opts.shardDatabases ?? []);
   ingestor = new Ingestor({
     ...opts.ingest,
     sql: opts.sql,
+    clusters,
     ledgerKey: opts.ledgerKey,
     verifier,
     metrics: metrics.ingestHooks(),
@@ -198,10 +207,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       : () => (opts.chain as ChainInfo | undefined) ?? { chainId: null, contract: null };
   const ctx: AppContext = {
     sql: opts.sql,
+    clusters,
     ledgerKey: opts.ledgerKey,
     ingestor,
     metrics,
-    tally: new TallyTracker(opts.sql, {
+    tally: new TallyTracker(clusters, {
       pollMs: opts.resultsPollMs,
       onError: (err) => app.log.warn({ err }, 'results refresh failed'),
     }),

@@ -67,6 +67,15 @@ const ledger = await openAppDatabase({
 }).catch((err: Error) =>
   fail(`cannot open the ledger database${config.databaseUrl ? ' at DATABASE_URL' : ''}: ${err.message}`),
 );
+// The shard clusters (TALLYPROOF_SHARD_DATABASE_URLS): reachable at start, as the application role; once
+// running, a cluster that goes down fails only the ballots of its shards (503 with Retry-After).
+const shardDatabases = await Promise.all(
+  config.shardDatabaseUrls.map((url, i) =>
+    openAppDatabase({ url, max: config.databasePoolSize, applicationName: `tallyproof-api-cluster-${i + 1}` }).catch(
+      (err: Error) => fail(`cannot open shard cluster ${i + 1} (TALLYPROOF_SHARD_DATABASE_URLS): ${err.message}`),
+    ),
+  ),
+);
 const ledgerKey = (() => {
   try {
     return loadLedgerKey(config.dataDir);
@@ -115,6 +124,7 @@ async function probeDependencies(): Promise<{ chain: UpDown; queue: UpDown }> {
 
 const app = await buildApp({
   sql: ledger.sql,
+  shardDatabases: shardDatabases.map((d) => d.sql),
   ledgerKey,
   adminToken: config.adminToken,
   verifyThreads: config.verifyThreads,
@@ -158,6 +168,7 @@ async function shutdown(signal: string): Promise<void> {
     await app.close();
     await withTimeout(anchorRequests.close(), 5000, () => undefined);
     await ledger.close();
+    for (const d of shardDatabases) await d.close();
     await db.stop();
     process.exit(0);
   } catch (err) {

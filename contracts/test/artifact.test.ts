@@ -93,6 +93,11 @@ describe('ABI', () => {
         'function windowCount(bytes32) view returns (uint64)',
         'function getWindow(bytes32,uint64) view returns (uint64,uint64,bytes32,uint64)',
         'function verifyInclusion(bytes32,uint64,uint64,bytes32,bytes32[]) view returns (bool)',
+        // docs/protocol.md section 13 (shards)
+        'function anchorInterval(bytes32,uint64,uint64,uint64,bytes32)',
+        'function verifyIntervalInclusion(bytes32,uint64,uint64,uint32,uint64,uint64,uint64,bytes32,bytes32[],uint64,bytes32,bytes32[]) view returns (bool)',
+        'function intervalCount(bytes32) view returns (uint64)',
+        'function getInterval(bytes32,uint64) view returns (bytes32,uint64,uint64,uint64)',
         // additions, documented in docs/observers.md
         'function getElection(bytes32) view returns (bytes32,bytes32,uint64,bool,bytes32,uint64,uint64,uint64)',
         'function setAnchorer(address,bool)',
@@ -111,6 +116,7 @@ describe('ABI', () => {
       [
         'event ElectionRegistered(bytes32 indexed electionKey, bytes32 manifestHash, bytes32 rollRoot)',
         'event WindowAnchored(bytes32 indexed electionKey, uint64 indexed windowIndex, uint64 firstSeq, uint64 count, bytes32 root)',
+        'event IntervalAnchored(bytes32 indexed electionKey, uint64 indexed intervalIndex, uint64 windowCount, uint64 ballotCount, bytes32 root)',
         'event ElectionClosed(bytes32 indexed electionKey, bytes32 resultHash, uint64 totalBallots)',
         'event AnchorerUpdated(address indexed account, bool allowed)',
         'event OwnershipTransferred(address indexed previousOwner, address indexed newOwner)',

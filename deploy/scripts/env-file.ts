@@ -26,6 +26,8 @@ export function writeEnvFile(envFile: string, templateFile: string, facts: EnvFa
     TALLYPROOF_OWNER_DB_PASSWORD: secret(),
     TALLYPROOF_APP_DB_PASSWORD: secret(),
     REDIS_PASSWORD: secret(),
+    PGAF_MONITOR_PASSWORD: secret(),
+    PGAF_REPLICATION_PASSWORD: secret(),
     GRAFANA_ADMIN_PASSWORD: secret(),
     ADMIN_TOKEN: randomBytes(32).toString('hex'),
     LEDGER_KEY_SEED: randomBytes(32).toString('hex'),

@@ -26,11 +26,15 @@ import {
 import { startAnvil, type AnvilNode } from '../../test/support/anvil.js';
 import { decodeQbftExtraData, fillEnv, qbftExtraData } from '../scripts/generate-qbft.js';
 import { setAnchorer } from '../scripts/set-anchorer.js';
+import { urlUser } from '../../ledger/src/db/connect.js';
+import { urlHosts } from '../../ledger/src/db/url.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEPLOY = join(REPO, 'deploy');
 const COMPOSE_FILE = join(DEPLOY, 'docker-compose.yml');
 const ENV_EXAMPLE = join(DEPLOY, '.env.example');
+/** The replicated database (pg_auto_failover), laid over COMPOSE_FILE. */
+const REPLICATED_FILE = join(DEPLOY, 'docker-compose.replicated.yml');
 const INSTALL_HINT =
   'neither `docker compose` nor `docker-compose` is installed: install one to validate deploy/docker-compose.yml, ' +
   "e.g. Debian's `apt-get install -y --no-install-recommends docker-compose` (.ci/run does)";
@@ -40,6 +44,8 @@ const SECRET_NAMES = [
   'TALLYPROOF_OWNER_DB_PASSWORD',
   'TALLYPROOF_APP_DB_PASSWORD',
   'REDIS_PASSWORD',
+  'PGAF_MONITOR_PASSWORD',
+  'PGAF_REPLICATION_PASSWORD',
   'GRAFANA_ADMIN_PASSWORD',
   'ADMIN_TOKEN',
   'LEDGER_KEY_SEED',
@@ -900,5 +906,89 @@ describe('contract-deploy job (deploy-contract.ts) on a real chain', () => {
     });
     expect(wrapped.status).toBe(78);
     expect(wrapped.stderr).toMatch(/ADMIN_TOKEN/);
+  });
+});
+
+describe('docker-compose.replicated.yml (the replicated database)', () => {
+  function replicated(envFile: string, args: string[]): SpawnSyncReturns<string> {
+    const c = requireCompose();
+    return spawnSync(c.cmd, [...c.pre, '-f', COMPOSE_FILE, '-f', REPLICATED_FILE, '--env-file', envFile, ...args], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: cleanEnv,
+    });
+  }
+  function replicatedConfig(envFile: string): ComposeConfig {
+    const c = requireCompose();
+    const r = replicated(envFile, c.json ? ['config', '--format', 'json'] : ['config']);
+    if (r.status !== 0) throw new Error(`compose config failed (${r.status}): ${r.stderr}`);
+    return (c.json ? JSON.parse(r.stdout) : yamlToJson(r.stdout)) as ComposeConfig;
+  }
+  const NODES = ['postgres', 'postgres-b', 'postgres-c'];
+
+  it('is valid laid over docker-compose.yml: a pg_auto_failover monitor and three nodes', () => {
+    const r = replicated(ENV_EXAMPLE, ['config', '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    const { services, volumes } = replicatedConfig(ENV_EXAMPLE);
+    expect(services['pg-monitor']!.command).toEqual(['monitor', 'pg-monitor']);
+    for (const name of NODES) expect(services[name]!.command, name).toEqual(['node', name]);
+    const dataVolumes = new Set<string>();
+    for (const name of ['pg-monitor', ...NODES]) {
+      const s = services[name]!;
+      expect(s.image, name).toBe('tallyproof-pgaf:local');
+      expect(JSON.stringify(s.build), name).toMatch(/Dockerfile\.pg-auto-failover/);
+      expect(s.restart, name).toBe('unless-stopped');
+      expect(s.healthcheck?.test, name).toBeDefined();
+      // pg_autoctl's configuration and state in the data volume, with PGDATA: they survive the container.
+      for (const v of ['PGDATA', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME'])
+        expect(s.environment?.[v], `${name} ${v}`).toMatch(/^\/var\/lib\/postgresql\/data\//);
+      const data = (s.volumes ?? []).find((v) =>
+        typeof v === 'string'
+          ? v.split(':')[1] === '/var/lib/postgresql/data'
+          : v.target === '/var/lib/postgresql/data',
+      );
+      expect(data, `${name} data volume`).toBeDefined();
+      dataVolumes.add(typeof data === 'string' ? data.split(':')[0]! : data!.source);
+    }
+    expect(dataVolumes.size, 'one data volume per node').toBe(4);
+    for (const v of dataVolumes) expect(volumes, v).toHaveProperty(v);
+    // The standbys join the first node; the app and the migrations wait for the formation to be synchronous.
+    for (const name of ['postgres-b', 'postgres-c'])
+      expect(services[name]!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+    for (const name of ['migrate', 'api', 'worker'])
+      for (const node of NODES)
+        expect(services[name]!.depends_on?.[node], `${name} waits for ${node}`).toMatchObject({
+          condition: 'service_healthy',
+        });
+    const image = readFileSync(join(DEPLOY, 'postgres/Dockerfile.pg-auto-failover'), 'utf8');
+    expect(image).toMatch(/apt-get install[^\n]*postgresql-15-auto-failover/);
+    expect(statSync(join(DEPLOY, 'postgres/pg-auto-failover.sh')).mode & 0o111).not.toBe(0);
+  });
+
+  it('gives the app and the migrations every node in one URL, and the replication passwords to the nodes only', () => {
+    const values = readEnvFile(genEnv);
+    const { services } = replicatedConfig(genEnv);
+    const hosts = NODES.map((host) => ({ host, port: 5432 }));
+    for (const name of ['api', 'worker']) {
+      const url = services[name]!.environment!.DATABASE_URL!;
+      expect(url, name).toBe(
+        `postgres://tallyproof_app:${values.TALLYPROOF_APP_DB_PASSWORD}@postgres:5432,postgres-b:5432,postgres-c:5432/tallyproof?target_session_attrs=read-write`,
+      );
+      expect(urlHosts(url)).toEqual(hosts);
+      expect(urlUser(url)).toBe('tallyproof_app');
+    }
+    const owner = services.migrate!.environment!.DATABASE_OWNER_URL!;
+    expect(urlUser(owner)).toBe('tallyproof');
+    expect(urlHosts(owner)).toEqual(hosts);
+    for (const name of ['pg-monitor', ...NODES]) {
+      expect(services[name]!.environment!.PGAF_MONITOR_PASSWORD, name).toBe(values.PGAF_MONITOR_PASSWORD);
+      expect(services[name]!.environment!.PGAF_REPLICATION_PASSWORD, name).toBe(values.PGAF_REPLICATION_PASSWORD);
+    }
+    for (const name of ['api', 'worker', 'migrate', 'proxy', 'prometheus', 'grafana']) {
+      const text = JSON.stringify(services[name]!.environment ?? {});
+      expect(text, name).not.toContain(values.PGAF_MONITOR_PASSWORD);
+      expect(text, name).not.toContain(values.PGAF_REPLICATION_PASSWORD);
+    }
+    expect(readFileSync(REPLICATED_FILE, 'utf8')).not.toMatch(/change-me/);
   });
 });

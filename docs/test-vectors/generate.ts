@@ -3,7 +3,9 @@
 // server (ledger/) and the verifier (verifier-cli/) are both checked against an outside source.
 // The v2 families (v2/, generate/v2.ts) are the exception: randomized proofs come from the server's core,
 // and the verifier and the voter page, written separately, are what check them (every valid case accepted,
-// every invalid one refused). One module per family of vectors in generate/; this file writes them.
+// every invalid one refused). shards.json (generate/shards.ts) is computed from the text, but its receipts are
+// signed by the ledger's code, checked against the reference signature. One module per family of vectors in
+// generate/; this file writes them.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,7 @@ import { manifestVectors, rollRootVectors } from './generate/election.js';
 import { jcsVectors } from './generate/jcs.js';
 import { merkleVectors } from './generate/merkle.js';
 import { resultsVectors } from './generate/results.js';
+import { shardsVectors } from './generate/shards.js';
 import * as v2 from './generate/v2.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,6 +31,7 @@ write('receipts.json', receiptVectors());
 write('ed25519-strict.json', strictEd25519Vectors());
 write('credentials.json', credentialVectors());
 write('results.json', resultsVectors());
+write('shards.json', shardsVectors());
 mkdirSync(join(here, 'v2'), { recursive: true });
 write('v2/group.json', v2.groupVectors());
 write('v2/elgamal.json', v2.elgamalVectors());

@@ -4,12 +4,15 @@
 import type { Sql } from 'postgres';
 import { rowToElection, type ElectionRecord } from './elections/read.js';
 
-/** One election as the anchor worker sees it: the election record, the close request and the head's numbers. */
+/**
+ * One election as the anchor worker sees it: the election record, the close request and the heads'
+ * numbers, summed over the shards (one shard: its head's).
+ */
 export interface AnchoringState extends ElectionRecord {
   closeRequested: boolean;
   nextSeq: number;
   sealedThrough: number;
-  /** Windows sealed: the head's next_window_index. */
+  /** Windows sealed: the heads' next_window_index. */
   sealedWindows: number;
 }
 
@@ -34,7 +37,11 @@ export async function anchoringState(sql: Sql, electionId: string): Promise<Anch
   const [r] = await sql`
     SELECT e.*, e.close_requested_at IS NOT NULL AS close_requested,
            h.closed, h.next_seq, h.sealed_through, h.next_window_index, k.public_key
-    FROM elections e JOIN election_heads h USING (election_id) LEFT JOIN election_keys k USING (election_id)
+    FROM elections e
+    JOIN (SELECT election_id, bool_and(closed) AS closed, sum(next_seq) AS next_seq,
+                 sum(sealed_through) AS sealed_through, sum(next_window_index) AS next_window_index
+          FROM election_heads WHERE election_id = ${electionId} GROUP BY election_id) h USING (election_id)
+    LEFT JOIN election_keys k USING (election_id)
     WHERE e.election_id = ${electionId}`;
   if (!r) throw new Error(`no election ${electionId}`);
   return {
@@ -52,13 +59,17 @@ export async function recordRegistration(sql: Sql, electionId: string, tx: Recor
             WHERE election_id = ${electionId} AND registration_tx IS NULL`;
 }
 
-/** Resolves once the window's anchor is durable; refuses (throws) when another anchor is recorded. */
+/**
+ * Resolves once the window's anchor is durable; refuses (throws) when another anchor is recorded. An
+ * election of one shard: its windows are anchored one by one (a sharded one's, by recordIntervalAnchor).
+ */
 export async function recordAnchor(sql: Sql, electionId: string, index: number, tx: RecordedTx): Promise<void> {
   const rows = await sql`
     UPDATE windows SET anchor_tx = ${tx.txHash}, anchor_block = ${tx.blockNumber}, anchored_at = clock_timestamp()
-    WHERE election_id = ${electionId} AND window_index = ${index} AND anchor_tx IS NULL RETURNING 1`;
+    WHERE election_id = ${electionId} AND shard = 0 AND window_index = ${index} AND anchor_tx IS NULL RETURNING 1`;
   if (rows.count === 0) {
-    const [w] = await sql`SELECT anchor_tx FROM windows WHERE election_id = ${electionId} AND window_index = ${index}`;
+    const [w] =
+      await sql`SELECT anchor_tx FROM windows WHERE election_id = ${electionId} AND shard = 0 AND window_index = ${index}`;
     if (w?.anchor_tx !== tx.txHash) {
       throw new Error(
         `election ${electionId}: window ${index} is recorded with anchor ${w?.anchor_tx ?? 'none'}, not ${tx.txHash}`,
@@ -73,17 +84,29 @@ export async function recordClose(sql: Sql, electionId: string, tx: RecordedTx):
             WHERE election_id = ${electionId} AND close_tx IS NULL`;
 }
 
-/** The highest sealed window not yet anchored, or null when every sealed window is. */
+/**
+ * Null when every sealed window is anchored; else, with one shard, the highest sealed window (which is not
+ * anchored: windows are anchored in order), and with several, the number of windows sealed in all shards
+ * minus one — a number that grows with every window sealed, which the seal job's follow-up is keyed by.
+ */
 export async function lastUnanchoredWindow(sql: Sql, electionId: string): Promise<number | null> {
-  const [r] =
-    await sql`SELECT max(window_index) AS i FROM windows WHERE election_id = ${electionId} AND anchor_tx IS NULL`;
-  return r?.i == null ? null : Number(r.i);
+  const [r] = await sql`
+    SELECT sum(h.next_window_index) - 1 AS i, coalesce(bool_or(w.unanchored), false) AS waiting
+    FROM election_heads h
+    LEFT JOIN LATERAL (SELECT w.anchor_tx IS NULL AS unanchored FROM windows w
+                       WHERE w.election_id = h.election_id AND w.shard = h.shard
+                       ORDER BY w.window_index DESC LIMIT 1) w ON true
+    WHERE h.election_id = ${electionId}`;
+  return r?.waiting ? Number(r.i) : null;
 }
 
-/** Windows whose anchor is recorded (the anchorer records them in index order, so they are a prefix). */
+/**
+ * Windows whose anchor is recorded, of shard 0 (the anchorer records them in index order, so they are a
+ * prefix): an election of one shard's anchored windows.
+ */
 export async function anchoredWindowCount(sql: Sql, electionId: string): Promise<number> {
-  const [r] =
-    await sql`SELECT count(*)::int AS n FROM windows WHERE election_id = ${electionId} AND anchor_tx IS NOT NULL`;
+  const [r] = await sql`SELECT count(*)::int AS n FROM windows
+                        WHERE election_id = ${electionId} AND shard = 0 AND anchor_tx IS NOT NULL`;
   return r!.n as number;
 }
 
@@ -97,19 +120,19 @@ function rowToRange(r: Record<string, unknown>): WindowRange {
   };
 }
 
-/** Sealed windows from `fromIndex` on, in index order. */
+/** Sealed windows of shard 0 from `fromIndex` on, in index order. */
 export async function windowsFrom(sql: Sql, electionId: string, fromIndex: number): Promise<WindowRange[]> {
   const rows = await sql`
     SELECT window_index, first_seq, count, encode(root, 'hex') AS root, anchor_tx FROM windows
-    WHERE election_id = ${electionId} AND window_index >= ${fromIndex} ORDER BY window_index`;
+    WHERE election_id = ${electionId} AND shard = 0 AND window_index >= ${fromIndex} ORDER BY window_index`;
   return rows.map(rowToRange);
 }
 
-/** Sealed window `index`, or null when it is not sealed. */
+/** Sealed window `index` of shard 0, or null when it is not sealed. */
 export async function windowAt(sql: Sql, electionId: string, index: number): Promise<WindowRange | null> {
   const [r] = await sql`
     SELECT window_index, first_seq, count, encode(root, 'hex') AS root, anchor_tx FROM windows
-    WHERE election_id = ${electionId} AND window_index = ${index}`;
+    WHERE election_id = ${electionId} AND shard = 0 AND window_index = ${index}`;
   return r ? rowToRange(r) : null;
 }
 
@@ -117,6 +140,8 @@ export async function windowAt(sql: Sql, electionId: string, index: number): Pro
 export interface ElectionToReconcile {
   electionId: string;
   windowSeconds: number;
+  /** Shards of the ledger: more than one anchor by intervals (docs/protocol.md 13.4). */
+  shards: number;
   registered: boolean;
   /** Due for the close step: closed by an admin, or its closesAt has passed. */
   closeRequested: boolean;
@@ -134,16 +159,20 @@ export interface ElectionToReconcile {
  */
 export async function electionsToReconcile(sql: Sql): Promise<ElectionToReconcile[]> {
   const rows = await sql`
-    SELECT e.election_id, e.window_seconds, e.registration_tx IS NOT NULL AS registered,
+    SELECT e.election_id, e.window_seconds, e.shards, e.registration_tx IS NOT NULL AS registered,
            -- Due for the close step: an admin close, or closesAt passed (the API already refuses ballots then;
            -- the worker takes the result and sends closeElection without anyone asking).
            e.close_requested_at IS NOT NULL OR e.closes_at <= clock_timestamp() AS close_requested,
-           -- Windows are anchored in order: some window is unanchored exactly when the newest one is.
-           coalesce((SELECT w.anchor_tx IS NULL FROM windows w WHERE w.election_id = e.election_id
-                     ORDER BY w.window_index DESC LIMIT 1), false) AS unanchored,
-           EXISTS (SELECT 1 FROM ballots b WHERE b.election_id = e.election_id AND b.seq = h.sealed_through
-                   AND b.received_at < clock_timestamp() - make_interval(secs => 2 * e.window_seconds)) AS overdue
-    FROM elections e JOIN election_heads h USING (election_id)
+           -- A shard's windows are anchored in order: some window of it is unanchored exactly when its
+           -- newest one is (one probe per shard).
+           EXISTS (SELECT 1 FROM election_heads h WHERE h.election_id = e.election_id
+                   AND (SELECT w.anchor_tx IS NULL FROM windows w WHERE w.election_id = h.election_id
+                        AND w.shard = h.shard ORDER BY w.window_index DESC LIMIT 1)) AS unanchored,
+           EXISTS (SELECT 1 FROM election_heads h JOIN ballots b
+                     ON b.election_id = h.election_id AND b.shard = h.shard AND b.seq = h.sealed_through
+                   WHERE h.election_id = e.election_id
+                     AND b.received_at < clock_timestamp() - make_interval(secs => 2 * e.window_seconds)) AS overdue
+    FROM elections e
     WHERE e.roll_root IS NOT NULL AND e.close_tx IS NULL
       -- An encrypted election whose aggregate is published waits for its trustees: nothing to do until
       -- their decryption is stored, and then the close step goes on (closeEncryptedElection).
@@ -153,6 +182,7 @@ export async function electionsToReconcile(sql: Sql): Promise<ElectionToReconcil
   return rows.map((r) => ({
     electionId: r.election_id as string,
     windowSeconds: Number(r.window_seconds),
+    shards: Number(r.shards),
     registered: Boolean(r.registered),
     closeRequested: Boolean(r.close_requested),
     unanchored: Boolean(r.unanchored),

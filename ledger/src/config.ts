@@ -3,6 +3,7 @@
 // worker share. Every variable is documented in docs/operations.md; a malformed one stops start-up with a
 // message naming it.
 import { resolve } from 'node:path';
+import { isMultiHost, singleHostUrl } from './db/url.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -37,7 +38,7 @@ export function url(env: Env, name: string, protocols: string[], hint = ''): str
   if (v === null) return null;
   let u: URL;
   try {
-    u = new URL(v);
+    u = new URL(singleHostUrl(v)); // a postgres: URL may name several hosts (ledger/src/db/url.ts)
   } catch {
     throw new ConfigError(name, `is not a URL${hint}`);
   }
@@ -62,6 +63,12 @@ export interface SharedConfig {
    * as the owner, with DATABASE_OWNER_URL). Unset: the embedded PostgreSQL, migrated in-process.
    */
   databaseUrl: string | null;
+  /**
+   * TALLYPROOF_SHARD_DATABASE_URLS: the application role's connections to clusters 1..K-1, comma-separated,
+   * over which sharded elections' shards are spread (shard s on cluster s mod K, cluster 0 being
+   * DATABASE_URL; docs/operations.md, "Shards on several clusters"). Empty: one cluster.
+   */
+  shardDatabaseUrls: string[];
   /** Redis for BullMQ (jobs/); unset: BullMQ's PostgreSQL backend on the ledger database. */
   redisUrl: string | null;
   /** Where the ledger key, the app role's password and the embedded PostgreSQL live. */
@@ -80,9 +87,22 @@ export function loadSharedConfig(env: Env = process.env): SharedConfig {
   if (contractAddress !== null && !/^0x[0-9a-fA-F]{40}$/.test(contractAddress)) {
     throw new ConfigError('CONTRACT_ADDRESS', 'must be 0x followed by 40 hex digits');
   }
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  // The queue's PostgreSQL backend (node-postgres inside BullMQ) reaches one host: it cannot follow a failover.
+  if (databaseUrl !== null && redisUrl === null && isMultiHost(databaseUrl))
+    throw new ConfigError('DATABASE_URL', 'names several hosts (a replicated cluster): set REDIS_URL for the queue');
+  const shardDatabaseUrls = (opt(env, 'TALLYPROOF_SHARD_DATABASE_URLS') ?? '').split(/[\s,]+/).filter((u) => u !== '');
+  shardDatabaseUrls.forEach((u, i) => {
+    if (!/^postgres(ql)?:\/\//.test(u))
+      throw new ConfigError('TALLYPROOF_SHARD_DATABASE_URLS', `entry ${i + 1} is not a postgres:// URL`);
+  });
+  if (shardDatabaseUrls.length > 0 && databaseUrl === null)
+    throw new ConfigError('TALLYPROOF_SHARD_DATABASE_URLS', 'needs DATABASE_URL (the home cluster) too');
   return {
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    databaseUrl,
+    shardDatabaseUrls,
+    redisUrl,
     dataDir: resolve(opt(env, 'TALLYPROOF_DATA_DIR') ?? '.tallyproof'),
     host: opt(env, 'HOST') ?? '127.0.0.1',
     chainRpcUrl: url(env, 'CHAIN_RPC_URL', ['http:', 'https:', 'ws:', 'wss:']),

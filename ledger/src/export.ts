@@ -5,10 +5,20 @@ import type { Sql } from 'postgres';
 /** Ballots per query of the export. */
 const EXPORT_PAGE = 1000;
 
-/** The election's next_seq (ballots committed are seqs 0 .. next_seq-1), or null for no election. */
+/**
+ * Ballots committed, all shards together (one shard: its next_seq, the ballots being seqs 0 .. next_seq-1),
+ * or null for no election.
+ */
 export async function committedCount(sql: Sql, electionId: string): Promise<number | null> {
-  const [head] = await sql`SELECT next_seq FROM election_heads WHERE election_id = ${electionId}`;
-  return head ? Number(head.next_seq) : null;
+  const [head] =
+    await sql`SELECT sum(next_seq)::bigint AS n, count(*)::int AS heads FROM election_heads WHERE election_id = ${electionId}`;
+  return head && head.heads > 0 ? Number(head.n) : null;
+}
+
+/** Each shard's next_seq, by shard (one entry for an election of one shard); [] for no election. */
+export async function shardCommittedCounts(sql: Sql, electionId: string): Promise<number[]> {
+  const rows = await sql`SELECT next_seq FROM election_heads WHERE election_id = ${electionId} ORDER BY shard`;
+  return rows.map((r) => Number(r.next_seq));
 }
 
 /**
@@ -19,17 +29,25 @@ export async function committedCount(sql: Sql, electionId: string): Promise<numb
  * exports cannot starve the ingest path of connections, and memory stays at one page. With `end` read
  * from committedCount when the export starts, it is a consistent prefix of the ledger.
  */
-export async function* ledgerPages(sql: Sql, electionId: string, from: number, end: number): AsyncGenerator<string> {
+export async function* ledgerPages(
+  sql: Sql,
+  electionId: string,
+  from: number,
+  end: number,
+  /** A sharded election's shard (docs/protocol.md 13.3): its lines start with "shard". Absent: shard 0, unnamed. */
+  shard?: number,
+): AsyncGenerator<string> {
   let next = from;
+  const lineStart = shard === undefined ? '{' : `{"shard":${shard},`;
   while (next < end) {
     const rows = await sql`SELECT seq, ballot_hash, ballot, signature, received_at FROM ballots
-                           WHERE election_id = ${electionId} AND seq >= ${next} AND seq < ${end}
+                           WHERE election_id = ${electionId} AND shard = ${shard ?? 0} AND seq >= ${next} AND seq < ${end}
                            ORDER BY seq LIMIT ${EXPORT_PAGE}`;
     if (rows.length === 0) return;
     let out = '';
     for (const r of rows) {
       out +=
-        `{"seq":${Number(r.seq)},"ballotHash":"${(r.ballot_hash as Buffer).toString('hex')}",` +
+        `${lineStart}"seq":${Number(r.seq)},"ballotHash":"${(r.ballot_hash as Buffer).toString('hex')}",` +
         `"ballot":${r.ballot as string},"signature":"${(r.signature as Buffer).toString('hex')}",` +
         `"receivedAt":"${(r.received_at as Date).toISOString()}"}\n`;
     }

@@ -11,3 +11,5 @@ export * from './protocol/index.js';
 export * from './anchoring.js';
 export * from './close.js';
 export * from './encrypted/index.js';
+export * from './clusters.js';
+export { LedgerClusters, singleCluster } from './db/clusters.js';

@@ -5,6 +5,8 @@ import type { Sql } from 'postgres';
 import { jcs } from './protocol/jcs.js';
 import { sha256Hex } from './protocol/hash.js';
 import type { Manifest } from './protocol/protocol.js';
+import type { LedgerClusters } from './db/clusters.js';
+import { electionShardCount } from './elections/read.js';
 
 export type Tally = Record<string, Record<string, number>>;
 
@@ -97,6 +99,29 @@ export async function computeTally(
   });
 }
 
+/**
+ * The recount over every cluster of the election: each cluster's ballots are those of its own shards, so
+ * the counts add up. One REPEATABLE READ snapshot per cluster; after closeHeadOnClusters nothing moves.
+ */
+export async function computeTallyOnClusters(clusters: LedgerClusters, electionId: string): Promise<TallyResult> {
+  const shards = await electionShardCount(clusters.home, electionId);
+  const parts = await Promise.all(clusters.clustersOf(shards).map((sql) => computeTally(sql, electionId)));
+  if (parts.length === 1) return parts[0]!;
+  const [first, ...rest] = parts as [TallyResult, ...TallyResult[]];
+  const sum: TallyResult = structuredClone(first);
+  for (const p of rest) {
+    sum.totalBallots += p.totalBallots;
+    for (const [c, choices] of Object.entries(p.tally))
+      for (const [k, n] of Object.entries(choices)) sum.tally[c]![k]! += n;
+    for (const [c, counts] of Object.entries(p.contests)) {
+      sum.contests[c]!.ballotsCounted += counts.ballotsCounted;
+      sum.contests[c]!.blank += counts.blank;
+    }
+  }
+  sum.asOfSeq = sum.totalBallots - 1;
+  return sum;
+}
+
 /** resultHash = H(JCS({"electionId","tally","totalBallots"})), lowercase hex. */
 export function resultHash(result: Pick<TallyResult, 'electionId' | 'tally' | 'totalBallots'>): string {
   return sha256Hex(jcs({ electionId: result.electionId, tally: result.tally, totalBallots: result.totalBallots }));
@@ -112,19 +137,24 @@ export async function ballotsAfter(
   afterSeq: number,
   throughSeq: number,
   limit: number,
+  shard = 0,
 ): Promise<{ seq: number; ballotJcs: string }[]> {
   const rows = await sql`SELECT seq, ballot FROM ballots
-                         WHERE election_id = ${electionId} AND seq > ${afterSeq} AND seq <= ${throughSeq}
+                         WHERE election_id = ${electionId} AND shard = ${shard} AND seq > ${afterSeq} AND seq <= ${throughSeq}
                          ORDER BY seq LIMIT ${limit}`;
   return rows.map((r) => ({ seq: Number(r.seq), ballotJcs: r.ballot as string }));
 }
 
 /**
- * Ballots whose root is on chain: windows are contiguous from seq 0 and anchored in order, so they are
- * those below the end of the last anchored window (one index probe, not a sum over every window).
+ * Ballots whose root is on chain, all shards together: a shard's windows are contiguous from seq 0 and
+ * anchored in order, so they are those below the end of its last anchored window (one index probe per
+ * shard, not a sum over every window).
  */
 export async function anchoredBallotCount(sql: Sql, electionId: string): Promise<number> {
-  const [a] = await sql`SELECT coalesce((SELECT first_seq + count FROM windows WHERE election_id = ${electionId}
-                        AND anchor_tx IS NOT NULL ORDER BY window_index DESC LIMIT 1), 0)::bigint AS n`;
+  const [a] = await sql`SELECT coalesce(sum(a.n), 0)::bigint AS n FROM election_heads h,
+                        LATERAL (SELECT first_seq + count AS n FROM windows w
+                                 WHERE w.election_id = h.election_id AND w.shard = h.shard AND w.anchor_tx IS NOT NULL
+                                 ORDER BY w.window_index DESC LIMIT 1) a
+                        WHERE h.election_id = ${electionId}`;
   return Number(a?.n ?? 0);
 }

@@ -26,7 +26,7 @@ describe('closeHead', () => {
     const vs = await ledger.newElection('head-once', 4);
     await ledger.castAll('head-once', vs.slice(0, 3));
     const first = await closeHead(ledger.db.app, 'head-once');
-    expect(first).toEqual({ nextSeq: 3, resultHash: null, totalBallots: null });
+    expect(first).toEqual({ nextSeq: 3, shardNextSeq: [3], resultHash: null, totalBallots: null });
     const after = await row('head-once');
     expect(after.closed).toBe(true);
     expect(after.close_requested_at).toBeInstanceOf(Date);
@@ -47,7 +47,7 @@ describe('closeHead', () => {
     const vs = await ledger.newElection('head-twice', 5);
     await ledger.castAll('head-twice', vs);
     const [a, b] = await Promise.all([closeHead(ledger.db.app, 'head-twice'), closeHead(ledger.db.app, 'head-twice')]);
-    expect(a).toEqual({ nextSeq: 5, resultHash: null, totalBallots: null });
+    expect(a).toEqual({ nextSeq: 5, shardNextSeq: [5], resultHash: null, totalBallots: null });
     expect(b).toEqual(a);
     expect((await row('head-twice')).closed).toBe(true);
   });

@@ -1,7 +1,7 @@
 // decide(): the ingest rule without a database. Each case is a batch, the heads and credential states read
 // under the lock, and the outcomes, seqs and rows it must give.
 import { describe, expect, it } from 'vitest';
-import { decide, type CheckedBallot, type CredentialState, type HeadState } from '../src/ingest/decide.js';
+import { decide, headKey, type CheckedBallot, type CredentialState, type HeadState } from '../src/ingest/decide.js';
 
 const NOW = Date.parse('2026-01-01T10:00:00.000Z');
 const LATER = NOW + 3600_000;
@@ -16,7 +16,8 @@ const onRoll = (existing: CredentialState['existing'] = null, attempts = 0): Cre
   existing,
   attempts,
 });
-const heads = (entries: Record<string, HeadState>) => new Map(Object.entries(entries));
+// Heads by election id here: elections of one shard, whose head is shard 0's (headKey).
+const heads = (entries: Record<string, HeadState>) => new Map(Object.entries(entries).map(([e, h]) => [headKey(e), h]));
 const known = (entries: Record<string, CredentialState>) => new Map(Object.entries(entries));
 
 describe('decide', () => {
@@ -31,8 +32,8 @@ describe('decide', () => {
     expect(d.decisions.map((x) => (x.kind === 'accepted' ? x.ballot.seq : x.kind))).toEqual([0, 10, 1, 11]);
     expect(d.inserts).toEqual([1, 3, 0, 2]);
     expect(d.heads).toEqual([
-      { electionId: 'a', nextSeq: 12 },
-      { electionId: 'b', nextSeq: 2 },
+      { electionId: 'a', shard: 0, nextSeq: 12 },
+      { electionId: 'b', shard: 0, nextSeq: 2 },
     ]);
     expect(d.refusals).toEqual([]);
     expect(d.decisions[0]).toMatchObject({ ballot: { receivedAt: new Date(NOW).toISOString(), hashHex: 'h1' } });
@@ -67,7 +68,7 @@ describe('decide', () => {
       message: 'credential off is not on the roll of a',
     });
     expect(d.decisions[3]).toMatchObject({ ballot: { seq: 5 } });
-    expect(d.heads).toEqual([{ electionId: 'a', nextSeq: 6 }]);
+    expect(d.heads).toEqual([{ electionId: 'a', shard: 0, nextSeq: 6 }]);
     // Audit rows in decision order: election a (ballots 0 and 2), then election b (ballot 1).
     expect(d.refusals).toEqual([0, 2, 1]);
   });
@@ -106,5 +107,36 @@ describe('decide', () => {
       decide([ballot('a', 'c1', 'h1')], heads({ a: { nextSeq: 0, closed: false } }), known({}), NOW),
     ).toThrow(/no lookup/);
     expect(() => decide([ballot('a', 'c1', 'h1')], heads({}), known({ 'a/c1': onRoll() }), NOW)).toThrow(/no head/);
+  });
+
+  it('gives each shard of an election its own gap-free seqs, and names the shard in what it stores', () => {
+    const inShard = (credHex: string, hashHex: string, shard: number): CheckedBallot => ({
+      ...ballot('s', credHex, hashHex),
+      shard,
+    });
+    const batch = [inShard('c1', 'h1', 3), inShard('c2', 'h2', 0), inShard('c3', 'h3', 3), inShard('c4', 'h4', 1)];
+    const d = decide(
+      batch,
+      new Map([
+        [headKey('s', 0), { nextSeq: 7, closed: false }],
+        [headKey('s', 1), { nextSeq: 0, closed: false }],
+        [headKey('s', 3), { nextSeq: 2, closed: false }],
+      ]),
+      known({ 's/c1': onRoll(), 's/c2': onRoll(), 's/c3': onRoll(), 's/c4': onRoll() }),
+      NOW,
+    );
+    expect(d.decisions.map((x) => (x.kind === 'accepted' ? [x.ballot.shard, x.ballot.seq] : x.kind))).toEqual([
+      [3, 2],
+      [0, 7],
+      [3, 3],
+      [1, 0],
+    ]);
+    expect(d.heads).toEqual([
+      { electionId: 's', shard: 0, nextSeq: 8 },
+      { electionId: 's', shard: 1, nextSeq: 1 },
+      { electionId: 's', shard: 3, nextSeq: 4 },
+    ]);
+    // A shard whose head was not read is a bug upstream, never a guess.
+    expect(() => decide([inShard('c1', 'h1', 5)], new Map(), known({ 's/c1': onRoll() }), NOW)).toThrow(/shard 5/);
   });
 });

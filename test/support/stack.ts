@@ -37,6 +37,8 @@ export interface StackOptions {
   log?: Logger;
   /** Extra options for buildApp (rate limits, webDir, …). */
   app?: Partial<AppOptions>;
+  /** Shard clusters 1..K-1 (ledger/src/db/clusters.ts) for the API and the worker; the caller drops them. */
+  shardDatabases?: TestDatabase[];
 }
 
 export interface Stack {
@@ -79,6 +81,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (opts.worker !== false) {
       worker = await startAnchorWorker({
         databaseUrl: db.appUrl,
+        shardDatabaseUrls: (opts.shardDatabases ?? []).map((d) => d.appUrl),
         redisUrl: opts.redisUrl ?? null,
         queuePrefix: opts.redisUrl ? `tp-stack-${randomBytes(4).toString('hex')}` : undefined,
         chainRpcUrl: chain.rpcUrl,
@@ -93,6 +96,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const w = worker;
     const app = await buildApp({
       sql: db.app,
+      shardDatabases: (opts.shardDatabases ?? []).map((d) => d.app),
       ledgerKey,
       adminToken,
       verifyThreads: 1,

@@ -11,10 +11,16 @@ export const TALLY_ANCHOR_ABI = [
   'function windowCount(bytes32 electionKey) view returns (uint64)',
   'function getWindow(bytes32 electionKey, uint64 windowIndex) view returns (uint64 firstSeq, uint64 count, bytes32 root, uint64 anchoredAt)',
   'function verifyInclusion(bytes32 electionKey, uint64 windowIndex, uint64 leafIndex, bytes32 ballotHash, bytes32[] proof) view returns (bool)',
+  // An election of several shards (docs/protocol.md 13.4): one anchor interval of shard windows per transaction.
+  'function intervalCount(bytes32 electionKey) view returns (uint64)',
+  'function getInterval(bytes32 electionKey, uint64 intervalIndex) view returns (bytes32 root, uint64 windowCount, uint64 ballotCount, uint64 anchoredAt)',
+  'function verifyIntervalInclusion(bytes32 electionKey, uint64 intervalIndex, uint64 recordIndex, uint32 shard, uint64 windowIndex, uint64 firstSeq, uint64 count, bytes32 windowRoot, bytes32[] intervalProof, uint64 leafIndex, bytes32 ballotHash, bytes32[] windowProof) view returns (bool)',
   'error TallyAnchorElectionNotRegistered(bytes32 electionKey)',
   'error TallyAnchorUnknownWindow(bytes32 electionKey, uint64 windowIndex)',
+  'error TallyAnchorUnknownInterval(bytes32 electionKey, uint64 intervalIndex)',
   'event ElectionRegistered(bytes32 indexed electionKey, bytes32 manifestHash, bytes32 rollRoot)',
   'event WindowAnchored(bytes32 indexed electionKey, uint64 indexed windowIndex, uint64 firstSeq, uint64 count, bytes32 root)',
+  'event IntervalAnchored(bytes32 indexed electionKey, uint64 indexed intervalIndex, uint64 windowCount, uint64 ballotCount, bytes32 root)',
   'event ElectionClosed(bytes32 indexed electionKey, bytes32 resultHash, uint64 totalBallots)',
 ] as const;
 
@@ -43,6 +49,33 @@ export interface ChainWindow {
   root: string;
   /** Block timestamp of the anchoring transaction, seconds. */
   anchoredAt: number;
+}
+
+/** getInterval(index) of an election of several shards, root as lowercase hex without 0x. */
+export interface ChainInterval {
+  index: number;
+  root: string;
+  /** Records (shard windows) in the interval's tree. */
+  windowCount: number;
+  /** The ballots of those windows. */
+  ballotCount: number;
+  /** Block timestamp of the anchoring transaction, seconds. */
+  anchoredAt: number;
+}
+
+/** The two-level proof of verifyIntervalInclusion (docs/protocol.md 13.4); hashes as lowercase hex. */
+export interface IntervalInclusionArgs {
+  intervalIndex: number;
+  recordIndex: number;
+  shard: number;
+  windowIndex: number;
+  firstSeq: number;
+  count: number;
+  windowRoot: string;
+  intervalProof: readonly string[];
+  leafIndex: number;
+  ballotHash: string;
+  windowProof: readonly string[];
 }
 
 /** An anchoring event's transaction, for the observer's table. */
@@ -147,18 +180,61 @@ export class ChainReader {
 
   /** Windows 0 .. count-1, read a few at a time, in index order. */
   async windows(electionId: string, count: number, onRead?: (done: number) => void): Promise<ChainWindow[]> {
-    const out: ChainWindow[] = new Array(count);
-    let next = 0;
-    let done = 0;
-    const reader = async (): Promise<void> => {
-      while (next < count) {
-        const index = next++;
-        out[index] = await this.window(electionId, index);
-        onRead?.(++done);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WINDOW_READ_CONCURRENCY, count) }, reader));
-    return out;
+    return readConcurrently(count, (index) => this.window(electionId, index), onRead);
+  }
+
+  /** intervalCount: an election of several shards' anchor intervals (0 for one that anchors windows). */
+  async intervalCount(electionId: string): Promise<number> {
+    try {
+      const n = (await this.contract.getFunction('intervalCount').staticCall(electionKey(electionId))) as bigint;
+      return toCount(n, 'intervalCount');
+    } catch (err) {
+      throw this.readError('intervalCount', err);
+    }
+  }
+
+  async interval(electionId: string, index: number): Promise<ChainInterval> {
+    try {
+      const r = await this.contract.getFunction('getInterval').staticCall(electionKey(electionId), index);
+      return {
+        index,
+        root: fromBytes32(r[0] as string),
+        windowCount: toCount(r[1] as bigint, 'windowCount'),
+        ballotCount: toCount(r[2] as bigint, 'ballotCount'),
+        anchoredAt: toCount(r[3] as bigint, 'anchoredAt'),
+      };
+    } catch (err) {
+      throw this.readError(`getInterval(${index})`, err);
+    }
+  }
+
+  /** Intervals 0 .. count-1, read a few at a time, in index order. */
+  async intervals(electionId: string, count: number): Promise<ChainInterval[]> {
+    return readConcurrently(count, (index) => this.interval(electionId, index));
+  }
+
+  /** The contract's own two-level check (verifyIntervalInclusion view). */
+  async verifyIntervalInclusion(electionId: string, a: IntervalInclusionArgs): Promise<boolean> {
+    try {
+      return (await this.contract
+        .getFunction('verifyIntervalInclusion')
+        .staticCall(
+          electionKey(electionId),
+          a.intervalIndex,
+          a.recordIndex,
+          a.shard,
+          a.windowIndex,
+          a.firstSeq,
+          a.count,
+          toBytes32(a.windowRoot),
+          a.intervalProof.map(toBytes32),
+          a.leafIndex,
+          toBytes32(a.ballotHash),
+          a.windowProof.map(toBytes32),
+        )) as boolean;
+    } catch (err) {
+      throw this.readError('verifyIntervalInclusion', err);
+    }
   }
 
   /** The contract's own RFC 9162 check (verifyInclusion view). */
@@ -191,26 +267,35 @@ export class ChainReader {
   async events(
     electionId: string,
     fromBlock: number,
-  ): Promise<{ registered?: ChainEventRef; windows: Map<number, ChainEventRef>; closed?: ChainEventRef }> {
+  ): Promise<{
+    registered?: ChainEventRef;
+    windows: Map<number, ChainEventRef>;
+    intervals: Map<number, ChainEventRef>;
+    closed?: ChainEventRef;
+  }> {
     const key = electionKey(electionId);
     const ref = (log: { transactionHash: string; blockNumber: number }): ChainEventRef => ({
       txHash: log.transactionHash,
       blockNumber: log.blockNumber,
     });
     try {
-      const [registered, anchored, closed] = await Promise.all([
+      const [registered, anchored, intervalLogs, closed] = await Promise.all([
         this.contract.queryFilter(this.contract.filters.ElectionRegistered!(key), fromBlock),
         this.contract.queryFilter(this.contract.filters.WindowAnchored!(key), fromBlock),
+        this.contract.queryFilter(this.contract.filters.IntervalAnchored!(key), fromBlock),
         this.contract.queryFilter(this.contract.filters.ElectionClosed!(key), fromBlock),
       ]);
-      const windows = new Map<number, ChainEventRef>();
-      for (const log of anchored) {
-        const index = 'args' in log ? Number(log.args[1] as bigint) : Number(BigInt(log.topics[2]!));
-        windows.set(index, ref(log));
-      }
-      const out: { registered?: ChainEventRef; windows: Map<number, ChainEventRef>; closed?: ChainEventRef } = {
-        windows,
-      };
+      // The second indexed topic is the window's (or interval's) index.
+      const byIndex = (logs: typeof anchored): Map<number, ChainEventRef> =>
+        new Map(
+          logs.map((log) => ['args' in log ? Number(log.args[1] as bigint) : Number(BigInt(log.topics[2]!)), ref(log)]),
+        );
+      const out: {
+        registered?: ChainEventRef;
+        windows: Map<number, ChainEventRef>;
+        intervals: Map<number, ChainEventRef>;
+        closed?: ChainEventRef;
+      } = { windows: byIndex(anchored), intervals: byIndex(intervalLogs) };
       if (registered[0] !== undefined) out.registered = ref(registered[0]);
       if (closed[0] !== undefined) out.closed = ref(closed[0]);
       return out;
@@ -224,6 +309,26 @@ export class ChainReader {
       cause: err,
     });
   }
+}
+
+/** read(0) .. read(count-1), WINDOW_READ_CONCURRENCY at a time, in index order. */
+async function readConcurrently<T>(
+  count: number,
+  read: (index: number) => Promise<T>,
+  onRead?: (done: number) => void,
+): Promise<T[]> {
+  const out: T[] = new Array(count);
+  let next = 0;
+  let done = 0;
+  const reader = async (): Promise<void> => {
+    while (next < count) {
+      const index = next++;
+      out[index] = await read(index);
+      onRead?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WINDOW_READ_CONCURRENCY, count) }, reader));
+  return out;
 }
 
 /** eth_chainId with a timeout; an InputError names the endpoint when it does not answer. */

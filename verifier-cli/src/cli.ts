@@ -51,6 +51,8 @@ interface AuditFlags {
   trusteeMessages?: string;
   aggregate?: string;
   decryption?: string;
+  intervals?: string;
+  windows?: string;
   rpc: string;
   contract: string;
   report?: string;
@@ -62,19 +64,22 @@ interface AuditFlags {
 
 /**
  * --api (with --roll FILE as an optional override of GET …/roll), or --ledger + --manifest + --roll (+ --results,
- * and for an encrypted election --trustee-messages, --aggregate, --decryption).
+ * for an encrypted election --trustee-messages, --aggregate, --decryption, and for an election of several
+ * shards --intervals and --windows).
  */
 export function auditSource(flags: AuditFlags): ElectionSource {
-  const encryptedFiles = {
+  const optionalFiles = {
     trusteeMessages: flags.trusteeMessages,
     aggregate: flags.aggregate,
     decryption: flags.decryption,
+    intervals: flags.intervals,
+    windows: flags.windows,
   };
   const files =
     flags.ledger !== undefined ||
     flags.manifest !== undefined ||
     flags.results !== undefined ||
-    Object.values(encryptedFiles).some((f) => f !== undefined);
+    Object.values(optionalFiles).some((f) => f !== undefined);
   if (flags.api !== undefined) {
     if (files)
       throw new InputError(
@@ -87,7 +92,7 @@ export function auditSource(flags: AuditFlags): ElectionSource {
   }
   const opts: FileSourceOptions = { ledger: flags.ledger, manifest: flags.manifest, roll: flags.roll };
   if (flags.results !== undefined) opts.results = flags.results;
-  for (const [key, path] of Object.entries(encryptedFiles) as [keyof typeof encryptedFiles, string | undefined][])
+  for (const [key, path] of Object.entries(optionalFiles) as [keyof typeof optionalFiles, string | undefined][])
     if (path !== undefined) opts[key] = path;
   return new FileSource(opts);
 }
@@ -137,7 +142,7 @@ Example:
     .option('--api <url>', 'read manifest, roll (GET …/roll, streamed), ledger and results from this Tallyproof server')
     .option(
       '--ledger <file>',
-      'the ledger as NDJSON, one {"seq","ballotHash","ballot","signature","receivedAt"} per line',
+      'the ledger as NDJSON, one {"seq","ballotHash","ballot","signature","receivedAt"} per line ({"shard",…} first with several shards)',
     )
     .option('--manifest <file>', 'the manifest (or a saved GET /api/v1/elections/{id} response)')
     .option(
@@ -148,6 +153,14 @@ Example:
     .option('--trustee-messages <file>', 'an encrypted election: the key ceremony transcript (file mode)')
     .option('--aggregate <file>', 'an encrypted election: the published aggregate (file mode)')
     .option('--decryption <file>', 'an encrypted election: the published decryption (file mode)')
+    .option(
+      '--intervals <file>',
+      'an election of several shards: the anchor intervals with their window records, saved GET …/intervals (file mode)',
+    )
+    .option(
+      '--windows <file>',
+      "an election of several shards: every shard's windows, saved GET …/windows?shard=s (file mode, optional)",
+    )
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
     .requiredOption('--contract <address>', 'the TallyAnchor contract')
     .option('--report <file>', 'write the full JSON report (every finding) to this file')
@@ -182,13 +195,20 @@ its aggregate and decryption (…/trustee-messages, …/aggregate, …/decryptio
 --trustee-messages, --aggregate, --decryption): every trustee message's signature and proofs, the election
 key, every ballot's proofs (on the worker threads), the aggregate against the ledger, every partial
 decryption's proof, and the counts recombined from them against the published ones and the chain.
+
+An election of several shards (manifest "shards" > 1) anchors intervals of shard windows: the audit also
+reads …/intervals and …/windows?shard=s (files: --intervals, --windows), checks every interval's records
+against its root, windowCount and ballotCount on chain, every window in exactly one interval in window
+order, each shard's seqs and window roots, every ballot in the shard its credential names.
 ${EXIT_CODES_HELP}
 
 Examples:
   tallyproof-verify audit --election demo-2026 --api https://vote.example.org --rpc URL --contract 0x… --report report.json
   tallyproof-verify audit --election demo-2026 --api https://vote.example.org --roll roll.json --rpc URL --contract 0x…
   tallyproof-verify audit --election demo-2026 --ledger ledger.ndjson --manifest manifest.json --roll roll.json \\
-      --results results.json --rpc URL --contract 0x…`,
+      --results results.json --rpc URL --contract 0x…
+  tallyproof-verify audit --election big-2026 --ledger ledger.ndjson --manifest manifest.json --roll roll.json \
+      --intervals intervals.json --windows windows.json --rpc URL --contract 0x…`,
     )
     .action(async (flags: AuditFlags) => {
       const source = auditSource(flags);

@@ -22,6 +22,10 @@ export const FINDING_CODES = [
   'window-range-mismatch', // a window's seq range breaks contiguity, or a server's claim disagrees with the chain
   'unanchored', // ledger rows beyond the last anchored window (warning while open, failure after close)
   'late-anchor', // a window anchored after the receipt promise (receivedAt + windowSeconds + 30 s)
+  // --- an election of several shards (names the shard, and the seq or window) ---
+  'wrong-shard', // a ballot in another shard than the one its credential names
+  'interval-mismatch', // an interval's records do not give the chain's root, windowCount or ballotCount (interval)
+  'window-interval-mismatch', // a shard's window in no anchored interval while later ones are, in two, or out of order
   // --- the election ---
   'not-registered', // the election is not registered on the contract
   'manifest-invalid', // the manifest is not a v1 manifest, nor a valid v2 one
@@ -53,13 +57,19 @@ export type FindingCode = (typeof FINDING_CODES)[number];
 
 export type Severity = 'error' | 'warning';
 
-/** One result of a check that did not hold. `seq`, `window` and `trustee` name where, when they apply. */
+/**
+ * One result of a check that did not hold. `shard`, `seq`, `window`, `interval` and `trustee` name where, when
+ * they apply (`shard` only in an election of several shards, where seqs and windows are the shard's own).
+ */
 export interface Finding {
   code: FindingCode;
   severity: Severity;
   message: string;
+  shard?: number;
   seq?: number;
   window?: number;
+  /** An election of several shards: the anchor interval. */
+  interval?: number;
   /** An encrypted election's trustee (its id), for its transcript messages and partial decryptions. */
   trustee?: string;
 }
@@ -101,15 +111,26 @@ export class InputError extends Error {
   }
 }
 
+/** Where a finding is. */
+export interface FindingPlace {
+  shard?: number | undefined;
+  seq?: number | undefined;
+  window?: number | undefined;
+  interval?: number | undefined;
+  trustee?: string | undefined;
+}
+
 export function finding(
   code: FindingCode,
   message: string,
-  where: { seq?: number | undefined; window?: number | undefined; trustee?: string | undefined } = {},
+  where: FindingPlace = {},
   severity: Severity = 'error',
 ): Finding {
   const f: Finding = { code, severity, message };
+  if (where.shard !== undefined) f.shard = where.shard;
   if (where.seq !== undefined) f.seq = where.seq;
   if (where.window !== undefined) f.window = where.window;
+  if (where.interval !== undefined) f.interval = where.interval;
   if (where.trustee !== undefined) f.trustee = where.trustee;
   return f;
 }

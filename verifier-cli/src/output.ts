@@ -46,12 +46,21 @@ export function formatAudit(report: AuditReport): string {
   const e = r.chain.election;
   if (e !== null) {
     lines.push(`  on chain: manifest ${e.manifestHash}, roll root ${e.rollRoot}`);
+    // An election of several shards: its windows are anchored through intervals.
+    const windows =
+      r.chain.intervals === undefined
+        ? counted(r.chain.windows, 'window')
+        : `${counted(r.chain.intervals, 'interval')} of ${counted(r.chain.windows, 'shard window')}`;
     lines.push(
-      `            ${counted(r.chain.windows, 'window')}, ${counted(e.anchoredBallots, 'ballot')} anchored, ${e.closed ? `closed with resultHash ${e.resultHash} (${counted(e.totalBallots, 'ballot')})` : 'open'}`,
+      `            ${windows}, ${counted(e.anchoredBallots, 'ballot')} anchored, ${e.closed ? `closed with resultHash ${e.resultHash} (${counted(e.totalBallots, 'ballot')})` : 'open'}`,
     );
   }
+  const highest =
+    r.ledger.shards === undefined
+      ? `highest seq ${r.ledger.maxSeq}`
+      : `in ${counted(r.ledger.shards.length, 'shard')}, highest seq ${r.ledger.maxSeq}`;
   lines.push(
-    `  ledger:   ${counted(r.ledger.rows, 'row')} (highest seq ${r.ledger.maxSeq}), ${r.ledger.countable} counted, ${r.ledger.unanchoredRows} not anchored`,
+    `  ledger:   ${counted(r.ledger.rows, 'row')} (${highest}), ${r.ledger.countable} counted, ${r.ledger.unanchoredRows} not anchored`,
   );
   if (r.recount !== null) {
     // Per contest its ballots counted (what any percentage is of) and its blank ballots, next to the votes.
@@ -93,7 +102,7 @@ export function formatAudit(report: AuditReport): string {
 export function formatReceipt(report: ReceiptReport): string {
   const r = report;
   const lines = [
-    `Receipt ${r.ballotHash}${r.electionId === undefined ? '' : ` in election ${r.electionId}`}${r.seq === undefined ? '' : `, seq ${r.seq}`}`,
+    `Receipt ${r.ballotHash}${r.electionId === undefined ? '' : ` in election ${r.electionId}`}${r.seq === undefined ? '' : `, seq ${r.seq}`}${r.shard === undefined ? '' : ` of shard ${r.shard}`}`,
   ];
   if (r.chain !== undefined) {
     lines.push(
@@ -102,7 +111,12 @@ export function formatReceipt(report: ReceiptReport): string {
   }
   for (const p of r.passed) lines.push(`  ✓ ${p}`);
   lines.push(...r.findings.map(formatFinding), '');
-  if (r.verdict === 'anchored') lines.push('VERIFIED: the ballot is in a window whose root is anchored on chain.');
+  if (r.verdict === 'anchored')
+    lines.push(
+      r.interval === undefined
+        ? 'VERIFIED: the ballot is in a window whose root is anchored on chain.'
+        : 'VERIFIED: the ballot is in a shard window whose record is in an interval anchored on chain.',
+    );
   else if (r.verdict === 'not-anchored')
     lines.push(
       `NOT YET ANCHORED: the ledger acknowledged the ballot (${r.status ?? 'pending'}); check again later (exit code 3).`,
@@ -136,8 +150,24 @@ export function formatRoots(report: RootsReport): string {
     header.push('tx');
     for (const [i, w] of r.windows.entries()) rows[i]!.push(w.tx?.txHash ?? '');
   }
-  lines.push(...table(header, rows).map((l) => `  ${l}`));
-  lines.push('', `  ${counted(r.windows.length, 'window')}, ${counted(r.anchoredBallots, 'ballot')} anchored`);
+  if (r.intervals === undefined) {
+    lines.push(...table(header, rows).map((l) => `  ${l}`));
+    lines.push('', `  ${counted(r.windows.length, 'window')}, ${counted(r.anchoredBallots, 'ballot')} anchored`);
+  } else {
+    // An election of several shards: one root per anchor interval of shard windows.
+    const intervalHeader = ['interval', 'windows', 'ballots', 'root', 'anchoredAt'];
+    const intervalRows = r.intervals.map((i) => [
+      String(i.index),
+      String(i.windowCount),
+      String(i.ballotCount),
+      i.root,
+      i.anchoredAtIso,
+      ...(r.intervals!.some((x) => x.tx !== undefined) ? [i.tx?.txHash ?? ''] : []),
+    ]);
+    if (r.intervals.some((x) => x.tx !== undefined)) intervalHeader.push('tx');
+    lines.push(...table(intervalHeader, intervalRows).map((l) => `  ${l}`));
+    lines.push('', `  ${counted(r.intervals.length, 'interval')}, ${counted(r.anchoredBallots, 'ballot')} anchored`);
+  }
   lines.push(
     r.close
       ? `  closed: resultHash ${r.close.resultHash}, totalBallots ${r.close.totalBallots}${r.close.tx ? ` in ${r.close.tx.txHash}` : ''}`

@@ -35,10 +35,14 @@ export interface Manifest {
   closesAt: string;
   windowSeconds: number;
   ledgerKey: string;
+  /** The ledger's shards (docs/protocol.md 13.1), 1..1024; absent means 1. */
+  shards?: number;
 }
 export interface Receipt {
   version: 1;
   electionId: string;
+  /** Present exactly in an election of several shards (docs/protocol.md 13.3), and signed. */
+  shard?: number;
   seq: number;
   ballotHash: string;
   receivedAt: string;
@@ -57,6 +61,12 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function hasExactKeys(v: Record<string, unknown>, keys: readonly string[]): boolean {
   const own = Object.keys(v);
   return own.length === keys.length && keys.every((k) => Object.hasOwn(v, k));
+}
+
+/** `v` has every key of `keys`, and otherwise only keys of `optional`. */
+export function hasKeys(v: Record<string, unknown>, keys: readonly string[], optional: readonly string[]): boolean {
+  const extra = Object.keys(v).filter((k) => !keys.includes(k));
+  return keys.every((k) => Object.hasOwn(v, k)) && extra.every((k) => optional.includes(k));
 }
 
 export function isTime(v: unknown): v is string {
@@ -89,12 +99,31 @@ const MANIFEST_KEYS = [
   'ledgerKey',
 ] as const;
 const CONTEST_KEYS = ['id', 'title', 'choices', 'minSelections', 'maxSelections'] as const;
+/** The largest `shards` a manifest may name (docs/protocol.md 13.1). */
+export const MAX_SHARDS = 1024;
+
+/** Why a manifest's `shards` (absent, or an integer 1..1024) is not acceptable, or null. */
+export function shardsProblem(input: Record<string, unknown>): string | null {
+  if (!Object.hasOwn(input, 'shards')) return null;
+  const s = input.shards;
+  return typeof s === 'number' && Number.isSafeInteger(s) && s >= 1 && s <= MAX_SHARDS
+    ? null
+    : `manifest.shards must be an integer from 1 to ${MAX_SHARDS}`;
+}
+
+/** The manifest's shard count: 1 when it names none. */
+export function shardCount(manifest: { shards?: number }): number {
+  return manifest.shards ?? 1;
+}
 
 /** Why `input` is not a stored v1 manifest, or null. */
 export function manifestProblem(input: unknown): string | null {
   if (!isPlainObject(input)) return 'the manifest is not a JSON object';
-  if (!hasExactKeys(input, MANIFEST_KEYS)) return `the manifest must have exactly the keys ${MANIFEST_KEYS.join(', ')}`;
+  if (!hasKeys(input, MANIFEST_KEYS, ['shards']))
+    return `the manifest must have exactly the keys ${MANIFEST_KEYS.join(', ')} (and optionally shards)`;
   if (input.version !== 1) return 'manifest.version must be 1';
+  const shards = shardsProblem(input);
+  if (shards !== null) return shards;
   if (typeof input.electionId !== 'string' || !ID_RE.test(input.electionId))
     return 'manifest.electionId must match ^[a-z0-9][a-z0-9-]{0,63}$';
   if (typeof input.title !== 'string') return 'manifest.title must be a string';
@@ -181,11 +210,13 @@ const RECEIPT_KEYS = ['version', 'electionId', 'seq', 'ballotHash', 'receivedAt'
 
 /** Why `input` is not a v1 receipt, or null. */
 export function receiptProblem(input: unknown): string | null {
-  if (!isPlainObject(input) || !hasExactKeys(input, RECEIPT_KEYS))
-    return `a receipt has exactly the keys ${RECEIPT_KEYS.join(', ')}`;
+  if (!isPlainObject(input) || !hasKeys(input, RECEIPT_KEYS, ['shard']))
+    return `a receipt has exactly the keys ${RECEIPT_KEYS.join(', ')} (and shard in an election of several shards)`;
   if (input.version !== 1) return 'receipt.version must be 1';
   if (typeof input.electionId !== 'string' || !ID_RE.test(input.electionId))
     return 'receipt.electionId is not an election id';
+  if (Object.hasOwn(input, 'shard') && (!isCount(input.shard) || input.shard >= MAX_SHARDS))
+    return `receipt.shard must be an integer from 0 to ${MAX_SHARDS - 1}`;
   if (!isCount(input.seq)) return 'receipt.seq must be a non-negative integer';
   if (!isHex(input.ballotHash, 32)) return 'receipt.ballotHash must be 32-byte lowercase hex';
   if (!isTime(input.receivedAt)) return 'receipt.receivedAt must be an RFC 3339 UTC time with milliseconds';
@@ -193,10 +224,17 @@ export function receiptProblem(input: unknown): string | null {
   return null;
 }
 
-/** The bytes the ledger key signs: "tallyproof:receipt:v1:" || JCS(receipt without "signature"). */
+/**
+ * The bytes the ledger key signs: "tallyproof:receipt:v1:" || JCS(receipt without "signature"), `shard` included
+ * when the receipt has one (docs/protocol.md 13.3).
+ */
 export function receiptMessage(receipt: Receipt): Uint8Array {
-  const { version, electionId, seq, ballotHash: hash, receivedAt } = receipt;
-  return utf8(RECEIPT_DOMAIN + jcs({ version, electionId, seq, ballotHash: hash, receivedAt }));
+  const { version, electionId, shard, seq, ballotHash: hash, receivedAt } = receipt;
+  const body =
+    shard === undefined
+      ? { version, electionId, seq, ballotHash: hash, receivedAt }
+      : { version, electionId, shard, seq, ballotHash: hash, receivedAt };
+  return utf8(RECEIPT_DOMAIN + jcs(body));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ import { Contract, JsonRpcProvider, Network, getAddress, id, isAddress } from 'e
 const ABI = [
   'function getWindow(bytes32 electionKey, uint64 windowIndex) view returns (uint64 firstSeq, uint64 count, bytes32 root, uint64 anchoredAt)',
   'function windowCount(bytes32 electionKey) view returns (uint64)',
+  // A sharded election's anchor intervals (docs/protocol.md 13.4); getWindow reverts for such an election.
+  'function getInterval(bytes32 electionKey, uint64 intervalIndex) view returns (bytes32 root, uint64 windowCount, uint64 ballotCount, uint64 anchoredAt)',
+  'function intervalCount(bytes32 electionKey) view returns (uint64)',
 ];
 
 const RPC_TIMEOUT_MS = 8000;
@@ -23,6 +26,17 @@ export interface ChainWindow {
   anchoredAt: number;
 }
 
+/** An anchor interval as the contract holds it. */
+export interface ChainInterval {
+  index: number;
+  /** Lowercase hex without 0x. */
+  root: string;
+  windowCount: number;
+  ballotCount: number;
+  /** Block timestamp of the anchoring, seconds. */
+  anchoredAt: number;
+}
+
 export interface ChainTx {
   blockNumber: number;
   to: string | null;
@@ -31,7 +45,7 @@ export interface ChainTx {
 
 export class ChainError extends Error {
   constructor(
-    readonly kind: 'unreachable' | 'wrong-chain' | 'bad-contract' | 'no-window',
+    readonly kind: 'unreachable' | 'wrong-chain' | 'bad-contract' | 'no-window' | 'no-interval',
     message: string,
   ) {
     super(message);
@@ -100,6 +114,33 @@ export class ChainReader {
       root: r.root.slice(2).toLowerCase(),
       anchoredAt: Number(r.anchoredAt),
     };
+  }
+
+  /** getInterval(electionKey, index); ChainError 'no-interval' when the contract holds no such interval. */
+  async getInterval(electionId: string, index: number): Promise<ChainInterval> {
+    let r: { root: string; windowCount: bigint; ballotCount: bigint; anchoredAt: bigint };
+    try {
+      r = await this.contract.getFunction('getInterval').staticCall(electionKey(electionId), index);
+    } catch (err) {
+      const e = err as { code?: string; shortMessage?: string; message: string };
+      if (e.code === 'CALL_EXCEPTION')
+        throw new ChainError(
+          'no-interval',
+          `interval ${index} of ${electionId} is not on chain (${e.shortMessage ?? e.message})`,
+        );
+      throw new ChainError('unreachable', e.shortMessage ?? e.message);
+    }
+    return {
+      index,
+      root: r.root.slice(2).toLowerCase(),
+      windowCount: Number(r.windowCount),
+      ballotCount: Number(r.ballotCount),
+      anchoredAt: Number(r.anchoredAt),
+    };
+  }
+
+  async intervalCount(electionId: string): Promise<number> {
+    return Number(await this.contract.getFunction('intervalCount').staticCall(electionKey(electionId)));
   }
 
   async windowCount(electionId: string): Promise<number> {

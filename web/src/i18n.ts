@@ -212,6 +212,34 @@ const en = {
   'check.fail.noRpc': 'no chain JSON-RPC URL: enter one under “Chain settings”.',
   'check.fail.noContract': 'no contract address: enter it under “Chain settings”.',
   'check.fail.tx': 'the anchoring transaction {tx} is not the one on chain.',
+  // Sharded elections (docs/protocol.md section 13): the shard, and the window's record in its anchor interval.
+  'check.step.shard': 'Receipt names shard {shard} of the election’s {shards}',
+  'check.step.shardCredential': 'Shard {expected} is the one your credential falls in',
+  'check.step.intervalProof': 'Window record proof well formed (record {record}, interval of {count} windows)',
+  'check.step.serverIntervalRoot': 'Window record leads to the interval root the server reports',
+  'check.step.chainInterval': 'Interval {index} read from the chain: {windows} windows, {ballots} ballots',
+  'check.step.chainIntervalRoot':
+    'Window {index} of shard {shard} leads to the root anchored on chain for interval {interval}',
+  'check.fail.shards': 'the election names an invalid number of shards ({shards}).',
+  'check.fail.shardUnexpected': 'the receipt names shard {shard}, but this election is not split into shards.',
+  'check.fail.noShard': 'the receipt names no shard, but this election is split into {shards} shards.',
+  'check.fail.shardRange': 'the receipt names shard {shard}, but this election has shards 0 to {last} only.',
+  'check.fail.shardCredential': 'the receipt names shard {shard}, but your credential falls in shard {expected}.',
+  'check.fail.windowShard':
+    'the proof is for window {index} of shard {got}, not of shard {shard} named by the receipt.',
+  'check.fail.noIntervalProof':
+    'the server says window {index} is anchored but gives no proof of its place in an anchor interval.',
+  'check.fail.noInterval': 'interval {index} is not anchored on chain, although the server says it is.',
+  'check.fail.chainInterval': 'the server and the chain disagree on interval {index} (number of windows or ballots).',
+  'check.fail.intervalProof': 'the proof of the window in its interval is malformed ({message}).',
+  'check.fail.serverIntervalRoot':
+    'the proof of the window in its interval does not lead to the root the server reports for interval {index}.',
+  'check.fail.chainIntervalRoot':
+    'the proof does not lead to the root anchored on chain for interval {interval} (window {index} of shard {shard}). The ballot hash, its window or an audit path was altered.',
+  'check.status.sealedShard': 'Sealed in window {index} of shard {shard}, waiting for its anchoring transaction.',
+  'check.shard': 'Shard',
+  'check.interval': 'Anchor interval',
+  'check.chainIntervalRoot': 'Interval root on chain',
   'check.txUnknown': 'The node does not know transaction {tx}.',
   'check.chainRoot': 'Root on chain',
   'check.cli': 'Check it again with the independent verifier:',
@@ -566,6 +594,38 @@ const fr: Record<Key, string> = {
   'check.fail.noRpc': 'aucune URL JSON-RPC : indiquez-en une dans « Réglages de la chaîne ».',
   'check.fail.noContract': 'aucune adresse de contrat : indiquez-la dans « Réglages de la chaîne ».',
   'check.fail.tx': 'la transaction d’ancrage {tx} n’est pas celle de la chaîne.',
+  'check.step.shard': 'Le reçu nomme la partition {shard} sur les {shards} du scrutin',
+  'check.step.shardCredential': 'La partition {expected} est bien celle de votre identifiant',
+  'check.step.intervalProof':
+    'Preuve de l’enregistrement de la fenêtre bien formée (enregistrement {record}, intervalle de {count} fenêtres)',
+  'check.step.serverIntervalRoot':
+    'L’enregistrement de la fenêtre mène à la racine d’intervalle annoncée par le serveur',
+  'check.step.chainInterval': 'Intervalle {index} lu sur la chaîne : {windows} fenêtres, {ballots} bulletins',
+  'check.step.chainIntervalRoot':
+    'La fenêtre {index} de la partition {shard} mène à la racine ancrée sur la chaîne pour l’intervalle {interval}',
+  'check.fail.shards': 'le scrutin indique un nombre de partitions invalide ({shards}).',
+  'check.fail.shardUnexpected': 'le reçu nomme la partition {shard}, mais ce scrutin n’est pas partitionné.',
+  'check.fail.noShard': 'le reçu ne nomme aucune partition, mais ce scrutin est partagé en {shards} partitions.',
+  'check.fail.shardRange': 'le reçu nomme la partition {shard}, mais ce scrutin n’a que les partitions 0 à {last}.',
+  'check.fail.shardCredential':
+    'le reçu nomme la partition {shard}, mais votre identifiant relève de la partition {expected}.',
+  'check.fail.windowShard':
+    'la preuve porte sur la fenêtre {index} de la partition {got}, et non de la partition {shard} nommée par le reçu.',
+  'check.fail.noIntervalProof':
+    'le serveur affirme que la fenêtre {index} est ancrée, mais ne donne pas la preuve de sa place dans un intervalle d’ancrage.',
+  'check.fail.noInterval': 'l’intervalle {index} n’est pas ancré sur la chaîne, bien que le serveur l’affirme.',
+  'check.fail.chainInterval':
+    'le serveur et la chaîne ne concordent pas sur l’intervalle {index} (nombre de fenêtres ou de bulletins).',
+  'check.fail.intervalProof': 'la preuve de la fenêtre dans son intervalle est mal formée ({message}).',
+  'check.fail.serverIntervalRoot':
+    'la preuve de la fenêtre dans son intervalle ne mène pas à la racine annoncée par le serveur pour l’intervalle {index}.',
+  'check.fail.chainIntervalRoot':
+    'la preuve ne mène pas à la racine ancrée sur la chaîne pour l’intervalle {interval} (fenêtre {index} de la partition {shard}). L’empreinte du bulletin, sa fenêtre ou un chemin d’audit a été modifié.',
+  'check.status.sealedShard':
+    'Scellé dans la fenêtre {index} de la partition {shard}, en attente de sa transaction d’ancrage.',
+  'check.shard': 'Partition',
+  'check.interval': 'Intervalle d’ancrage',
+  'check.chainIntervalRoot': 'Racine de l’intervalle sur la chaîne',
   'check.txUnknown': 'Le nœud ne connaît pas la transaction {tx}.',
   'check.chainRoot': 'Racine sur la chaîne',
   'check.cli': 'Vérifiez-le de nouveau avec le vérificateur indépendant :',

@@ -1,5 +1,5 @@
 // The page's own implementation of what it signs, hashes and checks (docs/protocol.md): JCS, ballots,
-// receipts, credentials and RFC 9162 inclusion proofs. Browser code: noble for the cryptography, no
+// receipts, credentials, RFC 9162 inclusion proofs and shards (section 13). Browser code: noble for the cryptography, no
 // Node built-ins, nothing imported from the server's folders.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
@@ -39,6 +39,8 @@ export interface Manifest {
   closesAt: string;
   windowSeconds: number;
   ledgerKey: string;
+  /** Section 13.1: present only in an election split into shards (absent: one shard). */
+  shards?: number;
 }
 export type Selections = Record<string, string[]>;
 export interface Ballot {
@@ -54,6 +56,8 @@ export interface Submission {
 export interface Receipt {
   version: 1;
   electionId: string;
+  /** Section 13.3: present exactly in an election of several shards, and signed like the rest. */
+  shard?: number;
   seq: number;
   ballotHash: string;
   receivedAt: string;
@@ -63,9 +67,20 @@ export interface Receipt {
 export interface ProofBundle {
   receipt: Receipt;
   status: 'pending' | 'sealed' | 'anchored';
-  window?: { index: number; firstSeq: number; count: number; root: string };
+  window?: { shard?: number; index: number; firstSeq: number; count: number; root: string };
   inclusion?: { leafIndex: number; auditPath: string[] };
+  /** Section 13.3: a sharded election's window record in its anchor interval (the tree of `windowCount`). */
+  interval?: IntervalProof;
   anchor?: { chainId: number | null; contract: string | null; txHash: string; blockNumber: number | null };
+}
+
+export interface IntervalProof {
+  index: number;
+  windowCount: number;
+  ballotCount: number;
+  root: string;
+  recordIndex: number;
+  auditPath: string[];
 }
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -172,8 +187,12 @@ export function isReceipt(value: unknown): value is Receipt {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const r = value as Record<string, unknown>;
   const keys = Object.keys(r).sort().join(',');
+  // With "shard" (section 13.3) it is a sharded election's receipt; whether the election has shards is
+  // the check's to decide (src/check.ts), with the manifest in hand.
+  const sharded = keys === 'ballotHash,electionId,receivedAt,seq,shard,signature,version';
+  if (sharded && !(Number.isSafeInteger(r.shard) && (r.shard as number) >= 0)) return false;
   return (
-    keys === 'ballotHash,electionId,receivedAt,seq,signature,version' &&
+    (sharded || keys === 'ballotHash,electionId,receivedAt,seq,signature,version') &&
     r.version === 1 &&
     typeof r.electionId === 'string' &&
     Number.isSafeInteger(r.seq) &&
@@ -260,6 +279,64 @@ export function rootFromInclusionProof(
       `the audit path has ${auditPath.length} entries, fewer than a tree of ${treeSize} needs`,
     );
   return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shards (section 13)
+
+/** The largest `shards` a manifest may name (13.1). */
+export const MAX_SHARDS = 1024;
+
+/** The manifest's shard count: 1 when it names none, null when what it names is not 1..1024. */
+export function shardCountOf(manifest: Pick<Manifest, 'shards'>): number | null {
+  const s: unknown = manifest.shards;
+  if (s === undefined) return 1;
+  return Number.isSafeInteger(s) && (s as number) >= 1 && (s as number) <= MAX_SHARDS ? (s as number) : null;
+}
+
+/** shard(credential) = uint32_be(SHA-256(credential)[0..4]) mod S, over the credential's 32 raw bytes (13.2). */
+export function shardOf(credential: Uint8Array, shards: number): number {
+  if (shards === 1) return 0;
+  const digest = sha256(credential);
+  // getUint32 reads unsigned big-endian (the 32-bit bitwise operators would be signed).
+  return new DataView(digest.buffer, digest.byteOffset, 4).getUint32(0, false) % shards;
+}
+
+/** A shard's window as its anchor interval names it. */
+export interface WindowRecord {
+  shard: number;
+  windowIndex: number;
+  firstSeq: number;
+  count: number;
+  /** The window's RFC 6962 root, lowercase hex. */
+  root: string;
+}
+
+export const WINDOW_RECORD_BYTES = 60;
+
+/**
+ * The interval tree's leaf data (13.4): uint32_be(shard) || uint64_be(windowIndex) || uint64_be(firstSeq) ||
+ * uint64_be(count) || root, 60 bytes. Throws RangeError for a field the record cannot hold.
+ */
+export function windowRecordBytes(r: WindowRecord): Uint8Array {
+  const uint = (v: number, max: number) => Number.isSafeInteger(v) && v >= 0 && v <= max;
+  if (!uint(r.shard, 0xffffffff)) throw new RangeError(`shard ${r.shard} is not a uint32`);
+  for (const [name, v] of [
+    ['windowIndex', r.windowIndex],
+    ['firstSeq', r.firstSeq],
+    ['count', r.count],
+  ] as const) {
+    if (!uint(v, Number.MAX_SAFE_INTEGER)) throw new RangeError(`${name} ${v} is not a non-negative integer`);
+  }
+  if (!isHex(r.root, 32)) throw new RangeError('the window root is not 32-byte hex');
+  const out = new Uint8Array(WINDOW_RECORD_BYTES);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, r.shard, false);
+  view.setBigUint64(4, BigInt(r.windowIndex), false);
+  view.setBigUint64(12, BigInt(r.firstSeq), false);
+  view.setBigUint64(20, BigInt(r.count), false);
+  out.set(hexToBytes(r.root), 28);
+  return out;
 }
 
 export { bytesToHex, hexToBytes };

@@ -1,13 +1,29 @@
 // Anchor: every sealed window the chain lacks, in index order, send → confirm → record (fault points
 // after-anchor-send, after-anchor-mined, after-anchor-record). Windows the chain has and the ledger has
 // not recorded (a crash after the send) are checked and recorded from their WindowAnchored events.
-import { anchoredWindowCount, anchoringState, recordAnchor, windowsFrom } from '../../../ledger/src/index.js';
+import {
+  anchoredWindowCount,
+  anchoringState,
+  electionShardCount,
+  recordAnchor,
+  windowsFrom,
+} from '../../../ledger/src/index.js';
+import { anchorIntervals } from './intervals.js';
 import { ChainRevertError, ChainUnavailableError } from '../errors.js';
 import type { StepContext } from './context.js';
 import { checkWindowOnChain, planWindows } from './reconcile.js';
 
 /** Passes over the chain per anchor step: a pass that loses a race to another writer starts over. */
 const RECONCILE_PASSES = 3;
+
+/**
+ * Anchor what is sealed and not yet anchored: an election of one shard window by window, a sharded one by
+ * intervals (steps/intervals.ts).
+ */
+export async function anchorSealed(ctx: StepContext, electionId: string): Promise<void> {
+  if ((await electionShardCount(ctx.sql, electionId)) > 1) return anchorIntervals(ctx, electionId);
+  return anchorWindows(ctx, electionId);
+}
 
 /** Anchor every sealed window of a registered election not yet anchored, in order. */
 export async function anchorWindows(ctx: StepContext, electionId: string): Promise<void> {

@@ -9,12 +9,13 @@ import {
   anchoringState,
   closeElection,
   closeEncryptedElection,
-  closeHead,
+  closeHeadOnClusters,
+  shardHeadsOnClusters,
   recordClose,
 } from '../../../ledger/src/index.js';
 import type { ChainEvent, ConfirmedTx } from '../chain.js';
 import { ChainUnavailableError } from '../errors.js';
-import { anchorWindows } from './anchor.js';
+import { anchorSealed } from './anchor.js';
 import type { StepContext } from './context.js';
 import { ensureRegistered } from './register.js';
 import { sealStep } from './seal.js';
@@ -24,13 +25,22 @@ export async function closeStep(ctx: StepContext, electionId: string): Promise<v
   let e = await anchoringState(ctx.sql, electionId);
   if (e.closeTx) return;
   // Waits for any ingest transaction in flight (the head-row lock); after it no ballot can commit.
-  if (!e.closed) await closeHead(ctx.sql, electionId);
+  if (!e.closed || ctx.clusters.count > 1) await closeHeadOnClusters(ctx.clusters, electionId);
   while (await sealStep(ctx, electionId));
   if (!(await ensureRegistered(ctx, electionId))) {
     throw new Error(`election ${electionId}: cannot close before its roll is frozen and registered`);
   }
-  await anchorWindows(ctx, electionId);
+  await anchorSealed(ctx, electionId);
   e = await anchoringState(ctx.sql, electionId);
+  if (ctx.clusters.count > 1 && e.shards > 1) {
+    // Each shard's head moves on its own cluster: the sums come from there.
+    const heads = await shardHeadsOnClusters(ctx.clusters, electionId);
+    e = {
+      ...e,
+      nextSeq: heads.reduce((n, h) => n + h.nextSeq, 0),
+      sealedThrough: heads.reduce((n, h) => n + h.sealedThrough, 0),
+    };
+  }
   if (e.sealedThrough !== e.nextSeq)
     throw new Error(`election ${electionId}: ballots ${e.sealedThrough}..${e.nextSeq - 1} are not sealed yet`);
 
@@ -94,7 +104,7 @@ interface TakenResult {
 
 /** The result to put on chain, or null while an encrypted election waits for its trustees. */
 async function takeResult(ctx: StepContext, electionId: string, encrypted: boolean): Promise<TakenResult | null> {
-  if (!encrypted) return closeElection(ctx.sql, electionId);
+  if (!encrypted) return closeElection(ctx.sql, electionId, ctx.clusters);
   const c = await closeEncryptedElection(ctx.sql, electionId);
   if (c.status === 'waiting') {
     ctx.log('aggregate published; the close waits for the trustees to decrypt it', {

@@ -1,6 +1,7 @@
 // What every step shares: the ledger and the chain, the lane that runs chain steps one at a time under
 // the anchorer locks, and the two ways a step reports (an event; a halt on a divergence).
 import type { Sql } from 'postgres';
+import { LedgerClusters } from '../../../ledger/src/index.js';
 import { withAdvisoryLocks } from '../../../ledger/src/index.js';
 import type { Logger } from '../../../jobs/src/index.js';
 import type { ChainClient } from '../chain.js';
@@ -21,6 +22,17 @@ export type AnchorEvent =
       recovered: boolean;
       gasUsed?: number;
     }
+  /** A sharded election's interval (docs/protocol.md 13.4), sent now. */
+  | {
+      type: 'interval-anchored';
+      electionId: string;
+      interval: number;
+      windows: number;
+      ballots: number;
+      txHash: string;
+      blockNumber: number;
+      gasUsed: number;
+    }
   | { type: 'closed'; electionId: string; txHash: string; recovered: boolean }
   | { type: 'halted'; electionId: string; case: string; message: string };
 
@@ -29,8 +41,10 @@ export const ACCOUNT_LOCK_CLASS = 0x7a11ac01;
 export const ELECTION_LOCK_CLASS = 0x7a11ac02;
 
 export interface AnchorerOptions {
-  /** The ledger, as the application role. */
+  /** The ledger, as the application role (the home cluster when there are several). */
   sql: Sql;
+  /** The home and the shard clusters (ledger/src/db/clusters.ts); default: the home alone. */
+  clusters?: LedgerClusters;
   chain: ChainClient;
   confirmations: number;
   faults: Faults;
@@ -40,6 +54,7 @@ export interface AnchorerOptions {
 
 export class StepContext {
   readonly sql: Sql;
+  readonly clusters: LedgerClusters;
   readonly chain: ChainClient;
   readonly confirmations: number;
   readonly faults: Faults;
@@ -51,6 +66,7 @@ export class StepContext {
 
   constructor(private readonly o: AnchorerOptions) {
     this.sql = o.sql;
+    this.clusters = o.clusters ?? new LedgerClusters(o.sql);
     this.chain = o.chain;
     this.confirmations = o.confirmations;
     this.faults = o.faults;

@@ -8,10 +8,10 @@ import {
   ValidationError,
   appendRollChunks,
   closeElection,
-  closeHead,
+  closeHeadOnClusters,
   closedAtMs,
-  createElection,
-  finalizeRoll,
+  createElectionOnClusters,
+  finalizeRollOnClusters,
   getElection,
   normalizeManifest,
   type Manifest,
@@ -45,7 +45,7 @@ const tallySchema = {
 } as const;
 
 export default async function adminRoutes(app: FastifyInstance): Promise<void> {
-  const { sql, ledgerKey, credentialCheck, ingestor } = app.tp;
+  const { sql, clusters, ledgerKey, credentialCheck, ingestor } = app.tp;
   const anchor = app.tp.anchorRequests;
 
   app.addHook('onRequest', requireAdmin(app.tp.adminToken));
@@ -125,7 +125,8 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       if (!pending && body.roll === undefined)
         throw new ProtocolError('invalid-roll', 'roll is required (or "rollPending": true to stream it afterwards)');
       const keys = await validateRoll(body.roll ?? [], credentialCheck);
-      const created = await createElection(sql, manifest, keys, { pending });
+      // A sharded election's record and roll go to every cluster holding one of its shards (only the home else).
+      const created = await createElectionOnClusters(clusters, manifest, keys, { pending });
       if (!pending) await requestRegistration(created.electionId);
       const { existed, ...view } = created;
       return reply.code(existed ? 200 : 201).send(view);
@@ -192,7 +193,7 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
       const { electionId } = req.params as { electionId: string };
       const e = await getElection(sql, electionId);
       if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-      const { rollRoot, rollSize } = await finalizeRoll(sql, electionId);
+      const { rollRoot, rollSize } = await finalizeRollOnClusters(clusters, electionId);
       ingestor.elections.invalidate(electionId);
       await requestRegistration(electionId);
       return { electionId, manifestHash: e.manifestHash, rollRoot, rollSize };
@@ -260,14 +261,14 @@ export default async function adminRoutes(app: FastifyInstance): Promise<void> {
             'roll-pending',
             `the roll of ${electionId} is not finalized; there is nothing to close`,
           );
-        await closeHead(sql, electionId);
+        await closeHeadOnClusters(clusters, electionId);
         ingestor.elections.invalidate(electionId);
         await requestChainClose();
         return reply.code(202).send(await encryptedCloseBody(sql, electionId));
       }
       // Closed under the head lock: seqs 0..nextSeq-1 are final, recounted once (the same function the
       // anchor worker uses before closeElection on chain, so both arrive at the same resultHash).
-      const closed = await closeElection(sql, electionId);
+      const closed = await closeElection(sql, electionId, clusters);
       ingestor.elections.invalidate(electionId);
       const { stored, recount } = closed;
       if (stored.resultHash !== recount.resultHash) {

@@ -2,7 +2,16 @@
 // with their anchors, and the whole ledger as NDJSON.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { committedCount, getElection, ledgerPages, listWindows, receiptFor } from '../../../ledger/src/index.js';
+import {
+  getElection,
+  intervalRecords,
+  intervalsFrom,
+  ledgerPages,
+  listWindows,
+  receiptOnClusters,
+  shardCommittedCounts,
+  shardHeadsOnClusters,
+} from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
 import { proofBundle } from '../services/proofs.js';
 import {
@@ -18,7 +27,9 @@ import {
 
 const proofBundleSchema = {
   type: 'object',
-  description: 'Proof bundle (wire format v1): window, inclusion and anchor appear once they exist',
+  description:
+    'Proof bundle (wire format v1): window, inclusion and anchor appear once they exist; in an election of several ' +
+    "shards, `window.shard` and `interval` (the window record's place in its anchor interval) too",
   required: ['receipt', 'status'],
   properties: {
     receipt: receiptSchema,
@@ -27,6 +38,7 @@ const proofBundleSchema = {
       type: 'object',
       required: ['index', 'firstSeq', 'count', 'root'],
       properties: {
+        shard: { type: 'integer' },
         index: { type: 'integer' },
         firstSeq: { type: 'integer' },
         count: { type: 'integer' },
@@ -37,6 +49,19 @@ const proofBundleSchema = {
       type: 'object',
       required: ['leafIndex', 'auditPath'],
       properties: { leafIndex: { type: 'integer' }, auditPath: { type: 'array', items: hex32 } },
+    },
+    interval: {
+      type: 'object',
+      description: "docs/protocol.md 13.4: the anchor interval holding the window, and the window record's path in it",
+      required: ['index', 'windowCount', 'ballotCount', 'root', 'recordIndex', 'auditPath'],
+      properties: {
+        index: { type: 'integer' },
+        windowCount: { type: 'integer' },
+        ballotCount: { type: 'integer' },
+        root: hex32,
+        recordIndex: { type: 'integer' },
+        auditPath: { type: 'array', items: hex32 },
+      },
     },
     anchor: anchorSchema,
   },
@@ -60,6 +85,7 @@ const windowsSchema = {
         type: 'object',
         required: ['index', 'firstSeq', 'count', 'root', 'sealedAt', 'anchor'],
         properties: {
+          shard: { type: 'integer', description: 'in an election of several shards' },
           index: { type: 'integer' },
           firstSeq: { type: 'integer' },
           count: { type: 'integer' },
@@ -82,8 +108,58 @@ const windowsSchema = {
   },
 } as const;
 
+/** Largest `limit` of `GET …/intervals`: an interval lists a record per shard window (up to 1,024 shards). */
+export const INTERVALS_PAGE_LIMIT = 100;
+
+const intervalsSchema = {
+  type: 'object',
+  required: ['electionId', 'intervals'],
+  properties: {
+    electionId: { type: 'string' },
+    next: { type: 'integer', description: 'present when more intervals follow: the `from` of the next page' },
+    intervals: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'windowCount', 'ballotCount', 'root', 'windows', 'anchor'],
+        properties: {
+          index: { type: 'integer' },
+          windowCount: { type: 'integer' },
+          ballotCount: { type: 'integer' },
+          root: hex32,
+          windows: {
+            type: 'array',
+            description: 'the records in tree order (shard, then window index)',
+            items: {
+              type: 'object',
+              required: ['shard', 'windowIndex', 'firstSeq', 'count', 'root'],
+              properties: {
+                shard: { type: 'integer' },
+                windowIndex: { type: 'integer' },
+                firstSeq: { type: 'integer' },
+                count: { type: 'integer' },
+                root: hex32,
+              },
+            },
+          },
+          anchor: {
+            type: ['object', 'null'],
+            description: 'anchorInterval transaction, once mined',
+            properties: {
+              chainId: { type: ['integer', 'null'] },
+              contract: { type: ['string', 'null'] },
+              txHash: evmHex,
+              blockNumber: { type: ['integer', 'null'] },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
 export default async function proofRoutes(app: FastifyInstance, opts: { windowsPageLimit?: number }): Promise<void> {
-  const { sql, ledgerKey, trees, chain } = app.tp;
+  const { sql, clusters, ledgerKey, trees, chain } = app.tp;
   const pageLimit = opts.windowsPageLimit ?? WINDOWS_PAGE_LIMIT;
 
   app.get(
@@ -103,9 +179,9 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
     },
     async (req) => {
       const { ballotHash } = req.params as { ballotHash: string };
-      const receipt = await receiptFor(sql, ledgerKey, ballotHash);
+      const receipt = await receiptOnClusters(clusters, ledgerKey, ballotHash);
       if (!receipt) throw new ProtocolError('not-found', `no ballot with hash ${ballotHash}`);
-      return proofBundle(sql, trees, chain(), receipt);
+      return proofBundle(clusters, trees, chain(), receipt);
     },
   );
 
@@ -124,6 +200,11 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
           additionalProperties: false,
           properties: {
             from: { type: 'string', pattern: UINT_QUERY_PATTERN, description: 'first window index (default 0)' },
+            shard: {
+              type: 'string',
+              pattern: UINT_QUERY_PATTERN,
+              description: 'the shard whose windows to list, in an election of several shards (default 0)',
+            },
             limit: {
               type: 'string',
               pattern: '^[1-9][0-9]{0,8}$',
@@ -136,17 +217,29 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
     },
     async (req, reply) => {
       const { electionId } = req.params as { electionId: string };
-      const query = req.query as { from?: string; limit?: string };
+      const query = req.query as { from?: string; limit?: string; shard?: string };
       // window_index is a PostgreSQL integer: a larger `from` is past every window, not an error.
       const from = Math.min(Number(query.from ?? 0), 2 ** 31 - 1);
       const limit = Math.min(Number(query.limit ?? pageLimit), pageLimit);
-      if (!(await getElection(sql, electionId)))
-        throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      const election = await getElection(sql, electionId);
+      if (!election) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      const shard = Number(query.shard ?? 0);
+      if (shard >= election.shards)
+        throw new ProtocolError(
+          'invalid-body',
+          `election ${electionId} has ${election.shards} shard(s): no shard ${shard}`,
+        );
+      const sharded = election.shards > 1;
       const c = chain();
       // One more than the page: whether another page follows, without a count.
-      const rows = await listWindows(sql, electionId, { fromIndex: from, limit: limit + 1 });
+      const rows = await listWindows(clusters.sqlFor(shard, election.shards), electionId, {
+        fromIndex: from,
+        limit: limit + 1,
+        shard,
+      });
       const more = rows.length > limit;
       const windows = rows.slice(0, limit).map((w) => ({
+        ...(sharded ? { shard: w.shard } : {}),
         index: w.index,
         firstSeq: w.firstSeq,
         count: w.count,
@@ -166,8 +259,61 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
       // Windows are contiguous from 0, but the next page starts after the last one listed either way.
       const next = windows[windows.length - 1]!.index + 1;
       const path = `/api/v1/elections/${encodeURIComponent(electionId)}/windows`;
-      reply.header('link', `<${path}?from=${next}&limit=${limit}>; rel="next"`);
+      reply.header('link', `<${path}?${sharded ? `shard=${shard}&` : ''}from=${next}&limit=${limit}>; rel="next"`);
       return { electionId, windows, next };
+    },
+  );
+
+  app.get(
+    '/api/v1/elections/:electionId/intervals',
+    {
+      schema: {
+        tags: ['proofs'],
+        summary: "A sharded election's anchor intervals, from index `from` (default 0), with their window records",
+        description:
+          'docs/protocol.md 13.4: each interval is the RFC 6962 root over its 60-byte window records (shard, window ' +
+          'index, first seq, count, root), anchored by one anchorInterval transaction. Empty for an election of one shard.',
+        params: electionParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', pattern: UINT_QUERY_PATTERN, description: 'first interval index (default 0)' },
+            limit: { type: 'string', pattern: '^[1-9][0-9]{0,8}$', description: 'intervals per page, 1..100' },
+          },
+        },
+        response: { 200: intervalsSchema, ...commonErrorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { electionId } = req.params as { electionId: string };
+      const query = req.query as { from?: string; limit?: string };
+      const from = Math.min(Number(query.from ?? 0), 2 ** 31 - 1);
+      const limit = Math.min(Number(query.limit ?? INTERVALS_PAGE_LIMIT), INTERVALS_PAGE_LIMIT);
+      if (!(await getElection(sql, electionId)))
+        throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      const c = chain();
+      const rows = await intervalsFrom(sql, electionId, from, limit + 1);
+      const more = rows.length > limit;
+      const intervals = [];
+      for (const i of rows.slice(0, limit)) {
+        intervals.push({
+          index: i.index,
+          windowCount: i.windowCount,
+          ballotCount: i.ballotCount,
+          root: i.root,
+          windows: await intervalRecords(sql, electionId, i.index),
+          anchor:
+            i.anchorTx === null
+              ? null
+              : { chainId: c.chainId, contract: c.contract, txHash: i.anchorTx, blockNumber: i.anchorBlock },
+        });
+      }
+      if (!more) return { electionId, intervals };
+      const next = intervals[intervals.length - 1]!.index + 1;
+      const path = `/api/v1/elections/${encodeURIComponent(electionId)}/intervals`;
+      reply.header('link', `<${path}?from=${next}&limit=${limit}>; rel="next"`);
+      return { electionId, intervals, next };
     },
   );
 
@@ -179,13 +325,15 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
         summary: 'The ledger as NDJSON, from seq `from` (default 0)',
         description:
           'application/x-ndjson, one line per ballot in seq order: {"seq","ballotHash","ballot","signature","receivedAt"}, `ballot` being the stored JCS object. ' +
-          'Ends at the last ballot committed when the request started.',
+          'Ends at the last ballot committed when the request started. In an election of several shards each line starts ' +
+          'with "shard", and the export is every shard in shard order (or one shard, with `shard`; `from` then applies to it).',
         params: electionParams,
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
             from: { type: 'string', pattern: UINT_QUERY_PATTERN, description: 'first seq (integer, default 0)' },
+            shard: { type: 'string', pattern: UINT_QUERY_PATTERN, description: 'one shard of a sharded election' },
           },
         },
         produces: ['application/x-ndjson'],
@@ -193,12 +341,38 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
     },
     async (req, reply) => {
       const { electionId } = req.params as { electionId: string };
-      const from = Number((req.query as { from?: string }).from ?? 0);
-      // The export ends at the last ballot committed now: a consistent prefix of the ledger.
-      const end = await committedCount(sql, electionId);
-      if (end === null) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-      reply.type('application/x-ndjson; charset=utf-8').header('x-ledger-end-seq', String(end - 1));
-      return reply.send(Readable.from(ledgerPages(sql, electionId, from, end)));
+      const query = req.query as { from?: string; shard?: string };
+      const from = Number(query.from ?? 0);
+      // The export ends at the last ballot committed now: a consistent prefix of the ledger (of each shard).
+      const ends =
+        clusters.count === 1
+          ? await shardCommittedCounts(sql, electionId)
+          : (await shardHeadsOnClusters(clusters, electionId)).map((h) => h.nextSeq);
+      if (ends.length === 0) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      const on = (shard: number) => clusters.sqlFor(shard, ends.length);
+      reply.type('application/x-ndjson; charset=utf-8');
+      if (ends.length === 1) {
+        if (query.shard !== undefined && query.shard !== '0')
+          throw new ProtocolError('invalid-body', `election ${electionId} has one shard: no shard ${query.shard}`);
+        reply.header('x-ledger-end-seq', String(ends[0]! - 1));
+        return reply.send(Readable.from(ledgerPages(sql, electionId, from, ends[0]!)));
+      }
+      // Sharded: x-ledger-end-seqs lists each shard's last seq, comma-separated, in shard order.
+      reply.header('x-ledger-end-seqs', ends.map((n) => n - 1).join(','));
+      if (query.shard !== undefined) {
+        const shard = Number(query.shard);
+        if (shard >= ends.length)
+          throw new ProtocolError(
+            'invalid-body',
+            `election ${electionId} has ${ends.length} shards: no shard ${shard}`,
+          );
+        return reply.send(Readable.from(ledgerPages(on(shard), electionId, from, ends[shard]!, shard)));
+      }
+      if (from !== 0) throw new ProtocolError('invalid-body', '`from` needs `shard` in an election of several shards');
+      async function* allShards() {
+        for (let s = 0; s < ends.length; s++) yield* ledgerPages(on(s), electionId, 0, ends[s]!, s);
+      }
+      return reply.send(Readable.from(allShards()));
     },
   );
 }

@@ -41,6 +41,8 @@ export const receiptSchema = {
   properties: {
     version: { type: 'integer', const: 1 },
     electionId: { type: 'string' },
+    // Present exactly in an election of several shards (docs/protocol.md 13.3); absent, so not serialized, else.
+    shard: { type: 'integer', description: "the ballot's shard, in an election of several shards" },
     seq: { type: 'integer' },
     ballotHash: hex32,
     receivedAt: timeSchema,
@@ -92,6 +94,8 @@ export const manifestSchema = {
       },
     },
     threshold: { type: 'integer' },
+    // docs/protocol.md 13.1: only when the manifest names it.
+    shards: { type: 'integer' },
   },
 } as const;
 

@@ -2,8 +2,13 @@
 // RFC 6962 inclusion proof and the anchor once they exist. Window reads and audit paths are the ledger's
 // (ledger/src/windows/proofs.ts); each app keeps its own tree cache, so a window's tree is built once and
 // each receipt lookup after that is O(log n).
-import type { Sql } from 'postgres';
-import { auditPathFor, type WindowTreeCache } from '../../../ledger/src/index.js';
+import {
+  auditPathFor,
+  electionShardCount,
+  intervalInclusionFor,
+  type LedgerClusters,
+  type WindowTreeCache,
+} from '../../../ledger/src/index.js';
 import type { Receipt } from '../../../ledger/src/protocol/protocol.js';
 import type { ChainInfo } from '../dependencies.js';
 
@@ -12,26 +17,54 @@ export type ProofStatus = 'pending' | 'sealed' | 'anchored';
 export interface ProofBundle {
   receipt: Receipt;
   status: ProofStatus;
-  window?: { index: number; firstSeq: number; count: number; root: string };
+  window?: { shard?: number; index: number; firstSeq: number; count: number; root: string };
   inclusion?: { leafIndex: number; auditPath: string[] };
+  /** A sharded election's window (docs/protocol.md 13.4): its record's place in its anchor interval. */
+  interval?: {
+    index: number;
+    windowCount: number;
+    ballotCount: number;
+    root: string;
+    recordIndex: number;
+    auditPath: string[];
+  };
   anchor?: { chainId: number | null; contract: string | null; txHash: string; blockNumber: number };
 }
 
 export async function proofBundle(
-  sql: Sql,
+  clusters: LedgerClusters,
   trees: WindowTreeCache,
   chain: ChainInfo,
   receipt: Receipt,
 ): Promise<ProofBundle> {
-  const proof = await auditPathFor(sql, receipt.electionId, receipt.seq, { cache: trees });
+  const sharded = receipt.shard !== undefined;
+  // The shard's cluster: the receipt names the shard, the election's record its shard count.
+  const shards = sharded ? await electionShardCount(clusters.home, receipt.electionId) : 1;
+  const sql = clusters.sqlFor(receipt.shard ?? 0, shards);
+  const proof = await auditPathFor(sql, receipt.electionId, receipt.seq, { cache: trees, shard: receipt.shard ?? 0 });
   if (!proof) return { receipt, status: 'pending' };
   const w = proof.window;
+  const window = { index: w.index, firstSeq: w.firstSeq, count: w.count, root: w.root };
   const bundle: ProofBundle = {
     receipt,
     status: w.anchor ? 'anchored' : 'sealed',
-    window: { index: w.index, firstSeq: w.firstSeq, count: w.count, root: w.root },
+    window: sharded ? { shard: w.shard, ...window } : window,
     inclusion: { leafIndex: proof.leafIndex, auditPath: proof.auditPath },
   };
+  if (sharded) {
+    const inInterval = await intervalInclusionFor(clusters.home, w);
+    if (inInterval) {
+      const { interval: i, recordIndex, auditPath } = inInterval;
+      bundle.interval = {
+        index: i.index,
+        windowCount: i.windowCount,
+        ballotCount: i.ballotCount,
+        root: i.root,
+        recordIndex,
+        auditPath,
+      };
+    }
+  }
   if (w.anchor)
     bundle.anchor = {
       chainId: chain.chainId,

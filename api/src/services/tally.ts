@@ -9,7 +9,9 @@ import type { Sql } from 'postgres';
 import {
   anchoredBallotCount,
   ballotsAfter,
-  committedCount,
+  LedgerClusters,
+  shardCommittedCounts,
+  shardHeadsOnClusters,
   decryptionProgress,
   getElection,
   type ContestCounts,
@@ -65,7 +67,10 @@ interface ElectionTally {
   /** contest → ballots counted that list it and those that select nothing in it, in manifest order. */
   contests: Map<string, { ballotsCounted: number; blank: number }>;
   total: number;
+  /** One shard: the last seq counted. Several: total - 1 (docs/protocol.md 13.5), the shards' own in shardAsOf. */
   asOfSeq: number;
+  /** Per shard, the last seq counted (one entry for an election of one shard). */
+  shardAsOf: number[];
   anchored: number;
   /** Encrypted elections: their decryption's status and counts (null until there are some). */
   encrypted: { decryption: DecryptionStatus | null; tally: Tally | null } | null;
@@ -90,10 +95,16 @@ export class TallyTracker {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
 
+  private readonly sql: Sql;
+  /** Where each shard of a sharded election is read (the home alone unless the ledger has several clusters). */
+  private readonly clusters: LedgerClusters;
+
   constructor(
-    private readonly sql: Sql,
+    ledger: Sql | LedgerClusters,
     private readonly opts: TallyTrackerOptions = {},
   ) {
+    this.clusters = ledger instanceof LedgerClusters ? ledger : new LedgerClusters(ledger);
+    this.sql = this.clusters.home;
     this.pollMs = opts.pollMs ?? 250;
     this.pageSize = opts.pageSize ?? 5000;
   }
@@ -112,6 +123,7 @@ export class TallyTracker {
           contests,
           total: 0,
           asOfSeq: -1,
+          shardAsOf: new Array<number>(e.shards).fill(-1),
           anchored: 0,
           encrypted: e.encryption ? { decryption: null, tally: null } : null,
           listeners: new Set<Listener>(),
@@ -193,29 +205,50 @@ export class TallyTracker {
     return t.running;
   }
 
+  /** Each shard's committed count, read where the shard is. */
+  private async committedPerShard(electionId: string, shards: number): Promise<number[]> {
+    if (shards === 1 || this.clusters.count === 1) return shardCommittedCounts(this.sql, electionId);
+    return (await shardHeadsOnClusters(this.clusters, electionId)).map((h) => h.nextSeq);
+  }
+
+  /** Ballots anchored, over every cluster holding the election's shards. */
+  private async anchoredCount(electionId: string, shards: number): Promise<number> {
+    let n = 0;
+    for (const sql of this.clusters.clustersOf(shards)) n += await anchoredBallotCount(sql, electionId);
+    return n;
+  }
+
   /** Count ballots committed since the last refresh; true when anything changed. */
   private async catchUp(t: ElectionTally): Promise<boolean> {
     if (t.encrypted) return this.catchUpEncrypted(t, t.encrypted);
-    const before = { seq: t.asOfSeq, anchored: t.anchored };
-    // Everything below next_seq is committed: seq is assigned and next_seq moved in the same transaction.
-    const target = ((await committedCount(this.sql, t.electionId)) ?? 0) - 1;
-    while (t.asOfSeq < target) {
-      const rows = await ballotsAfter(this.sql, t.electionId, t.asOfSeq, target, this.pageSize);
-      if (rows.length === 0) break;
-      for (const r of rows) this.count(t, r.ballotJcs);
-      t.asOfSeq = rows[rows.length - 1]!.seq;
+    const before = { total: t.total, anchored: t.anchored };
+    // Everything below a shard's next_seq is committed: seq is assigned and next_seq moved in the same
+    // transaction. Each shard is followed on its own.
+    const shards = t.shardAsOf.length;
+    const targets = await this.committedPerShard(t.electionId, shards);
+    for (let shard = 0; shard < shards; shard++) {
+      const target = (targets[shard] ?? 0) - 1;
+      const sql = this.clusters.sqlFor(shard, shards);
+      while (t.shardAsOf[shard]! < target) {
+        const rows = await ballotsAfter(sql, t.electionId, t.shardAsOf[shard]!, target, this.pageSize, shard);
+        if (rows.length === 0) break;
+        for (const r of rows) this.count(t, r.ballotJcs);
+        t.shardAsOf[shard] = rows[rows.length - 1]!.seq;
+      }
     }
-    t.anchored = await anchoredBallotCount(this.sql, t.electionId);
-    return t.asOfSeq !== before.seq || t.anchored !== before.anchored;
+    t.asOfSeq = t.shardAsOf.length === 1 ? t.shardAsOf[0]! : t.total - 1;
+    t.anchored = await this.anchoredCount(t.electionId, shards);
+    return t.total !== before.total || t.anchored !== before.anchored;
   }
 
   /** Turnout from the head (no ballot is read), and the decryption's progress; true when anything changed. */
   private async catchUpEncrypted(t: ElectionTally, enc: NonNullable<ElectionTally['encrypted']>): Promise<boolean> {
     const before = JSON.stringify([t.asOfSeq, t.anchored, enc.decryption]);
-    const committed = (await committedCount(this.sql, t.electionId)) ?? 0;
+    const shards = t.shardAsOf.length;
+    const committed = (await this.committedPerShard(t.electionId, shards)).reduce((a, b) => a + b, 0);
     t.total = committed;
     t.asOfSeq = committed - 1;
-    t.anchored = await anchoredBallotCount(this.sql, t.electionId);
+    t.anchored = await this.anchoredCount(t.electionId, shards);
     const progress = await decryptionProgress(this.sql, t.electionId);
     if (progress) {
       const result = progress.result;

@@ -5,9 +5,11 @@
 // scripts/migrate.ts), and in tests and benchmarks, which play the operator.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { connect as tcpConnect, Socket } from 'node:net';
 import { join } from 'node:path';
-import postgres, { type Sql } from 'postgres';
+import postgres, { type Options, type Sql } from 'postgres';
 import { APP_ROLE, migrate, migrationFiles } from './migrate.js';
+import { editUrl, isMultiHost, singleHostUrl, urlHosts, urlHostsText, type UrlHost } from './url.js';
 
 /** The app role's password: TALLYPROOF_APP_DB_PASSWORD, else one generated once and kept in the data directory. */
 export function appPassword(dataDir: string): string {
@@ -21,16 +23,17 @@ export function appPassword(dataDir: string): string {
   return pw;
 }
 
+/** `url` with another user and password; a multi-host URL keeps its hosts. */
 export function withUser(url: string, user: string, password: string | null): string {
-  const u = new URL(url);
-  u.username = encodeURIComponent(user);
-  u.password = password === null ? '' : encodeURIComponent(password);
-  return u.toString();
+  return editUrl(url, (u) => {
+    u.username = encodeURIComponent(user);
+    u.password = password === null ? '' : encodeURIComponent(password);
+  });
 }
 
 /** The role a URL names (its user part), decoded; null when it names none. */
 export function urlUser(url: string): string | null {
-  const u = new URL(url);
+  const u = new URL(singleHostUrl(url));
   return u.username ? decodeURIComponent(u.username) : null;
 }
 
@@ -44,6 +47,132 @@ export const POOL_OPTIONS = {
   connect_timeout: 5,
   backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 1),
 } as const;
+
+/**
+ * A pool on `url`. A multi-host URL (a primary and its standbys, docs/operations.md "Replication and
+ * failover") connects through writablePrimarySocket; postgres.js is handed only the first host, for its
+ * user, database and TLS settings.
+ */
+function pool(url: string, options: Options<Record<string, never>>): Sql {
+  if (!isMultiHost(url)) return postgres(url, options);
+  // `socket` is postgres.js's documented custom-socket option (README, "Custom socket"), absent from its types.
+  const socket = writablePrimarySocket(url, options.connect_timeout ?? POOL_OPTIONS.connect_timeout);
+  return postgres(oneHost(url, 0), { ...options, socket } as Options<Record<string, never>>);
+}
+
+/**
+ * The `index`-th host of a multi-host URL alone, without target_session_attrs: writablePrimarySocket
+ * checks the host itself, and postgres.js, given one host that fails its check, would try it again forever.
+ */
+function oneHost(url: string, index: number): string {
+  return editUrl(singleHostUrl(url, index), (u) => u.searchParams.delete('target_session_attrs'));
+}
+
+/** A connection that could not be made: 08001, which the API answers as an outage (503). */
+export class NoWritableHostError extends Error {
+  override name = 'NoWritableHostError';
+  readonly code = '08001'; // sqlclient_unable_to_establish_sqlconnection
+}
+
+/**
+ * The sockets of a pool on a multi-host URL: each new connection goes to the host that takes writes now
+ * and commits them on two machines (isWritable), asking the hosts in turn, the last such one first.
+ * postgres.js 3.4.9 walks a host list itself, but its read-write test reads only
+ * default_transaction_read_only, which a hot standby reports as off (a pool could settle on a standby,
+ * where every write fails), and it never gives up: while no host qualifies (a failover under way) every
+ * query would wait, instead of failing so that the API answers 503. Here, when no host qualifies the
+ * connection fails at once (NoWritableHostError) and the pool's next connection, after its backoff, asks
+ * again.
+ */
+function writablePrimarySocket(url: string, connectTimeoutSeconds: number): () => Promise<Socket> {
+  const hosts = urlHosts(url);
+  let lastWritable = 0;
+  const writable = (i: number) => isWritable(oneHost(url, i), connectTimeoutSeconds);
+  return async () => {
+    // The last writable host first (the usual answer: one probe); else the others at once, so that an
+    // unreachable host costs one connect timeout, not one per host.
+    const others = hosts.map((_, i) => i).filter((i) => i !== lastWritable);
+    const found = (await writable(lastWritable))
+      ? [lastWritable]
+      : (await Promise.all(others.map(async (i) => ((await writable(i)) ? i : -1)))).filter((i) => i >= 0);
+    for (const i of found) {
+      const socket = await openSocket(hosts[i]!, connectTimeoutSeconds).catch(() => null);
+      if (!socket) continue;
+      lastWritable = i;
+      return socket;
+    }
+    // Failed after postgres.js has attached its listeners: the same path as a refused connection.
+    const failed = new Socket();
+    setImmediate(() => failed.destroy(noWritableHost(url)));
+    return failed;
+  };
+}
+
+function noWritableHost(url: string): NoWritableHostError {
+  return new NoWritableHostError(
+    `no PostgreSQL among ${urlHostsText(url)} is a primary with synchronous replication (a failover under way?)`,
+  );
+}
+
+/**
+ * The URL of the host of `url` that takes writes now, alone: for clients that reach one host only
+ * (node-postgres, which runs the queue schema's migrations). `url` itself when it names one host.
+ */
+export async function writableHostUrl(url: string): Promise<string> {
+  if (!isMultiHost(url)) return url;
+  for (let i = 0; i < urlHosts(url).length; i++) {
+    if (await isWritable(oneHost(url, i), POOL_OPTIONS.connect_timeout)) return oneHost(url, i);
+  }
+  throw noWritableHost(url);
+}
+
+/**
+ * Whether the server at `url` (one host of a replicated cluster) is the one to write to: a primary (not
+ * in recovery), taking writes (default_transaction_read_only off: pg_auto_failover keeps a node being
+ * promoted read-only until the old primary is out), whose commits wait for a standby
+ * (synchronous_standby_names set). The last one closes the window where a ballot would be acknowledged
+ * on one machine: after a failover pg_auto_failover 2.0 opens the new primary to writes (wait_primary)
+ * before it turns synchronous replication back on. A connection made then would commit alone; here it
+ * waits, answered 503, until the standby is back. False when the server cannot be reached.
+ */
+async function isWritable(url: string, connectTimeoutSeconds: number): Promise<boolean> {
+  const probe = postgres(url, {
+    max: 1,
+    connect_timeout: connectTimeoutSeconds,
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { application_name: 'tallyproof-probe' },
+  });
+  try {
+    const [r] = await probe`
+      SELECT pg_is_in_recovery() AS recovery, current_setting('default_transaction_read_only') AS read_only,
+             current_setting('synchronous_standby_names') AS standbys`;
+    return r!.recovery === false && r!.read_only === 'off' && r!.standbys !== '';
+  } catch {
+    return false;
+  } finally {
+    await probe.end({ timeout: 1 }).catch(() => {});
+  }
+}
+
+function openSocket(to: UrlHost, timeoutSeconds: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host: to.host, port: to.port, timeout: timeoutSeconds * 1000 });
+    const fail = (err: Error) => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.once('error', fail);
+    socket.once('timeout', () => fail(new Error(`connecting to ${to.host}:${to.port} timed out`)));
+    socket.once('connect', () => {
+      socket.off('error', fail);
+      socket.setTimeout(0);
+      // postgres.js names the server from these when it opens TLS (SNI) and in its errors.
+      Object.assign(socket, { host: to.host, port: to.port });
+      resolve(socket);
+    });
+  });
+}
 
 /** Why a connection may not serve a long-running process; thrown before any request is taken. */
 export class DatabaseRoleError extends Error {
@@ -96,7 +225,7 @@ export async function openAppDatabase(opts: {
   max?: number;
   applicationName?: string;
 }): Promise<AppDatabase> {
-  const sql = postgres(opts.url, {
+  const sql = pool(opts.url, {
     ...POOL_OPTIONS,
     max: opts.max ?? 10,
     connection: { application_name: opts.applicationName ?? 'tallyproof' },
@@ -115,7 +244,7 @@ export async function openAppDatabase(opts: {
  * `appPassword` the application role's password is set (as a SCRAM verifier); null leaves it as it is.
  */
 export async function migrateLedger(opts: { ownerUrl: string; appPassword: string | null }): Promise<string[]> {
-  const owner = postgres(opts.ownerUrl, {
+  const owner = pool(opts.ownerUrl, {
     ...POOL_OPTIONS,
     max: 2,
     connection: { application_name: 'tallyproof-migrate' },
@@ -155,12 +284,12 @@ export async function openLedgerDatabase(opts: OpenOptions): Promise<LedgerDatab
   const password = appPassword(opts.dataDir);
   await migrateLedger({ ownerUrl: opts.url, appPassword: password });
   const appUrl = appUrlFor(opts.url, password);
-  const admin = postgres(opts.url, {
+  const admin = pool(opts.url, {
     ...POOL_OPTIONS,
     max: 4,
     connection: { application_name: 'tallyproof-operator' },
   });
-  const app = postgres(appUrl, { ...POOL_OPTIONS, max: opts.max ?? 10 });
+  const app = pool(appUrl, { ...POOL_OPTIONS, max: opts.max ?? 10 });
   return {
     admin,
     app,

@@ -5,6 +5,7 @@ import type { Sql, TransactionSql } from 'postgres';
 import { jcs } from '../protocol/jcs.js';
 import { ProtocolError } from '../protocol/errors.js';
 import { manifestHash, rollRoot, type Manifest } from '../protocol/protocol.js';
+import { shardCount } from '../protocol/shards.js';
 import { getElection, loadedRollSize } from './read.js';
 
 /** Keys per INSERT. */
@@ -50,10 +51,12 @@ export async function createElection(
   const id = manifest.electionId;
   try {
     await sql.begin(async (tx) => {
-      await tx`INSERT INTO elections (election_id, manifest, manifest_hash, opens_at, closes_at, window_seconds)
+      const shards = shardCount(manifest);
+      await tx`INSERT INTO elections (election_id, manifest, manifest_hash, opens_at, closes_at, window_seconds, shards)
                VALUES (${id}, ${jcs(manifest)}, ${Buffer.from(mh, 'hex')}, ${manifest.opensAt}, ${manifest.closesAt},
-                       ${manifest.windowSeconds})`;
-      await tx`INSERT INTO election_heads (election_id) VALUES (${id})`;
+                       ${manifest.windowSeconds}, ${shards})`;
+      // One head per shard (docs/protocol.md 13.2): each its own gap-free sequence.
+      await tx`INSERT INTO election_heads (election_id, shard) SELECT ${id}, generate_series(0, ${shards - 1}::int)`;
       const added = await insertKeys(tx, id, sortedKeys);
       if (pending) await tx`INSERT INTO roll_uploads (election_id, added) VALUES (${id}, ${added})`;
       if (root !== null) {

@@ -23,6 +23,8 @@ export interface ElectionRecord {
   totalBallots: number | null;
   closeTx: string | null;
   closeBlock: number | null;
+  /** Shards of the ledger (docs/protocol.md section 13): 1 unless the manifest names more. */
+  shards: number;
   /** Version 2 (encrypted ballots, docs/protocol.md section 12) only; null for a plaintext election. */
   encryption: ElectionEncryption | null;
 }
@@ -39,7 +41,7 @@ export interface ElectionEncryption {
 }
 
 /**
- * The one mapper of an `elections` row joined with its head's `closed` and (left join, migration 0008)
+ * The one mapper of an `elections` row joined with its (first shard's) head's `closed` and (left join, migration 0008)
  * its `election_keys` row's `public_key`.
  */
 export function rowToElection(r: Record<string, unknown>): ElectionRecord {
@@ -63,6 +65,7 @@ export function rowToElection(r: Record<string, unknown>): ElectionRecord {
     totalBallots: r.total_ballots == null ? null : Number(r.total_ballots),
     closeTx: (r.close_tx as string | null) ?? null,
     closeBlock: r.close_block == null ? null : Number(r.close_block),
+    shards: r.shards == null ? 1 : Number(r.shards),
     encryption:
       manifest.version === 2
         ? {
@@ -103,11 +106,17 @@ export function closedAtMs(
   return null;
 }
 
+/** The election's shard count (1 for an unknown election: nothing to seal or anchor there either). */
+export async function electionShardCount(sql: Sql, electionId: string): Promise<number> {
+  const [r] = await sql`SELECT shards FROM elections WHERE election_id = ${electionId}`;
+  return r ? Number(r.shards) : 1;
+}
+
 /** The election as stored, or null. `rollSize` is the elections row's (0 while the roll is loading). */
 export async function getElection(sql: Sql | TransactionSql, electionId: string): Promise<ElectionRecord | null> {
   const [r] = await sql`SELECT e.*, h.closed, k.public_key
-                        FROM elections e JOIN election_heads h USING (election_id)
-                        LEFT JOIN election_keys k USING (election_id)
+                        FROM elections e JOIN election_heads h ON h.election_id = e.election_id AND h.shard = 0
+                        LEFT JOIN election_keys k ON k.election_id = e.election_id
                         WHERE e.election_id = ${electionId}`;
   return r ? rowToElection(r) : null;
 }
@@ -172,17 +181,34 @@ export class ElectionCache {
   constructor(
     private readonly sql: Sql,
     private readonly ttlMs = 1000,
+    /**
+     * Shard clusters holding copies of sharded elections' records (db/clusters.ts): read when the home
+     * cannot be, so that a home outage does not stop the shards held elsewhere.
+     */
+    private readonly fallbacks: readonly Sql[] = [],
   ) {}
 
   get(electionId: string): Promise<ElectionRecord | null> {
     const now = Date.now();
     const hit = this.entries.get(electionId);
     if (hit && now - hit.at < this.ttlMs) return hit.value;
-    const value = getElection(this.sql, electionId);
+    const value = this.read(electionId);
     this.entries.set(electionId, { at: now, value });
     value.catch(() => this.entries.delete(electionId));
     if (this.entries.size > 10_000) this.entries.clear();
     return value;
+  }
+
+  private async read(electionId: string): Promise<ElectionRecord | null> {
+    try {
+      return await getElection(this.sql, electionId);
+    } catch (err) {
+      for (const sql of this.fallbacks) {
+        const copy = await getElection(sql, electionId).catch(() => null);
+        if (copy) return copy;
+      }
+      throw err;
+    }
   }
 
   invalidate(electionId: string): void {

@@ -16,6 +16,7 @@ import {
 } from '../protocol/v2/index.js';
 import { getElection } from '../elections/read.js';
 import { ballotsAfter, resultHash } from '../tally.js';
+import { shardCommittedCounts } from '../export.js';
 import { lockBoard, plaintextElection, storeDecryption } from './board.js';
 
 /** Ballots read per page while the aggregate is computed. */
@@ -83,7 +84,7 @@ export async function decryptionProgress(sql: Sql, electionId: string): Promise<
 }
 
 /**
- * The aggregate of seqs 0 .. nextSeq-1, reading the ballots page by page (keyset on the primary key):
+ * The aggregate of every shard's seqs 0 .. next_seq-1, reading the ballots page by page (keyset on the primary key):
  * memory stays at one page whatever the election's size. Every ballot of an encrypted election passed the
  * validity rule before its 201, so each is added as it is; one that is not a version 2 ballot means the
  * ledger was changed around the application, and throws.
@@ -93,23 +94,29 @@ async function computeAggregate(
   manifest: Manifest,
   manifestHash: string,
   publicKey: string,
-  nextSeq: number,
+  shardNextSeq: readonly number[],
 ): Promise<Aggregate> {
   const aggregator = new Aggregator(manifest);
-  let after = -1;
   let counted = 0;
-  while (after < nextSeq - 1) {
-    const rows = await ballotsAfter(sql, manifest.electionId, after, nextSeq - 1, AGGREGATE_PAGE);
-    if (rows.length === 0) break;
-    for (const r of rows) {
-      const ballot = JSON.parse(r.ballotJcs) as EncryptedBallot;
-      if (ballot.version !== 2 || typeof ballot.contests !== 'object' || ballot.contests === null)
-        throw new Error(`election ${manifest.electionId}: ballot seq ${r.seq} is not an encrypted ballot`);
-      aggregator.add(ballot);
-      counted++;
+  for (let shard = 0; shard < shardNextSeq.length; shard++) {
+    const nextSeq = shardNextSeq[shard]!;
+    let after = -1;
+    while (after < nextSeq - 1) {
+      const rows = await ballotsAfter(sql, manifest.electionId, after, nextSeq - 1, AGGREGATE_PAGE, shard);
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        const ballot = JSON.parse(r.ballotJcs) as EncryptedBallot;
+        if (ballot.version !== 2 || typeof ballot.contests !== 'object' || ballot.contests === null)
+          throw new Error(
+            `election ${manifest.electionId}: ballot seq ${r.seq} (shard ${shard}) is not an encrypted ballot`,
+          );
+        aggregator.add(ballot);
+        counted++;
+      }
+      after = rows[rows.length - 1]!.seq;
     }
-    after = rows[rows.length - 1]!.seq;
   }
+  const nextSeq = shardNextSeq.reduce((a, b) => a + b, 0);
   if (counted !== nextSeq)
     throw new Error(
       `election ${manifest.electionId}: the aggregate found ${counted} ballots, the head says ${nextSeq}`,
@@ -148,8 +155,8 @@ export async function closeEncryptedElection(sql: Sql, electionId: string): Prom
   if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
   if (!e.encryption) throw plaintextElection(electionId);
   if (!e.closed) throw new Error(`election ${electionId}: the head is not closed; close it before the aggregate`);
-  const [head] = await sql`SELECT next_seq FROM election_heads WHERE election_id = ${electionId}`;
-  const nextSeq = Number(head!.next_seq);
+  const shardNextSeq = await shardCommittedCounts(sql, electionId);
+  const nextSeq = shardNextSeq.reduce((a, b) => a + b, 0);
   const { publicKey } = e.encryption;
 
   if (publicKey === null) {
@@ -166,7 +173,7 @@ export async function closeEncryptedElection(sql: Sql, electionId: string): Prom
 
   let stored = await getAggregate(sql, electionId);
   if (!stored) {
-    const aggregate = await computeAggregate(sql, e.manifest, e.manifestHash, publicKey, nextSeq);
+    const aggregate = await computeAggregate(sql, e.manifest, e.manifestHash, publicKey, shardNextSeq);
     const aggregateJcs = jcs(aggregate);
     await sql.begin(async (tx) => {
       const board = await lockBoard(tx, electionId);

@@ -7,6 +7,7 @@
 import type { Sql } from 'postgres';
 import type { KeyObject } from 'node:crypto';
 import { jcs } from '../protocol/jcs.js';
+import { shardOf } from '../protocol/shards.js';
 import { sha256 } from '../protocol/hash.js';
 import { ProtocolError, type ErrorCode } from '../protocol/errors.js';
 import {
@@ -20,11 +21,12 @@ import {
 } from '../protocol/protocol.js';
 import { BALLOT_V2_DOMAIN, type EncryptedSubmission, parseEncryptedSubmission } from '../protocol/v2/ballot.js';
 import { ElectionCache, closedAtMs, notYetOpen, type ElectionRecord } from '../elections/read.js';
+import { LedgerClusters } from '../db/clusters.js';
 import { lookupRollKey } from '../elections/roll-lookup.js';
 import type { VerifyPool } from '../verify-pool.js';
 import { ProofPool } from '../proof-pool.js';
 import { commitBatch, type BallotToCommit } from './commit.js';
-import type { BatchDecision } from './decide.js';
+import { headKey, type BatchDecision } from './decide.js';
 import { receiptBody, signReceipts } from './receipts.js';
 import { auditText, type Refusal } from './refusals.js';
 import { encryptionContextOf, isEncryptedBody } from './encrypted.js';
@@ -50,7 +52,13 @@ export interface IngestMetrics {
 }
 
 export interface IngestOptions {
+  /** The ledger database: the home cluster's when there are several. */
   sql: Sql;
+  /**
+   * The clusters of a ledger spread over several (db/clusters.ts): a sharded election's ballot commits on
+   * its shard's cluster. Absent: everything on `sql`.
+   */
+  clusters?: LedgerClusters;
   ledgerKey: { privateKey: KeyObject };
   verifier: VerifyPool;
   /**
@@ -62,8 +70,11 @@ export interface IngestOptions {
   maxBatch?: number;
   /** How long the first item of a batch waits for company before the flush. */
   maxDelayMs?: number;
-  /** Transactions in flight at once. */
+  /** Transactions in flight at once per lane (all elections of one shard share a lane; each shard of a
+   * sharded election has its own). */
   concurrency?: number;
+  /** Transactions in flight at once over all lanes: at most the database pool's size. */
+  maxTransactions?: number;
   /** Items queued before new submissions get 503 overloaded. */
   maxQueue?: number;
   /** Largest JCS ballot accepted, in bytes. */
@@ -86,25 +97,47 @@ interface Waiter {
 
 type Item = ({ kind: 'ballot' } & BallotToCommit & Waiter) | ({ kind: 'rejection' } & Refusal & Waiter);
 
+/**
+ * A queue of items committed one batch per transaction. Ballots of a sharded election's shard have their
+ * own lane, so shards commit side by side, each under its own head lock (docs/protocol.md section 13);
+ * everything else (elections of one shard, refusals) shares the main lane, as before shards.
+ */
+interface Lane {
+  key: string;
+  /** The database the lane commits to: its shard's cluster. */
+  sql: Sql;
+  queue: Item[];
+  inflight: number;
+  timer: NodeJS.Timeout | null;
+}
+const MAIN_LANE = 'main';
+
 export class Ingestor {
   readonly elections: ElectionCache;
   private readonly sql: Sql;
-  private readonly opts: Required<Omit<IngestOptions, 'metrics' | 'sql' | 'ledgerKey' | 'verifier' | 'proofs' | 'now'>>;
+  private readonly opts: Required<
+    Omit<IngestOptions, 'metrics' | 'sql' | 'clusters' | 'ledgerKey' | 'verifier' | 'proofs' | 'now'>
+  >;
+  private readonly clusters: LedgerClusters;
   readonly proofs: ProofPool;
   private readonly ownProofs: boolean;
-  private readonly queue: Item[] = [];
-  private inflight = 0;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly lanes = new Map<string, Lane>();
+  /** Items queued in all lanes. */
+  private queuedItems = 0;
+  /** Transactions in flight in all lanes. */
+  private transactions = 0;
   private readonly now: () => number;
 
   constructor(private readonly o: IngestOptions) {
     this.sql = o.sql;
-    this.elections = new ElectionCache(o.sql);
+    this.clusters = o.clusters ?? new LedgerClusters(o.sql);
+    this.elections = new ElectionCache(o.sql, 1000, this.clusters.others);
     this.now = o.now ?? Date.now;
     this.opts = {
       maxBatch: o.maxBatch ?? 2000,
       maxDelayMs: o.maxDelayMs ?? 2,
       concurrency: o.concurrency ?? 2,
+      maxTransactions: o.maxTransactions ?? 8,
       maxQueue: o.maxQueue ?? 50_000,
       maxBallotBytes: o.maxBallotBytes ?? 16 * 1024,
       maxEncryptedBallotBytes: o.maxEncryptedBallotBytes ?? 64 * 1024,
@@ -120,7 +153,7 @@ export class Ingestor {
   }
 
   get queued(): number {
-    return this.queue.length;
+    return this.queuedItems;
   }
 
   /**
@@ -139,7 +172,7 @@ export class Ingestor {
   }
 
   private async process(electionId: string, body: unknown, client: string | null): Promise<IngestOutcome> {
-    if (this.queue.length >= this.opts.maxQueue) throw new ProtocolError('overloaded');
+    if (this.queuedItems >= this.opts.maxQueue) throw new ProtocolError('overloaded');
     if (isEncryptedBody(body)) return this.processEncrypted(electionId, body, client);
     const submission = this.parsed(parseSubmission, body);
     if (submission instanceof ValidationError) return this.refuseShape(client, electionId, submission);
@@ -177,7 +210,9 @@ export class Ingestor {
     // The commit checks the roll again under the head's lock, as for every ballot.
     let roll: Awaited<ReturnType<typeof lookupRollKey>>;
     try {
-      roll = await lookupRollKey(this.sql, electionId, Buffer.from(submission.ballot.credential, 'hex'));
+      const credential = submission.ballot.credential;
+      const sql = this.clusters.sqlFor(shardOf(credential, election.shards), election.shards);
+      roll = await lookupRollKey(sql, electionId, Buffer.from(credential, 'hex'));
     } catch (err) {
       throw unavailable('the ledger database is unavailable; retry later', err);
     }
@@ -288,6 +323,7 @@ export class Ingestor {
         electionId: election.electionId,
         closesAtMs: election.closesAtMs,
         credHex: submission.ballot.credential,
+        ...this.placed(election, submission.ballot.credential),
         hashHex,
         ballotJcs,
         sigHex: submission.signature,
@@ -313,10 +349,13 @@ export class Ingestor {
     return at === null ? outcome : { ...outcome, message: closedMessage(at) };
   }
 
-  /**
-   * A refusal decided before the lock: counted under the client, never under the ballot's credential (any
-   * key the client chose: not known here to be on the roll).
-   */
+  /** A sharded election's ballot: its shard, and the cluster that holds it. */
+  private placed(election: ElectionRecord, credential: string): { shard?: number; cluster?: number } {
+    if (election.shards === 1) return {};
+    const shard = shardOf(credential, election.shards);
+    return { shard, cluster: this.clusters.clusterOf(shard, election.shards) };
+  }
+
   /** The parser's result, or the ValidationError it threw (any other error is thrown on). */
   private parsed<T>(parse: (body: unknown) => T, body: unknown): T | ValidationError {
     try {
@@ -356,46 +395,74 @@ export class Ingestor {
   }
 
   private enqueue(item: Item): void {
-    this.queue.push(item);
-    this.pump();
+    const sharded = item.kind === 'ballot' && item.shard !== undefined;
+    const key = sharded ? headKey(item.electionId, item.shard) : MAIN_LANE;
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      const sql = sharded ? this.clusters.all[item.cluster ?? 0]! : this.sql;
+      lane = { key, sql, queue: [], inflight: 0, timer: null };
+      this.lanes.set(key, lane);
+    }
+    lane.queue.push(item);
+    this.queuedItems++;
+    this.pump(lane);
   }
 
   /**
-   * Start a transaction when there is work and a free slot: a full batch at once; a partial one after
+   * Start a transaction when the lane has work and a free slot: a full batch at once; a partial one after
    * maxDelayMs when nothing is in flight, else it gathers until the running transaction ends (a second
    * one queued on the head lock measured slower: smaller batches for the same lock hand-off).
    */
-  private pump(): void {
-    while (this.queue.length > 0 && this.inflight < this.opts.concurrency) {
-      if (this.queue.length < this.opts.maxBatch && this.inflight > 0) return; // the running flush will pick them up
-      if (this.queue.length < this.opts.maxBatch && this.opts.maxDelayMs > 0 && this.inflight === 0) {
-        if (!this.timer) {
-          this.timer = setTimeout(() => {
-            this.timer = null;
-            this.startFlush();
+  private pump(lane: Lane): void {
+    while (
+      lane.queue.length > 0 &&
+      lane.inflight < this.opts.concurrency &&
+      this.transactions < this.opts.maxTransactions
+    ) {
+      if (lane.queue.length < this.opts.maxBatch && lane.inflight > 0) return; // the running flush will pick them up
+      if (lane.queue.length < this.opts.maxBatch && this.opts.maxDelayMs > 0 && lane.inflight === 0) {
+        if (!lane.timer) {
+          lane.timer = setTimeout(() => {
+            lane.timer = null;
+            this.startFlush(lane);
           }, this.opts.maxDelayMs);
         }
         return;
       }
-      this.startFlush();
+      this.startFlush(lane);
     }
   }
 
-  private startFlush(): void {
-    if (this.queue.length === 0 || this.inflight >= this.opts.concurrency) return;
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
+  /** A transaction ended: its lane first, then lanes that waited for a free transaction slot. */
+  private released(lane: Lane): void {
+    if (lane.queue.length > 0) {
+      if (lane.inflight === 0) this.startFlush(lane);
+      else this.pump(lane);
     }
-    const batch = this.queue.splice(0, this.opts.maxBatch);
-    this.inflight++;
+    for (const other of this.lanes.values()) {
+      if (this.transactions >= this.opts.maxTransactions) break;
+      if (other !== lane && other.queue.length > 0 && other.inflight === 0 && other.timer === null)
+        this.startFlush(other);
+    }
+    if (lane.queue.length === 0 && lane.inflight === 0 && lane.key !== MAIN_LANE) this.lanes.delete(lane.key);
+  }
+
+  private startFlush(lane: Lane): void {
+    if (lane.queue.length === 0 || lane.inflight >= this.opts.concurrency) return;
+    if (this.transactions >= this.opts.maxTransactions) return; // released() starts it when a slot frees
+    if (lane.timer) {
+      clearTimeout(lane.timer);
+      lane.timer = null;
+    }
+    const batch = lane.queue.splice(0, this.opts.maxBatch);
+    this.queuedItems -= batch.length;
+    lane.inflight++;
+    this.transactions++;
     const started = process.hrtime.bigint();
     const release = () => {
-      this.inflight--;
-      if (this.queue.length > 0) {
-        if (this.inflight === 0) this.startFlush();
-        else this.pump();
-      }
+      lane.inflight--;
+      this.transactions--;
+      this.released(lane);
     };
     const ballots = batch.filter((it) => it.kind === 'ballot');
     const refusals = batch.filter((it) => it.kind === 'rejection');
@@ -406,7 +473,7 @@ export class Ingestor {
       signing = signReceipts(receiptBodies(ballots, d), this.o.ledgerKey, this.o.verifier);
       signing.catch(() => undefined); // awaited below after a successful COMMIT
     };
-    commitBatch(this.sql, ballots, refusals, this.now(), onDecided)
+    commitBatch(lane.sql, ballots, refusals, this.now(), onDecided)
       .then(
         (decision) => {
           // The transaction slot is free as soon as COMMIT returns; the receipts' signing began before it.

@@ -5,6 +5,7 @@ import type { Sql } from 'postgres';
 import {
   credentialKey,
   decide,
+  headKey,
   type BatchDecision,
   type CheckedBallot,
   type CredentialState,
@@ -18,6 +19,8 @@ export interface BallotToCommit extends CheckedBallot {
   sigHex: string;
   /** The client's address: counts a refusal of a credential that is not on the roll. */
   client: string | null;
+  /** A sharded election's ballot: the index of the cluster holding its shard (db/clusters.ts). */
+  cluster?: number;
 }
 
 /**
@@ -88,7 +91,12 @@ export async function commitBatch(
     return none;
   }
   const receivedAt = new Date(receivedAtMs).toISOString();
-  const electionIds = [...new Set(ballots.map((b) => b.electionId))].sort();
+  // The batch's election shards, in lock order (election id, then shard): every transaction locks heads in
+  // this one order, so two batches never wait on each other in a cycle.
+  const headPairs = new Map<string, [string, number]>();
+  for (const b of ballots) headPairs.set(headKey(b.electionId, b.shard), [b.electionId, b.shard ?? 0]);
+  const headE = [...headPairs.values()].map((p) => p[0]);
+  const headS = [...headPairs.values()].map((p) => p[1]);
   // The (election, credential) pairs to look up, once each.
   const pairs = new Map<string, [string, string]>();
   for (const b of ballots) pairs.set(credentialKey(b.electionId, b.credHex), [b.electionId, b.credHex]);
@@ -100,12 +108,16 @@ export async function commitBatch(
     const [, heads, known] = await Promise.all([
       // Plan this transaction's statements for the tables as they are now (see CREDENTIAL_LOOKUP_SQL).
       tx`SET LOCAL plan_cache_mode = force_custom_plan`,
-      tx`SELECT election_id, next_seq, closed FROM election_heads
-         WHERE election_id IN ${tx(electionIds)} ORDER BY election_id FOR UPDATE`,
+      tx`SELECT h.election_id, h.shard, h.next_seq, h.closed FROM election_heads h
+         JOIN unnest(${headE}::text[], ${headS}::int[]) AS q(e, s) ON h.election_id = q.e AND h.shard = q.s
+         ORDER BY h.election_id, h.shard FOR UPDATE OF h`,
       tx.unsafe(CREDENTIAL_LOOKUP_SQL, [lookupE, lookupC], { prepare: true }),
     ]);
     const headMap = new Map<string, HeadState>(
-      heads.map((h) => [h.election_id as string, { nextSeq: Number(h.next_seq), closed: Boolean(h.closed) }]),
+      heads.map((h) => [
+        headKey(h.election_id as string, Number(h.shard)),
+        { nextSeq: Number(h.next_seq), closed: Boolean(h.closed) },
+      ]),
     );
     const knownMap = new Map<string, CredentialState>(
       known.map((r) => [
@@ -130,15 +142,17 @@ export async function commitBatch(
         seq: (d.decisions[i] as { ballot: { seq: number } }).ballot.seq,
       }));
       writes.push(tx`
-        INSERT INTO ballots (election_id, seq, ballot_hash, credential, ballot, signature, received_at)
-        SELECT e, seq, decode(h, 'hex'), decode(c, 'hex'), b, decode(s, 'hex'), ${receivedAt}::timestamptz
-        FROM unnest(${rows.map((r) => r.b.electionId)}::text[], ${rows.map((r) => r.seq)}::bigint[],
+        INSERT INTO ballots (election_id, shard, seq, ballot_hash, credential, ballot, signature, received_at)
+        SELECT e, sh, seq, decode(h, 'hex'), decode(c, 'hex'), b, decode(s, 'hex'), ${receivedAt}::timestamptz
+        FROM unnest(${rows.map((r) => r.b.electionId)}::text[], ${rows.map((r) => r.b.shard ?? 0)}::int[],
+                    ${rows.map((r) => r.seq)}::bigint[],
                     ${rows.map((r) => r.b.hashHex)}::text[], ${rows.map((r) => r.b.credHex)}::text[],
                     ${rows.map((r) => r.b.ballotJcs)}::text[], ${rows.map((r) => r.b.sigHex)}::text[])
-             AS t(e, seq, h, c, b, s)`);
+             AS t(e, sh, seq, h, c, b, s)`);
     }
     for (const h of d.heads) {
-      writes.push(tx`UPDATE election_heads SET next_seq = ${h.nextSeq} WHERE election_id = ${h.electionId}`);
+      writes.push(tx`UPDATE election_heads SET next_seq = ${h.nextSeq}
+                     WHERE election_id = ${h.electionId} AND shard = ${h.shard}`);
     }
     const refusals = [...earlierRefusals, ...d.refusals.map((i) => refusalOf(ballots[i]!, d.decisions[i]!))];
     if (refusals.length > 0) writes.push(insertRefusals(tx, refusals));

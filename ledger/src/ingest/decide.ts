@@ -11,9 +11,11 @@ export interface CheckedBallot {
   closesAtMs: number;
   credHex: string;
   hashHex: string;
+  /** The credential's shard (docs/protocol.md 13.2) in an election of several; absent in one of one shard. */
+  shard?: number;
 }
 
-/** An election's head row as read under its lock. */
+/** An election shard's head row as read under its lock. */
 export interface HeadState {
   nextSeq: number;
   closed: boolean;
@@ -21,6 +23,8 @@ export interface HeadState {
 
 /** A stored ballot, as a receipt names it. */
 export interface StoredBallot {
+  /** Present exactly when the election has several shards: the shard whose sequence `seq` is in. */
+  shard?: number;
   seq: number;
   hashHex: string;
   receivedAt: string;
@@ -46,17 +50,19 @@ export interface BatchDecision {
   decisions: Decision[];
   /** Indexes of the accepted ballots, in seq order (the rows to insert). */
   inserts: number[];
-  /** New next_seq of each election that accepted ballots. */
-  heads: { electionId: string; nextSeq: number }[];
+  /** New next_seq of each election shard that accepted ballots. */
+  heads: { electionId: string; shard: number; nextSeq: number }[];
   /** Indexes of the refused ballots, in the order their audit rows are written. */
   refusals: number[];
 }
 
 export const credentialKey = (electionId: string, credHex: string) => `${electionId}/${credHex}`;
+/** The key of an election shard's head (shard 0 for an election of one shard). */
+export const headKey = (electionId: string, shard = 0) => `${electionId}#${shard}`;
 
 /**
- * Decide a batch. Elections are taken in id order (the order their heads were locked), ballots of an
- * election in batch order; seqs are given from the head's next_seq on, gap-free. Per ballot:
+ * Decide a batch. Election shards are taken in (id, shard) order (the order their heads were locked),
+ * ballots of a shard in batch order; seqs are given from the shard head's next_seq on, gap-free. Per ballot:
  * not on the roll → refused; election closed (by its head or its scheduled close at `receivedAtMs`) →
  * refused; the credential already cast the same ballot → the original receipt; another ballot → duplicate
  * with the credential's running attempt count; else accepted with the next seq. A credential that appears
@@ -64,6 +70,7 @@ export const credentialKey = (electionId: string, credHex: string) => `${electio
  */
 export function decide(
   ballots: readonly CheckedBallot[],
+  /** By headKey. */
   heads: ReadonlyMap<string, HeadState>,
   known: ReadonlyMap<string, CredentialState>,
   receivedAtMs: number,
@@ -72,35 +79,40 @@ export function decide(
   const decisions: Decision[] = new Array(ballots.length);
   const inserts: number[] = [];
   const refusals: number[] = [];
-  const newHeads: { electionId: string; nextSeq: number }[] = [];
+  const newHeads: BatchDecision['heads'] = [];
 
-  const byElection = new Map<string, number[]>();
+  const byHead = new Map<string, { electionId: string; shard: number; ballots: number[] }>();
   ballots.forEach((b, i) => {
-    const list = byElection.get(b.electionId);
-    if (list) list.push(i);
-    else byElection.set(b.electionId, [i]);
+    const key = headKey(b.electionId, b.shard);
+    const group = byHead.get(key);
+    if (group) group.ballots.push(i);
+    else byHead.set(key, { electionId: b.electionId, shard: b.shard ?? 0, ballots: [i] });
   });
+  const headOrder = [...byHead.values()].sort((a, b) =>
+    a.electionId < b.electionId ? -1 : a.electionId > b.electionId ? 1 : a.shard - b.shard,
+  );
   // Decisions change what later ballots of the batch see: work on copies.
   const state = new Map<string, CredentialState>();
-  const stateOf = (electionId: string, credHex: string): CredentialState => {
+  const stateOf = (electionId: string, credHex: string, shard: number | undefined): CredentialState => {
     const key = credentialKey(electionId, credHex);
     let s = state.get(key);
     if (!s) {
       const k = known.get(key);
       if (!k) throw new Error(`decide: no lookup result for credential ${credHex} of election ${electionId}`);
-      s = { ...k };
+      // A credential's stored ballot is in the credential's shard: its receipt names it.
+      s = { ...k, existing: k.existing && shard !== undefined ? { shard, ...k.existing } : k.existing };
       state.set(key, s);
     }
     return s;
   };
 
-  for (const electionId of [...byElection.keys()].sort()) {
-    const head = heads.get(electionId);
-    if (!head) throw new Error(`decide: election ${electionId} has no head`);
+  for (const { electionId, shard, ballots: indexes } of headOrder) {
+    const head = heads.get(headKey(electionId, shard));
+    if (!head) throw new Error(`decide: election ${electionId} has no head for shard ${shard}`);
     let next = head.nextSeq;
-    for (const i of byElection.get(electionId)!) {
+    for (const i of indexes) {
       const b = ballots[i]!;
-      const rec = stateOf(electionId, b.credHex);
+      const rec = stateOf(electionId, b.credHex, b.shard);
       if (!rec.onRoll) {
         decisions[i] = {
           kind: 'rejected',
@@ -126,13 +138,16 @@ export function decide(
           refusals.push(i);
         }
       } else {
-        rec.existing = { seq: next, hashHex: b.hashHex, receivedAt };
+        rec.existing =
+          b.shard === undefined
+            ? { seq: next, hashHex: b.hashHex, receivedAt }
+            : { shard, seq: next, hashHex: b.hashHex, receivedAt };
         decisions[i] = { kind: 'accepted', ballot: rec.existing };
         inserts.push(i);
         next++;
       }
     }
-    if (next !== head.nextSeq) newHeads.push({ electionId, nextSeq: next });
+    if (next !== head.nextSeq) newHeads.push({ electionId, shard, nextSeq: next });
   }
   return { decisions, inserts, heads: newHeads, refusals };
 }

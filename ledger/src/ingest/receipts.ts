@@ -7,7 +7,10 @@ import type { VerifyPool } from '../verify-pool.js';
 import type { StoredBallot } from './decide.js';
 
 export function receiptBody(electionId: string, ballot: StoredBallot): ReceiptBody {
-  return { version: 1, electionId, seq: ballot.seq, ballotHash: ballot.hashHex, receivedAt: ballot.receivedAt };
+  const { seq, hashHex, receivedAt, shard } = ballot;
+  return shard === undefined
+    ? { version: 1, electionId, seq, ballotHash: hashHex, receivedAt }
+    : { version: 1, electionId, shard, seq, ballotHash: hashHex, receivedAt };
 }
 
 /**
@@ -34,12 +37,14 @@ export async function receiptFor(
   ledgerKey: { privateKey: KeyObject },
   ballotHashHex: string,
 ): Promise<Receipt | null> {
-  const [r] =
-    await sql`SELECT election_id, seq, received_at FROM ballots WHERE ballot_hash = decode(${ballotHashHex}, 'hex')`;
+  const [r] = await sql`SELECT b.election_id, b.shard, b.seq, b.received_at, e.shards FROM ballots b
+                        JOIN elections e ON e.election_id = b.election_id
+                        WHERE b.ballot_hash = decode(${ballotHashHex}, 'hex')`;
   if (!r) return null;
   return signReceipt(
     ledgerKey.privateKey,
     receiptBody(r.election_id as string, {
+      ...(Number(r.shards) > 1 ? { shard: Number(r.shard) } : {}),
       seq: Number(r.seq),
       hashHex: ballotHashHex,
       receivedAt: (r.received_at as Date).toISOString(),

@@ -4,3 +4,4 @@ export * from './merkle.js';
 export * from './ed25519.js';
 export * from './errors.js';
 export * from './protocol.js';
+export * from './shards.js';

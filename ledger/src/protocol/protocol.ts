@@ -51,7 +51,10 @@ export interface Manifest {
   ballotMode?: 'encrypted';
   trustees?: Trustee[];
   threshold?: number;
+  /** Shards of the ledger (docs/protocol.md 13.1), 1..1024; absent means 1. */
+  shards?: number;
 }
+export const MAX_SHARDS = 1024;
 export const MAX_TRUSTEES = 16;
 /** Version 2: the sum over contests of the number of choices. */
 export const MAX_ENCRYPTED_CHOICES = 64;
@@ -68,6 +71,8 @@ export interface Submission {
 export interface ReceiptBody {
   version: 1;
   electionId: string;
+  /** Present exactly in an election of several shards (docs/protocol.md 13.3), and then signed too. */
+  shard?: number;
   seq: number;
   ballotHash: string;
   receivedAt: string;
@@ -136,7 +141,7 @@ export function normalizeManifest(input: unknown, serverLedgerKey: string): Mani
   exactKeys(
     input,
     ['version', 'electionId', 'title', 'contests', 'opensAt', 'closesAt', ...(encrypted ? V2_KEYS : [])],
-    ['windowSeconds', 'ledgerKey'],
+    ['windowSeconds', 'ledgerKey', 'shards'],
     'manifest',
   );
   const electionId = id(input.electionId, 'manifest.electionId');
@@ -183,9 +188,11 @@ export function normalizeManifest(input: unknown, serverLedgerKey: string): Mani
       throw new ValidationError('manifest.ledgerKey', "is not this server's ledger key");
     ledgerKey = input.ledgerKey;
   }
+  // Absent stays absent, so that a manifest without shards keeps its bytes and its hash.
+  const shards = input.shards === undefined ? {} : { shards: int(input.shards, 'manifest.shards', 1, MAX_SHARDS) };
   const common = { electionId, title, contests, opensAt, closesAt, windowSeconds, ledgerKey };
-  if (!encrypted) return { version: 1, ...common };
-  return { version: 2, ...common, ...encryptedManifestFields(input, contests) };
+  if (!encrypted) return { version: 1, ...common, ...shards };
+  return { version: 2, ...common, ...encryptedManifestFields(input, contests), ...shards };
 }
 
 const V2_KEYS = ['ballotMode', 'trustees', 'threshold'];

@@ -16,7 +16,8 @@ export function receiptMessage(body: ReceiptBody): Buffer {
  * string form); integers in decimal (JCS's number form for safe integers). Anything else takes jcs().
  */
 export function receiptJcs(body: ReceiptBody): string {
-  const { version, electionId, seq, ballotHash: bh, receivedAt } = body;
+  const { version, electionId, seq, ballotHash: bh, receivedAt, shard } = body;
+  if (shard !== undefined) return jcs({ version, electionId, shard, seq, ballotHash: bh, receivedAt });
   if (
     !Number.isSafeInteger(seq) ||
     !Number.isSafeInteger(version) ||
@@ -30,10 +31,11 @@ export function receiptJcs(body: ReceiptBody): string {
 }
 
 export function signReceipt(ledgerPrivateKey: KeyObject, body: ReceiptBody): Receipt {
-  const { version, electionId, seq, ballotHash: bh, receivedAt } = body;
+  const { version, electionId, seq, ballotHash: bh, receivedAt, shard } = body;
   return {
     version,
     electionId,
+    ...(shard === undefined ? {} : { shard }),
     seq,
     ballotHash: bh,
     receivedAt,

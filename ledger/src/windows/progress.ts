@@ -14,7 +14,7 @@ export interface AnchoringProgress {
 }
 
 /**
- * Sealing and anchoring over all elections, for metrics and the worker's status, in a few index probes
+ * Sealing and anchoring over all elections and their shards, for metrics and the worker's status, in a few index probes
  * per election whatever the size of the ledger. Windows are contiguous from seq 0 and anchored in order
  * (the anchorer checks both), so an election's sealed windows are its head's next_window_index, its
  * anchored ones end at its last anchored window, and its oldest unanchored ballot is the one at the seq
@@ -27,8 +27,10 @@ export async function anchoringProgress(sql: Sql): Promise<AnchoringProgress> {
            coalesce(extract(epoch FROM clock_timestamp() - min(b.received_at)), 0)::float8 AS lag
     FROM election_heads h
     LEFT JOIN LATERAL (SELECT w.window_index, w.first_seq + w.count AS through FROM windows w
-                       WHERE w.election_id = h.election_id AND w.anchor_tx IS NOT NULL ORDER BY w.window_index DESC LIMIT 1) a ON true
-    LEFT JOIN LATERAL (SELECT received_at FROM ballots b WHERE b.election_id = h.election_id AND b.seq = coalesce(a.through, 0) LIMIT 1) b ON true`;
+                       WHERE w.election_id = h.election_id AND w.shard = h.shard AND w.anchor_tx IS NOT NULL
+                       ORDER BY w.window_index DESC LIMIT 1) a ON true
+    LEFT JOIN LATERAL (SELECT received_at FROM ballots b WHERE b.election_id = h.election_id AND b.shard = h.shard
+                       AND b.seq = coalesce(a.through, 0) LIMIT 1) b ON true`;
   return {
     sealedWindows: Number(r!.sealed),
     anchoredWindows: Number(r!.anchored),

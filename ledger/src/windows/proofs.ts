@@ -7,18 +7,19 @@ import { forEachLeafChunk, rowToWindow, type SealedWindow } from './rows.js';
 export async function listWindows(
   sql: Sql,
   electionId: string,
-  opts: { fromIndex?: number; limit?: number } = {},
+  opts: { fromIndex?: number; limit?: number; shard?: number } = {},
 ): Promise<SealedWindow[]> {
   const rows = await sql`
-    SELECT * FROM windows WHERE election_id = ${electionId} AND window_index >= ${opts.fromIndex ?? 0}
+    SELECT * FROM windows WHERE election_id = ${electionId} AND shard = ${opts.shard ?? 0}
+      AND window_index >= ${opts.fromIndex ?? 0}
     ORDER BY window_index LIMIT ${opts.limit ?? 1_000_000}`;
   return rows.map(rowToWindow);
 }
 
 /** The window holding ballot `seq`, or null while that ballot is not sealed (or does not exist). */
-export async function windowForSeq(sql: Sql, electionId: string, seq: number): Promise<SealedWindow | null> {
+export async function windowForSeq(sql: Sql, electionId: string, seq: number, shard = 0): Promise<SealedWindow | null> {
   const [row] = await sql`
-    SELECT * FROM windows WHERE election_id = ${electionId} AND first_seq <= ${seq}
+    SELECT * FROM windows WHERE election_id = ${electionId} AND shard = ${shard} AND first_seq <= ${seq}
     ORDER BY first_seq DESC LIMIT 1`;
   if (!row) return null;
   const w = rowToWindow(row);
@@ -78,7 +79,7 @@ export const windowTreeCache = new WindowTreeCache();
 export async function loadWindowTree(sql: Sql, w: SealedWindow): Promise<MerkleTree> {
   const leaves = Buffer.allocUnsafe(w.count * 32);
   let n = 0;
-  await forEachLeafChunk(sql, w.electionId, w.firstSeq, w.firstSeq + w.count, 10_000, (hashes) => {
+  await forEachLeafChunk(sql, w.electionId, w.shard, w.firstSeq, w.firstSeq + w.count, 10_000, (hashes) => {
     for (let off = 0; off < hashes.length; off += 32, n++) leafHashAt(hashes, off).copy(leaves, n * 32);
   });
   const tree = new MerkleTree(leaves);
@@ -104,9 +105,9 @@ export async function auditPathFor(
   sql: Sql,
   electionId: string,
   seq: number,
-  opts: { cache?: WindowTreeCache } = {},
+  opts: { cache?: WindowTreeCache; shard?: number } = {},
 ): Promise<InclusionProof | null> {
-  const window = await windowForSeq(sql, electionId, seq);
+  const window = await windowForSeq(sql, electionId, seq, opts.shard ?? 0);
   if (!window) return null;
   const cache = opts.cache ?? windowTreeCache;
   const tree = await cache.get(window.root, () => loadWindowTree(sql, window));

@@ -11,6 +11,8 @@ export interface WindowAnchor {
 
 export interface SealedWindow {
   electionId: string;
+  /** The shard whose sequence the window covers (0 in an election of one shard). */
+  shard: number;
   index: number;
   firstSeq: number;
   count: number;
@@ -24,6 +26,7 @@ export interface SealedWindow {
 export function rowToWindow(r: Record<string, unknown>): SealedWindow {
   return {
     electionId: r.election_id as string,
+    shard: r.shard == null ? 0 : Number(r.shard),
     index: Number(r.window_index),
     firstSeq: Number(r.first_seq),
     count: Number(r.count),
@@ -49,6 +52,7 @@ export function rowToWindow(r: Record<string, unknown>): SealedWindow {
 export async function forEachLeafChunk(
   sql: Sql,
   electionId: string,
+  shard: number,
   from: number,
   to: number,
   chunk: number,
@@ -58,9 +62,10 @@ export async function forEachLeafChunk(
     const hi = Math.min(lo + chunk, to);
     const [r] = await sql`
       SELECT count(*)::int AS n, min(seq) AS lo, max(seq) AS hi, string_agg(ballot_hash, ''::bytea ORDER BY seq) AS hashes
-      FROM ballots WHERE election_id = ${electionId} AND seq >= ${lo} AND seq < ${hi}`;
+      FROM ballots WHERE election_id = ${electionId} AND shard = ${shard} AND seq >= ${lo} AND seq < ${hi}`;
     if (r!.n !== hi - lo || Number(r!.lo) !== lo || Number(r!.hi) !== hi - 1) {
-      throw new Error(`election ${electionId}: ledger gap, seqs ${lo}..${hi - 1} hold ${r!.n} ballots`);
+      const where = shard === 0 ? '' : ` shard ${shard}`;
+      throw new Error(`election ${electionId}${where}: ledger gap, seqs ${lo}..${hi - 1} hold ${r!.n} ballots`);
     }
     onChunk(r!.hashes as Buffer);
   }

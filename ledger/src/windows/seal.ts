@@ -8,6 +8,8 @@ import { MerkleRootBuilder, leafHashAt } from '../protocol/merkle.js';
 import { forEachLeafChunk, rowToWindow, type SealedWindow } from './rows.js';
 
 export interface SealOptions {
+  /** The shard to seal (docs/protocol.md 13.2); 0, the only one of an election of one shard, by default. */
+  shard?: number;
   /**
    * Called inside the sealing transaction after the window row is written and before COMMIT. The anchor
    * worker's crash tests kill the process here; a throw rolls the seal back.
@@ -45,10 +47,11 @@ const SEAL_ROUNDS = 20;
  */
 export async function sealWindow(sql: Sql, electionId: string, opts: SealOptions = {}): Promise<SealedWindow | null> {
   const fetchSize = opts.fetchSize ?? 10_000;
+  const shard = opts.shard ?? 0;
   for (let round = 0; round < SEAL_ROUNDS; round++) {
-    const [head] =
-      await sql`SELECT next_seq, sealed_through, next_window_index FROM election_heads WHERE election_id = ${electionId}`;
-    if (!head) throw new Error(`sealWindow: no election ${electionId}`);
+    const [head] = await sql`SELECT next_seq, sealed_through, next_window_index FROM election_heads
+                             WHERE election_id = ${electionId} AND shard = ${shard}`;
+    if (!head) throw new Error(`sealWindow: no election ${electionId} (shard ${shard})`);
     const firstSeq = Number(head.sealed_through);
     const end = Number(head.next_seq);
     const index = Number(head.next_window_index);
@@ -56,21 +59,22 @@ export async function sealWindow(sql: Sql, electionId: string, opts: SealOptions
 
     const started = performance.now();
     const builder = new MerkleRootBuilder();
-    await forEachLeafChunk(sql, electionId, firstSeq, end, fetchSize, (hashes) => {
+    await forEachLeafChunk(sql, electionId, shard, firstSeq, end, fetchSize, (hashes) => {
       for (let off = 0; off < hashes.length; off += 32) builder.pushLeafHash(leafHashAt(hashes, off));
     });
     const root = builder.root();
     const hashed = performance.now();
 
     const sealed = await sql.begin(async (tx) => {
-      const [locked] =
-        await tx`SELECT sealed_through, next_window_index FROM election_heads WHERE election_id = ${electionId} FOR UPDATE`;
+      const [locked] = await tx`SELECT sealed_through, next_window_index FROM election_heads
+                                WHERE election_id = ${electionId} AND shard = ${shard} FOR UPDATE`;
       if (Number(locked!.sealed_through) !== firstSeq || Number(locked!.next_window_index) !== index) return null;
       const [row] = await tx`
-        INSERT INTO windows (election_id, window_index, first_seq, count, root)
-        VALUES (${electionId}, ${index}, ${firstSeq}, ${end - firstSeq}, ${root})
+        INSERT INTO windows (election_id, shard, window_index, first_seq, count, root)
+        VALUES (${electionId}, ${shard}, ${index}, ${firstSeq}, ${end - firstSeq}, ${root})
         RETURNING *`;
-      await tx`UPDATE election_heads SET sealed_through = ${end}, next_window_index = ${index + 1} WHERE election_id = ${electionId}`;
+      await tx`UPDATE election_heads SET sealed_through = ${end}, next_window_index = ${index + 1}
+               WHERE election_id = ${electionId} AND shard = ${shard}`;
       const window = rowToWindow(row!);
       await opts.beforeCommit?.(window);
       return window;

@@ -11,9 +11,13 @@
 // An encrypted election (manifest version 2, v2/audit-v2.ts) adds the key ceremony's transcript to step 1,
 // checks every ballot's proofs in step 4 and sums their ciphertexts, and in step 5 checks the aggregate,
 // the partial decryptions and the decrypted counts in place of the recount.
+// An election of several shards (manifest `shards` > 1, docs/protocol.md section 13) has no windows on chain
+// but anchor intervals: step 3 checks the intervals' records against them and takes each shard's windows from
+// those records (intervals.ts); steps 4 and 5 check each shard's seqs and windows on their own, ballots in
+// the shard their credential names, and credentials and hashes across the election.
 // Steps 1 to 3 are here, with the order of it all and the report. Every failed check is a Finding; the
 // report lists them all.
-import { ChainReader, type ChainElection } from '../chain.js';
+import { ChainReader, type ChainElection, type ChainWindow } from '../chain.js';
 import { checkChainClaims, checkManifestHash } from '../checks.js';
 import type { Engine } from '../ed25519.js';
 import { finding, type Finding, type FindingCode } from '../errors.js';
@@ -22,6 +26,7 @@ import {
   ballotRules,
   manifestProblem,
   resultHash,
+  shardCount,
   type ContestCounts,
   type Manifest,
   type Tally,
@@ -32,6 +37,7 @@ import { scanLedger, type ScanInputs } from './ledger-scan.js';
 import { RowCheckPool } from './pool.js';
 import { Recount, resultsAsOfSeq } from './tally.js';
 import { checkWindowRanges } from './windows.js';
+import { readShardedWindows } from './intervals.js';
 import { checkWholeLedger } from './whole-ledger.js';
 import type { RowContext } from './row-check.js';
 import { EncryptedAudit, type EncryptionReport } from '../v2/audit-v2.js';
@@ -59,10 +65,30 @@ export interface AuditReport {
   tool: 'tallyproof-verify audit';
   electionId: string;
   source: string;
-  chain: { rpcUrl: string; chainId: number; contract: string; election: ChainElection | null; windows: number };
+  /**
+   * `windows`: the anchored windows (of every shard); an election of several shards also gives its `shards` and
+   * the chain's anchor `intervals`.
+   */
+  chain: {
+    rpcUrl: string;
+    chainId: number;
+    contract: string;
+    election: ChainElection | null;
+    windows: number;
+    shards?: number;
+    intervals?: number;
+  };
   engine: Engine;
   threads: number;
-  ledger: { rows: number; maxSeq: number; countable: number; anchoredRows: number; unanchoredRows: number };
+  /** `maxSeq`: the highest of any shard; an election of several shards lists its `shards` too. */
+  ledger: {
+    rows: number;
+    maxSeq: number;
+    countable: number;
+    anchoredRows: number;
+    unanchoredRows: number;
+    shards?: { shard: number; rows: number; maxSeq: number }[];
+  };
   /** `contests`: per contest, ballots counted and blank ballots (not part of resultHash). */
   recount: { tally: Tally; contests: ContestCounts; totalBallots: number; resultHash: string } | null;
   publishedResults: 'compared' | 'not available';
@@ -89,10 +115,12 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     ? await EncryptedAudit.prepare(opts.source, data.manifest, opts.engine, data.claims.publicKey)
     : undefined;
   const problem = encrypted === undefined ? manifestProblem(data.manifest) : encrypted.manifestProblem;
-  const rowContext = (manifest: Manifest): RowContext =>
-    encrypted?.rowContext === undefined
-      ? { rules: ballotRules(manifest), engine: opts.engine }
-      : { rules: ballotRules(manifest), engine: opts.engine, v2: encrypted.rowContext };
+  const rowContext = (manifest: Manifest): RowContext => {
+    const shards = shardCount(manifest) > 1 ? { shards: shardCount(manifest) } : {};
+    return encrypted?.rowContext === undefined
+      ? { rules: ballotRules(manifest), engine: opts.engine, ...shards }
+      : { rules: ballotRules(manifest), engine: opts.engine, v2: encrypted.rowContext, ...shards };
+  };
   const checkable = encrypted === undefined || encrypted.rowContext !== undefined;
   // A manifest good enough to check rows with: the workers boot while the chain is read (closed
   // unused if the audit stops before the ledger).
@@ -109,7 +137,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
   }
   try {
     const registration = await chain.election(opts.electionId);
-    const base = {
+    const base: Pick<AuditReport, 'electionId' | 'source' | 'chain' | 'engine' | 'threads'> = {
       electionId: opts.electionId,
       source: opts.source.description,
       chain: {
@@ -161,12 +189,24 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       if (!checkable) return stop();
     }
     pool ??= new RowCheckPool(rowContext(manifest), opts.threads);
+    const shards = shardCount(manifest);
 
     // Steps 2 to 4 overlap: the ledger's first blocks go to the workers at once, while the main thread
     // reads the chain's windows, loads the roll and the published results; the roll's tree head is
     // hashed on a worker. Rows are consumed once all of that is ready.
     const prepared = (async (): Promise<ScanInputs> => {
-      const windowsRead = chain.windowCount(opts.electionId).then((count) => chain.windows(opts.electionId, count));
+      // One shard: the chain's windows. Several: each shard's windows, from the intervals' records.
+      const windowsRead: Promise<{ windows: ChainWindow[][]; findings: Finding[] }> =
+        shards === 1
+          ? chain
+              .windowCount(opts.electionId)
+              .then((count) => chain.windows(opts.electionId, count))
+              .then((windows) => ({ windows: [windows], findings: checkWindowRanges(windows) }))
+          : readShardedWindows(chain, opts.source, opts.electionId, shards, registration).then((read) => {
+              base.chain.shards = shards;
+              base.chain.intervals = read.intervals.length;
+              return read;
+            });
       windowsRead.catch(() => undefined); // awaited below
       // Step 2: the roll.
       const roll = await buildRollYielding(await opts.source.roll());
@@ -174,16 +214,20 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       const rollRoot = pool!.treeHead(roll.packed.slice());
       rollRoot.catch(() => undefined); // awaited after the scan
       // Step 3: the chain's windows.
-      const windows = await windowsRead;
-      base.chain.windows = windows.length;
-      findings.push(...checkWindowRanges(windows));
+      const { windows, findings: windowFindings } = await windowsRead;
+      base.chain.windows = windows.reduce((n, w) => n + w.length, 0);
+      findings.push(...windowFindings);
       const published = await opts.source.results();
       return {
         roll,
         rollRoot,
         windows,
         published,
-        recount: new Recount(ballotRules(manifest), resultsAsOfSeq(published)),
+        // Several shards have no seq to cut the published results at (docs/protocol.md 13.5).
+        recount: new Recount(
+          ballotRules(manifest),
+          shards === 1 ? resultsAsOfSeq(published) : Number.POSITIVE_INFINITY,
+        ),
         ...(encrypted?.aggregate === undefined ? {} : { aggregate: encrypted.aggregate }),
       };
     })();
@@ -199,6 +243,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
     // An encrypted election's counts are the decrypted ones (none before the trustees decrypt); its
     // blank ballots are not known (12.6), so no per-contest counts.
     const tally = encrypted === undefined ? recount.tally() : encrypted.tally;
+    const unanchoredRows = scan.shards.reduce((n, s) => n + s.windows.unanchoredRows, 0);
     const audited = finishReport(
       base,
       findings,
@@ -213,11 +258,14 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
           },
       published === null ? 'not available' : 'compared',
       {
-        rows: scan.seq.rows,
-        maxSeq: scan.seq.maxSeq,
+        rows: scan.rows,
+        maxSeq: scan.maxSeq,
         countable: recount.totalBallots,
-        anchoredRows: scan.seq.rows - scan.windows.unanchoredRows,
-        unanchoredRows: scan.windows.unanchoredRows,
+        anchoredRows: scan.rows - unanchoredRows,
+        unanchoredRows,
+        ...(shards === 1
+          ? {}
+          : { shards: scan.shards.map((s, shard) => ({ shard, rows: s.seq.rows, maxSeq: s.seq.maxSeq })) }),
       },
     );
     return withEncryption(audited, encrypted);

@@ -1,12 +1,15 @@
 // Step 1 of a row check: a ledger line's fields. A ledger line is
-// {"seq","ballotHash","ballot","signature","receivedAt"}; `ballot` is the ballot object (its raw text is
-// taken from the line) or a string holding the stored JCS text.
+// {"seq","ballotHash","ballot","signature","receivedAt"}, preceded by "shard" in an election of several shards
+// (docs/protocol.md 13.3); `ballot` is the ballot object (its raw text is taken from the line) or a string
+// holding the stored JCS text.
 import { isHex } from '../hex.js';
 import { rawMemberOnce } from '../jcs.js';
 import { isPlainObject, timeMs } from '../protocol.js';
 
 /** A readable row: the fields, with the ballot's value and its text as sent. */
 export interface LedgerRow {
+  /** The line's shard, -1 when it names none. */
+  shard: number;
   seq: number;
   ballotHash: string;
   ballot: unknown;
@@ -28,7 +31,13 @@ export function parseLedgerRow(line: string): LedgerRow | string {
     return 'not JSON';
   }
   if (!isPlainObject(value)) return 'not a JSON object';
-  const { seq, ballotHash: hash, ballot, signature, receivedAt } = value;
+  const { shard: shardValue, seq, ballotHash: hash, ballot, signature, receivedAt } = value;
+  let shard = -1;
+  if (Object.hasOwn(value, 'shard')) {
+    if (typeof shardValue !== 'number' || !Number.isSafeInteger(shardValue) || shardValue < 0)
+      return 'shard is not a non-negative integer';
+    shard = shardValue;
+  }
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return 'seq is not a non-negative integer';
   if (!isHex(hash, 32)) return 'ballotHash is not 32-byte lowercase hex';
   if (!isHex(signature, 64)) return 'signature is not 64-byte lowercase hex';
@@ -42,6 +51,7 @@ export function parseLedgerRow(line: string): LedgerRow | string {
       return 'ballot text is not JSON';
     }
     return {
+      shard,
       seq,
       ballotHash: hash,
       ballot: parsed,
@@ -55,6 +65,7 @@ export function parseLedgerRow(line: string): LedgerRow | string {
   const member = rawMemberOnce(line, 'ballot');
   if (member === undefined || !isPlainObject(ballot)) return 'ballot is missing or not an object';
   return {
+    shard,
     seq,
     ballotHash: hash,
     ballot,

@@ -2,11 +2,12 @@
 // row-check pool (per row, in parallel: canonical form, manifest rules, ballotHash, signature); their
 // results come back in order, and here, per row in order: seq, roll, one ballot per credential and per
 // hash, window membership, anchoring on time, the recount. The loop over a block's rows is the main
-// thread's hot path.
+// thread's hot path. In an election of several shards, seqs and windows are per shard (each with its own
+// tracker and window checker), and credentials and ballot hashes are unique across the election.
 import type { ChainWindow } from '../chain.js';
 import { finding, type Finding } from '../errors.js';
 import { short } from '../hex.js';
-import { ANCHOR_GRACE_SECONDS, type Manifest } from '../protocol.js';
+import { ANCHOR_GRACE_SECONDS, shardCount, type Manifest } from '../protocol.js';
 import type { Roll } from '../roll.js';
 import { ledgerBlocks } from '../sources/ledger-blocks.js';
 import type { AuditOptions } from './audit.js';
@@ -28,22 +29,42 @@ const BLOCKS_PER_THREAD = 16;
  */
 const EARLY_BLOCKS_FACTOR = 4;
 
+/**
+ * Where a row is, as one number: shard · SHARD_STRIDE + seq (seq < 2^42 and shard < 1024 stay below 2^53). With
+ * one shard it is the seq itself.
+ */
+const SHARD_STRIDE = 2 ** 42;
+const placeOf = (shard: number, seq: number): number => shard * SHARD_STRIDE + seq;
+const shardAt = (place: number): number => Math.floor(place / SHARD_STRIDE);
+const seqAt = (place: number): number => place % SHARD_STRIDE;
+
 /** What the in-order checks need besides the rows; prepared while the first blocks are checked. */
 export interface ScanInputs {
   roll: Roll;
   /** The roll's tree head, being hashed on a worker. */
   rollRoot: Promise<Uint8Array>;
-  windows: readonly ChainWindow[];
+  /** Per shard (one entry for an election of one shard), its anchored windows in index order. */
+  windows: readonly (readonly ChainWindow[])[];
   published: unknown | null;
   recount: Recount;
   /** An encrypted election: the sum of the countable ballots' ciphertexts (v2/aggregate.ts). */
   aggregate?: AggregateSum;
 }
 
-export interface ScanState {
-  inputs: ScanInputs;
+/** One shard's in-order state (the only one, shard 0, in an election of one shard). */
+export interface ShardScan {
   seq: SeqTracker;
   windows: WindowChecker;
+}
+
+export interface ScanState {
+  inputs: ScanInputs;
+  /** Per shard, in shard order. */
+  shards: ShardScan[];
+  /** Rows with a readable seq, all shards together. */
+  rows: number;
+  /** The highest seq of any shard, -1 before any row. */
+  maxSeq: number;
   late: Finding[];
   /**
    * Per roll key (by its index in roll.keys): 1 when a signature by it verified, which proves it decodes
@@ -61,48 +82,64 @@ export async function scanLedger(
   report: (f: Finding | null) => void,
   expectedRows: number,
 ): Promise<ScanState> {
-  const seq = new SeqTracker();
-  /** Leaf (32 bytes as a latin1 string) → the seq of its first row. */
+  const shardTotal = shardCount(manifest);
+  const sharded = shardTotal > 1;
+  const seqs = Array.from({ length: shardTotal }, (_, s) => new SeqTracker(sharded ? s : undefined));
+  /** "seq 4", or "seq 4 of shard 1". */
+  const at = (place: number): string => (sharded ? `seq ${seqAt(place)} of shard ${shardAt(place)}` : `seq ${place}`);
+  /** Where a finding about the row at `place` is (built only for a finding: this is the hot loop). */
+  const rowPlace = (place: number): { shard?: number; seq: number } =>
+    sharded ? { shard: shardAt(place), seq: seqAt(place) } : { seq: place };
+  /** Leaf (32 bytes as a latin1 string) → the place (placeOf) of its first row. */
   const hashes = new Map<string, number>();
-  /** Credentials not on the roll → the seq of their first ballot (roll keys: firstSeqByRollKey). */
+  /** Credentials not on the roll → the place of their first ballot (roll keys: firstPlaceByRollKey). */
   const offRollCredentials = new Map<string, number>();
   const promiseMs = (manifest.windowSeconds + ANCHOR_GRACE_SECONDS) * 1000;
+  /** placeOf(shard, window index) → late ballots of that window. */
   const late = new Map<number, { count: number; firstSeq: number }>();
   let inputs: ScanInputs | undefined;
-  let checker: WindowChecker | undefined;
-  /** Per roll key (by its index in roll.keys): the seq of its first ballot, -1 before it. */
-  let firstSeqByRollKey = new Float64Array(0);
+  let checkers: WindowChecker[] = [];
+  /** Per roll key (by its index in roll.keys): the place of its first ballot, -1 before it. */
+  let firstPlaceByRollKey = new Float64Array(0);
   let verifiedRollKeys = new Uint8Array(0);
 
   const consume = async (rows: PackedRows | undefined): Promise<void> => {
     if (inputs === undefined) {
       inputs = await prepared;
-      checker = new WindowChecker(inputs.windows);
-      firstSeqByRollKey = new Float64Array(inputs.roll.keys.size).fill(-1);
+      checkers = seqs.map((_, s) => new WindowChecker(inputs!.windows[s] ?? [], sharded ? s : undefined));
+      firstPlaceByRollKey = new Float64Array(inputs.roll.keys.size).fill(-1);
       verifiedRollKeys = new Uint8Array(inputs.roll.keys.size);
     }
     if (rows === undefined) return;
     const { roll, recount, aggregate } = inputs;
     aggregate?.addBlock(rows);
-    const windows = checker!;
     const leaves = Buffer.from(rows.leaves.buffer, rows.leaves.byteOffset, rows.leaves.byteLength);
     const credentials = Buffer.from(rows.credentials.buffer, rows.credentials.byteOffset, rows.credentials.byteLength);
     const problems = rows.problems;
     let p = 0;
     for (let i = 0; i < rows.count; i++) {
       const rowSeq = rows.seqs[i]!;
+      // A readable row of an election of several shards names one of its shards (row-check.ts).
+      const shard = sharded && rowSeq >= 0 ? rows.shards[i]! : 0;
       for (; p < problems.length && problems[p]!.row === i; p++)
-        report(finding(problems[p]!.code, problems[p]!.message, rowSeq >= 0 ? { seq: rowSeq } : {}));
+        report(
+          finding(
+            problems[p]!.code,
+            problems[p]!.message,
+            rowSeq < 0 ? {} : sharded ? { shard, seq: rowSeq } : { seq: rowSeq },
+          ),
+        );
       if (rowSeq < 0) continue;
+      const place = placeOf(shard, rowSeq);
       const flags = rows.flags[i]!;
       const credential = (flags & ROW_HAS_CREDENTIAL) !== 0 ? credentials.toString('hex', 32 * i, 32 * i + 32) : '';
       const rollKey = credential === '' ? undefined : roll.keys.get(credential);
       if ((flags & ROW_SIGNATURE_VALID) !== 0 && rollKey !== undefined) verifiedRollKeys[rollKey] = 1;
-      report(seq.observe(rowSeq));
+      report(seqs[shard]!.observe(rowSeq));
       let countable = (flags & ROW_COUNTABLE) !== 0;
       if (credential !== '' && rollKey === undefined) {
         report(
-          finding('not-on-roll', `seq ${rowSeq}: credential ${short(credential)} is not on the roll`, { seq: rowSeq }),
+          finding('not-on-roll', `${at(place)}: credential ${short(credential)} is not on the roll`, rowPlace(place)),
         );
         countable = false;
       }
@@ -112,43 +149,45 @@ export async function scanLedger(
         report(
           finding(
             'duplicate-hash',
-            `seq ${rowSeq}: ballot hash ${short(leaves.toString('hex', 32 * i, 32 * i + 32))} already at seq ` +
-              `${sameHash}`,
-            { seq: rowSeq },
+            `${at(place)}: ballot hash ${short(leaves.toString('hex', 32 * i, 32 * i + 32))} already at ` +
+              `${at(sameHash)}`,
+            rowPlace(place),
           ),
         );
         countable = false;
       } else {
-        hashes.set(leafKey, rowSeq);
+        hashes.set(leafKey, place);
         if (credential !== '') {
           const sameCredential =
             rollKey === undefined
               ? offRollCredentials.get(credential)
-              : firstSeqByRollKey[rollKey]! >= 0
-                ? firstSeqByRollKey[rollKey]
+              : firstPlaceByRollKey[rollKey]! >= 0
+                ? firstPlaceByRollKey[rollKey]
                 : undefined;
           if (sameCredential !== undefined) {
             report(
               finding(
                 'duplicate-credential',
-                `seq ${rowSeq}: a second ballot of credential ${short(credential)}, whose ballot is at seq ` +
-                  `${sameCredential}`,
-                { seq: rowSeq },
+                `${at(place)}: a second ballot of credential ${short(credential)}, whose ballot is at ` +
+                  `${at(sameCredential)}`,
+                rowPlace(place),
               ),
             );
             countable = false;
           } else if (rollKey === undefined) {
-            offRollCredentials.set(credential, rowSeq);
+            offRollCredentials.set(credential, place);
           } else {
-            firstSeqByRollKey[rollKey] = rowSeq;
+            firstPlaceByRollKey[rollKey] = place;
           }
         }
       }
+      const windows = checkers[shard]!;
       const w = windows.windowOf(rowSeq);
       windows.add(rowSeq, rows.leaves, 32 * i, w);
       if (w !== undefined && w.anchoredAt * 1000 > rows.receivedAtMs[i]! + promiseMs + 1000) {
-        const entry = late.get(w.index);
-        if (entry === undefined) late.set(w.index, { count: 1, firstSeq: rowSeq });
+        const key = placeOf(shard, w.index);
+        const entry = late.get(key);
+        if (entry === undefined) late.set(key, { count: 1, firstSeq: rowSeq });
         else entry.count++;
       }
       if (countable) recount.add(rowSeq, rows.choices, rows.choiceStarts[i]!, rows.choiceStarts[i + 1]!);
@@ -179,7 +218,7 @@ export async function scanLedger(
       nextLine += block.lines;
       while (inFlight.length >= (ready ? maxInFlight : maxInFlightEarly)) {
         await consume(await inFlight.shift()!);
-        if (bytes === undefined) opts.progress?.update(seq.rows);
+        if (bytes === undefined) opts.progress?.update(seqs.reduce((n, t) => n + t.rows, 0));
       }
     }
     for (const pending of inFlight) await consume(await pending);
@@ -188,14 +227,22 @@ export async function scanLedger(
     opts.progress?.stop();
   }
 
-  const lateFindings = [...late.entries()].map(([index, { count, firstSeq }]) =>
-    finding(
+  const lateFindings = [...late.entries()].map(([key, { count, firstSeq }]) => {
+    const [shard, index] = [shardAt(key), seqAt(key)];
+    return finding(
       'late-anchor',
-      `window ${index}: ${counted(count, 'ballot')} (first ${range(firstSeq, firstSeq)}) ${count === 1 ? 'was' : 'were'} anchored later than ` +
+      `window ${index}${sharded ? ` of shard ${shard}` : ''}: ${counted(count, 'ballot')} (first ${range(firstSeq, firstSeq)}) ${count === 1 ? 'was' : 'were'} anchored later than ` +
         `receivedAt + ${manifest.windowSeconds + ANCHOR_GRACE_SECONDS} s`,
-      { window: index, seq: firstSeq },
+      sharded ? { shard, window: index, seq: firstSeq } : { window: index, seq: firstSeq },
       'warning',
-    ),
-  );
-  return { inputs: inputs!, seq, windows: checker!, late: lateFindings, verifiedRollKeys };
+    );
+  });
+  return {
+    inputs: inputs!,
+    shards: seqs.map((seq, s) => ({ seq, windows: checkers[s]! })),
+    rows: seqs.reduce((n, t) => n + t.rows, 0),
+    maxSeq: Math.max(...seqs.map((t) => t.maxSeq)),
+    late: lateFindings,
+    verifiedRollKeys,
+  };
 }

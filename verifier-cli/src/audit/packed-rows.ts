@@ -13,6 +13,8 @@ export interface RowProblem {
 export interface RowResult {
   /** 1-based line number in the stream. */
   line: number;
+  /** The row's shard (an election of several shards), -1 when it names none or is not a readable row. */
+  shard: number;
   /** The row's seq, or -1 when the line is not a readable row. */
   seq: number;
   /**
@@ -43,8 +45,8 @@ export interface PackedProblem extends RowProblem {
 }
 
 /**
- * The results of a block of rows, in line order, as columns. Row i: lines[i], seqs[i] (-1 when not a
- * readable row), receivedAtMs[i] (NaN when unreadable), flags[i] (ROW_*), its leaf at
+ * The results of a block of rows, in line order, as columns. Row i: lines[i], shards[i] (-1 when it names
+ * none), seqs[i] (-1 when not a readable row), receivedAtMs[i] (NaN when unreadable), flags[i] (ROW_*), its leaf at
  * leaves[32i .. 32i+32) (zeros when unreadable), its credential at credentials[32i .. 32i+32) (when
  * ROW_HAS_CREDENTIAL), its choices (when ROW_COUNTABLE) at choices[choiceStarts[i] .. choiceStarts[i+1]).
  * `problems` lists the rows' problems in row order.
@@ -52,6 +54,7 @@ export interface PackedProblem extends RowProblem {
 export interface PackedRows {
   count: number;
   lines: Float64Array;
+  shards: Int32Array;
   seqs: Float64Array;
   receivedAtMs: Float64Array;
   flags: Uint8Array;
@@ -73,6 +76,7 @@ export interface PackedRows {
 export function packedTransferList(rows: PackedRows): ArrayBuffer[] {
   const arrays: ArrayBufferView[] = [
     rows.lines,
+    rows.shards,
     rows.seqs,
     rows.receivedAtMs,
     rows.flags,
@@ -100,6 +104,7 @@ export class RowPacker {
     this.out = {
       count: 0,
       lines: new Float64Array(capacity),
+      shards: new Int32Array(capacity),
       seqs: new Float64Array(capacity),
       receivedAtMs: new Float64Array(capacity),
       flags: new Uint8Array(capacity),
@@ -116,6 +121,7 @@ export class RowPacker {
   begin(line: number): number {
     const i = this.out.count++;
     this.out.lines[i] = line;
+    this.out.shards[i] = -1;
     this.out.seqs[i] = -1;
     this.out.receivedAtMs[i] = Number.NaN;
     return i;
@@ -159,6 +165,7 @@ export function unpackRows(rows: PackedRows): RowResult[] {
       problems.push({ code: rows.problems[p]!.code, message: rows.problems[p]!.message });
     out.push({
       line: rows.lines[i]!,
+      shard: rows.shards[i]!,
       seq: rows.seqs[i]!,
       leaf: (flags & ROW_READABLE) !== 0 ? toHex(rows.leaves.subarray(32 * i, 32 * i + 32)) : '',
       credential: (flags & ROW_HAS_CREDENTIAL) !== 0 ? toHex(rows.credentials.subarray(32 * i, 32 * i + 32)) : '',

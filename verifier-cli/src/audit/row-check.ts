@@ -5,14 +5,16 @@
 //
 // Per line, step 1 reads the fields (ledger-row.ts); steps 2 to 5 (the ballot's canonical form, its
 // rules, ballotHash, the voter's signature) run here in one function over one reused buffer: the hot
-// path. A block's results are packed (packed-rows.ts); the names of it that the workers and the pool use
-// are re-exported here, next to the block check they go with.
+// path. In an election of several shards, step 6 checks that the row is in the shard its credential names.
+// A block's results are packed (packed-rows.ts); the names of it that the workers and the pool use are
+// re-exported here, next to the block check they go with.
 import { BALLOT_DOMAIN, checkBallotRules } from '../ballot.js';
 import { verifyStrict, type Engine } from '../ed25519.js';
 import type { FindingCode } from '../errors.js';
 import { isHex, sha256Hex, short } from '../hex.js';
 import { isPlainlyCanonical, jcs } from '../jcs.js';
 import { isPlainObject, type BallotRules } from '../protocol.js';
+import { shardOf } from '../shards.js';
 import { blockSums } from '../v2/aggregate.js';
 import {
   BALLOT_V2_DOMAIN,
@@ -39,6 +41,8 @@ export interface RowContext {
   engine: Engine;
   /** An encrypted election (wire format v2): its ballots are checked against this instead of `rules`. */
   v2?: BallotV2Context;
+  /** The manifest's shards (docs/protocol.md 13.1); absent: 1. */
+  shards?: number;
 }
 
 /** A row's ciphertext bytes in an encrypted election (0 for a plaintext one). */
@@ -122,6 +126,21 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
     packer.end(i);
     return;
   }
+  // An election of several shards names each row's shard, one of its own; an election of one names none
+  // (or shard 0).
+  const shards = ctx.shards ?? 1;
+  if (shards > 1 ? row.shard < 0 || row.shard >= shards : row.shard > 0) {
+    const named = row.shard < 0 ? 'names no shard' : `names shard ${row.shard}`;
+    packer.problem(
+      i,
+      'malformed-line',
+      `line ${lineNumber}: the row ${named}, in an election of ${counted(shards, 'shard')}`,
+    );
+    packer.end(i);
+    return;
+  }
+  const at = shards > 1 ? `shard ${row.shard} seq ${row.seq}` : `seq ${row.seq}`;
+  out.shards[i] = row.shard;
   out.seqs[i] = row.seq;
   out.receivedAtMs[i] = row.receivedAtMs;
 
@@ -132,7 +151,7 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
     packer.problem(
       i,
       'not-canonical',
-      `seq ${row.seq}: the stored ballot is not JCS-canonical (${counted(row.ballotText.length, 'byte')} stored, ` +
+      `${at}: the stored ballot is not JCS-canonical (${counted(row.ballotText.length, 'byte')} stored, ` +
         `${canonical.length} canonical)`,
     );
   }
@@ -141,7 +160,7 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
   const rules = ctx.v2 === undefined ? checkBallotRules(row.ballot, ctx.rules) : checkBallotV2(row.ballot, ctx.v2);
   if (!rules.ok) {
     const code = (rules as { code?: FindingCode }).code ?? 'ballot-invalid';
-    packer.problem(i, code, `seq ${row.seq}: ${rules.problem}`);
+    packer.problem(i, code, `${at}: ${rules.problem}`);
   }
   // (A ballot that obeys the rules has a credential of 32-byte lowercase hex: checked there.)
   const credential = rules.ok
@@ -170,14 +189,14 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
     packer.problem(
       i,
       'ballot-hash-mismatch',
-      `seq ${row.seq}: ballotHash is ${short(row.ballotHash)} but H(JCS({ballot, signature})) is ${short(leaf)}`,
+      `${at}: ballotHash is ${short(row.ballotHash)} but H(JCS({ballot, signature})) is ${short(leaf)}`,
     );
   }
 
   // Step 5: the voter's signature over "tallyproof:ballot:v1:" || JCS(ballot), strictly.
   let signatureValid = false;
   if (credential === '') {
-    packer.problem(i, 'bad-signature', `seq ${row.seq}: the ballot has no credential to verify its signature with`);
+    packer.problem(i, 'bad-signature', `${at}: the ballot has no credential to verify its signature with`);
   } else {
     const key = out.credentials.subarray(32 * i, 32 * i + 32);
     Buffer.from(key.buffer, key.byteOffset, 32).write(credential, 0, 32, 'hex');
@@ -195,12 +214,23 @@ function checkRowInto(line: string, lineNumber: number, ctx: RowContext, packer:
       packer.problem(
         i,
         'bad-signature',
-        `seq ${row.seq}: the signature does not verify (${problem}) for credential ${short(credential)}`,
+        `${at}: the signature does not verify (${problem}) for credential ${short(credential)}`,
       );
   }
 
+  // Step 6 (several shards): the shard is the credential's, uint32_be(SHA-256(credential)[0..4]) mod S. A
+  // ballot elsewhere escaped its shard's one-ballot-per-credential rule: it is not counted.
+  let inItsShard = true;
+  if (shards > 1 && credential !== '') {
+    const expected = shardOf(out.credentials.subarray(32 * i, 32 * i + 32), shards);
+    if (expected !== row.shard) {
+      inItsShard = false;
+      packer.problem(i, 'wrong-shard', `${at}: credential ${short(credential)} belongs in shard ${expected}`);
+    }
+  }
+
   if (signatureValid) out.flags[i]! |= ROW_SIGNATURE_VALID;
-  if (rules.ok && signatureValid) {
+  if (rules.ok && signatureValid && inItsShard) {
     out.flags[i]! |= ROW_COUNTABLE;
     if ('ciphertexts' in rules) packer.setCiphertexts(i, rules.ciphertexts);
     else packer.setChoices(rules.choices);

@@ -1,4 +1,5 @@
-// Sequence numbers: the ledger is seq 0..n-1, each once, served in order (docs/protocol.md).
+// Sequence numbers: the ledger is seq 0..n-1, each once, served in order (docs/protocol.md); in an election of
+// several shards, each shard is (13.2), with a tracker of its own whose findings name the shard.
 // A bitset remembers which seqs were seen (n bits), so gaps are found at the end of the stream.
 // A seq far beyond the rows seen so far is reported at once and not tracked (no huge allocation).
 import { finding, type Finding } from '../errors.js';
@@ -15,14 +16,27 @@ export class SeqTracker {
   /** Rows observed with a readable seq. */
   rows = 0;
 
+  /** `shard`: an election of several shards' shard, named in every finding (undefined: one shard). */
+  constructor(private readonly shard?: number) {}
+
+  private find(
+    code: 'seq-gap' | 'duplicate-seq' | 'seq-out-of-order' | 'missing-ballot',
+    message: string,
+    seq: number,
+  ): Finding {
+    return this.shard === undefined
+      ? finding(code, message, { seq })
+      : finding(code, `shard ${this.shard}: ${message}`, { shard: this.shard, seq });
+  }
+
   /** Record a row's seq; a finding when it repeats or goes backwards. */
   observe(seq: number): Finding | null {
     this.rows++;
     if (seq > this.maxSeq + MAX_JUMP) {
-      return finding(
+      return this.find(
         'seq-gap',
         `seq ${seq} jumps more than ${MAX_JUMP} past seq ${this.maxSeq}; the rows between are missing`,
-        { seq },
+        seq,
       );
     }
     this.grow(seq);
@@ -33,8 +47,8 @@ export class SeqTracker {
     const previous = this.previous;
     this.previous = seq;
     if (seq > this.maxSeq) this.maxSeq = seq;
-    if (repeated) return finding('duplicate-seq', `seq ${seq} appears more than once`, { seq });
-    if (seq < previous) return finding('seq-out-of-order', `seq ${seq} comes after seq ${previous}`, { seq });
+    if (repeated) return this.find('duplicate-seq', `seq ${seq} appears more than once`, seq);
+    if (seq < previous) return this.find('seq-out-of-order', `seq ${seq} comes after seq ${previous}`, seq);
     return null;
   }
 
@@ -54,19 +68,21 @@ export class SeqTracker {
       if (missing && start === -1) start = seq;
       if (!missing && start !== -1) {
         out.push(
-          finding('seq-gap', `${range(start, seq - 1)} missing from the ledger (rows run up to seq ${this.maxSeq})`, {
-            seq: start,
-          }),
+          this.find(
+            'seq-gap',
+            `${range(start, seq - 1)} missing from the ledger (rows run up to seq ${this.maxSeq})`,
+            start,
+          ),
         );
         start = -1;
       }
     }
     if (anchoredBallots > this.maxSeq + 1) {
       out.push(
-        finding(
+        this.find(
           'missing-ballot',
           `the chain anchors ${counted(anchoredBallots, 'ballot')} but the ledger stops at seq ${this.maxSeq}: ${range(this.maxSeq + 1, anchoredBallots - 1)} not served`,
-          { seq: this.maxSeq + 1 },
+          this.maxSeq + 1,
         ),
       );
     }

@@ -93,10 +93,33 @@ export class Recount {
   }
 }
 
-/** Published results (GET …/results) against the recount as of their asOfSeq. */
-export function compareResults(published: unknown, electionId: string, recount: Recount): Finding[] {
+/**
+ * Published results (GET …/results) against the recount as of their asOfSeq. In an election of several shards
+ * (`shardedClosed` given: whether it is closed) there is no seq to cut at (docs/protocol.md 13.5): the results
+ * are compared with the whole recount, and while the election is open, results that count another number of
+ * ballots than the ledger export (taken at another moment) give one warning instead of the comparison.
+ */
+export function compareResults(
+  published: unknown,
+  electionId: string,
+  recount: Recount,
+  shardedClosed?: boolean,
+): Finding[] {
   if (!isPlainObject(published)) return [finding('tally-mismatch', 'the published results are not a JSON object')];
   const out: Finding[] = [];
+  if (shardedClosed === false && published.totalBallots !== recount.ballotsAsOf) {
+    const n = published.totalBallots;
+    return [
+      finding(
+        'tally-mismatch',
+        `the published results count ${typeof n === 'number' ? counted(n, 'ballot') : `${String(n)} ballots`}, the ` +
+          `ledger export ${recount.ballotsAsOf}: an open election of several shards has no seq to cut the ` +
+          'recount at, so results and ledger taken at different moments are not compared (audit again, or after the close)',
+        {},
+        'warning',
+      ),
+    ];
+  }
   if (published.electionId !== electionId) {
     out.push(
       finding(

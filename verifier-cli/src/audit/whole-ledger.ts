@@ -2,7 +2,7 @@
 // seqs and the ballot count the chain anchored, every window's root, rows in no anchored window, the
 // roll's root against the chain's, late anchors, roll keys no verified signature proved to be curve
 // points, the published results against the recount and, after the close, the chain's totalBallots and
-// resultHash.
+// resultHash. In an election of several shards, the seqs, windows and unanchored rows of each shard in turn.
 import type { ChainElection } from '../chain.js';
 import { finding, type Finding } from '../errors.js';
 import { short, toHex } from '../hex.js';
@@ -22,22 +22,27 @@ export async function checkWholeLedger(
   encrypted?: EncryptedAudit,
 ): Promise<void> {
   const { roll, published, recount } = scan.inputs;
-  findings.push(...scan.seq.finish(registration.anchoredBallots));
-  findings.push(...scan.windows.finish());
-  if (scan.windows.unanchoredRows > 0) {
-    const first = scan.windows.firstUnanchoredSeq;
-    const unanchored = counted(scan.windows.unanchoredRows, 'ballot');
-    const are = scan.windows.unanchoredRows === 1 ? 'is' : 'are';
-    findings.push(
-      finding(
-        'unanchored',
-        registration.closed
-          ? `${unanchored} from seq ${first} on ${are} in no anchored window, and the ` + `election is closed`
-          : `${unanchored} from seq ${first} on ${are} not anchored yet (the election is open)`,
-        { seq: first },
-        registration.closed ? 'error' : 'warning',
-      ),
-    );
+  const sharded = scan.shards.length > 1;
+  for (const [shard, { seq, windows }] of scan.shards.entries()) {
+    // One shard: the chain's count of anchored ballots; several: where the shard's last anchored window ends.
+    findings.push(...seq.finish(sharded ? windows.anchoredEnd : registration.anchoredBallots));
+    findings.push(...windows.finish());
+    if (windows.unanchoredRows > 0) {
+      const first = windows.firstUnanchoredSeq;
+      const unanchored = counted(windows.unanchoredRows, 'ballot');
+      const are = windows.unanchoredRows === 1 ? 'is' : 'are';
+      const of = sharded ? ` of shard ${shard}` : '';
+      findings.push(
+        finding(
+          'unanchored',
+          registration.closed
+            ? `${unanchored}${of} from seq ${first} on ${are} in no anchored window, and the ` + `election is closed`
+            : `${unanchored}${of} from seq ${first} on ${are} not anchored yet (the election is open)`,
+          sharded ? { shard, seq: first } : { seq: first },
+          registration.closed ? 'error' : 'warning',
+        ),
+      );
+    }
   }
   const computedRollRoot = toHex(await scan.inputs.rollRoot);
   if (computedRollRoot !== registration.rollRoot) {
@@ -59,6 +64,7 @@ export async function checkWholeLedger(
     findings.push(...(await encrypted.finish(scan, registration, electionId)));
     return;
   }
-  if (published !== null) findings.push(...compareResults(published, electionId, recount));
-  if (registration.closed) findings.push(...compareClose(registration, electionId, recount, scan.seq.rows));
+  if (published !== null)
+    findings.push(...compareResults(published, electionId, recount, sharded ? registration.closed : undefined));
+  if (registration.closed) findings.push(...compareClose(registration, electionId, recount, scan.rows));
 }

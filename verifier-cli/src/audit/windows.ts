@@ -1,7 +1,8 @@
 // Windows: every anchored window's root is recomputed from the ledger and compared with the chain.
 // The chain's windows must be contiguous from seq 0 (checkWindowRanges). Rows' leaves are collected per
 // window as bytes; a window is recomputed as soon as all its seqs have arrived, so only incomplete windows
-// stay in memory. Rows past the last window are unanchored.
+// stay in memory. Rows past the last window are unanchored. In an election of several shards each shard has a
+// checker of its own, over the windows the anchor intervals name (intervals.ts), whose findings name the shard.
 import type { ChainWindow } from '../chain.js';
 import { finding, type Finding } from '../errors.js';
 import { fromCheckedHex, short, toHex } from '../hex.js';
@@ -111,9 +112,18 @@ export class WindowChecker {
   unanchoredRows = 0;
   firstUnanchoredSeq = -1;
 
-  constructor(private readonly windows: readonly ChainWindow[]) {
+  /** `shard`: an election of several shards' shard, named in every finding (undefined: one shard). */
+  constructor(
+    private readonly windows: readonly ChainWindow[],
+    private readonly shard?: number,
+  ) {
     const last = windows[windows.length - 1];
     this.anchoredEnd = last === undefined ? 0 : last.firstSeq + last.count;
+  }
+
+  /** "window 3", or "window 3 of shard 1". */
+  private label(w: ChainWindow): string {
+    return this.shard === undefined ? `window ${w.index}` : `window ${w.index} of shard ${this.shard}`;
   }
 
   /** The window holding `seq`, or undefined when no anchored window does. */
@@ -164,8 +174,8 @@ export class WindowChecker {
         this.findings.push(
           finding(
             'missing-ballot',
-            `window ${w.index} (${describe(w)}) is anchored but the ledger holds none of its ${counted(w.count, 'ballot')}`,
-            { window: w.index, seq: w.firstSeq },
+            `${this.label(w)} (${describe(w)}) is anchored but the ledger holds none of its ${counted(w.count, 'ballot')}`,
+            { shard: this.shard, window: w.index, seq: w.firstSeq },
           ),
         );
         this.done.add(w.index);
@@ -191,8 +201,9 @@ export class WindowChecker {
       this.findings.push(
         finding(
           'window-root-mismatch',
-          `window ${w.index} (${describe(w)}): the root recomputed from the ledger is ${short(root)}, the chain has ${short(w.root)}${detail}`,
+          `${this.label(w)} (${describe(w)}): the root recomputed from the ledger is ${short(root)}, ${this.shard === undefined ? 'the chain has' : 'its anchored record has'} ${short(w.root)}${detail}`,
           {
+            shard: this.shard,
             window: w.index,
             seq: missing[0],
           },

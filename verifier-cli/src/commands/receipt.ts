@@ -5,10 +5,11 @@
 //   3. the receipts (held and served) verify against ledgerKey and are the same receipt;
 //   4. if anchored: the bundle's window is the chain's window, seq = firstSeq + leafIndex, and the
 //      audit path leads from ballotHash to the chain's root (own RFC 9162 code, and the contract's
-//      verifyInclusion: receipt-inclusion.ts); if pending or sealed: not anchored yet, overdue once the
-//      promise has expired.
+//      verifyInclusion: receipt-inclusion.ts); in an election of several shards, the receipt names its shard
+//      and the proof has two levels, ballot to window root to the interval root on chain (receipt-interval.ts);
+//      if pending or sealed: not anchored yet, overdue once the promise has expired.
 import { readFile } from 'node:fs/promises';
-import { ChainReader, type ChainWindow } from '../chain.js';
+import { ChainReader, type ChainInterval, type ChainWindow } from '../chain.js';
 import { checkManifestHash } from '../checks.js';
 import { verifyStrict } from '../ed25519.js';
 import { finding, InputError, type Finding } from '../errors.js';
@@ -21,11 +22,13 @@ import {
   manifestProblem,
   receiptMessage,
   receiptProblem,
+  shardCount,
   type Manifest,
   type Receipt,
 } from '../protocol.js';
 import { apiBase, getJson } from '../sources/http.js';
 import { checkInclusion } from './receipt-inclusion.js';
+import { checkIntervalInclusion, receiptShardProblem, seqText } from './receipt-interval.js';
 
 export interface ReceiptOptions {
   /** A receipt file (a receipt, or the {"receipt":…} reply of the ballot POST) or a ballot hash. */
@@ -44,9 +47,18 @@ export interface ReceiptReport {
   verdict: ReceiptVerdict;
   ballotHash: string;
   electionId?: string;
+  /** An election of several shards: the receipt's shard (its seq is the shard's). */
+  shard?: number;
   seq?: number;
   status?: string;
   window?: ChainWindow;
+  /**
+   * An election of several shards: the ballot's window (checked through its record in the interval) and the
+   * interval read from the chain, with the record's index in it.
+   */
+  shardWindow?: { shard: number; index: number; firstSeq: number; count: number; root: string };
+  interval?: ChainInterval;
+  recordIndex?: number;
   leafIndex?: number;
   chain?: { rpcUrl: string; chainId: number; contract: string; contractFrom: 'argument' | 'server' };
   /** The checks that held, in order, as sentences. */
@@ -137,18 +149,19 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
 
     // Step 3: the receipts.
     const ledgerKey = fromHex(manifest.ledgerKey);
+    const shards = shardCount(manifest);
     if (held !== undefined) {
       if (verifyStrict(ledgerKey, receiptMessage(held), fromHex(held.signature)) !== null) {
         out.findings.push(
           finding(
             'bad-receipt-signature',
-            `the receipt you hold (seq ${held.seq}) is not signed by the election's ledger key ` +
+            `the receipt you hold (${seqText(held)}) is not signed by the election's ledger key ` +
               `${short(manifest.ledgerKey)}`,
-            { seq: held.seq },
+            { shard: held.shard, seq: held.seq },
           ),
         );
       } else {
-        out.passed.push(`your receipt (seq ${held.seq}) is signed by the ledger key ${short(manifest.ledgerKey)}`);
+        out.passed.push(`your receipt (${seqText(held)}) is signed by the ledger key ${short(manifest.ledgerKey)}`);
       }
     }
     if (bundle === null) {
@@ -168,6 +181,11 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
       return fail(finding('receipt-mismatch', `the proof bundle's receipt is not a v1 receipt: ${bundleProblem}`));
     const receipt = served as Receipt;
     out.seq = receipt.seq;
+    if (receipt.shard !== undefined) out.shard = receipt.shard;
+    // A receipt names a shard exactly in an election of several shards, and one of its shards.
+    const shardProblem = receiptShardProblem(receipt, shards);
+    if (shardProblem !== null)
+      out.findings.push(finding('receipt-mismatch', shardProblem, { shard: receipt.shard, seq: receipt.seq }));
     if (receipt.ballotHash !== ballotHash) {
       out.findings.push(
         finding(
@@ -181,9 +199,9 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
       out.findings.push(
         finding(
           'receipt-mismatch',
-          `the server's receipt (seq ${receipt.seq}, receivedAt ${receipt.receivedAt}) differs from the one you ` +
-            `hold (seq ${held.seq}, receivedAt ${held.receivedAt})`,
-          { seq: held.seq },
+          `the server's receipt (${seqText(receipt)}, receivedAt ${receipt.receivedAt}) differs from the one you ` +
+            `hold (${seqText(held)}, receivedAt ${held.receivedAt})`,
+          { shard: held.shard, seq: held.seq },
         ),
       );
     }
@@ -198,12 +216,12 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
       out.findings.push(
         finding(
           'bad-receipt-signature',
-          `the server's receipt for seq ${receipt.seq} is not signed by the ledger key ${short(manifest.ledgerKey)}`,
-          { seq: receipt.seq },
+          `the server's receipt for ${seqText(receipt)} is not signed by the ledger key ${short(manifest.ledgerKey)}`,
+          { shard: receipt.shard, seq: receipt.seq },
         ),
       );
     } else if (held === undefined) {
-      out.passed.push(`the receipt (seq ${receipt.seq}) is signed by the ledger key ${short(manifest.ledgerKey)}`);
+      out.passed.push(`the receipt (${seqText(receipt)}) is signed by the ledger key ${short(manifest.ledgerKey)}`);
     }
 
     // Step 4: anchored, or not yet.
@@ -215,25 +233,26 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
         out.findings.push(
           finding(
             'anchor-overdue',
-            `seq ${receipt.seq} is ${String(status)}, not anchored, although the receipt promised an anchor by ` +
+            `${seqText(receipt)} is ${String(status)}, not anchored, although the receipt promised an anchor by ` +
               `${new Date(deadline).toISOString()}`,
-            { seq: receipt.seq },
+            { shard: receipt.shard, seq: receipt.seq },
           ),
         );
       } else {
         out.findings.push(
           finding(
             'not-anchored',
-            `seq ${receipt.seq} is ${String(status)}: not anchored yet; the receipt promises it by ` +
+            `${seqText(receipt)} is ${String(status)}: not anchored yet; the receipt promises it by ` +
               `${new Date(deadline).toISOString()}`,
-            { seq: receipt.seq },
+            { shard: receipt.shard, seq: receipt.seq },
             'warning',
           ),
         );
       }
       return settle(out);
     }
-    await checkInclusion(out, bundle, receipt, manifest, chain, electionId);
+    if (shards > 1) await checkIntervalInclusion(out, bundle, receipt, manifest, chain, electionId);
+    else await checkInclusion(out, bundle, receipt, manifest, chain, electionId);
     return settle(out);
   } finally {
     chain.close();

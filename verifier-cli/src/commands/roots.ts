@@ -1,7 +1,8 @@
 // `roots`: the observer's lookup. Everything comes from the chain: the registration (manifest hash,
-// roll root), every anchored window with its root, and the close. Optionally the transactions of the
+// roll root), every anchored window with its root (or, for an election of several shards, every anchor
+// interval with its root, docs/protocol.md 13.4), and the close. Optionally the transactions of the
 // corresponding events (--logs), for a block explorer.
-import { ChainReader, electionKey, type ChainEventRef, type ChainWindow } from '../chain.js';
+import { ChainReader, electionKey, type ChainEventRef, type ChainInterval, type ChainWindow } from '../chain.js';
 import { finding, type Finding } from '../errors.js';
 import { checkWindowRanges } from '../audit/windows.js';
 
@@ -22,6 +23,8 @@ export interface RootsReport {
   registered: boolean;
   registration?: { manifestHash: string; rollRoot: string; registeredAt: string; tx?: ChainEventRef };
   windows: (ChainWindow & { lastSeq: number; anchoredAtIso: string; tx?: ChainEventRef })[];
+  /** An election of several shards: its anchor intervals (absent when it has none). */
+  intervals?: (ChainInterval & { anchoredAtIso: string; tx?: ChainEventRef })[];
   anchoredBallots: number;
   close?: { resultHash: string; totalBallots: number; tx?: ChainEventRef } | null;
   findings: Finding[];
@@ -63,6 +66,8 @@ export async function runRoots(opts: RootsOptions): Promise<RootsReport> {
     const windows = await chain.windows(opts.electionId, await chain.windowCount(opts.electionId));
     out.windows = windows.map((w) => ({ ...w, lastSeq: w.firstSeq + w.count - 1, anchoredAtIso: iso(w.anchoredAt) }));
     out.findings.push(...checkWindowRanges(windows));
+    const intervals = await chain.intervals(opts.electionId, await chain.intervalCount(opts.electionId));
+    if (intervals.length > 0) out.intervals = intervals.map((i) => ({ ...i, anchoredAtIso: iso(i.anchoredAt) }));
     out.close = registration.closed
       ? { resultHash: registration.resultHash, totalBallots: registration.totalBallots }
       : null;
@@ -72,6 +77,10 @@ export async function runRoots(opts: RootsOptions): Promise<RootsReport> {
       for (const w of out.windows) {
         const tx = events.windows.get(w.index);
         if (tx !== undefined) w.tx = tx;
+      }
+      for (const i of out.intervals ?? []) {
+        const tx = events.intervals.get(i.index);
+        if (tx !== undefined) i.tx = tx;
       }
       if (out.close && events.closed !== undefined) out.close.tx = events.closed;
     }

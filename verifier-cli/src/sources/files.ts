@@ -1,11 +1,12 @@
 // The file source: files an auditor was handed (the ledger as NDJSON, the manifest, the roll, the
-// published results). The ledger file is streamed, never read whole.
+// published results; for an election of several shards, the anchor intervals and the shards' windows). The
+// ledger file is streamed, never read whole.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { isPlainObject } from '../protocol.js';
 import { parseRollText } from '../roll.js';
-import { claimsOf, parseJson, readText, type ElectionData, type ElectionSource } from './source.js';
+import { claimsOf, listItems, parseJson, readText, type ElectionData, type ElectionSource } from './source.js';
 
 /** A roll file: a JSON array of hex keys, or one key per line. */
 export async function readRollFile(path: string): Promise<string[]> {
@@ -31,6 +32,10 @@ export interface FileSourceOptions {
   trusteeMessages?: string;
   aggregate?: string;
   decryption?: string;
+  /** An election of several shards: the anchor intervals with their records (GET …/intervals pages). */
+  intervals?: string;
+  /** An election of several shards: every shard's windows (GET …/windows?shard=s pages), optional. */
+  windows?: string;
 }
 
 export class FileSource implements ElectionSource {
@@ -78,6 +83,22 @@ export class FileSource implements ElectionSource {
 
   async decryption(): Promise<unknown | null> {
     return this.optionalJson(this.files.decryption, 'decryption');
+  }
+
+  async intervals(): Promise<unknown[] | null> {
+    const value = await this.optionalJson(this.files.intervals, 'intervals');
+    return value === null ? null : listItems(value, 'intervals', `intervals file ${this.files.intervals}`);
+  }
+
+  private allWindows: Promise<unknown[] | null> | undefined;
+
+  /** The windows file's windows of `shard` (each names its shard). */
+  async shardWindows(shard: number): Promise<unknown[] | null> {
+    this.allWindows ??= this.optionalJson(this.files.windows, 'windows').then((value) =>
+      value === null ? null : listItems(value, 'windows', `windows file ${this.files.windows}`),
+    );
+    const all = await this.allWindows;
+    return all === null ? null : all.filter((w) => isPlainObject(w) && w.shard === shard);
   }
 
   private async optionalJson(path: string | undefined, what: string): Promise<unknown | null> {

@@ -1,5 +1,6 @@
 // What every source of the data under audit gives, whether the server's public API (api.ts) or files an
-// auditor was handed (files.ts): the manifest, the roll, published results and the ledger as NDJSON.
+// auditor was handed (files.ts): the manifest, the roll, published results and the ledger as NDJSON; for an
+// election of several shards also the anchor intervals' records and each shard's windows.
 // Nothing a source says is trusted; everything is checked against the chain. Also the small helpers
 // both sources share.
 import { readFile } from 'node:fs/promises';
@@ -42,6 +43,23 @@ export interface ElectionSource {
   aggregate?(): Promise<unknown | null>;
   /** The decryption result (GET …/decryption), once the trustees have decrypted. */
   decryption?(): Promise<unknown | null>;
+  // An election of several shards (docs/protocol.md 13.3); null when not given.
+  /** The anchor intervals, each with its window records (GET …/intervals, every page), unchecked. */
+  intervals?(): Promise<unknown[] | null>;
+  /** Shard `shard`'s windows (GET …/windows?shard=s, every page), unchecked. */
+  shardWindows?(shard: number): Promise<unknown[] | null>;
+}
+
+/**
+ * The items of a list the API serves a page at a time ({"<key>":[…],"next"?}), from a saved answer: the list
+ * itself, one answer, or an array of answers (pages saved one after the other).
+ */
+export function listItems(value: unknown, key: string, what: string): unknown[] {
+  const isPage = (v: unknown): v is Record<string, unknown[]> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Array.isArray((v as Record<string, unknown>)[key]);
+  if (isPage(value)) return value[key]!;
+  if (Array.isArray(value)) return value.every(isPage) && value.length > 0 ? value.flatMap((p) => p[key]!) : value;
+  throw new InputError(`the ${what} is neither a JSON array of ${key} nor a saved {"${key}":[…]} answer`);
 }
 
 /** The election response's claims, picked defensively. */

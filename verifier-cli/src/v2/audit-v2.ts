@@ -107,11 +107,11 @@ export class EncryptedAudit {
     const t = this.transcript!;
     const { recount, published } = scan.inputs;
     const out: Finding[] = [];
-    if (!t.complete && scan.seq.rows > 0)
+    if (!t.complete && scan.rows > 0)
       out.push(
         finding(
           'transcript-invalid',
-          `the ledger holds ${counted(scan.seq.rows, 'ballot')} but the key ceremony is not complete ` +
+          `the ledger holds ${counted(scan.rows, 'ballot')} but the key ceremony is not complete ` +
             '(every trustee must confirm before the election opens)',
         ),
       );
@@ -131,8 +131,7 @@ export class EncryptedAudit {
     out.push(...this.decryption.findings);
     const tally = this.decryption.tally;
     if (published !== null) out.push(...compareEncryptedResults(published, electionId, recount, tally));
-    if (registration.closed)
-      out.push(...compareEncryptedClose(registration, electionId, recount, scan.seq.rows, tally));
+    if (registration.closed) out.push(...compareEncryptedClose(registration, electionId, recount, scan.rows, tally));
     return out;
   }
 

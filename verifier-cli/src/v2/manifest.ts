@@ -3,7 +3,7 @@
 // keys, a threshold 1 <= K <= n, and at most 64 choices over all contests.
 import { credentialProblem } from '../ed25519.js';
 import { isHex } from '../hex.js';
-import { hasExactKeys, ID_RE, isPlainObject, manifestProblem, type Contest } from '../protocol.js';
+import { hasExactKeys, hasKeys, ID_RE, isPlainObject, manifestProblem, type Contest } from '../protocol.js';
 
 export const MAX_TRUSTEES = 16;
 export const MAX_ENCRYPTED_CHOICES = 64;
@@ -25,6 +25,8 @@ export interface ManifestV2 {
   ballotMode: 'encrypted';
   trustees: Trustee[];
   threshold: number;
+  /** The ledger's shards (docs/protocol.md 13.1), 1..1024; absent means 1. */
+  shards?: number;
 }
 
 const V1_KEYS = ['version', 'electionId', 'title', 'contests', 'opensAt', 'closesAt', 'windowSeconds', 'ledgerKey'];
@@ -38,10 +40,13 @@ export function isVersion2(manifest: unknown): boolean {
 /** Why `input` is not a version 2 manifest, or null. */
 export function manifestV2Problem(input: unknown): string | null {
   if (!isPlainObject(input)) return 'the manifest is not a JSON object';
-  if (!hasExactKeys(input, V2_KEYS)) return `a version 2 manifest has exactly the keys ${V2_KEYS.join(', ')}`;
+  if (!hasKeys(input, V2_KEYS, ['shards']))
+    return `a version 2 manifest has exactly the keys ${V2_KEYS.join(', ')} (and optionally shards)`;
   if (input.version !== 2) return 'manifest.version must be 2';
-  // The v1 rules, on the v1 keys.
-  const common = Object.fromEntries(V1_KEYS.map((k) => [k, input[k]]));
+  // The v1 rules, on the v1 keys (and shards, when named).
+  const common = Object.fromEntries(
+    [...V1_KEYS, ...(Object.hasOwn(input, 'shards') ? ['shards'] : [])].map((k) => [k, input[k]]),
+  );
   const problem = manifestProblem({ ...common, version: 1 });
   if (problem !== null) return problem;
   if (input.ballotMode !== 'encrypted') return 'manifest.ballotMode must be "encrypted"';

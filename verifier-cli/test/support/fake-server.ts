@@ -1,5 +1,6 @@
 // A tiny stand-in for the Tallyproof API on 127.0.0.1, serving what a test puts in it (honest or not):
-// GET /api/v1/elections/{id}, /roll, /results, /ledger, and /api/v1/receipts/{ballotHash}.
+// GET /api/v1/elections/{id}, /roll, /results, /ledger, and /api/v1/receipts/{ballotHash}; for an election of
+// several shards also /intervals?from=&limit= and /windows?shard=&from=, a page at a time.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,6 +17,12 @@ export interface FakeElection {
   rollSizeHeader?: string;
   results?: unknown;
   ledgerLines: string[];
+  /** An election of several shards: GET …/intervals's intervals (absent: 404). */
+  intervals?: unknown[];
+  /** An election of several shards: GET …/windows?shard=s's windows, per shard. */
+  shardWindows?: unknown[][];
+  /** Items per page of …/intervals and …/windows (default 2, so that lists span pages). */
+  pageSize?: number;
 }
 
 export interface FakeServer {
@@ -43,12 +50,27 @@ export async function startFakeServer(): Promise<FakeServer> {
       const bundle = bundles.get(m[1]!);
       return bundle === undefined ? notFound() : json(200, bundle);
     }
-    m = /^\/api\/v1\/elections\/([a-z0-9-]+)(\/roll|\/results|\/ledger)?$/.exec(url.pathname);
+    m = /^\/api\/v1\/elections\/([a-z0-9-]+)(\/roll|\/results|\/ledger|\/intervals|\/windows)?$/.exec(url.pathname);
     const election = m ? elections.get(m[1]!) : undefined;
     if (!m || election === undefined) return notFound();
+    /** A page of `items` from ?from= (an index into the list), with `next` when more follow. */
+    const page = (key: string, items: readonly unknown[]): void => {
+      const from = Number(url.searchParams.get('from') ?? '0');
+      const size = Math.min(election.pageSize ?? 2, Number(url.searchParams.get('limit') ?? '1000'));
+      const body: Record<string, unknown> = { electionId: m![1], [key]: items.slice(from, from + size) };
+      if (from + size < items.length) body.next = from + size;
+      json(200, body);
+    };
     switch (m[2]) {
       case undefined:
         return json(200, election.info);
+      case '/intervals':
+        return election.intervals === undefined ? notFound() : page('intervals', election.intervals);
+      case '/windows': {
+        const shard = Number(url.searchParams.get('shard') ?? '0');
+        const windows = election.shardWindows?.[shard];
+        return windows === undefined ? notFound() : page('windows', windows);
+      }
       case '/roll': {
         if (election.roll === undefined && election.rollBody === undefined) return notFound();
         if (election.rollAsJsonArray) return json(200, election.roll);

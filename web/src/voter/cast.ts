@@ -166,13 +166,19 @@ function receiptDetails(r: Receipt): HTMLElement {
 }
 
 function receiptActions(r: Receipt): HTMLElement {
+  // The credential that just cast this ballot: the check then also confirms the receipt's shard is its own.
+  const credential = state.credential;
   const save = (): void =>
     download(`tallyproof-receipt-${r.ballotHash.slice(0, 12)}.json`, JSON.stringify(r, null, 2) + '\n');
   return h(
     'div',
     { class: 'actions' },
     h('button', { type: 'button', onclick: save }, t('receipt.download')),
-    h('button', { type: 'button', class: 'primary', onclick: () => startCheck(r.ballotHash, r) }, t('receipt.check')),
+    h(
+      'button',
+      { type: 'button', class: 'primary', onclick: () => startCheck(r.ballotHash, r, credential) },
+      t('receipt.check'),
+    ),
   );
 }
 

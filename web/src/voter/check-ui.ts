@@ -1,6 +1,6 @@
 // "Check my receipt", the page's side: the form (a hash or a receipt file), the result with each step,
-// re-checked every 2 s while the ballot is pending or sealed. The checking itself (signature, root
-// recomputed, compared with the chain's) is src/check.ts.
+// re-checked every 2 s while the ballot is pending or sealed. The checking itself (signature, shard, root
+// recomputed, compared with the chain's window or, in a sharded election, interval root) is src/check.ts.
 import { ApiError, getElection, getProofBundle, type ElectionInfo } from '../api.js';
 import { checkReceipt, type CheckResult } from '../check.js';
 import { $, append, h, hexCode, moreDetails, replace } from '../dom.js';
@@ -42,15 +42,18 @@ function onCheck(ev: SubmitEvent): void {
   }
   checkHash.removeAttribute('aria-invalid');
   show(checkError, null);
-  void runCheck(hash, receiptFile, true);
+  void runCheck(hash, receiptFile, null, true);
 }
 
-/** Called from the receipt step: fill the form and run the check, focusing the result. */
-export function startCheck(hash: string, receipt: Receipt): void {
+/**
+ * Called from the receipt step: fill the form and run the check, focusing the result. `credential`: the
+ * ballot's credential when the caller knows it (a sharded receipt's shard is then checked against it).
+ */
+export function startCheck(hash: string, receipt: Receipt, credential: string | null = null): void {
   checkHash.value = hash;
   receiptFile = receipt;
   show(checkError, null);
-  void runCheck(hash, receipt, true);
+  void runCheck(hash, receipt, credential, true);
   const heading = $('#h-check');
   heading.tabIndex = -1;
   heading.focus();
@@ -59,7 +62,7 @@ export function startCheck(hash: string, receipt: Receipt): void {
 /** A receipt hash from the page's URL (`?receipt=`): filled in and checked. */
 export function checkFromUrl(hash: string): void {
   checkHash.value = hash;
-  void runCheck(hash, null, true);
+  void runCheck(hash, null, null, true);
 }
 
 let checkGeneration = 0;
@@ -77,7 +80,13 @@ async function electionFor(id: string): Promise<ElectionInfo> {
 }
 
 /** Fetch, check, show; while the ballot is pending or sealed, check again every 2 s (for a while). */
-async function runCheck(hash: string, file: Receipt | null, first: boolean, startedAt = Date.now()): Promise<void> {
+async function runCheck(
+  hash: string,
+  file: Receipt | null,
+  credential: string | null,
+  first: boolean,
+  startedAt = Date.now(),
+): Promise<void> {
   const generation = first ? ++checkGeneration : checkGeneration;
   const button = $<HTMLButtonElement>('#check-button');
   if (first) button.disabled = true;
@@ -95,6 +104,7 @@ async function runCheck(hash: string, file: Receipt | null, first: boolean, star
       rpcUrl: typedRpcUrl() || null,
       contract: typedContract() || e.contract,
       receiptFile: file,
+      credential,
     });
   } catch (err) {
     message = err instanceof ApiError && err.status === 404 ? t('error.not-found') : apiMessage(err);
@@ -114,13 +124,13 @@ async function runCheck(hash: string, file: Receipt | null, first: boolean, star
   if (first || checkResultBox.dataset.signature !== signature) {
     state.checkView = () =>
       result
-        ? checkView(result, keepPolling, hash, file)
+        ? checkView(result, keepPolling, hash, file, credential)
         : h('p', { class: 'notice bad', role: 'alert' }, message ?? '');
     replace(checkResultBox, state.checkView());
     checkResultBox.dataset.signature = signature;
   }
   checkResultBox.dataset.state = state0 ?? 'error';
-  if (keepPolling) setTimeout(() => void runCheck(hash, file, false, startedAt), waitMs);
+  if (keepPolling) setTimeout(() => void runCheck(hash, file, credential, false, startedAt), waitMs);
 }
 
 function stepText(s: CheckResult['steps'][number]): string {
@@ -132,9 +142,20 @@ function statusLine(b: CheckResult['bundle']): HTMLElement {
     b.status === 'pending'
       ? t('check.status.pending')
       : b.status === 'sealed'
-        ? t('check.status.sealed', { index: b.window?.index ?? '?' })
+        ? b.window?.shard !== undefined
+          ? t('check.status.sealedShard', { index: b.window.index, shard: b.window.shard })
+          : t('check.status.sealed', { index: b.window?.index ?? '?' })
         : t('check.status.anchored');
   return h('p', {}, t('check.serverSays'), ' ', statusBadge(b.status, t(`check.badge.${b.status}` as Key)), ' ', said);
+}
+
+type Verified = Extract<CheckResult['outcome'], { state: 'verified' }>;
+
+/** The root read from the chain and when it was anchored: the window's, or a sharded election's interval's. */
+function onChain(o: Verified): { root: string; anchoredAt: number; label: Key } {
+  if ('chainInterval' in o)
+    return { root: o.chainInterval.root, anchoredAt: o.chainInterval.anchoredAt, label: 'check.chainIntervalRoot' };
+  return { root: o.chainWindow.root, anchoredAt: o.chainWindow.anchoredAt, label: 'check.chainRoot' };
 }
 
 function banner(o: CheckResult['outcome'], polling: boolean): HTMLElement {
@@ -150,7 +171,7 @@ function banner(o: CheckResult['outcome'], polling: boolean): HTMLElement {
     );
   }
   if (o.state === 'verified') {
-    const anchoredAt = new Date(o.chainWindow.anchoredAt * 1000).toISOString();
+    const anchoredAt = new Date(onChain(o).anchoredAt * 1000).toISOString();
     return h(
       'div',
       { class: 'notice ok', role: 'status', 'data-testid': 'check-outcome' },
@@ -179,13 +200,16 @@ function details(r: CheckResult): HTMLElement {
     h('dt', {}, t('receipt.receivedAt')),
     h('dd', {}, formatDate(b.receipt.receivedAt)),
   );
+  if (b.receipt.shard !== undefined) append(dl, h('dt', {}, t('check.shard')), h('dd', {}, String(b.receipt.shard)));
   if (b.window) append(dl, h('dt', {}, t('check.window')), h('dd', {}, String(b.window.index)));
+  if (b.interval) append(dl, h('dt', {}, t('check.interval')), h('dd', {}, String(b.interval.index)));
   if (o.state === 'verified') {
-    const anchoredAt = new Date(o.chainWindow.anchoredAt * 1000).toISOString();
+    const chain = onChain(o);
+    const anchoredAt = new Date(chain.anchoredAt * 1000).toISOString();
     append(
       dl,
-      h('dt', {}, t('check.chainRoot')),
-      h('dd', {}, hexCode(o.chainWindow.root)),
+      h('dt', {}, t(chain.label)),
+      h('dd', {}, hexCode(chain.root)),
       h('dt', {}, t('check.anchoredAt')),
       h('dd', {}, formatDate(anchoredAt)),
     );
@@ -218,7 +242,13 @@ function cliCommand(ballotHash: string): HTMLElement {
   );
 }
 
-function checkView(r: CheckResult, polling: boolean, hash: string, file: Receipt | null): Node {
+function checkView(
+  r: CheckResult,
+  polling: boolean,
+  hash: string,
+  file: Receipt | null,
+  credential: string | null,
+): Node {
   const o = r.outcome;
   const steps = r.steps.map((s) => h('li', { class: s.ok === null ? 'info' : s.ok ? 'ok' : 'bad' }, stepText(s)));
   // Ordinary words first: each step, the hashes and the verifier command are behind "Details", open
@@ -236,7 +266,7 @@ function checkView(r: CheckResult, polling: boolean, hash: string, file: Receipt
       : h(
           'div',
           { class: 'actions' },
-          h('button', { type: 'button', onclick: () => void runCheck(hash, file, true) }, t('check.again')),
+          h('button', { type: 'button', onclick: () => void runCheck(hash, file, credential, true) }, t('check.again')),
         ),
     cliCommand(r.bundle.receipt.ballotHash),
   );
