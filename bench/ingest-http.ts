@@ -1,10 +1,12 @@
 // Durable votes per second through the HTTP API, next to the ceilings measured in the same run.
 //
 //   npx tsx bench/ingest-http.ts [--duration 60] [--connections 256] [--rate 1000] [--rate-duration 20]
-//                                [--ceiling-duration 10] [--profile] [--rate-limits] [--out bench/results/ingest-http.json]
+//                                [--ceiling-duration 10] [--profile] [--rate-limits] [--shards N]
+//                                [--out bench/results/ingest-http.json]
 //
 // 1. Pre-signs one ballot per voter (key generation and signing in worker threads; cached under the OS
-//    temp dir, so quick re-runs start at once) and creates the election with that roll.
+//    temp dir, so quick re-runs start at once) and creates the election with that roll (with --shards N,
+//    its manifest has "shards": N: N heads committing side by side, docs/protocol.md section 13).
 // 2. Measures the raw node:crypto verify rate on all cores (bench/lib/verify-ceiling.ts).
 // 3. Measures the HTTP ceiling: a bare fastify POST route returning 201, child process, same autocannon settings.
 // 4. Starts the API (api/src/server.ts) as a child process on 127.0.0.1 with a fresh database (DATABASE_URL
@@ -24,7 +26,7 @@ import postgres from 'postgres';
 import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
 import { migrateQueueSchema } from '../jobs/src/index.js';
-import { createElection } from '../ledger/src/index.js';
+import { LedgerClusters, createElectionOnClusters } from '../ledger/src/index.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { normalizeManifest } from '../ledger/src/protocol/protocol.js';
 import { cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
@@ -43,6 +45,10 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     // The rate limiter on (every counter kept), its ballot limit raised out of reach: what the limits cost.
     'rate-limits': { type: 'boolean', default: false },
+    shards: { type: 'string' },
+    // An owner URL of another PostgreSQL server (any database on it): a second cluster for the shards
+    // (TALLYPROOF_SHARD_DATABASE_URLS; shard s on cluster s mod 2). The bench makes its database there.
+    'shard-cluster': { type: 'string' },
     out: { type: 'string', default: fileURLToPath(new URL('./results/ingest-http.json', import.meta.url)) },
   },
 });
@@ -52,6 +58,8 @@ const RATE = Number(values.rate);
 const RATE_DURATION = Number(values['rate-duration']);
 const CEILING_DURATION = Math.min(Number(values['ceiling-duration']), DURATION);
 const WARMUP_SECONDS = 3;
+// Absent: the manifest has no "shards" (one shard, today's bytes).
+const SHARDS = values.shards === undefined ? undefined : Number(values.shards);
 // Enough fresh ballots for the main run at up to 10,000/s, the warm-up and the fixed-rate run.
 const N = Number(values.ballots ?? Math.ceil((DURATION + WARMUP_SECONDS) * 10_000 + RATE * RATE_DURATION * 1.2));
 const ELECTION = 'bench-http';
@@ -91,6 +99,7 @@ let serverUrl = process.env.DATABASE_URL;
 const children: ChildProcess[] = [];
 const dbName = `tp_bench_http_${randomBytes(4).toString('hex')}`;
 let root: postgres.Sql | null = null;
+let secondCleanup = async () => {};
 
 try {
   const { credentials, bodies } = await presign(N, ELECTION);
@@ -109,6 +118,22 @@ try {
   const ledgerKey = ledgerKeyFromSeed(randomBytes(32));
   const db = await openLedgerDatabase({ url: dbUrl, dataDir: tmp, max: 4 });
   await migrateQueueSchema(dbUrl); // the API's queue when REDIS_URL is unset
+  let second: { db: Awaited<ReturnType<typeof openLedgerDatabase>>; root: postgres.Sql } | null = null;
+  if (values['shard-cluster']) {
+    const secondRoot = postgres(values['shard-cluster'], { max: 1, onnotice: () => {} });
+    await secondRoot.unsafe(`CREATE DATABASE ${dbName}`);
+    const u2 = new URL(values['shard-cluster']);
+    u2.pathname = `/${dbName}`;
+    const dir2 = join(tmp, 'cluster-1');
+    mkdirSync(dir2);
+    second = { db: await openLedgerDatabase({ url: u2.toString(), dataDir: dir2, max: 4 }), root: secondRoot };
+    secondCleanup = async () => {
+      await second!.db.close().catch(() => {});
+      await secondRoot.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
+      await secondRoot.end();
+    };
+  }
+  const clusters = new LedgerClusters(db.app, second ? [second.db.app] : []);
   log(`creating the election with a roll of ${credentials.length} credentials…`);
   const now = Date.now();
   const manifest = normalizeManifest(
@@ -131,10 +156,11 @@ try {
           maxSelections: 1,
         },
       ],
+      ...(SHARDS === undefined ? {} : { shards: SHARDS }),
     },
     ledgerKey.publicKeyHex,
   );
-  await createElection(db.app, manifest, credentials.slice().sort(Buffer.compare));
+  await createElectionOnClusters(clusters, manifest, credentials.slice().sort(Buffer.compare));
 
   log('measuring the raw verify ceiling (node:crypto, all cores, 3 s)…');
   const verifyCeiling = await measureVerifyCeiling(3000);
@@ -171,6 +197,7 @@ try {
       env: {
         ...process.env,
         DATABASE_URL: db.appUrl, // the application role, as in production
+        ...(second ? { TALLYPROOF_SHARD_DATABASE_URLS: second.db.appUrl } : {}),
         TALLYPROOF_DATA_DIR: tmp,
         LEDGER_KEY_SEED: ledgerKey.seed.toString('hex'),
         PORT: '0',
@@ -226,10 +253,11 @@ try {
 
   await stopChild(api);
   // Durable: every 201 is a row (and nothing else was stored).
-  const [{ n }] =
-    (await db.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${ELECTION}`) as unknown as [
-      { n: number },
-    ];
+  let n = 0;
+  for (const d of [db, ...(second ? [second.db] : [])]) {
+    const [r] = await d.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${ELECTION}`;
+    n += r!.n as number;
+  }
   const acknowledged = (warm.statuses[201] ?? 0) + accepted + (fixed.statuses[201] ?? 0);
   await db.close();
   // Every 201 is a row. A few more rows than 201s are normal: requests in flight when a run's clock ran out
@@ -259,7 +287,10 @@ try {
       count: batchCount,
       meanSize: round((batches1.size - batches0.size) / batchCount),
       meanMs: round((1000 * (batches1.seconds - batches0.seconds)) / batchCount, 2),
+      perSecond: round(batchCount / main.seconds),
     },
+    shards: SHARDS ?? 1,
+    clusters: second ? 2 : 1,
     checkpointsDuring: { fixedRate: cp1 - cp0, main: cp2 - cp1 },
     // Where the cores went during the saturation run: the API process (main thread + verify/sign
     // workers), autocannon (this process) and PostgreSQL, in CPU seconds.
@@ -295,7 +326,7 @@ try {
     `  CPU during that run: API ${cpuSeconds.api} s, autocannon ${cpuSeconds.loadGenerator} s, PostgreSQL ${cpuSeconds.postgres} s of ${round(main.seconds * result.cores)} core-seconds`,
   );
   console.log(
-    `  ingest transactions: ${batchCount}, mean ${result.ingestTransactions.meanSize} submissions, ${result.ingestTransactions.meanMs} ms each`,
+    `  ingest transactions (${result.shards} shard(s)): ${batchCount} (${result.ingestTransactions.perSecond}/s), mean ${result.ingestTransactions.meanSize} submissions, ${result.ingestTransactions.meanMs} ms each`,
   );
   console.log(
     `  at a fixed ${RATE} votes/s: achieved ${result.fixedRate.achievedPerSecond}/s, p50 ${result.fixedRate.p50Ms} ms, p95 ${result.fixedRate.p95Ms} ms, p99 ${result.fixedRate.p99Ms} ms`,
@@ -307,6 +338,7 @@ try {
   writeFileSync(values.out!, JSON.stringify(result, null, 2) + '\n');
 } finally {
   for (const c of children) await stopChild(c).catch(() => {});
+  await secondCleanup().catch(() => {});
   if (root) {
     await root.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
     await root.end();

@@ -2,38 +2,18 @@
 // ballots over HTTP, every shard window anchored through intervals, then `tallyproof-verify audit` (the
 // independent implementation) passes against the API and the chain; a ballot changed on the second
 // cluster is found, the finding naming its shard and seq.
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../test/support/db.js';
 import { startStack, type Stack } from '../../test/support/stack.js';
 import { ballotFor, selectionsFor, testManifest, voters } from '../../test/support/fixtures.js';
 import { request } from './helper.js';
+import { auditElection } from './helpers/verifier.js';
 
-const VERIFIER = fileURLToPath(new URL('../../verifier-cli/bin/tallyproof-verify.js', import.meta.url));
 const E = 'sharded-stack';
 const S = 16;
 let stack: Stack;
 let other: TestDatabase;
-
-function audit(): Promise<{ code: number | null; out: string; report: any }> {
-  const args = ['audit', '--election', E, '--api', stack.apiUrl, '--rpc', stack.rpcUrl];
-  args.push('--contract', stack.contractAddress, '--threads', '1', '--no-progress', '--json');
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [VERIFIER, ...args],
-      { timeout: 150_000, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        let report: any = null;
-        try {
-          report = JSON.parse(stdout);
-        } catch {}
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: `${stdout}\n${stderr}`, report });
-      },
-    );
-  });
-}
+const audit = () => auditElection(stack, E);
 
 async function until<T>(what: string, probe: () => Promise<T | null | false>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -4,8 +4,6 @@
 // the decryption by 2 of the 3 trustees, and the decrypted result on chain. In the second election a
 // trustee posts a wrong partial decryption: refused with invalid-proof naming it, on the public record, and
 // the two others still decrypt (docs/protocol.md section 12).
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { JsonRpcProvider } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { electionKey, tallyAnchor } from '../../contracts/index.js';
@@ -16,30 +14,12 @@ import { selectionsFor, voters } from '../../test/support/fixtures.js';
 import { startStack, type Stack } from '../../test/support/stack.js';
 import { until } from '../../test/support/wait.js';
 import { request } from './helper.js';
+import { auditElection } from './helpers/verifier.js';
 
 let stack: Stack;
 
-const VERIFIER = fileURLToPath(new URL('../../verifier-cli/bin/tallyproof-verify.js', import.meta.url));
-
 /** `tallyproof-verify audit` of an election against the API and the chain: the independent implementation. */
-function audit(electionId: string): Promise<{ code: number | null; out: string; report: any }> {
-  const args = ['audit', '--election', electionId, '--api', stack.apiUrl, '--rpc', stack.rpcUrl];
-  args.push('--contract', stack.contractAddress, '--threads', '1', '--no-progress', '--json');
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [VERIFIER, ...args],
-      { timeout: 150_000, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        let report: any = null;
-        try {
-          report = JSON.parse(stdout);
-        } catch {}
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out: `${stdout}\n${stderr}`, report });
-      },
-    );
-  });
-}
+const audit = (electionId: string) => auditElection(stack, electionId);
 
 beforeAll(async () => {
   stack = await startStack();

@@ -1,5 +1,5 @@
 // The public Tallyproof API (docs/protocol.md, section 9), called from the same origin that served the page.
-import type { Manifest, ProofBundle, Receipt, Submission } from './protocol.js';
+import type { Manifest, ProofBundle, Receipt, Submission, WindowRecord } from './protocol.js';
 import type { ManifestV2, SubmissionV2 } from './v2/ballot.js';
 import type { Aggregate, Decryption, Transcript } from './v2/tally-check.js';
 
@@ -56,6 +56,25 @@ export interface WindowInfo {
   count: number;
   root: string;
   sealedAt?: string;
+  anchor: {
+    chainId: number | null;
+    contract: string | null;
+    txHash: string;
+    blockNumber: number | null;
+    anchoredAt?: string | null;
+  } | null;
+}
+
+/**
+ * A sharded election's anchor interval as GET …/intervals lists it (docs/protocol.md 13.3): its window records
+ * in tree order (shard, then window index); `anchor` is null until the anchorInterval transaction is mined.
+ */
+export interface IntervalInfo {
+  index: number;
+  windowCount: number;
+  ballotCount: number;
+  root: string;
+  windows: WindowRecord[];
   anchor: {
     chainId: number | null;
     contract: string | null;
@@ -170,6 +189,28 @@ export async function getWindows(electionId: string): Promise<WindowInfo[]> {
     const { body } = await request<{ windows?: unknown; next?: unknown }>(path);
     if (!Array.isArray(body?.windows)) return all;
     all.push(...(body.windows as WindowInfo[]));
+    // A next that does not move forward would loop for ever: stop there.
+    if (typeof body.next !== 'number' || !Number.isSafeInteger(body.next) || body.next <= from) return all;
+    from = body.next;
+  }
+}
+
+/** The most intervals one page of GET …/intervals gives (13.3). */
+export const INTERVALS_PAGE_LIMIT = 100;
+
+/**
+ * Every anchor interval of a sharded election, following the pages as getWindows does; `pageSize` (1..100,
+ * default 100) is the `limit` asked for each page.
+ */
+export async function getIntervals(electionId: string, opts: { pageSize?: number } = {}): Promise<IntervalInfo[]> {
+  const limit = Math.min(Math.max(Math.trunc(opts.pageSize ?? INTERVALS_PAGE_LIMIT), 1), INTERVALS_PAGE_LIMIT);
+  const all: IntervalInfo[] = [];
+  let from = 0;
+  for (;;) {
+    const path = `/elections/${encodeURIComponent(electionId)}/intervals?from=${from}&limit=${limit}`;
+    const { body } = await request<{ intervals?: unknown; next?: unknown }>(path);
+    if (!Array.isArray(body?.intervals)) return all;
+    all.push(...(body.intervals as IntervalInfo[]));
     // A next that does not move forward would loop for ever: stop there.
     if (typeof body.next !== 'number' || !Number.isSafeInteger(body.next) || body.next <= from) return all;
     from = body.next;

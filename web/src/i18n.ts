@@ -279,6 +279,25 @@ const en = {
   'results.chainMissing': 'not found on chain ✗',
   'results.chainUnread': 'not read ({message})',
   'results.notAnchored': 'sealed, not anchored yet',
+  // A sharded election (docs/protocol.md 13.4): anchor intervals instead of windows.
+  'results.intervals': 'Anchor intervals',
+  'results.intervalsIntro':
+    'This election’s ballots are kept in several shards. At each anchoring, every shard’s new windows are gathered into one interval: a Merkle tree of their records (shard, window, ballots, root), whose root is written to the TallyAnchor contract. This page recomputes each interval’s root from its records and compares it, and its counts, with the chain.',
+  'results.noIntervals': 'No interval anchored yet.',
+  'results.intervalsShown': 'The newest {shown} of {total} intervals; the verifier checks them all.',
+  'results.interval': 'Interval {index}',
+  'results.intervalBallots': '{ballots} ballots in {windows} windows',
+  'results.intervalRecords': 'Windows in this interval',
+  'results.intervalRecord': 'shard {shard}, window {window}: seq {first} to {last} ({count})',
+  'results.intervalRecordsMore': '… and {more} more; the verifier checks them all.',
+  'results.interval.verified': 'root recomputed from its windows: same root and counts on chain ✓',
+  'results.interval.pending': 'sealed, not anchored yet',
+  'results.interval.fail.records': 'its window records are malformed: {message} ✗',
+  'results.interval.fail.server': 'the server’s root or counts are not those of its own window records ✗',
+  'results.interval.fail.missing': 'not found on chain, although the server says it is anchored ✗',
+  'results.interval.fail.counts':
+    'the chain holds {windows} windows and {ballots} ballots, the records {ownWindows} and {ownBallots} ✗',
+  'results.interval.fail.root': 'DIFFERENT root on chain: {root}; the records give another ✗',
   'results.verifyHeading': 'What is verified, and how to verify it yourself',
   'results.verify1': 'Each ballot is signed by a credential on the roll; the ledger signs a receipt for it.',
   'results.verify2':
@@ -665,6 +684,26 @@ const fr: Record<Key, string> = {
   'results.chainMissing': 'absente de la chaîne ✗',
   'results.chainUnread': 'non lue ({message})',
   'results.notAnchored': 'scellée, pas encore ancrée',
+  'results.intervals': 'Intervalles d’ancrage',
+  'results.intervalsIntro':
+    'Les bulletins de ce scrutin sont répartis en plusieurs partitions. À chaque ancrage, les nouvelles fenêtres de toutes les partitions sont réunies en un intervalle : un arbre de Merkle de leurs enregistrements (partition, fenêtre, bulletins, racine), dont la racine est inscrite dans le contrat TallyAnchor. Cette page recalcule la racine de chaque intervalle à partir de ses enregistrements et la confronte, avec ses décomptes, à la chaîne.',
+  'results.noIntervals': 'Aucun intervalle ancré pour l’instant.',
+  'results.intervalsShown': 'Les {shown} intervalles les plus récents sur {total} ; le vérificateur les contrôle tous.',
+  'results.interval': 'Intervalle {index}',
+  'results.intervalBallots': '{ballots} bulletins dans {windows} fenêtres',
+  'results.intervalRecords': 'Fenêtres de cet intervalle',
+  'results.intervalRecord': 'partition {shard}, fenêtre {window} : positions {first} à {last} ({count})',
+  'results.intervalRecordsMore': '… et {more} de plus ; le vérificateur les contrôle toutes.',
+  'results.interval.verified':
+    'racine recalculée à partir de ses fenêtres : même racine et mêmes décomptes sur la chaîne ✓',
+  'results.interval.pending': 'scellé, pas encore ancré',
+  'results.interval.fail.records': 'ses enregistrements de fenêtres sont mal formés : {message} ✗',
+  'results.interval.fail.server':
+    'la racine ou les décomptes du serveur ne sont pas ceux de ses propres enregistrements de fenêtres ✗',
+  'results.interval.fail.missing': 'absent de la chaîne, bien que le serveur le dise ancré ✗',
+  'results.interval.fail.counts':
+    'la chaîne indique {windows} fenêtres et {ballots} bulletins, les enregistrements {ownWindows} et {ownBallots} ✗',
+  'results.interval.fail.root': 'racine DIFFÉRENTE sur la chaîne : {root} ; les enregistrements en donnent une autre ✗',
   'results.verifyHeading': 'Ce qui est vérifié, et comment le vérifier vous-même',
   'results.verify1':
     'Chaque bulletin est signé par un identifiant de la liste électorale ; le registre signe un reçu pour chacun.',

@@ -143,14 +143,9 @@ const intervalsSchema = {
             },
           },
           anchor: {
+            ...anchorSchema,
             type: ['object', 'null'],
             description: 'anchorInterval transaction, once mined',
-            properties: {
-              chainId: { type: ['integer', 'null'] },
-              contract: { type: ['string', 'null'] },
-              txHash: evmHex,
-              blockNumber: { type: ['integer', 'null'] },
-            },
           },
         },
       },
