@@ -137,7 +137,7 @@ export async function startAnchorWorker(opts: AnchorWorkerOptions): Promise<Anch
     onEvent: opts.onEvent,
   });
   const runner = new StepRunner(db.sql, anchorer, queues, log);
-  const reconcile = new ReconcilePass(db.sql, anchorer, queues, runner, log);
+  const reconcile = new ReconcilePass(clusters, anchorer, queues, runner, log);
 
   queues.createWorker<SealJobData>(
     SEAL_QUEUE,

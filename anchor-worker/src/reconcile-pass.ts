@@ -1,8 +1,7 @@
 // The reconcile pass (on start and every reconcileIntervalMs): the database says what is left to do; do
 // it, whatever happened to the jobs. That includes sealing: ballots waiting for more than two windows
 // mean the ticks are not coming (queue down, scheduler lost), and the pass seals them itself.
-import type { Sql } from 'postgres';
-import { electionsToReconcile } from '../../ledger/src/index.js';
+import { electionsToReconcileOnClusters, type LedgerClusters } from '../../ledger/src/index.js';
 import type { AnchorQueues, Logger } from '../../jobs/src/index.js';
 import type { Anchorer } from './anchorer.js';
 import { errorMessage } from './errors.js';
@@ -12,7 +11,7 @@ export class ReconcilePass {
   private schedulersChecked = false;
 
   constructor(
-    private readonly sql: Sql,
+    private readonly clusters: LedgerClusters,
     private readonly anchorer: Anchorer,
     private readonly queues: AnchorQueues,
     private readonly runner: StepRunner,
@@ -20,7 +19,7 @@ export class ReconcilePass {
   ) {}
 
   async run(): Promise<void> {
-    const open = await electionsToReconcile(this.sql);
+    const open = await electionsToReconcileOnClusters(this.clusters);
     try {
       if (!this.schedulersChecked) {
         // Schedulers of elections closed meanwhile (a crash between close and removal) go away.

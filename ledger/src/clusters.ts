@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { receiptFor } from './ingest/receipts.js';
-import { lastUnanchoredWindow } from './anchoring.js';
+import { electionsToReconcile, lastUnanchoredWindow, type ElectionToReconcile } from './anchoring.js';
 import type { Receipt } from './protocol/protocol.js';
 import { ProtocolError } from './protocol/errors.js';
 import { shardCount } from './protocol/shards.js';
@@ -139,6 +139,27 @@ export async function lastUnanchoredWindowOnClusters(
     sealed += r!.n as number;
   }
   return waiting ? sealed - 1 : null;
+}
+
+/**
+ * electionsToReconcile over every cluster: the elections are the home's; a sharded election is unanchored
+ * or overdue when it is so on any cluster holding its shards (each cluster holds its copy of the record,
+ * so the same query answers there for its own shards).
+ */
+export async function electionsToReconcileOnClusters(clusters: LedgerClusters): Promise<ElectionToReconcile[]> {
+  const home = await electionsToReconcile(clusters.home);
+  if (clusters.count === 1) return home;
+  const sharded = new Map(home.filter((r) => r.shards > 1).map((r) => [r.electionId, r]));
+  if (sharded.size === 0) return home;
+  for (const sql of clusters.others) {
+    for (const r of await electionsToReconcile(sql)) {
+      const mine = sharded.get(r.electionId);
+      if (!mine) continue;
+      mine.unanchored ||= r.unanchored;
+      mine.overdue ||= r.overdue;
+    }
+  }
+  return home;
 }
 
 /** The election's record must exist on the home: a guard for callers given only an id. */

@@ -60,6 +60,8 @@ export interface Ack {
   receipt: Receipt;
   /** When the answer arrived. */
   at: number;
+  /** When the acknowledged request was sent. */
+  sentAt: number;
   attempts: number;
 }
 
@@ -305,7 +307,7 @@ export async function runThroughFailover(stack: FailoverStack, opts: FailoverOpt
         answers.push({ index, sentAt, at, status: String(res.status) });
         if (res.status === 200 || res.status === 201) {
           const receipt = (JSON.parse(text) as { receipt: Receipt }).receipt;
-          acks.set(index, { index, status: res.status, receipt, at, attempts: attempt });
+          acks.set(index, { index, status: res.status, receipt, at, sentAt, attempts: attempt });
           return;
         }
         if (res.status !== 503) return; // any other answer is a finding, not retried
@@ -354,18 +356,27 @@ const tally = (xs: string[]) =>
   );
 
 /** Answers to requests sent after the kill and answered before the first acknowledgement after it. */
+/**
+ * The first acknowledgement of a request sent after the kill: only the promoted node can have committed it
+ * (a request sent before the kill may still be answered just after it, its COMMIT having returned before).
+ */
+function firstAckAfterKill(run: FailoverRun): number {
+  return Math.min(...[...run.acks.values()].filter((a) => a.sentAt >= run.kill.at).map((a) => a.at));
+}
+
 export function outageAnswers(run: FailoverRun): Answer[] {
-  const firstAfter = Math.min(...[...run.acks.values()].filter((a) => a.at > run.kill.at).map((a) => a.at));
+  const firstAfter = firstAckAfterKill(run);
   return run.answers.filter((a) => a.sentAt >= run.kill.at && a.at < firstAfter);
 }
 
 export function figures(run: FailoverRun, clients: number): Figures {
   const acks = [...run.acks.values()];
-  const before = acks.filter((a) => a.at < run.kill.at);
-  const after = acks.filter((a) => a.at >= run.kill.at);
+  // Sent before the kill (committed on the old primary, even when answered just after it) or after it.
+  const before = acks.filter((a) => a.sentAt < run.kill.at);
+  const after = acks.filter((a) => a.sentAt >= run.kill.at);
   if (before.length === 0 || after.length === 0) throw new Error('no acknowledgement on one side of the kill');
   const lastBefore = Math.max(...before.map((a) => a.at));
-  const firstAfter = Math.min(...after.map((a) => a.at));
+  const firstAfter = firstAckAfterKill(run);
   const { kill, promotion } = run;
   return {
     ballots: run.submissions.length,
