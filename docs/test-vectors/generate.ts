@@ -17,6 +17,7 @@ import { jcsVectors } from './generate/jcs.js';
 import { merkleVectors } from './generate/merkle.js';
 import { resultsVectors } from './generate/results.js';
 import { shardsVectors } from './generate/shards.js';
+import { tileVectors } from './generate/tiles.js';
 import * as v2 from './generate/v2.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -32,6 +33,7 @@ write('ed25519-strict.json', strictEd25519Vectors());
 write('credentials.json', credentialVectors());
 write('results.json', resultsVectors());
 write('shards.json', shardsVectors());
+write('tiles.json', tileVectors());
 mkdirSync(join(here, 'v2'), { recursive: true });
 write('v2/group.json', v2.groupVectors());
 write('v2/elgamal.json', v2.elgamalVectors());

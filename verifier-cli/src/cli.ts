@@ -53,6 +53,7 @@ interface AuditFlags {
   decryption?: string;
   intervals?: string;
   windows?: string;
+  tiles?: string;
   rpc: string;
   contract: string;
   report?: string;
@@ -161,6 +162,10 @@ Example:
       '--windows <file>',
       "an election of several shards: every shard's windows, saved GET …/windows?shard=s (file mode, optional)",
     )
+    .option(
+      '--tiles <dir>',
+      'tiles saved earlier (from an observer or a CDN), as <dir>/<election>/windows/<w>/tile/…: a window whose root differs names the seqs that differ from them',
+    )
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
     .requiredOption('--contract <address>', 'the TallyAnchor contract')
     .option('--report <file>', 'write the full JSON report (every finding) to this file')
@@ -200,6 +205,11 @@ An election of several shards (manifest "shards" > 1) anchors intervals of shard
 reads …/intervals and …/windows?shard=s (files: --intervals, --windows), checks every interval's records
 against its root, windowCount and ballotCount on chain, every window in exactly one interval in window
 order, each shard's seqs and window roots, every ballot in the shard its credential names.
+
+--tiles DIR (an election of one shard): the tiles of windows saved earlier, laid out as the server serves them
+(DIR/<election>/windows/<w>/tile/0/000, …/tile/entries/000, …). A window whose root differs from the chain's
+is then compared with its saved tiles, once they give the chain's root, and each seq whose ballot hash differs
+is named, with its ballot hash then and now.
 ${EXIT_CODES_HELP}
 
 Examples:
@@ -223,6 +233,7 @@ Examples:
         contract: flags.contract,
         engine: flags.engine,
         threads: flags.threads ?? defaultThreads(),
+        ...(flags.tiles === undefined ? {} : { tiles: flags.tiles }),
         ...(progress === undefined ? {} : { progress }),
       });
       if (flags.report !== undefined) {

@@ -5,3 +5,4 @@ export * from './ed25519.js';
 export * from './errors.js';
 export * from './protocol.js';
 export * from './shards.js';
+export * from './tiles.js';

@@ -20,7 +20,7 @@
 import { ChainReader, type ChainElection, type ChainWindow } from '../chain.js';
 import { checkChainClaims, checkManifestHash } from '../checks.js';
 import type { Engine } from '../ed25519.js';
-import { finding, type Finding, type FindingCode } from '../errors.js';
+import { finding, InputError, type Finding, type FindingCode } from '../errors.js';
 import { toHex } from '../hex.js';
 import {
   ballotRules,
@@ -58,6 +58,11 @@ export interface AuditOptions {
   engine: Engine;
   /** Worker threads for the per-row checks; 0 checks on the main thread. */
   threads: number;
+  /**
+   * A directory of tiles saved earlier, `<electionId>/windows/<w>/tile/…` (an election of one shard): a window
+   * whose root differs then names the seqs that differ from them.
+   */
+  tiles?: string;
   progress?: AuditProgress;
 }
 
@@ -188,8 +193,10 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       findings.push(...encrypted.findings);
       if (!checkable) return stop();
     }
-    pool ??= new RowCheckPool(rowContext(manifest), opts.threads);
     const shards = shardCount(manifest);
+    if (shards > 1 && opts.tiles !== undefined)
+      throw new InputError('--tiles applies to an election of one shard; this one has several');
+    pool ??= new RowCheckPool(rowContext(manifest), opts.threads);
 
     // Steps 2 to 4 overlap: the ledger's first blocks go to the workers at once, while the main thread
     // reads the chain's windows, loads the roll and the published results; the roll's tree head is

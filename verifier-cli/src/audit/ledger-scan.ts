@@ -16,7 +16,7 @@ import type { RowCheckPool } from './pool.js';
 import { range, SeqTracker } from './seq.js';
 import type { Recount } from './tally.js';
 import type { AggregateSum } from '../v2/aggregate.js';
-import { WindowChecker } from './windows.js';
+import { savedTilesOfElection, WindowChecker } from './windows.js';
 import { counted } from '../plural.js';
 
 /** Bytes of whole lines per block handed to a worker (about 300 rows). */
@@ -106,7 +106,10 @@ export async function scanLedger(
   const consume = async (rows: PackedRows | undefined): Promise<void> => {
     if (inputs === undefined) {
       inputs = await prepared;
-      checkers = seqs.map((_, s) => new WindowChecker(inputs!.windows[s] ?? [], sharded ? s : undefined));
+      // Tiles saved earlier (--tiles) are laid out per window of an election of one shard.
+      const savedTiles =
+        opts.tiles === undefined || sharded ? undefined : savedTilesOfElection(opts.tiles, opts.electionId);
+      checkers = seqs.map((_, s) => new WindowChecker(inputs!.windows[s] ?? [], sharded ? s : undefined, savedTiles));
       firstPlaceByRollKey = new Float64Array(inputs.roll.keys.size).fill(-1);
       verifiedRollKeys = new Uint8Array(inputs.roll.keys.size);
     }

@@ -27,6 +27,7 @@ export async function checkWholeLedger(
     // One shard: the chain's count of anchored ballots; several: where the shard's last anchored window ends.
     findings.push(...seq.finish(sharded ? windows.anchoredEnd : registration.anchoredBallots));
     findings.push(...windows.finish());
+    findings.push(...(await windows.locateChanges())); // with --tiles: the seqs that differ from the saved tiles
     if (windows.unanchoredRows > 0) {
       const first = windows.firstUnanchoredSeq;
       const unanchored = counted(windows.unanchoredRows, 'ballot');

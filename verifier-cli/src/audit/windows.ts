@@ -3,12 +3,27 @@
 // window as bytes; a window is recomputed as soon as all its seqs have arrived, so only incomplete windows
 // stay in memory. Rows past the last window are unanchored. In an election of several shards each shard has a
 // checker of its own, over the windows the anchor intervals name (intervals.ts), whose findings name the shard.
+// With tiles saved earlier (`audit --tiles`), a complete window whose root differs is kept, and locateChanges()
+// names each seq whose ballot hash is not the one the saved tiles hold (tiles.ts, diffWindowAgainstTiles).
 import type { ChainWindow } from '../chain.js';
 import { finding, type Finding } from '../errors.js';
 import { fromCheckedHex, short, toHex } from '../hex.js';
 import { merkleTreeHeadPacked } from '../merkle.js';
+import { join } from 'node:path';
+import { diffWindowAgainstTiles, savedTilesDirectory, TileError, type TileReader } from '../tiles.js';
 import { range } from './seq.js';
 import { counted } from '../plural.js';
+
+/** The windows' tiles saved under `dir` (`audit --tiles`), as WindowChecker takes them. */
+export function savedTilesOfElection(
+  dir: string,
+  electionId: string,
+): { readTile(window: number): TileReader; where(window: number): string } {
+  return {
+    readTile: (window) => savedTilesDirectory(dir, electionId, window),
+    where: (window) => join(dir, electionId, 'windows', String(window)),
+  };
+}
 
 /** Contiguity of the chain's windows: window 0 starts at seq 0, w+1 where w ends, none empty. */
 export function checkWindowRanges(windows: readonly ChainWindow[]): Finding[] {
@@ -111,11 +126,17 @@ export class WindowChecker {
   private cursor = 0;
   unanchoredRows = 0;
   firstUnanchoredSeq = -1;
+  /** Complete windows whose root differs, their leaves in seq order, kept for locateChanges (with savedTiles). */
+  private readonly toLocate: { w: ChainWindow; leaves: Uint8Array; found: Finding }[] = [];
 
-  /** `shard`: an election of several shards' shard, named in every finding (undefined: one shard). */
+  /**
+   * `shard`: an election of several shards' shard, named in every finding (undefined: one shard). `savedTiles`:
+   * the tiles of window `w` saved earlier, and where they are (for messages).
+   */
   constructor(
     private readonly windows: readonly ChainWindow[],
     private readonly shard?: number,
+    private readonly savedTiles?: { readTile(window: number): TileReader; where(window: number): string },
   ) {
     const last = windows[windows.length - 1];
     this.anchoredEnd = last === undefined ? 0 : last.firstSeq + last.count;
@@ -186,6 +207,42 @@ export class WindowChecker {
     return this.findings;
   }
 
+  /**
+   * With tiles saved earlier: for each complete window whose root differs, one finding per seq whose ballot hash
+   * is not the one the saved tiles hold, once those tiles give the chain's root. Saved tiles that do not, or that
+   * are incomplete or disagree with each other, locate nothing: the window's own finding then says why.
+   */
+  async locateChanges(): Promise<Finding[]> {
+    const out: Finding[] = [];
+    for (const { w, leaves, found } of this.toLocate.splice(0)) {
+      const where = this.savedTiles!.where(w.index);
+      try {
+        const readTile = this.savedTiles!.readTile(w.index);
+        const diff = await diffWindowAgainstTiles({ size: w.count, readTile, root: fromCheckedHex(w.root) }, leaves);
+        for (const change of diff.changes) {
+          const seq = w.firstSeq + change.index;
+          const then =
+            change.savedEntry === undefined
+              ? `a ballot whose leaf hash was ${toHex(change.savedLeafHash)} (its entry bundle is not saved)`
+              : `ballot hash ${toHex(change.savedEntry)}`;
+          out.push(
+            finding(
+              'window-root-mismatch',
+              `${this.label(w)}: seq ${seq} differs from the tiles saved earlier in ${where} (${then} then, ` +
+                `ballot hash ${toHex(change.currentEntry)} now)`,
+              { shard: this.shard, window: w.index, seq },
+            ),
+          );
+        }
+      } catch (err) {
+        if (!(err instanceof TileError)) throw err;
+        // The window's finding is already listed; it gains why the saved tiles could not locate the change.
+        found.message += `; the tiles saved in ${where} do not locate the change: ${err.message}`;
+      }
+    }
+    return out;
+  }
+
   private recompute(w: ChainWindow, held: PendingWindow): void {
     const { leaves, seqs } = held.ordered();
     const root = toHex(merkleTreeHeadPacked(leaves));
@@ -198,17 +255,19 @@ export class WindowChecker {
               .slice(0, 5)
               .map((s) => `seq ${s}`)
               .join(', ')}${missing.length > 5 ? ', …' : ''})`;
-      this.findings.push(
-        finding(
-          'window-root-mismatch',
-          `${this.label(w)} (${describe(w)}): the root recomputed from the ledger is ${short(root)}, ${this.shard === undefined ? 'the chain has' : 'its anchored record has'} ${short(w.root)}${detail}`,
-          {
-            shard: this.shard,
-            window: w.index,
-            seq: missing[0],
-          },
-        ),
+      const found = finding(
+        'window-root-mismatch',
+        `${this.label(w)} (${describe(w)}): the root recomputed from the ledger is ${short(root)}, ${this.shard === undefined ? 'the chain has' : 'its anchored record has'} ${short(w.root)}${detail}`,
+        {
+          shard: this.shard,
+          window: w.index,
+          seq: missing[0],
+        },
       );
+      this.findings.push(found);
+      // Rows missing from the window are named above; with every seq there, saved tiles can name the changed ones.
+      if (this.savedTiles !== undefined && held.length === w.count)
+        this.toLocate.push({ w, leaves: leaves.slice(), found });
     }
     this.pending.delete(w.index);
     this.done.add(w.index);
