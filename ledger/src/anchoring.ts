@@ -90,14 +90,23 @@ export async function recordClose(sql: Sql, electionId: string, tx: RecordedTx):
  * minus one — a number that grows with every window sealed, which the seal job's follow-up is keyed by.
  */
 export async function lastUnanchoredWindow(sql: Sql, electionId: string): Promise<number | null> {
+  const { sealed, waiting } = await sealedWindows(sql, electionId);
+  return waiting ? sealed - 1 : null;
+}
+
+/**
+ * The windows sealed in all the election's shards on this database, and whether any of them waits for its
+ * anchor (a shard's windows are anchored in order: one probe of its newest window per shard).
+ */
+export async function sealedWindows(sql: Sql, electionId: string): Promise<{ sealed: number; waiting: boolean }> {
   const [r] = await sql`
-    SELECT sum(h.next_window_index) - 1 AS i, coalesce(bool_or(w.unanchored), false) AS waiting
+    SELECT coalesce(sum(h.next_window_index), 0)::int AS sealed, coalesce(bool_or(w.unanchored), false) AS waiting
     FROM election_heads h
     LEFT JOIN LATERAL (SELECT w.anchor_tx IS NULL AS unanchored FROM windows w
                        WHERE w.election_id = h.election_id AND w.shard = h.shard
                        ORDER BY w.window_index DESC LIMIT 1) w ON true
     WHERE h.election_id = ${electionId}`;
-  return r?.waiting ? Number(r.i) : null;
+  return { sealed: r!.sealed as number, waiting: Boolean(r!.waiting) };
 }
 
 /**

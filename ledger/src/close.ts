@@ -39,8 +39,8 @@ export interface ClosedElection {
 /**
  * Resolves once the heads (one per shard, locked in shard order) are closed and the close is on record
  * (close_requested_at, set once). Every ingest transaction takes the same head-row locks and re-reads
- * `closed`, so from then on no ballot of the election can commit, in any process, and nextSeq is final. Idempotent. ProtocolError('unknown-election')
- * when there is no such election.
+ * `closed`, so from then on no ballot of the election can commit, in any process, and nextSeq is final.
+ * Idempotent. ProtocolError('unknown-election') when there is no such election.
  */
 export async function closeHead(sql: Sql, electionId: string): Promise<ClosedHead> {
   return sql.begin(async (tx) => {

@@ -7,13 +7,14 @@
 import type { KeyObject } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { receiptFor } from './ingest/receipts.js';
-import { electionsToReconcile, lastUnanchoredWindow, type ElectionToReconcile } from './anchoring.js';
+import { shardCommittedCounts } from './export.js';
+import { electionsToReconcile, lastUnanchoredWindow, sealedWindows, type ElectionToReconcile } from './anchoring.js';
 import type { Receipt } from './protocol/protocol.js';
 import { ProtocolError } from './protocol/errors.js';
 import { shardCount } from './protocol/shards.js';
 import type { Manifest } from './protocol/protocol.js';
 import type { LedgerClusters } from './db/clusters.js';
-import { createElection, type CreatedElection } from './elections/create.js';
+import { createElection, insertKeys, type CreatedElection } from './elections/create.js';
 import { finalizeRoll } from './elections/roll.js';
 import { electionShardCount, rollPages } from './elections/read.js';
 
@@ -58,9 +59,8 @@ export async function finalizeRollOnClusters(
         const keys = page
           .trim()
           .split('\n')
-          .map((line) => JSON.parse(line) as string);
-        await sql`INSERT INTO credentials (election_id, credential)
-                  SELECT ${electionId}, decode(k, 'hex') FROM unnest(${keys}::text[]) AS k ON CONFLICT DO NOTHING`;
+          .map((line) => Buffer.from(JSON.parse(line) as string, 'hex'));
+        await sql.begin((tx) => insertKeys(tx, electionId, keys));
       }
     }
     const copy = await finalizeRoll(sql, electionId);
@@ -76,8 +76,10 @@ export async function finalizeRollOnClusters(
 export async function shardHeadsOnClusters(
   clusters: LedgerClusters,
   electionId: string,
+  /** The election's shard count when the caller knows it (else read from the home). */
+  knownShards?: number,
 ): Promise<{ nextSeq: number; sealedThrough: number; windows: number }[]> {
-  const shards = await electionShardCount(clusters.home, electionId);
+  const shards = knownShards ?? (await electionShardCount(clusters.home, electionId));
   const out: { nextSeq: number; sealedThrough: number; windows: number }[] = [];
   const byCluster = new Map<Sql, Map<number, { nextSeq: number; sealedThrough: number; windows: number }>>();
   for (const sql of clusters.clustersOf(shards)) {
@@ -108,6 +110,20 @@ export async function shardHeadsOnClusters(
   return out;
 }
 
+/**
+ * Each shard's committed count (next_seq), read where the shard is: one query on the home when the ledger
+ * has one cluster or the election one shard, else shardHeadsOnClusters. [] for no election.
+ */
+export async function shardCommittedCountsOnClusters(
+  clusters: LedgerClusters,
+  electionId: string,
+  /** The election's shard count when the caller knows it. */
+  knownShards?: number,
+): Promise<number[]> {
+  if (clusters.count === 1 || knownShards === 1) return shardCommittedCounts(clusters.home, electionId);
+  return (await shardHeadsOnClusters(clusters, electionId, knownShards)).map((h) => h.nextSeq);
+}
+
 /** The original receipt of a stored ballot, looked for on every cluster (a ballot hash does not name its shard). */
 export async function receiptOnClusters(
   clusters: LedgerClusters,
@@ -133,10 +149,9 @@ export async function lastUnanchoredWindowOnClusters(
   let sealed = 0;
   let waiting = false;
   for (const sql of clusters.all) {
-    if ((await lastUnanchoredWindow(sql, electionId)) !== null) waiting = true;
-    const [r] = await sql`SELECT coalesce(sum(next_window_index), 0)::int AS n FROM election_heads
-                          WHERE election_id = ${electionId}`;
-    sealed += r!.n as number;
+    const here = await sealedWindows(sql, electionId);
+    sealed += here.sealed;
+    waiting ||= here.waiting;
   }
   return waiting ? sealed - 1 : null;
 }
@@ -160,11 +175,4 @@ export async function electionsToReconcileOnClusters(clusters: LedgerClusters): 
     }
   }
   return home;
-}
-
-/** The election's record must exist on the home: a guard for callers given only an id. */
-export async function requireElection(clusters: LedgerClusters, electionId: string): Promise<number> {
-  const [r] = await clusters.home`SELECT shards FROM elections WHERE election_id = ${electionId}`;
-  if (!r) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-  return Number(r.shards);
 }

@@ -5,16 +5,6 @@ import type { Sql } from 'postgres';
 /** Ballots per query of the export. */
 const EXPORT_PAGE = 1000;
 
-/**
- * Ballots committed, all shards together (one shard: its next_seq, the ballots being seqs 0 .. next_seq-1),
- * or null for no election.
- */
-export async function committedCount(sql: Sql, electionId: string): Promise<number | null> {
-  const [head] =
-    await sql`SELECT sum(next_seq)::bigint AS n, count(*)::int AS heads FROM election_heads WHERE election_id = ${electionId}`;
-  return head && head.heads > 0 ? Number(head.n) : null;
-}
-
 /** Each shard's next_seq, by shard (one entry for an election of one shard); [] for no election. */
 export async function shardCommittedCounts(sql: Sql, electionId: string): Promise<number[]> {
   const rows = await sql`SELECT next_seq FROM election_heads WHERE election_id = ${electionId} ORDER BY shard`;
@@ -27,7 +17,7 @@ export async function shardCommittedCounts(sql: Sql, electionId: string): Promis
  * embedded as is (byte-exact, never re-serialised). Keyset pagination on (election_id, seq) rather than a
  * server-side cursor: a slow or stalled reader then holds no database connection between pages, so
  * exports cannot starve the ingest path of connections, and memory stays at one page. With `end` read
- * from committedCount when the export starts, it is a consistent prefix of the ledger.
+ * from shardCommittedCounts when the export starts, it is a consistent prefix of the ledger.
  */
 export async function* ledgerPages(
   sql: Sql,

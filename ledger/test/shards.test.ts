@@ -11,7 +11,6 @@ import { intervalRoot, shardOf, shardWindowRecordBytes } from '../src/protocol/s
 import {
   auditPathFor,
   closeElection,
-  committedCount,
   computeTally,
   createElection,
   formInterval,
@@ -74,7 +73,6 @@ describe('shards', () => {
     const counts = await shardCommittedCounts(ledger.db.app, id);
     expect(counts).toHaveLength(S);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(200);
-    expect(await committedCount(ledger.db.app, id)).toBe(200);
     for (const [shard, seqs] of perShard) expect(counts[shard]).toBe(seqs.length);
 
     // Seal every shard, gather the windows into an interval, and check two-level proofs.

@@ -9,12 +9,9 @@ import {
   windowsFrom,
 } from '../../../ledger/src/index.js';
 import { anchorIntervals } from './intervals.js';
-import { ChainRevertError, ChainUnavailableError } from '../errors.js';
+import { ChainUnavailableError } from '../errors.js';
 import type { StepContext } from './context.js';
-import { checkWindowOnChain, planWindows } from './reconcile.js';
-
-/** Passes over the chain per anchor step: a pass that loses a race to another writer starts over. */
-const RECONCILE_PASSES = 3;
+import { checkWindowOnChain, planWindows, withReconcilePasses } from './reconcile.js';
 
 /**
  * Anchor what is sealed and not yet anchored: an election of one shard window by window, a sharded one by
@@ -26,32 +23,8 @@ export async function anchorSealed(ctx: StepContext, electionId: string): Promis
 }
 
 /** Anchor every sealed window of a registered election not yet anchored, in order. */
-export async function anchorWindows(ctx: StepContext, electionId: string): Promise<void> {
-  for (let pass = 1; ; pass++) {
-    try {
-      await anchorPass(ctx, electionId);
-      return;
-    } catch (err) {
-      // The contract refused: the chain moved under us (another writer, or our own earlier transaction
-      // mined late). Compare again; the next pass names the case.
-      if (!(err instanceof ChainRevertError) || pass >= RECONCILE_PASSES) throw err;
-      if (err.errorName === 'TallyAnchorElectionAlreadyClosed') {
-        throw ctx.diverge(
-          electionId,
-          'closed-on-chain',
-          `the chain closed the election but the ledger has windows to anchor: ${err.message}`,
-        );
-      }
-      if (err.errorName === 'TallyAnchorElectionNotRegistered') {
-        throw ctx.diverge(
-          electionId,
-          'registration-lost',
-          `the ledger recorded a registration but the chain has none: ${err.message}`,
-        );
-      }
-      ctx.log('anchor refused by the contract, reconciling again', { level: 'warn', electionId, error: err.message });
-    }
-  }
+export function anchorWindows(ctx: StepContext, electionId: string): Promise<void> {
+  return withReconcilePasses(ctx, electionId, 'anchor', () => anchorPass(ctx, electionId));
 }
 
 async function anchorPass(ctx: StepContext, electionId: string): Promise<void> {

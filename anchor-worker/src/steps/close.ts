@@ -34,7 +34,7 @@ export async function closeStep(ctx: StepContext, electionId: string): Promise<v
   e = await anchoringState(ctx.sql, electionId);
   if (ctx.clusters.count > 1 && e.shards > 1) {
     // Each shard's head moves on its own cluster: the sums come from there.
-    const heads = await shardHeadsOnClusters(ctx.clusters, electionId);
+    const heads = await shardHeadsOnClusters(ctx.clusters, electionId, e.shards);
     e = {
       ...e,
       nextSeq: heads.reduce((n, h) => n + h.nextSeq, 0),

@@ -11,41 +11,18 @@ import {
   propagateIntervalAnchors,
   recordIntervalAnchor,
 } from '../../../ledger/src/index.js';
-import { ChainRevertError, ChainUnavailableError } from '../errors.js';
+import { ChainUnavailableError } from '../errors.js';
+import { withReconcilePasses } from './reconcile.js';
 import type { StepContext } from './context.js';
 
-/** Passes over the chain per anchor step: a pass that loses a race to another writer starts over. */
-const RECONCILE_PASSES = 3;
-
 /** Anchor every sealed shard window of a registered sharded election not yet anchored, as intervals. */
-export async function anchorIntervals(ctx: StepContext, electionId: string): Promise<void> {
-  for (let pass = 1; ; pass++) {
-    try {
-      await intervalPass(ctx, electionId);
-      return;
-    } catch (err) {
-      if (!(err instanceof ChainRevertError) || pass >= RECONCILE_PASSES) throw err;
-      if (err.errorName === 'TallyAnchorElectionAlreadyClosed')
-        throw ctx.diverge(
-          electionId,
-          'closed-on-chain',
-          `the chain closed the election but the ledger has windows to anchor: ${err.message}`,
-        );
-      if (err.errorName === 'TallyAnchorElectionNotRegistered')
-        throw ctx.diverge(
-          electionId,
-          'registration-lost',
-          `the ledger recorded a registration but the chain has none: ${err.message}`,
-        );
-      if (err.errorName === 'TallyAnchorElectionAnchorsWindows')
-        throw ctx.diverge(
-          electionId,
-          'mode-differs',
-          `the chain anchors this election by windows, not intervals: ${err.message}`,
-        );
-      ctx.log('interval refused by the contract, reconciling again', { level: 'warn', electionId, error: err.message });
-    }
-  }
+export function anchorIntervals(ctx: StepContext, electionId: string): Promise<void> {
+  return withReconcilePasses(ctx, electionId, 'interval', () => intervalPass(ctx, electionId), {
+    TallyAnchorElectionAnchorsWindows: {
+      reconcileCase: 'mode-differs',
+      message: 'the chain anchors this election by windows, not intervals',
+    },
+  });
 }
 
 async function intervalPass(ctx: StepContext, electionId: string): Promise<void> {

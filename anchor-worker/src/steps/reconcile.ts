@@ -2,7 +2,11 @@
 // sunlight's LoadLog does (anchor-worker/README.md, "Reconcile: the cases"). A crash, a lost job or a
 // second worker then only ever costs a repeat of a step; a shape no step can repair halts the election.
 import { windowAt } from '../../../ledger/src/index.js';
+import { ChainRevertError } from '../errors.js';
 import type { StepContext } from './context.js';
+
+/** Passes over the chain per anchor step: a pass that loses a race to another writer starts over. */
+const RECONCILE_PASSES = 3;
 
 /**
  * How the ledger's windows compare with the chain's (sunlight's LoadLog, one case per shape):
@@ -53,5 +57,45 @@ export async function checkWindowOnChain(ctx: StepContext, electionId: string, i
       `window ${index} on chain is seqs ${onChain.firstSeq}+${onChain.count} ` +
         `with root ${onChain.root}, the ledger sealed seqs ${w.firstSeq}+${w.count} with root ${w.root}`,
     );
+  }
+}
+
+/**
+ * Runs an anchor pass, again when the contract refused a write: the chain moved under us (another writer,
+ * or our own earlier transaction mined late), so compare again; the next pass names the case. Refusals
+ * that no new pass can mend halt the election: the chain closed it, lost its registration, or (`halting`)
+ * a refusal the caller names. `what` names the step in the log.
+ */
+export async function withReconcilePasses(
+  ctx: StepContext,
+  electionId: string,
+  what: string,
+  pass: () => Promise<void>,
+  halting: Record<string, { reconcileCase: string; message: string }> = {},
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await pass();
+      return;
+    } catch (err) {
+      if (!(err instanceof ChainRevertError) || attempt >= RECONCILE_PASSES) throw err;
+      if (err.errorName === 'TallyAnchorElectionAlreadyClosed') {
+        throw ctx.diverge(
+          electionId,
+          'closed-on-chain',
+          `the chain closed the election but the ledger has windows to anchor: ${err.message}`,
+        );
+      }
+      if (err.errorName === 'TallyAnchorElectionNotRegistered') {
+        throw ctx.diverge(
+          electionId,
+          'registration-lost',
+          `the ledger recorded a registration but the chain has none: ${err.message}`,
+        );
+      }
+      const halt = err.errorName !== null && Object.hasOwn(halting, err.errorName) ? halting[err.errorName] : undefined;
+      if (halt) throw ctx.diverge(electionId, halt.reconcileCase, `${halt.message}: ${err.message}`);
+      ctx.log(`${what} refused by the contract, reconciling again`, { level: 'warn', electionId, error: err.message });
+    }
   }
 }

@@ -9,8 +9,7 @@ import {
   ledgerPages,
   listWindows,
   receiptOnClusters,
-  shardCommittedCounts,
-  shardHeadsOnClusters,
+  shardCommittedCountsOnClusters,
 } from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
 import { proofBundle } from '../services/proofs.js';
@@ -339,10 +338,7 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
       const query = req.query as { from?: string; shard?: string };
       const from = Number(query.from ?? 0);
       // The export ends at the last ballot committed now: a consistent prefix of the ledger (of each shard).
-      const ends =
-        clusters.count === 1
-          ? await shardCommittedCounts(sql, electionId)
-          : (await shardHeadsOnClusters(clusters, electionId)).map((h) => h.nextSeq);
+      const ends = await shardCommittedCountsOnClusters(clusters, electionId);
       if (ends.length === 0) throw new ProtocolError('unknown-election', `no election ${electionId}`);
       const on = (shard: number) => clusters.sqlFor(shard, ends.length);
       reply.type('application/x-ndjson; charset=utf-8');

@@ -10,8 +10,7 @@ import {
   anchoredBallotCount,
   ballotsAfter,
   LedgerClusters,
-  shardCommittedCounts,
-  shardHeadsOnClusters,
+  shardCommittedCountsOnClusters,
   decryptionProgress,
   getElection,
   type ContestCounts,
@@ -205,12 +204,6 @@ export class TallyTracker {
     return t.running;
   }
 
-  /** Each shard's committed count, read where the shard is. */
-  private async committedPerShard(electionId: string, shards: number): Promise<number[]> {
-    if (shards === 1 || this.clusters.count === 1) return shardCommittedCounts(this.sql, electionId);
-    return (await shardHeadsOnClusters(this.clusters, electionId)).map((h) => h.nextSeq);
-  }
-
   /** Ballots anchored, over every cluster holding the election's shards. */
   private async anchoredCount(electionId: string, shards: number): Promise<number> {
     let n = 0;
@@ -225,7 +218,7 @@ export class TallyTracker {
     // Everything below a shard's next_seq is committed: seq is assigned and next_seq moved in the same
     // transaction. Each shard is followed on its own.
     const shards = t.shardAsOf.length;
-    const targets = await this.committedPerShard(t.electionId, shards);
+    const targets = await shardCommittedCountsOnClusters(this.clusters, t.electionId, shards);
     for (let shard = 0; shard < shards; shard++) {
       const target = (targets[shard] ?? 0) - 1;
       const sql = this.clusters.sqlFor(shard, shards);
@@ -245,7 +238,10 @@ export class TallyTracker {
   private async catchUpEncrypted(t: ElectionTally, enc: NonNullable<ElectionTally['encrypted']>): Promise<boolean> {
     const before = JSON.stringify([t.asOfSeq, t.anchored, enc.decryption]);
     const shards = t.shardAsOf.length;
-    const committed = (await this.committedPerShard(t.electionId, shards)).reduce((a, b) => a + b, 0);
+    const committed = (await shardCommittedCountsOnClusters(this.clusters, t.electionId, shards)).reduce(
+      (a, b) => a + b,
+      0,
+    );
     t.total = committed;
     t.asOfSeq = committed - 1;
     t.anchored = await this.anchoredCount(t.electionId, shards);

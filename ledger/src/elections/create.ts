@@ -20,7 +20,8 @@ export interface CreatedElection {
   existed: boolean;
 }
 
-async function insertKeys(tx: TransactionSql, electionId: string, keys: readonly Buffer[]): Promise<number> {
+/** Adds the keys not on the roll yet (in chunks); resolves with how many were added. */
+export async function insertKeys(tx: TransactionSql, electionId: string, keys: readonly Buffer[]): Promise<number> {
   let added = 0;
   for (let i = 0; i < keys.length; i += INSERT_CHUNK) {
     const chunk = keys.slice(i, i + INSERT_CHUNK).map((k) => k.toString('hex'));
