@@ -44,7 +44,7 @@ import { sha256 } from '../ledger/src/protocol/hash.js';
 import { jcs } from '../ledger/src/protocol/jcs.js';
 import { normalizeManifest, type Submission } from '../ledger/src/protocol/protocol.js';
 import { cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
-import { drive, stopChild, waitForUrl } from './lib/http-load.js';
+import { drive, ingestTransactionTotals, stopChild, waitForUrl } from './lib/http-load.js';
 import { presign } from './lib/presign.js';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
 import { type GasFile, gasOf } from './scale-model.js';
@@ -113,17 +113,6 @@ async function backendMeter(sql: postgres.Sql, database: string) {
         vanished: [...before.keys()].filter((p) => !now.includes(p)).length,
       };
     },
-  };
-}
-
-/** The ingest transactions' count, total size and total seconds so far, from the API's /metrics. */
-async function ingestTransactionTotals(apiUrl: string): Promise<{ count: number; size: number; seconds: number }> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-  return {
-    count: read('tallyproof_ingest_batch_size_count'),
-    size: read('tallyproof_ingest_batch_size_sum'),
-    seconds: read('tallyproof_ingest_batch_seconds_sum'),
   };
 }
 

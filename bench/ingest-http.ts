@@ -32,7 +32,7 @@ import { normalizeManifest } from '../ledger/src/protocol/protocol.js';
 import { cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
 import { presign } from './lib/presign.js';
-import { BARE_SERVER, drive, paced, stopChild, waitForUrl } from './lib/http-load.js';
+import { BARE_SERVER, drive, ingestTransactionTotals, paced, stopChild, waitForUrl } from './lib/http-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -71,17 +71,6 @@ const ballotsUrl = (base: string) => `${base}/api/v1/elections/${ELECTION}/ballo
 async function checkpoints(sql: postgres.Sql): Promise<number> {
   const [r] = await sql`SELECT checkpoints_timed + checkpoints_req AS n FROM pg_stat_bgwriter`;
   return Number(r!.n);
-}
-
-/** The ingest transactions' count, total size and total seconds so far, from the API's /metrics. */
-async function batchStats(apiUrl: string): Promise<{ count: number; size: number; seconds: number }> {
-  const text = await (await fetch(`${apiUrl}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return {
-    count: read('tallyproof_ingest_batch_size_count'),
-    size: read('tallyproof_ingest_batch_size_sum'),
-    seconds: read('tallyproof_ingest_batch_seconds_sum'),
-  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -234,7 +223,7 @@ try {
 
   log(`driving the API: ${CONNECTIONS} connections for ${DURATION} s, a new ballot per request…`);
   const cp1 = await checkpoints(db.admin);
-  const batches0 = await batchStats(apiUrl);
+  const batches0 = await ingestTransactionTotals(apiUrl);
   const meter = cpuMeter({
     api: () => processCpuSeconds(api.pid!),
     loadGenerator: ownCpuSeconds, // autocannon runs in this process
@@ -242,7 +231,7 @@ try {
   });
   const main = await drive(ballotsUrl(apiUrl), bodies, cursor, { duration: DURATION, connections: CONNECTIONS });
   const cpuSeconds = meter.stop();
-  const batches1 = await batchStats(apiUrl);
+  const batches1 = await ingestTransactionTotals(apiUrl);
   const batchCount = batches1.count - batches0.count;
   cursor += main.used;
   if (cursor >= bodies.length)

@@ -162,3 +162,16 @@ export function paced(
     }, 1);
   });
 }
+
+/** The ingest transactions' count, total size and total seconds so far, from the API's /metrics. */
+export async function ingestTransactionTotals(
+  apiUrl: string,
+): Promise<{ count: number; size: number; seconds: number }> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    count: read('tallyproof_ingest_batch_size_count'),
+    size: read('tallyproof_ingest_batch_size_sum'),
+    seconds: read('tallyproof_ingest_batch_seconds_sum'),
+  };
+}
