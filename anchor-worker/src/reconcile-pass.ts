@@ -1,11 +1,19 @@
 // The reconcile pass (on start and every reconcileIntervalMs): the database says what is left to do; do
 // it, whatever happened to the jobs. That includes sealing: ballots waiting for more than two windows
-// mean the ticks are not coming (queue down, scheduler lost), and the pass seals them itself.
-import { electionsToReconcileOnClusters, type LedgerClusters } from '../../ledger/src/index.js';
+// mean the ticks are not coming (queue down, scheduler lost), and the pass seals them itself. It also gives
+// windows sealed before tiles existed (docs/protocol.md section 14) their tiles, a few per pass.
+import {
+  electionsToReconcileOnClusters,
+  storeMissingWindowTiles,
+  type LedgerClusters,
+} from '../../ledger/src/index.js';
 import type { AnchorQueues, Logger } from '../../jobs/src/index.js';
 import type { Anchorer } from './anchorer.js';
 import { errorMessage } from './errors.js';
 import type { StepRunner } from './runner.js';
+
+/** Windows given their tiles per pass and cluster (each is one streamed read of its ballots). */
+const TILE_BACKFILL_WINDOWS = 10;
 
 export class ReconcilePass {
   private schedulersChecked = false;
@@ -19,6 +27,7 @@ export class ReconcilePass {
   ) {}
 
   async run(): Promise<void> {
+    await this.storeMissingTiles();
     const open = await electionsToReconcileOnClusters(this.clusters);
     try {
       if (!this.schedulersChecked) {
@@ -57,6 +66,18 @@ export class ReconcilePass {
         await this.runner.run({ kind, electionId });
       } catch (err) {
         this.runner.noteFailure(err, { electionId, step: kind, via: 'reconcile' });
+      }
+    }
+  }
+
+  /** Windows sealed by an earlier version have no tiles; a reader's first proof would otherwise store them. */
+  private async storeMissingTiles(): Promise<void> {
+    for (const sql of this.clusters.all) {
+      try {
+        const stored = await storeMissingWindowTiles(sql, TILE_BACKFILL_WINDOWS);
+        if (stored > 0) this.log('tiles stored for windows sealed before tiles existed', { windows: stored });
+      } catch (err) {
+        this.log('reconcile: tiles not stored', { level: 'warn', error: errorMessage(err) });
       }
     }
   }

@@ -18,7 +18,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { Sql } from 'postgres';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Ingestor, LedgerClusters, WindowTreeCache, type IngestOptions } from '../../ledger/src/index.js';
+import { Ingestor, LedgerClusters, type IngestOptions } from '../../ledger/src/index.js';
 import { VerifyPool } from '../../ledger/src/verify-pool.js';
 import type { LedgerKey } from '../../ledger/src/ledger-key.js';
 import { ProtocolError, apiError, sendApiError, toApiError } from './errors.js';
@@ -40,6 +40,7 @@ import ballotRoutes, { BALLOTS_URL } from './routes/ballots.js';
 import electionRoutes from './routes/elections.js';
 import adminRoutes from './routes/admin.js';
 import proofRoutes from './routes/proofs.js';
+import tileRoutes from './routes/tiles.js';
 import resultRoutes, { type StreamLimits } from './routes/results.js';
 import healthRoutes from './routes/health.js';
 import trusteeRoutes from './routes/trustees.js';
@@ -134,7 +135,6 @@ export interface AppContext {
   ingestor: Ingestor;
   metrics: ApiMetrics;
   tally: TallyTracker;
-  trees: WindowTreeCache;
   credentialCheck: CredentialCheckPool;
   chain(): ChainInfo;
   anchorRequests: AnchorRequests | null;
@@ -215,7 +215,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       pollMs: opts.resultsPollMs,
       onError: (err) => app.log.warn({ err }, 'results refresh failed'),
     }),
-    trees: new WindowTreeCache(),
     credentialCheck: new CredentialCheckPool(opts.rollCheckThreads),
     chain,
     anchorRequests: opts.anchorRequests ?? null,
@@ -324,6 +323,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(electionRoutes);
   await app.register(adminRoutes);
   await app.register(proofRoutes, { windowsPageLimit: opts.windowsPageLimit });
+  await app.register(tileRoutes);
   await app.register(resultRoutes, { limits: opts.resultsStreams });
   await app.register(trusteeRoutes);
   await app.register(healthRoutes);

@@ -17,6 +17,8 @@ import type { LedgerClusters } from './db/clusters.js';
 import { createElection, insertKeys, type CreatedElection } from './elections/create.js';
 import { finalizeRoll } from './elections/roll.js';
 import { electionShardCount, rollPages } from './elections/read.js';
+import { listWindows } from './windows/proofs.js';
+import type { SealedWindow } from './windows/rows.js';
 
 /** createElection on the home, then on every other cluster holding a shard of it (same manifest and keys). */
 export async function createElectionOnClusters(
@@ -175,4 +177,22 @@ export async function electionsToReconcileOnClusters(clusters: LedgerClusters): 
     }
   }
   return home;
+}
+
+/**
+ * Window `index` of a shard, read on the shard's cluster, with the election's shard count: 'unknown-election'
+ * when there is no such election, null when the shard or the window does not exist (yet).
+ */
+export async function sealedWindowOnClusters(
+  clusters: LedgerClusters,
+  electionId: string,
+  shard: number,
+  index: number,
+): Promise<{ window: SealedWindow; shards: number } | 'unknown-election' | null> {
+  const [election] = await clusters.home`SELECT shards FROM elections WHERE election_id = ${electionId}`;
+  if (!election) return 'unknown-election';
+  const shards = Number(election.shards);
+  if (shard >= shards) return null;
+  const [w] = await listWindows(clusters.sqlFor(shard, shards), electionId, { shard, fromIndex: index, limit: 1 });
+  return w && w.index === index ? { window: w, shards } : null;
 }

@@ -3,14 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { ballotFor, selectionsFor } from '../../test/support/fixtures.js';
 import { ledgerKeyFromSeed } from '../src/ledger-key.js';
 
-import { MerkleTree, merkleRoot, verifyInclusion } from '../src/protocol/merkle.js';
-import { referenceLeafHash, referencePath, referenceRoot } from './helpers/rfc6962.js';
+import { merkleRoot, verifyInclusion } from '../src/protocol/merkle.js';
+import { referenceLeafHash, referencePath } from './helpers/rfc6962.js';
 import {
   auditPathFor,
   listWindows,
   sealWindow,
+  SharedTileCache,
+  storeMissingWindowTiles,
+  windowInclusionPath,
+  tileReadsFor,
+  TileBuilder,
   windowForSeq,
-  WindowTreeCache,
   type SealedWindow,
 } from '../src/index.js';
 import { useTestLedger } from './helpers/test-ledger.js';
@@ -154,9 +158,10 @@ describe('inclusion proofs', () => {
       await sealWindow(ledger.db.app, 'proofs');
     }
     const leaves = await ballotHashes('proofs');
-    const cache = new WindowTreeCache();
     for (let seq = 0; seq < leaves.length; seq++) {
-      const proof = (await auditPathFor(ledger.db.app, 'proofs', seq, { cache }))!;
+      const counters = { tileReads: 0, hashes: 0 };
+      const proof = (await auditPathFor(ledger.db.app, 'proofs', seq, { counters }))!;
+      expect(counters.tileReads).toBe(tileReadsFor(proof.leafIndex, proof.window.count).length);
       const { window, leafIndex, auditPath } = proof;
       expect(leafIndex).toBe(seq - window.firstSeq);
       const windowLeaves = leaves.slice(window.firstSeq, window.firstSeq + window.count);
@@ -173,36 +178,93 @@ describe('inclusion proofs', () => {
         ),
       ).toBe(true);
     }
-    expect(cache.cachedBytes).toBeGreaterThan(0);
     expect(await auditPathFor(ledger.db.app, 'proofs', leaves.length)).toBeNull();
   });
 
-  it('the tree cache is bounded and shares concurrent loads', async () => {
-    const leaf = (i: number) => Buffer.alloc(32, i);
-    const tree = (n: number) => new MerkleTree(Buffer.concat(Array.from({ length: n }, (_, i) => leaf(i))));
-    const cache = new WindowTreeCache(tree(4).byteLength * 2);
-    let loads = 0;
-    const load = (n: number) => async () => {
-      loads++;
-      return tree(n);
-    };
-    await Promise.all([cache.get('a', load(4)), cache.get('a', load(4)), cache.get('a', load(4))]);
-    expect(loads).toBe(1);
-    await cache.get('b', load(4));
-    await cache.get('c', load(4)); // evicts a
-    expect(cache.cachedBytes).toBeLessThanOrEqual(cache.maxBytes);
-    await cache.get('a', load(4));
-    expect(loads).toBe(4);
-    // The tree (and its paths) against RFC 6962's recursive definitions, for every shape up to 40 leaves.
-    for (let n = 1; n <= 40; n++) {
-      const leaves = Array.from({ length: n }, (_, i) => leaf(i));
-      const t = tree(n);
-      expect(t.root()).toEqual(referenceRoot(leaves));
-      for (let i = 0; i < n; i++) expect(t.auditPath(i)).toEqual(referencePath(i, leaves));
-    }
+  it('stores the tiles of a window in the sealing transaction, byte for byte those of its tree', async () => {
+    const vs = await ledger.newElection('tiles', 600);
+    await ledger.castAll('tiles', vs);
+    const w = (await sealWindow(ledger.db.app, 'tiles'))!;
+    const builder = new TileBuilder();
+    for (const leaf of await ballotHashes('tiles')) builder.pushLeaf(leaf);
+    const expected = builder.finish();
+    expect(expected.root.toString('hex')).toBe(w.root);
+    const rows = await ledger.db.admin`
+      SELECT level, tile_index, width, data FROM window_tiles WHERE election_id = 'tiles' ORDER BY level, tile_index`;
+    expect(rows.map((r) => [r.level, Number(r.tile_index), r.width, (r.data as Buffer).toString('hex')])).toEqual(
+      expected.tiles.map((t) => [t.level, t.index, t.width, t.data.toString('hex')]),
+    );
+    // Insert-only, even for the database's owner.
+    await expect(ledger.db.admin`DELETE FROM window_tiles WHERE election_id = 'tiles'`).rejects.toThrow();
+    await expect(ledger.db.app`UPDATE window_tiles SET width = 1 WHERE election_id = 'tiles'`).rejects.toThrow();
   });
 
-  it('refuses to prove against a window whose ballots were changed around the application', async () => {
+  it('proofs of a large window share the tiles above level 0 and their subtree hashes, in bounded memory', async () => {
+    await ledger.newElection('shared', 1);
+    await bulkBallots('shared', 70_000);
+    const w = (await sealWindow(ledger.db.app, 'shared'))!;
+    const leaves = await ballotHashes('shared');
+    const cache = new SharedTileCache();
+    const prove = async (seq: number, using = cache) => {
+      const counters = { tileReads: 0, hashes: 0 };
+      const path = await windowInclusionPath(ledger.db.app, w, seq, counters, using);
+      const proof = path.map((h) => Buffer.from(h, 'hex'));
+      expect(verifyInclusion(leaves[seq]!, seq, w.count, proof, Buffer.from(w.root, 'hex'))).toBe(true);
+      return counters.hashes;
+    };
+    const uncached = await prove(54_321, new SharedTileCache(0));
+    await prove(12_345);
+    // Another leaf tile: only its own tile is hashed (at most 255 node hashes), the shared tiles' are kept.
+    const warm = await prove(54_321);
+    expect(uncached).toBeGreaterThan(400);
+    expect(warm).toBeLessThan(300);
+    expect(cache.tile(w.root, { level: 1, index: 0, width: 256 })).toBeDefined();
+    expect(cache.tile(w.root, { level: 0, index: 48, width: 256 })).toBeUndefined();
+    // Bounded: a cache too small for one window's shared tiles keeps none of them after the next proof.
+    const tiny = new SharedTileCache(1000);
+    await windowInclusionPath(ledger.db.app, w, 7, undefined, tiny);
+    expect(tiny.cachedBytes).toBeLessThanOrEqual(1000);
+  });
+
+  it('a window sealed before tiles existed gets them on its first proof, or from the worker', async () => {
+    const vs = await ledger.newElection('legacy', 300);
+    await ledger.castAll('legacy', vs.slice(0, 200));
+    await sealWindow(ledger.db.app, 'legacy');
+    await ledger.castAll('legacy', vs.slice(200));
+    await sealWindow(ledger.db.app, 'legacy');
+    const dropTiles = () =>
+      ledger.db.admin.begin(async (tx) => {
+        await tx`ALTER TABLE window_tiles DISABLE TRIGGER window_tiles_no_change`;
+        await tx`DELETE FROM window_tiles WHERE election_id = 'legacy'`;
+        await tx`ALTER TABLE window_tiles ENABLE TRIGGER window_tiles_no_change`;
+      });
+    await dropTiles();
+    const leaves = await ballotHashes('legacy');
+    const check = async (seq: number) => {
+      const { window, leafIndex, auditPath } = (await auditPathFor(ledger.db.app, 'legacy', seq))!;
+      const ok = verifyInclusion(
+        leaves[seq]!,
+        leafIndex,
+        window.count,
+        auditPath.map((h) => Buffer.from(h, 'hex')),
+        Buffer.from(window.root, 'hex'),
+      );
+      expect(ok).toBe(true);
+    };
+    // Concurrent first proofs store the tiles once (no duplicate key error).
+    await Promise.all([0, 1, 199].map(check));
+    const count = async () =>
+      Number((await ledger.db.admin`SELECT count(*) AS n FROM window_tiles WHERE election_id = 'legacy'`)[0]!.n);
+    expect(await count()).toBe(1); // window 0's one partial tile; window 1 has none yet
+    expect(await storeMissingWindowTiles(ledger.db.app)).toBeGreaterThanOrEqual(1);
+    expect(await count()).toBe(2);
+    await check(250);
+    await dropTiles();
+    expect(await storeMissingWindowTiles(ledger.db.app)).toBeGreaterThanOrEqual(2);
+    expect(await count()).toBe(2);
+  });
+
+  it('refuses to store tiles for a window sealed before tiles existed whose ballots were changed since', async () => {
     const vs = await ledger.newElection('tamper', 4);
     await ledger.castAll('tamper', vs);
     await sealWindow(ledger.db.app, 'tamper');
@@ -210,8 +272,11 @@ describe('inclusion proofs', () => {
       await tx`ALTER TABLE ballots DISABLE TRIGGER ballots_no_update`;
       await tx`UPDATE ballots SET ballot_hash = ${randomBytes(32)} WHERE election_id = 'tamper' AND seq = 2`;
       await tx`ALTER TABLE ballots ENABLE TRIGGER ballots_no_update`;
+      await tx`ALTER TABLE window_tiles DISABLE TRIGGER window_tiles_no_change`;
+      await tx`DELETE FROM window_tiles WHERE election_id = 'tamper'`;
+      await tx`ALTER TABLE window_tiles ENABLE TRIGGER window_tiles_no_change`;
     });
-    await expect(auditPathFor(ledger.db.app, 'tamper', 0, { cache: new WindowTreeCache() })).rejects.toThrow(
+    await expect(auditPathFor(ledger.db.app, 'tamper', 0)).rejects.toThrow(
       /tamper window 0 .*ballots table was changed/,
     );
   });

@@ -20,7 +20,7 @@ async function sealShard(
   shard: number,
   shards: number,
 ): Promise<SealedWindow | null> {
-  let timings = { hashMs: 0, lockedMs: 0 };
+  let timings = { hashMs: 0, tilesMs: 0, lockedMs: 0 };
   const w = await sealWindow(ctx.clusters.sqlFor(shard, shards), electionId, {
     shard,
     beforeCommit: () => ctx.faults.hit('before-seal-commit'),
@@ -36,6 +36,7 @@ async function sealShard(
       count: w.count,
       root: w.root,
       hashMs: Math.round(timings.hashMs),
+      tilesMs: Math.round(timings.tilesMs),
       lockedMs: Math.round(timings.lockedMs),
     });
     ctx.emit({ type: 'sealed', electionId, window: w.index, firstSeq: w.firstSeq, count: w.count });

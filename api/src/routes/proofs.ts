@@ -153,7 +153,7 @@ const intervalsSchema = {
 } as const;
 
 export default async function proofRoutes(app: FastifyInstance, opts: { windowsPageLimit?: number }): Promise<void> {
-  const { sql, clusters, ledgerKey, trees, chain } = app.tp;
+  const { sql, clusters, ledgerKey, chain } = app.tp;
   const pageLimit = opts.windowsPageLimit ?? WINDOWS_PAGE_LIMIT;
 
   app.get(
@@ -175,7 +175,7 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
       const { ballotHash } = req.params as { ballotHash: string };
       const receipt = await receiptOnClusters(clusters, ledgerKey, ballotHash);
       if (!receipt) throw new ProtocolError('not-found', `no ballot with hash ${ballotHash}`);
-      return proofBundle(clusters, trees, chain(), receipt);
+      return proofBundle(clusters, chain(), receipt);
     },
   );
 

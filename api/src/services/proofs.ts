@@ -1,13 +1,13 @@
 // The proof bundle of docs/protocol.md (GET /api/v1/receipts/{ballotHash}): the receipt, then the window, the
 // RFC 6962 inclusion proof and the anchor once they exist. Window reads and audit paths are the ledger's
-// (ledger/src/windows/proofs.ts); each app keeps its own tree cache, so a window's tree is built once and
-// each receipt lookup after that is O(log n).
+// (ledger/src/windows/proofs.ts): each proof reads the O(log n) tiles it needs from the ledger, in one query,
+// so no replica ever rebuilds a window's tree and nothing is cached per process.
 import {
   auditPathFor,
   electionShardCount,
   intervalInclusionFor,
   type LedgerClusters,
-  type WindowTreeCache,
+  type TileProofCounters,
 } from '../../../ledger/src/index.js';
 import type { Receipt } from '../../../ledger/src/protocol/protocol.js';
 import type { ChainInfo } from '../dependencies.js';
@@ -33,15 +33,18 @@ export interface ProofBundle {
 
 export async function proofBundle(
   clusters: LedgerClusters,
-  trees: WindowTreeCache,
   chain: ChainInfo,
   receipt: Receipt,
+  counters?: TileProofCounters,
 ): Promise<ProofBundle> {
   const sharded = receipt.shard !== undefined;
   // The shard's cluster: the receipt names the shard, the election's record its shard count.
   const shards = sharded ? await electionShardCount(clusters.home, receipt.electionId) : 1;
   const sql = clusters.sqlFor(receipt.shard ?? 0, shards);
-  const proof = await auditPathFor(sql, receipt.electionId, receipt.seq, { cache: trees, shard: receipt.shard ?? 0 });
+  const proof = await auditPathFor(sql, receipt.electionId, receipt.seq, {
+    shard: receipt.shard ?? 0,
+    ...(counters ? { counters } : {}),
+  });
   if (!proof) return { receipt, status: 'pending' };
   const w = proof.window;
   const window = { index: w.index, firstSeq: w.firstSeq, count: w.count, root: w.root };

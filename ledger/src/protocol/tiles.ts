@@ -279,8 +279,24 @@ type TileLookup = (tile: HashTileId) => Buffer;
 
 const noCounters = (): TileProofCounters => ({ tileReads: 0, hashes: 0 });
 
-/** The root of a perfect subtree from its span of tile hashes: count - 1 node hashes. */
-function spanHash(span: TileSpan, lookup: TileLookup, counters: TileProofCounters): Buffer {
+/**
+ * Remembers subtree hashes computed inside tiles that many proofs share (a level's rightmost tile, the tiles
+ * above level 0): a reader of one tree passes the same memo to every proof, and decides what to keep.
+ */
+export interface SubtreeMemo {
+  get(tile: HashTileId, offset: number, count: number): Buffer | undefined;
+  set(tile: HashTileId, offset: number, count: number, hash: Buffer): void;
+}
+
+/** The root of a perfect subtree from its span of tile hashes: count - 1 node hashes (none when memoized). */
+function spanHash(span: TileSpan, lookup: TileLookup, counters: TileProofCounters, memo?: SubtreeMemo): Buffer {
+  if (memo && span.count > 1) {
+    const known = memo.get(span, span.offset, span.count);
+    if (known) return known;
+    const hash = Buffer.from(spanHash(span, lookup, counters));
+    memo.set(span, span.offset, span.count, hash);
+    return hash;
+  }
   const data = lookup(span);
   const from = span.offset * TILE_HASH_SIZE;
   const scratch = Buffer.from(data.subarray(from, from + span.count * TILE_HASH_SIZE));
@@ -295,10 +311,15 @@ function spanHash(span: TileSpan, lookup: TileLookup, counters: TileProofCounter
   return scratch.subarray(0, TILE_HASH_SIZE);
 }
 
-function hashOfSpans(spans: readonly TileSpan[], lookup: TileLookup, counters: TileProofCounters): Buffer {
-  let hash = spanHash(spans[spans.length - 1]!, lookup, counters);
+function hashOfSpans(
+  spans: readonly TileSpan[],
+  lookup: TileLookup,
+  counters: TileProofCounters,
+  memo?: SubtreeMemo,
+): Buffer {
+  let hash = spanHash(spans[spans.length - 1]!, lookup, counters, memo);
   for (let i = spans.length - 2; i >= 0; i--) {
-    hash = nodeHash(spanHash(spans[i]!, lookup, counters), hash);
+    hash = nodeHash(spanHash(spans[i]!, lookup, counters, memo), hash);
     counters.hashes++;
   }
   return hash;
@@ -334,11 +355,12 @@ export async function inclusionProofFromTiles(
   treeSize: number,
   readTile: TileReader,
   counters: TileProofCounters = noCounters(),
+  memo?: SubtreeMemo,
 ): Promise<Buffer[]> {
   checkLeafIndex(index, treeSize);
   const plan = pathNodeRanges(index, treeSize).map(([a, b]) => nodeSpans(a, b, treeSize));
   const lookup = await readTiles(tilesOfSpans(plan.flat()), readTile, counters);
-  return plan.map((spans) => Buffer.from(hashOfSpans(spans, lookup, counters)));
+  return plan.map((spans) => Buffer.from(hashOfSpans(spans, lookup, counters, memo)));
 }
 
 /** The leaf hash H(0x00 || leaf) of leaf `index`, from its level-0 tile (one read, no hashing). */

@@ -6,3 +6,4 @@ export * from './seal.js';
 export * from './proofs.js';
 export * from './progress.js';
 export * from './intervals.js';
+export * from './tiles.js';

@@ -4,8 +4,10 @@
 // window), and the anchored prefix of `windows` (rows whose anchor_tx is set), which only the anchor
 // worker advances.
 import type { Sql } from 'postgres';
-import { MerkleRootBuilder, leafHashAt } from '../protocol/merkle.js';
+import { leafHashAt } from '../protocol/merkle.js';
+import { TileBuilder } from '../protocol/tiles.js';
 import { forEachLeafChunk, rowToWindow, type SealedWindow } from './rows.js';
+import { insertWindowTiles } from './tiles.js';
 
 export interface SealOptions {
   /** The shard to seal (docs/protocol.md 13.2); 0, the only one of an election of one shard, by default. */
@@ -18,7 +20,7 @@ export interface SealOptions {
   /** Ballots read per query while hashing. */
   fetchSize?: number;
   /** Reports, for a sealed window, the time spent reading and hashing (no lock) and in the locked commit. */
-  onTimings?: (t: { hashMs: number; lockedMs: number }) => void;
+  onTimings?: (t: { hashMs: number; tilesMs: number; lockedMs: number }) => void;
 }
 
 /**
@@ -37,7 +39,9 @@ const SEAL_ROUNDS = 20;
  *  1. Read the head without a lock. Ingest advances next_seq in the same transaction that inserts the
  *     ballots below it, so every seq below a committed next_seq is committed, and ballots never change
  *     (triggers). The range [sealed_through, next_seq) read here is therefore final.
- *  2. Hash that range outside any transaction, streamed in chunks into a root builder (O(log n) memory).
+ *  2. Hash that range outside any transaction, streamed in chunks into a tile builder (32 bytes a ballot:
+ *     the window's tiles, section 14 of docs/protocol.md), and insert the tiles in the sealing transaction
+ *     before any lock is taken.
  *  3. Under `SELECT … FOR UPDATE` on the head row (the lock ingest takes), check that sealed_through and
  *     next_window_index have not moved since step 1; if so insert the window and advance both. The head
  *     lock is held only for this check and two small writes, so ingest is never stalled by hashing.
@@ -58,14 +62,18 @@ export async function sealWindow(sql: Sql, electionId: string, opts: SealOptions
     if (end === firstSeq) return null;
 
     const started = performance.now();
-    const builder = new MerkleRootBuilder();
+    const builder = new TileBuilder();
     await forEachLeafChunk(sql, electionId, shard, firstSeq, end, fetchSize, (hashes) => {
       for (let off = 0; off < hashes.length; off += 32) builder.pushLeafHash(leafHashAt(hashes, off));
     });
-    const root = builder.root();
+    const { root, tiles } = builder.finish();
     const hashed = performance.now();
+    let tilesStored = hashed;
 
     const sealed = await sql.begin(async (tx) => {
+      // The tiles go in before the head lock is taken: ingest waits only for the check and two small writes.
+      await insertWindowTiles(tx, { electionId, shard, index }, tiles);
+      tilesStored = performance.now();
       const [locked] = await tx`SELECT sealed_through, next_window_index FROM election_heads
                                 WHERE election_id = ${electionId} AND shard = ${shard} FOR UPDATE`;
       if (Number(locked!.sealed_through) !== firstSeq || Number(locked!.next_window_index) !== index) return null;
@@ -80,7 +88,11 @@ export async function sealWindow(sql: Sql, electionId: string, opts: SealOptions
       return window;
     });
     if (sealed) {
-      opts.onTimings?.({ hashMs: hashed - started, lockedMs: performance.now() - hashed });
+      opts.onTimings?.({
+        hashMs: hashed - started,
+        tilesMs: tilesStored - hashed,
+        lockedMs: performance.now() - tilesStored,
+      });
       return sealed;
     }
     // Another sealer committed a window over this range first; read the head again.
