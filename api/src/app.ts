@@ -33,6 +33,7 @@ import {
   type RateTier,
 } from './services/rate-limits.js';
 import { TallyTracker } from './services/tally.js';
+import { ReadSnapshots } from './services/read-snapshots.js';
 import { CredentialCheckPool } from './services/credential-check.js';
 import { registerDocs } from './plugins/docs.js';
 import webPlugin, { addSecurityHeaders } from './plugins/web.js';
@@ -135,6 +136,8 @@ export interface AppContext {
   ingestor: Ingestor;
   metrics: ApiMetrics;
   tally: TallyTracker;
+  /** Results, election views and window lists as served: bytes, ETag, Cache-Control (services/read-snapshots.ts). */
+  reads: ReadSnapshots;
   credentialCheck: CredentialCheckPool;
   chain(): ChainInfo;
   anchorRequests: AnchorRequests | null;
@@ -215,6 +218,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       pollMs: opts.resultsPollMs,
       onError: (err) => app.log.warn({ err }, 'results refresh failed'),
     }),
+    reads: new ReadSnapshots(),
     credentialCheck: new CredentialCheckPool(opts.rollCheckThreads),
     chain,
     anchorRequests: opts.anchorRequests ?? null,
@@ -225,6 +229,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     closing: false,
   };
   app.decorate('tp', ctx);
+  // Before any route: the write routes naming an election invalidate its snapshots.
+  ctx.reads.watchWrites(app);
   addSecurityHeaders(app, { chain });
 
   app.setErrorHandler((err, req, reply) => {
@@ -237,8 +243,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
 
   // Shutting down: requests that still arrive on open connections get a clean 503 to retry elsewhere.
-  app.addHook('onRequest', async () => {
-    if (ctx.closing) throw new ProtocolError('unavailable', 'this API process is shutting down; retry');
+  // Callback hooks here and in addSecurityHeaders: every request runs them, and an async hook costs a promise.
+  app.addHook('onRequest', (_req, _reply, done) => {
+    done(ctx.closing ? new ProtocolError('unavailable', 'this API process is shutting down; retry') : undefined);
   });
   // Graceful close: fastify stops accepting and waits for the server's connections to end. Node closes
   // idle keep-alive connections itself, but not a connection that never carried a request (clients open

@@ -5,6 +5,7 @@ import { ballotFor, selectionsFor, testManifest, voter, voters } from '../../tes
 import { jcs } from '../../ledger/src/protocol/jcs.js';
 import { sha256 } from '../../ledger/src/protocol/hash.js';
 import { manifestHash, rollRoot } from '../../ledger/src/protocol/protocol.js';
+import { until } from '../../test/support/wait.js';
 import { ADMIN_TOKEN, build, ledgerCounts, testLedgerKey, type TestApi } from './helper.js';
 
 let api: TestApi;
@@ -104,13 +105,14 @@ describe('POST /api/v1/elections', () => {
     });
     expect(sha256(jcs(g.body.manifest)).toString('hex')).toBe(g.body.manifestHash);
 
-    // once the worker has registered it
+    // once the worker has registered it (another process's write: the view's snapshot shows it within ~250 ms)
     await api.db
       .admin`UPDATE elections SET registration_tx = '0xabc123', registration_block = 42 WHERE election_id = 'create'`;
-    expect((await api.request('GET', '/api/v1/elections/create')).body.registration).toEqual({
-      txHash: '0xabc123',
-      blockNumber: 42,
+    const registered = await until('the registration in the view', async () => {
+      const view = (await api.request('GET', '/api/v1/elections/create')).body;
+      return view.registration ? view : null;
     });
+    expect(registered.registration).toEqual({ txHash: '0xabc123', blockNumber: 42 });
   });
 
   it('re-sending the same creation answers 200 with the same body; another manifest under that id is 409', async () => {

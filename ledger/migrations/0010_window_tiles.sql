@@ -10,10 +10,14 @@ CREATE TABLE window_tiles (
   tile_index   bigint NOT NULL CHECK (tile_index >= 0),
   width        smallint NOT NULL CHECK (width BETWEEN 1 AND 256),
   data         bytea NOT NULL CHECK (length(data) = 32 * width),
+  -- Not served: the complete subtrees inside the tile (up to 255 hashes), so a proof picks its siblings
+  -- instead of hashing them (ledger/src/protocol/tiles.ts tileNodes).
+  nodes        bytea NOT NULL CHECK (length(nodes) % 32 = 0 AND length(nodes) < 32 * width),
   PRIMARY KEY (election_id, shard, window_index, level, tile_index)
 );
 -- Hashes do not compress: skip the attempt.
 ALTER TABLE window_tiles ALTER COLUMN data SET STORAGE EXTERNAL;
+ALTER TABLE window_tiles ALTER COLUMN nodes SET STORAGE EXTERNAL;
 CREATE TRIGGER window_tiles_no_change BEFORE UPDATE OR DELETE ON window_tiles
   FOR EACH ROW EXECUTE FUNCTION tallyproof_refuse();
 CREATE TRIGGER window_tiles_no_truncate BEFORE TRUNCATE ON window_tiles

@@ -16,11 +16,15 @@ import {
   hashTilePath,
   inclusionProofFromTiles,
   leafHashFromTiles,
+  memoFromTileNodes,
   parseEntryBundle,
   parseTilePath,
   rootFromTiles,
   TILE_WIDTH,
   TileBuilder,
+  tileNodeAt,
+  tileNodeCount,
+  tileNodes,
   type TileProofCounters,
   type TileReader,
   tileReadsFor,
@@ -238,7 +242,7 @@ describe('TileBuilder', () => {
     // Buffer.equals: vitest's deep equality walks buffers byte by byte.
     const same = (a: { data: Buffer }[], b: { data: Buffer }[]) =>
       a.length === b.length && a.every((t, i) => t.data.equals(b[i]!.data));
-    const ids = (tiles: { data: Buffer }[]) => tiles.map(({ data, ...id }) => id);
+    const ids = (tiles: { data: Buffer; nodes?: Buffer }[]) => tiles.map(({ data, nodes, ...id }) => id);
     for (const other of [byLeaf, byHash]) {
       expect(other.root.equals(chunked.root)).toBe(true);
       expect(ids(other.tiles)).toEqual(ids(chunked.tiles));
@@ -350,7 +354,7 @@ describe('large trees', () => {
         for (let off = 0; off < hashes.length; off += 32) rootBuilder.pushLeafHash(hashes.subarray(off, off + 32));
         expect(tiles.root.equals(rootBuilder.root())).toBe(true);
       }
-      expect(tiles.tiles.map(({ data, ...id }) => id)).toEqual(treeTileIds(n));
+      expect(tiles.tiles.map(({ data, nodes, ...id }) => id)).toEqual(treeTileIds(n));
       const level0 = Buffer.concat(tiles.tiles.filter((t) => t.level === 0).map((t) => t.data));
       expect(level0.equals(hashes)).toBe(true);
       expect(tiles.entryBundles!.map(({ index, width }) => ({ index, width }))).toEqual(treeEntryBundleIds(n));
@@ -387,3 +391,52 @@ describe('docs/test-vectors/tiles.json', () => {
     });
   }
 });
+
+describe('the subtrees inside a tile (stored nodes)', () => {
+  it('tileNodeAt is the MTH of every aligned run of 2^j hashes, for every width 1..256', () => {
+    const hashes = Array.from({ length: 256 }, () => randomBytes(32));
+    for (let width = 1; width <= 256; width++) {
+      const data = Buffer.concat(hashes.slice(0, width));
+      const nodes = tileNodes(data);
+      expect(nodes.length).toBe(tileNodeCount(width) * 32);
+      for (let count = 2; count <= width; count *= 2) {
+        for (let offset = 0; offset + count <= width; offset += count) {
+          expect(tileNodeAt(nodes, width, offset, count)).toEqual(rootOfHashes(hashes.slice(offset, offset + count)));
+        }
+      }
+    }
+    expect(tileNodeCount(256)).toBe(255);
+  });
+
+  it('a builder’s tiles carry their nodes, and proofs using them equal proofs hashing the tiles', async () => {
+    const leaves = Array.from({ length: 70_001 }, () => randomBytes(32));
+    const builder = new TileBuilder();
+    for (const leaf of leaves) builder.pushLeaf(leaf);
+    const tree = builder.finish();
+    const byKey = new Map(tree.tiles.map((t) => [`${t.level}/${t.index}`, t]));
+    for (const t of tree.tiles) expect(t.nodes).toEqual(tileNodes(t.data));
+    const read = async (level: number, index: number) => byKey.get(`${level}/${index}`)!.data;
+    const memo = memoFromTileNodes((t) => byKey.get(`${t.level}/${t.index}`)?.nodes);
+    for (const index of [0, 1, 255, 256, 65_535, 65_536, 70_000, randomInt(70_001)]) {
+      const plain = { tileReads: 0, hashes: 0 };
+      const withNodes = { tileReads: 0, hashes: 0 };
+      const a = await inclusionProofFromTiles(index, leaves.length, read, plain);
+      const b = await inclusionProofFromTiles(index, leaves.length, read, withNodes, memo);
+      expect(b).toEqual(a);
+      expect(withNodes.hashes).toBeLessThan(plain.hashes);
+    }
+  });
+});
+
+/** RFC 6962 MTH of a power-of-two run of node hashes (the roots of equal subtrees). */
+function rootOfHashes(level: Buffer[]): Buffer {
+  let nodes = level;
+  while (nodes.length > 1) {
+    const up: Buffer[] = [];
+    for (let i = 0; i < nodes.length; i += 2) {
+      up.push(cryptoHash('sha256', Buffer.concat([Buffer.from([1]), nodes[i]!, nodes[i + 1]!]), 'buffer') as Buffer);
+    }
+    nodes = up;
+  }
+  return nodes[0]!;
+}

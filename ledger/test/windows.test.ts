@@ -9,7 +9,10 @@ import {
   auditPathFor,
   listWindows,
   sealWindow,
+  AnchoredWindowCache,
   SharedTileCache,
+  inclusionProofFromTiles,
+  readWindowTiles,
   storeMissingWindowTiles,
   windowInclusionPath,
   tileReadsFor,
@@ -199,31 +202,53 @@ describe('inclusion proofs', () => {
     await expect(ledger.db.app`UPDATE window_tiles SET width = 1 WHERE election_id = 'tiles'`).rejects.toThrow();
   });
 
-  it('proofs of a large window share the tiles above level 0 and their subtree hashes, in bounded memory', async () => {
+  it('proofs of a large window pick their subtrees from stored tile nodes and share the upper tiles', async () => {
     await ledger.newElection('shared', 1);
     await bulkBallots('shared', 70_000);
     const w = (await sealWindow(ledger.db.app, 'shared'))!;
     const leaves = await ballotHashes('shared');
     const cache = new SharedTileCache();
-    const prove = async (seq: number, using = cache) => {
+    for (const seq of [12_345, 54_321, 0, 69_999, 65_535, 65_536]) {
       const counters = { tileReads: 0, hashes: 0 };
-      const path = await windowInclusionPath(ledger.db.app, w, seq, counters, using);
+      const path = await windowInclusionPath(ledger.db.app, w, seq, counters, cache);
       const proof = path.map((h) => Buffer.from(h, 'hex'));
       expect(verifyInclusion(leaves[seq]!, seq, w.count, proof, Buffer.from(w.root, 'hex'))).toBe(true);
-      return counters.hashes;
-    };
-    const uncached = await prove(54_321, new SharedTileCache(0));
-    await prove(12_345);
-    // Another leaf tile: only its own tile is hashed (at most 255 node hashes), the shared tiles' are kept.
-    const warm = await prove(54_321);
-    expect(uncached).toBeGreaterThan(400);
-    expect(warm).toBeLessThan(300);
+      // The same path hashed from the tiles' bytes alone, as a reader of the served tiles does it.
+      const plain = { tileReads: 0, hashes: 0 };
+      const tiles = await readWindowTiles(ledger.db.app, w, tileReadsFor(seq, w.count));
+      const fromBytes = await inclusionProofFromTiles(
+        seq,
+        w.count,
+        async (l, i) => tiles.get(`${l}/${i}`)!.data,
+        plain,
+      );
+      expect(fromBytes.map((h) => h.toString('hex'))).toEqual(path);
+      expect(plain.hashes).toBeGreaterThan(counters.hashes);
+      // Stored nodes leave only the folds of the tree's right edge to hash.
+      expect(counters.hashes).toBeLessThan(20);
+    }
     expect(cache.tile(w.root, { level: 1, index: 0, width: 256 })).toBeDefined();
     expect(cache.tile(w.root, { level: 0, index: 48, width: 256 })).toBeUndefined();
-    // Bounded: a cache too small for one window's shared tiles keeps none of them after the next proof.
+    // Bounded: a cache too small for one window's shared tiles keeps none of them.
     const tiny = new SharedTileCache(1000);
     await windowInclusionPath(ledger.db.app, w, 7, undefined, tiny);
     expect(tiny.cachedBytes).toBeLessThanOrEqual(1000);
+  });
+
+  it('an anchored window is found again without a query; one waiting for its anchor is always read', async () => {
+    const vs = await ledger.newElection('anchored-cache', 9);
+    for (const n of [3, 2, 4]) {
+      await ledger.castAll('anchored-cache', vs.splice(0, n));
+      await sealWindow(ledger.db.app, 'anchored-cache');
+    }
+    await ledger.db.app`UPDATE windows SET anchor_tx = ${`0x${'ab'.repeat(32)}`}, anchor_block = 7, anchored_at = now()
+                        WHERE election_id = 'anchored-cache' AND window_index < 2`;
+    const windows = new AnchoredWindowCache();
+    for (let seq = 0; seq < 9; seq++) await auditPathFor(ledger.db.app, 'anchored-cache', seq, { windows });
+    expect([0, 2, 3, 4].map((seq) => windows.find('anchored-cache', 0, seq)?.index)).toEqual([0, 0, 1, 1]);
+    expect(windows.find('anchored-cache', 0, 5)).toBeNull(); // window 2 is not anchored: not kept
+    expect(windows.find('anchored-cache', 1, 0)).toBeNull();
+    expect(windows.find('anchored-cache', 0, 4)?.anchor?.blockNumber).toBe(7);
   });
 
   it('a window sealed before tiles existed gets them on its first proof, or from the worker', async () => {

@@ -312,7 +312,7 @@ export class ChainReader {
 }
 
 /** read(0) .. read(count-1), WINDOW_READ_CONCURRENCY at a time, in index order. */
-async function readConcurrently<T>(
+export async function readConcurrently<T>(
   count: number,
   read: (index: number) => Promise<T>,
   onRead?: (done: number) => void,

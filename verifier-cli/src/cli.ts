@@ -1,14 +1,23 @@
-// The command line: `tallyproof-verify receipt|audit|audited-ballot|roots`. runCli() takes argv and output streams
+// The command line: `tallyproof-verify receipt|audit|tiles save|audited-ballot|roots`. runCli() takes argv and output streams
 // and returns the exit code, so tests run it in-process; main.ts wires it to the process.
 import { writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runAudit } from './audit/audit.js';
 import { defaultThreads } from './audit/pool.js';
-import { runReceipt } from './commands/receipt.js';
+import { runReceipt, type ReceiptReport } from './commands/receipt.js';
+import { runReceiptFromTiles, type TilesReceiptOptions } from './commands/receipt-tiles.js';
 import { runRoots } from './commands/roots.js';
+import { runTilesSave, type TilesSaveOptions } from './commands/tiles-save.js';
 import type { Engine } from './ed25519.js';
 import { EXIT, InputError } from './errors.js';
-import { formatAudit, formatReceipt, formatRoots, terminalProgress, type OutputStream } from './output.js';
+import {
+  formatAudit,
+  formatReceipt,
+  formatRoots,
+  formatTilesSave,
+  terminalProgress,
+  type OutputStream,
+} from './output.js';
 import { ApiSource } from './sources/api.js';
 import { FileSource, type FileSourceOptions } from './sources/files.js';
 import type { ElectionSource } from './sources/source.js';
@@ -110,10 +119,16 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   program
     .command('receipt')
     .description("check that one ballot is in a window anchored on chain (a voter's check)")
-    .argument('<receipt>', 'the receipt file you were given (JSON), or the 64-hex-digit ballot hash')
-    .requiredOption('--api <url>', 'the Tallyproof server, e.g. https://vote.example.org')
+    .argument('<receipt>', 'the receipt file you were given (JSON), or the 64-hex-digit ballot hash (not with --tiles)')
+    .option('--api <url>', 'the Tallyproof server, e.g. https://vote.example.org (required without --tiles)')
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
     .option('--contract <address>', 'the TallyAnchor contract (default: the one the server names; pin it)')
+    .option(
+      '--tiles <url|dir>',
+      "compute the proof from the window's tiles instead of the server's proof bundle: an http(s) base such as " +
+        'https://vote.example.org/api/v1/elections/ (or a mirror of it), or a directory written by `tiles save`',
+    )
+    .option('--manifest <file>', 'with --tiles: the manifest (or a saved GET /api/v1/elections/{id} response)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -122,19 +137,55 @@ Fetches GET /api/v1/receipts/{ballotHash} and GET /api/v1/elections/{id}; checks
 against the manifest's ledgerKey, the manifest hash against the chain, and the inclusion proof against
 the window root read from the chain (with this tool's RFC 9162 code and the contract's verifyInclusion).
 With a receipt file, also checks that the server still holds exactly that receipt.
+
+With --tiles URL|DIR the server's proof bundle is not used (nor asked for): the window holding the receipt's
+seq is read from the chain (getWindow, searched by firstSeq), the inclusion proof is computed from that
+window's C2SP tlog-tiles (a few tiles: the leaf's and the rightmost of each level), the level-0 tile must hold
+H(0x00 || ballotHash) at the receipt's position, and the path must lead to the root on chain (this tool's code
+and verifyInclusion). Tiles are never trusted: a tile that disagrees is named. A tile that is not there is exit 2.
+Give the receipt file (its seq says where the ballot is). The manifest, checked against the chain, comes from
+--manifest FILE, else from --api, else from the tiles: DIR/<election>/election.json (\`tiles save\` writes it),
+or over HTTP <base><election>/election.json, then <base><election> (the API's own route). So with a saved copy
+or a CDN, a receipt is checked with no request to the API at all.
+An election of several shards: the chain holds interval roots but not the window records, so the records come
+from GET …/intervals with --api, else from the tiles (DIR/<election>/intervals.json, or over HTTP
+<base><election>/intervals.json, then <base><election>/intervals): not trusted, the records of the receipt's
+interval must give its root on chain (getInterval) before the window they name is used.
 ${EXIT_CODES_HELP}
 
-Example:
-  tallyproof-verify receipt receipt.json --api https://vote.example.org --rpc https://rpc.example.org --contract 0x…`,
+Examples:
+  tallyproof-verify receipt receipt.json --api https://vote.example.org --rpc https://rpc.example.org --contract 0x…
+  tallyproof-verify receipt receipt.json --tiles https://vote.example.org/api/v1/elections/ --rpc URL --contract 0x…
+  tallyproof-verify receipt receipt.json --tiles ./tiles --rpc URL --contract 0x…`,
     )
-    .action(async (input: string, flags: { api: string; rpc: string; contract?: string; json?: boolean }) => {
-      const opts = { input, api: flags.api, rpcUrl: flags.rpc };
-      const report = await runReceipt(flags.contract === undefined ? opts : { ...opts, contract: flags.contract });
-      print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReceipt(report));
-      setExit(
-        report.verdict === 'anchored' ? EXIT.ok : report.verdict === 'not-anchored' ? EXIT.notYetAnchored : EXIT.failed,
-      );
-    });
+    .action(
+      async (
+        input: string,
+        flags: { api?: string; rpc: string; contract?: string; tiles?: string; manifest?: string; json?: boolean },
+      ) => {
+        let report: ReceiptReport;
+        if (flags.tiles !== undefined) {
+          const opts: TilesReceiptOptions = { input, tiles: flags.tiles, rpcUrl: flags.rpc };
+          if (flags.api !== undefined) opts.api = flags.api;
+          if (flags.contract !== undefined) opts.contract = flags.contract;
+          if (flags.manifest !== undefined) opts.manifest = flags.manifest;
+          report = await runReceiptFromTiles(opts);
+        } else {
+          if (flags.api === undefined) throw new InputError('give --api URL (or --tiles URL|DIR)');
+          if (flags.manifest !== undefined) throw new InputError('--manifest goes with --tiles');
+          const opts = { input, api: flags.api, rpcUrl: flags.rpc };
+          report = await runReceipt(flags.contract === undefined ? opts : { ...opts, contract: flags.contract });
+        }
+        print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatReceipt(report));
+        setExit(
+          report.verdict === 'anchored'
+            ? EXIT.ok
+            : report.verdict === 'not-anchored'
+              ? EXIT.notYetAnchored
+              : EXIT.failed,
+        );
+      },
+    );
 
   program
     .command('audit')
@@ -163,8 +214,8 @@ Example:
       "an election of several shards: every shard's windows, saved GET …/windows?shard=s (file mode, optional)",
     )
     .option(
-      '--tiles <dir>',
-      'tiles saved earlier (from an observer or a CDN), as <dir>/<election>/windows/<w>/tile/…: a window whose root differs names the seqs that differ from them',
+      '--tiles <url|dir>',
+      'tiles saved earlier: a directory (`tiles save`) as <dir>/<election>/windows/<w>/tile/…, or an http(s) base such as https://cdn.example.org/api/v1/elections/: a window whose root differs names the seqs that differ from them',
     )
     .requiredOption('--rpc <url>', 'an RPC endpoint of the chain')
     .requiredOption('--contract <address>', 'the TallyAnchor contract')
@@ -206,10 +257,12 @@ reads …/intervals and …/windows?shard=s (files: --intervals, --windows), che
 against its root, windowCount and ballotCount on chain, every window in exactly one interval in window
 order, each shard's seqs and window roots, every ballot in the shard its credential names.
 
---tiles DIR (an election of one shard): the tiles of windows saved earlier, laid out as the server serves them
-(DIR/<election>/windows/<w>/tile/0/000, …/tile/entries/000, …). A window whose root differs from the chain's
-is then compared with its saved tiles, once they give the chain's root, and each seq whose ballot hash differs
-is named, with its ballot hash then and now.
+--tiles DIR|URL: the tiles of windows saved earlier, laid out as the server serves them: a directory
+(DIR/<election>/windows/<w>/tile/0/000, …/tile/entries/000, …; several shards:
+DIR/<election>/shards/<s>/windows/<w>/tile/…, as \`tiles save\` writes it), or an http(s) base of the same tree
+(the server's https://vote.example.org/api/v1/elections/, or a CDN that kept its immutable tiles). A window whose
+root differs from the chain's (or its anchored record's) is then compared with its saved tiles, once they give
+that root, and each seq whose ballot hash differs is named, with its ballot hash then and now.
 ${EXIT_CODES_HELP}
 
 Examples:
@@ -246,6 +299,77 @@ Examples:
       print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatAudit(report));
       setExit(report.verdict === 'pass' ? EXIT.ok : EXIT.failed);
     });
+
+  const tiles = program
+    .command('tiles')
+    .description("an observer's copy of an election's tiles (C2SP tlog-tiles of every window)");
+  tiles
+    .command('save')
+    .description('download every hash tile and entry bundle of every sealed window into a directory, checked')
+    .requiredOption('--api <url>', 'the Tallyproof server, e.g. https://vote.example.org')
+    .requiredOption('--election <id>', 'the election id', electionIdArg)
+    .requiredOption('--out <dir>', 'the directory to save into (created; a copy there is resumed)')
+    .option('--from-window <n>', 'leave the windows below this index alone (in every shard)', positiveInt, 0)
+    .option('--rpc <url>', 'an RPC endpoint of the chain: the windows and their roots are then read from it')
+    .option('--contract <address>', 'with --rpc: the TallyAnchor contract (default: the one the server names; pin it)')
+    .option('--json', 'print the report as JSON')
+    .option('--no-progress', 'no progress bar (it only shows on a terminal anyway)')
+    .addHelpText(
+      'after',
+      `
+Saves, for every sealed window of the election (every shard's), its hash tiles and entry bundles as the server
+serves them (GET /api/v1/elections/{id}/windows/{w}/tile/…, several shards …/shards/{s}/windows/{w}/tile/…) into
+OUT/<election>/windows/<w>/tile/… (several shards OUT/<election>/shards/<s>/windows/<w>/tile/…), the layout
+\`receipt --tiles OUT\` and \`audit --tiles OUT\` read. Beside them OUT/<election>/election.json (the election
+document: manifest, contract) and, with several shards, intervals.json (every anchor interval's records), so that
+a receipt can be checked from the copy alone.
+
+Each window is checked as a whole before anything of it is written: its entry bundles give its ballot hashes,
+whose tiles must be byte for byte the hash tiles served, and whose RFC 6962 root must be the window's root.
+With --rpc (and --contract) that root is the one on chain (getWindow; several shards: the anchor intervals'
+records, each interval's checked against its root on chain), and only anchored windows are saved. Without
+--rpc it is the root the server lists (GET …/windows): every sealed window, checked for consistency only — the
+report says which. A window that does not check is a finding (window-root-mismatch) and nothing of it is written.
+
+Resumable: files already in OUT are not downloaded again (they are checked with the rest of their window);
+files are written to a temporary name and renamed, so any file there is whole. Requests time out after 30 s and
+are retried with backoff on network errors and 5xx; a 404 for a tile of a listed window leaves that window out
+(exit 2: run again later). Exit 0 when every window listed is saved, 1 when one does not check.
+
+Example:
+  tallyproof-verify tiles save --api https://vote.example.org --election demo-2026 --out ./tiles \\
+      --rpc https://rpc.example.org --contract 0x…`,
+    )
+    .action(
+      async (flags: {
+        api: string;
+        election: string;
+        out: string;
+        fromWindow: number;
+        rpc?: string;
+        contract?: string;
+        json?: boolean;
+        progress: boolean;
+      }) => {
+        if (flags.contract !== undefined && flags.rpc === undefined) throw new InputError('--contract goes with --rpc');
+        const progress = terminalProgress(
+          io.stderr as OutputStream & NodeJS.WritableStream,
+          flags.progress && !flags.json,
+        );
+        const opts: TilesSaveOptions = {
+          api: flags.api,
+          electionId: flags.election,
+          out: flags.out,
+          fromWindow: flags.fromWindow,
+        };
+        if (flags.rpc !== undefined) opts.rpcUrl = flags.rpc;
+        if (flags.contract !== undefined) opts.contract = flags.contract;
+        if (progress !== undefined) opts.progress = progress;
+        const report = await runTilesSave(opts);
+        print(flags.json ? JSON.stringify(report, null, 2) + '\n' : formatTilesSave(report));
+        setExit(report.verdict === 'saved' ? EXIT.ok : report.verdict === 'failed' ? EXIT.failed : EXIT.usage);
+      },
+    );
 
   program
     .command('audited-ballot')

@@ -7,6 +7,8 @@
 //     32-byte leaves packed back to back (no per-node allocation). test/vectors.test.ts checks it
 //     against docs/test-vectors, a recursive reference written from the RFC, and merkletreejs.
 //   - verifyInclusion(): RFC 9162 §2.1.3.2, hand-written, step by step.
+//   - inclusionPath(): RFC 6962 §2.1.1 PATH, for small trees (an interval's window records; a window's paths
+//     are read from its tiles, tiles.ts).
 // Indices are JavaScript numbers (safe up to 2^53): no 32-bit bitwise operators anywhere.
 import { bytesEqual, sha256, sha256Into, sha256Parts } from './hex.js';
 import { counted } from './plural.js';
@@ -102,6 +104,11 @@ export interface InclusionProof {
  * window.
  */
 export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof): Uint8Array {
+  return rootFromLeafHash(leafHash(leaf), proof);
+}
+
+/** The same from the leaf's hash HASH(0x00 || leaf) (e.g. as a level-0 tile holds it). */
+export function rootFromLeafHash(hash: Uint8Array, proof: InclusionProof): Uint8Array {
   const { leafIndex, treeSize, auditPath } = proof;
   if (!Number.isSafeInteger(leafIndex) || !Number.isSafeInteger(treeSize) || leafIndex < 0 || treeSize < 0) {
     throw new InclusionProofError('leaf index and tree size must be non-negative integers');
@@ -113,7 +120,7 @@ export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof):
   let fn = leafIndex;
   let sn = treeSize - 1;
   // Step 3: r = hash (the leaf hash).
-  let r = leafHash(leaf);
+  let r = hash;
   // Step 4: for each p in inclusion_path.
   for (const p of auditPath) {
     if (p.length !== 32) throw new InclusionProofError('audit path entries must be 32 bytes');
@@ -145,6 +152,30 @@ export function rootFromInclusionProof(leaf: Uint8Array, proof: InclusionProof):
       `audit path has ${counted(auditPath.length, 'entry', 'entries')}, fewer than the tree of ${treeSize} needs`,
     );
   return r;
+}
+
+/**
+ * RFC 6962 §2.1.1 PATH(m, D[n]) over the leaf data `leaves` (small trees: an interval's window records): the
+ * siblings from the leaf up, by the recursive split at the largest power of two below the range's size.
+ */
+export function inclusionPath(leaves: readonly Uint8Array[], m: number): Uint8Array[] {
+  if (!Number.isSafeInteger(m) || m < 0 || m >= leaves.length)
+    throw new RangeError(`leaf ${m} is not in a tree of ${leaves.length} leaves`);
+  const path: Uint8Array[] = [];
+  let lo = 0;
+  let hi = leaves.length;
+  while (hi - lo > 1) {
+    let k = 1;
+    while (k * 2 < hi - lo) k *= 2;
+    if (m < lo + k) {
+      path.push(merkleTreeHead(leaves.slice(lo + k, hi)));
+      hi = lo + k;
+    } else {
+      path.push(merkleTreeHead(leaves.slice(lo, lo + k)));
+      lo += k;
+    }
+  }
+  return path.reverse();
 }
 
 /** RFC 9162 §2.1.3.2 step 5: the proof leads to `root`. Returns false instead of throwing. */

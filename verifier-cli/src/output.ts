@@ -1,9 +1,10 @@
-// Human-readable output: verdicts, findings, the roots table, and the progress bar (cli-progress, only
-// on a terminal). JSON output is the reports themselves, printed by cli.ts.
+// Human-readable output: verdicts, findings, the roots table, what `tiles save` did, and the progress bar
+// (cli-progress, only on a terminal). JSON output is the reports themselves, printed by cli.ts.
 import cliProgress from 'cli-progress';
 import type { AuditProgress, AuditReport } from './audit/audit.js';
 import type { ReceiptReport } from './commands/receipt.js';
 import type { RootsReport } from './commands/roots.js';
+import type { TilesSaveReport } from './commands/tiles-save.js';
 import type { Finding } from './errors.js';
 import { counted } from './plural.js';
 
@@ -109,6 +110,7 @@ export function formatReceipt(report: ReceiptReport): string {
       `  chain ${r.chain.chainId} via ${r.chain.rpcUrl}, contract ${r.chain.contract}${r.chain.contractFrom === 'server' ? ' (named by the server: pass --contract to pin it)' : ''}`,
     );
   }
+  if (r.tiles !== undefined) lines.push(`  proof computed from the tiles in ${r.tiles} (no proof bundle asked for)`);
   for (const p of r.passed) lines.push(`  ✓ ${p}`);
   lines.push(...r.findings.map(formatFinding), '');
   if (r.verdict === 'anchored')
@@ -119,7 +121,9 @@ export function formatReceipt(report: ReceiptReport): string {
     );
   else if (r.verdict === 'not-anchored')
     lines.push(
-      `NOT YET ANCHORED: the ledger acknowledged the ballot (${r.status ?? 'pending'}); check again later (exit code 3).`,
+      r.proofFrom === 'tiles'
+        ? 'NOT YET ANCHORED: no window anchored on chain holds its seq yet; check again later (exit code 3).'
+        : `NOT YET ANCHORED: the ledger acknowledged the ballot (${r.status ?? 'pending'}); check again later (exit code 3).`,
     );
   else lines.push('FAILED: the receipt does not check out (see above).');
   return lines.join('\n') + '\n';
@@ -196,7 +200,7 @@ export function terminalProgress(
   if (!enabled || stream.isTTY !== true) return undefined;
   let bar: cliProgress.SingleBar | undefined;
   let total = 0;
-  let unit: 'bytes' | 'ballots' = 'ballots';
+  let unit: 'bytes' | 'ballots' | 'tiles' = 'ballots';
   return {
     start(t, u) {
       unit = u;
@@ -207,7 +211,9 @@ export function terminalProgress(
           format:
             unit === 'bytes'
               ? 'ledger |{bar}| {percentage}% {value}/{total} MB | {eta_formatted} left'
-              : 'ledger |{bar}| {value} ballots',
+              : unit === 'tiles'
+                ? 'tiles |{bar}| {percentage}% {value}/{total} tiles | {eta_formatted} left'
+                : 'ledger |{bar}| {value} ballots',
           hideCursor: true,
           clearOnComplete: true,
           fps: 5,
@@ -230,4 +236,35 @@ export function terminalProgress(
       bar?.stop();
     },
   };
+}
+
+export function formatTilesSave(report: TilesSaveReport): string {
+  const r = report;
+  const t = r.totals;
+  const lines = [`Tiles of election ${r.electionId} from ${r.api} into ${r.out}`];
+  if (r.chain !== undefined)
+    lines.push(
+      `  roots from the chain ${r.chain.chainId} via ${r.chain.rpcUrl}, contract ${r.chain.contract}${r.chain.contractFrom === 'server' ? ' (named by the server: pass --contract to pin it)' : ''}: anchored windows only`,
+    );
+  else
+    lines.push(
+      "  roots from the server's windows list (GET …/windows), not checked against the chain: pass --rpc and --contract",
+    );
+  lines.push(
+    `  ${counted(t.windows, 'window')} saved and checked${r.fromWindow > 0 ? ` (from window ${r.fromWindow})` : ''}` +
+      `${r.shards > 1 ? ` over ${r.shards} shards` : ''}: ${counted(t.tiles, 'tile')} (hash tiles and entry bundles), ` +
+      `${t.downloaded} downloaded, ${t.present} already there`,
+  );
+  for (const w of r.windows)
+    if (w.status === 'incomplete')
+      lines.push(`  ! ${w.shard === undefined ? '' : `shard ${w.shard} `}window ${w.index}: ${w.message}`);
+  lines.push(...formatFindings(r.findings), '');
+  lines.push(
+    r.verdict === 'saved'
+      ? 'SAVED: every window listed is saved, its tiles giving its root.'
+      : r.verdict === 'incomplete'
+        ? 'INCOMPLETE: the server did not serve every tile (see above); run again to resume (exit code 2).'
+        : 'FAILED: tiles that do not give their window’s root were not saved (see above).',
+  );
+  return lines.join('\n') + '\n';
 }

@@ -77,3 +77,13 @@ export function toRecord(v: Record<string, unknown>): WindowRecord {
     root: v.root as string,
   };
 }
+
+/**
+ * An interval as GET …/intervals lists it (`{"index","windows":[records],…}`): its index and records, or null
+ * when it is not one with well-formed records. Nothing checked against the chain yet.
+ */
+export function servedInterval(v: unknown, shards: number): { index: number; records: WindowRecord[] } | null {
+  if (!isPlainObject(v) || !isUint(v.index) || !Array.isArray(v.windows)) return null;
+  if (!v.windows.every((r) => recordProblem(r, shards) === null)) return null;
+  return { index: v.index, records: v.windows.map((r) => toRecord(r as Record<string, unknown>)) };
+}

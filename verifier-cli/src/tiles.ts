@@ -12,10 +12,9 @@
 //     entries of a level-l tile, so a proof reads at most the leaf's tile and the rightmost (partial) tile of
 //     each level: at most 2 tiles per level, 3 levels for a million leaves.
 //   - diffWindowAgainstTiles: the leaves of a window that differ from tiles saved earlier, by descending from
-//     the differing entries of the saved top tiles (authenticated by the root they give) to level 0.
+//     the differing entries of the saved top tiles (authenticated by the root they give) to level 0, whose
+//     leaf hashes are compared with the window's; entry bundles only add the ballot hashes they held.
 // Indices are JavaScript numbers (safe up to 2^53): no 32-bit bitwise operators.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { bytesEqual, sha256Into } from './hex.js';
 import { EMPTY_TREE_HEAD, LEAF_HASH_PREFIX, NODE_HASH_PREFIX, type InclusionProof } from './merkle.js';
 
@@ -464,10 +463,21 @@ export interface LeafChange {
   index: number;
   /** The leaf hash H(0x00 || ballot hash) the saved level-0 tile holds. */
   savedLeafHash: Uint8Array;
-  /** The ballot hash the saved entry bundle holds (checked against savedLeafHash); undefined if not saved. */
+  /** The ballot hash the saved entry bundle holds (checked against savedLeafHash); undefined unless `consistent`. */
   savedEntry: Uint8Array | undefined;
+  /** The saved entry bundle of the leaf: gave savedEntry, not saved, or inconsistent with the hash tiles. */
+  bundle: 'consistent' | 'missing' | 'inconsistent';
   /** The ballot hash the window has now. */
   currentEntry: Uint8Array;
+}
+
+/** A saved entry bundle that disagrees with the saved (authenticated) hash tiles. */
+export interface InconsistentBundle {
+  bundle: Tile;
+  /** Changed leaves (indexes in the window) it gives no ballot hash of that hashes to the level-0 tile's. */
+  leaves: number[];
+  /** Set when the bundle could not be read at all (cut, another count of entries): why. */
+  malformed?: string;
 }
 
 export interface WindowDiff {
@@ -478,16 +488,22 @@ export interface WindowDiff {
   currentRoot: Uint8Array;
   /** Ascending by index. */
   changes: LeafChange[];
+  /** Saved entry bundles, among those of changed leaves, that disagree with the saved hash tiles; by index. */
+  inconsistentBundles: InconsistentBundle[];
   /** Saved tiles and bundles read. */
   tilesRead: number;
 }
 
 /**
  * The leaves of a window (`currentLeaves`: 32-byte ballot hashes packed, in seq order, as the ledger serves
- * them now) whose hashes differ from tiles saved earlier. The saved tiles are checked first: the rightmost tile
- * of each level gives their root (compared with `saved.root` when given), which authenticates every entry of
- * those tiles; each full tile then read is checked against its entry in the tile above. Only the tiles under a
- * differing entry are read: about (changes + 1) × levels tiles, and the entry bundle of each changed leaf's tile.
+ * them now) whose hashes differ from tiles saved earlier. The saved hash tiles are checked first: the rightmost
+ * tile of each level gives their root (compared with `saved.root` when given), which authenticates every entry
+ * of those tiles; each full tile then read is checked against its entry in the tile above. Only the tiles under
+ * a differing entry are read: about (changes + 1) × levels tiles. The changes are the level-0 leaf hashes that
+ * differ from the window's, so the hash tiles alone name them; the entry bundle of each changed leaf's tile is
+ * read only for the ballot hash it held, used when it hashes to the saved leaf hash. A bundle that does not (a
+ * server serving bundles from a changed ledger beside hash tiles stored at sealing) is listed in
+ * inconsistentBundles and the change keeps only the saved leaf hash.
  */
 export async function diffWindowAgainstTiles(saved: SavedTiles, currentLeaves: Uint8Array): Promise<WindowDiff> {
   const current = TreeTiles.fromLeaves(currentLeaves);
@@ -540,46 +556,63 @@ export async function diffWindowAgainstTiles(saved: SavedTiles, currentLeaves: U
 
   changedLeaves.sort((a, b) => a - b);
   const changes: LeafChange[] = [];
-  const bundles = new Map<number, Uint8Array[] | undefined>();
+  // Per bundle of a changed leaf: its entries, undefined when not saved, or why it could not be read.
+  const bundles = new Map<number, Uint8Array[] | undefined | TileError>();
+  const inconsistent = new Map<number, InconsistentBundle>();
+  const inconsistentBundle = (bundleIndex: number): InconsistentBundle => {
+    let found = inconsistent.get(bundleIndex);
+    if (found === undefined) {
+      const bundle = { level: 'entries' as const, index: bundleIndex, width: tileWidth(size, 'entries', bundleIndex) };
+      found = { bundle, leaves: [] };
+      inconsistent.set(bundleIndex, found);
+    }
+    return found;
+  };
   for (const index of changedLeaves) {
     const savedLeafHash = await tree.leafHash(index);
     const bundleIndex = Math.floor(index / FULL_TILE_WIDTH);
-    if (!bundles.has(bundleIndex)) bundles.set(bundleIndex, await tree.entries(bundleIndex));
-    const savedEntry = bundles.get(bundleIndex)?.[index % FULL_TILE_WIDTH];
-    if (savedEntry !== undefined && !bytesEqual(leafHashes(entryAsLeaf(savedEntry, index)), savedLeafHash))
-      throw new TileError(`saved entry bundle ${bundleIndex}: entry ${index} does not hash to the saved leaf hash`);
+    if (!bundles.has(bundleIndex)) bundles.set(bundleIndex, await tree.entries(bundleIndex).catch(tileErrorOnly));
+    const entries = bundles.get(bundleIndex);
+    let savedEntry: Uint8Array | undefined;
+    let bundle: LeafChange['bundle'] = 'missing';
+    if (entries instanceof TileError) {
+      bundle = 'inconsistent';
+      const found = inconsistentBundle(bundleIndex);
+      found.malformed = entries.message;
+      found.leaves.push(index);
+    } else if (entries !== undefined) {
+      const entry = entries[index % FULL_TILE_WIDTH]!;
+      // The hash tiles are authenticated by the root, the bundle only by them: an entry that does not hash to
+      // its leaf hash is not the ballot hash the window held, and the leaf hash alone says what was there.
+      if (entry.byteLength === HASH_BYTES && bytesEqual(leafHashes(entry), savedLeafHash)) {
+        savedEntry = Buffer.from(entry);
+        bundle = 'consistent';
+      } else {
+        bundle = 'inconsistent';
+        inconsistentBundle(bundleIndex).leaves.push(index);
+      }
+    }
     changes.push({
       index,
       savedLeafHash: Buffer.from(savedLeafHash),
-      savedEntry: savedEntry === undefined ? undefined : Buffer.from(savedEntry),
+      savedEntry,
+      bundle,
       currentEntry: currentLeaves.slice(index * HASH_BYTES, (index + 1) * HASH_BYTES),
     });
   }
-  return { size, savedRoot, currentRoot, changes, tilesRead: tree.tilesRead };
-}
-
-/** A window's leaf is a 32-byte ballot hash: an entry of another length is not one. */
-function entryAsLeaf(entry: Uint8Array, index: number): Uint8Array {
-  if (entry.byteLength !== HASH_BYTES) throw new TileError(`saved entry ${index} is not a 32-byte ballot hash`);
-  return entry;
-}
-
-// --- tiles saved in a directory ---
-
-/**
- * A TileReader over the tiles of window `window` of `electionId` saved under `dir`, laid out as their paths
- * under `<electionId>/windows/<window>/` (as the server serves them under …/elections/{id}/windows/{w}/).
- * A file that is not there is a tile that is missing.
- */
-export function savedTilesDirectory(dir: string, electionId: string, window: number): TileReader {
-  const base = join(dir, electionId, 'windows', String(window));
-  return async (level, index, width) => {
-    try {
-      return await readFile(join(base, formatTilePath({ level, index, width })));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-      throw new TileError(`cannot read ${formatTilePath({ level, index, width })}: ${(err as Error).message}`);
-    }
+  // Ascending by bundle: the changed leaves are.
+  return {
+    size,
+    savedRoot,
+    currentRoot,
+    changes,
+    inconsistentBundles: [...inconsistent.values()],
+    tilesRead: tree.tilesRead,
   };
+}
+
+/** A bundle that cannot be parsed is inconsistent, not a failure of the diff; any other error is one. */
+function tileErrorOnly(err: unknown): TileError {
+  if (err instanceof TileError) return err;
+  throw err;
 }

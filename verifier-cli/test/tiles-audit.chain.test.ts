@@ -1,7 +1,8 @@
 // `audit --tiles DIR` in file mode against a real chain (anvil): with the windows' tiles saved earlier (as an
 // observer or a CDN kept them), a window whose root differs from the chain's names the exact seqs that differ
 // — both seqs of a swap, the seq of a validly signed substitute — with the ballot hashes then and now. Saved
-// tiles that do not give the chain's root, or are missing, locate nothing and the window's finding says why.
+// tiles that do not give the chain's root, or are missing, locate nothing and the window's finding says why. An
+// election of several shards: tiles saved per shard name the shard and seq.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -23,7 +24,13 @@ import {
   type TestElection,
   type TestRow,
 } from './support/election.js';
-import { anchorShardedElection, buildShardedElection, writeShardedFiles } from './support/sharded-election.js';
+import {
+  anchorShardedElection,
+  buildShardedElection,
+  ledgerLines,
+  writeShardedFiles,
+} from './support/sharded-election.js';
+import { writeWindowTiles } from './support/tiles.js';
 import { cli, readReport, where } from './support/run.js';
 
 let chain: AnvilNode;
@@ -177,15 +184,35 @@ describe('audit --tiles', () => {
     expect(missing.rootFindings[0]!.message).toMatch(/do not locate the change: tile\/\S+ is missing/);
   });
 
-  it('is refused for an election of several shards (exit 2)', async () => {
+  it('names the shard and seq of a change in an election of several shards, from tiles saved per shard', async () => {
     const sharded = buildShardedElection({ electionId: 'tiles-sharded', shards: 2, voters: 6, windowSize: 3 });
     const wallet = new Wallet(chain.accounts[0]!.privateKey, anvilProvider(chain));
     await anchorShardedElection(tallyAnchor(contract, wallet), sharded);
     const f = writeShardedFiles(join(dir, 'sharded'), sharded);
+    const shardTiles = join(dir, 'sharded-tiles');
+    for (const ws of sharded.windows)
+      for (const w of ws) {
+        const hashes = sharded.rows[w.shard]!.slice(w.firstSeq, w.firstSeq + w.count).map((r) => r.ballotHash);
+        writeWindowTiles(shardTiles, sharded.electionId, w.index, hashes, w.shard);
+      }
+    // A validly signed substitute at the first seq of shard 0.
+    const rows = sharded.rows.map((r) => [...r]);
+    const first = rows[0]![0]!;
+    const voter = sharded.voters.find((v) => v.credential === first.ballot.credential)!;
+    rows[0]![0] = { ...castBallot(voter, sharded.electionId, selectionsFor(99), 0, first.receivedAt), shard: 0 };
+    writeFileSync(f.ledger, ledgerLines(rows).join('\n') + '\n');
     const args = ['audit', '--election', sharded.electionId, '--ledger', f.ledger, '--manifest', f.manifest];
     args.push('--roll', f.roll, '--intervals', f.intervals, '--rpc', chain.rpcUrl, '--contract', contract);
-    const r = await cli([...args, '--threads', '0', '--tiles', tiles]);
-    expect(r.stderr).toContain('--tiles applies to an election of one shard');
-    expect(r.code).toBe(EXIT.usage);
+    const report = join(dir, 'sharded-report.json');
+    const r = await cli([...args, '--threads', '0', '--tiles', shardTiles, '--report', report]);
+    expect(r.code).toBe(EXIT.failed);
+    const found = readReport<AuditReport>(report).findings.filter((x) => x.code === 'window-root-mismatch');
+    expect(found.map((x) => [x.shard, x.window, x.seq])).toEqual([
+      [0, 0, undefined],
+      [0, 0, 0],
+    ]);
+    expect(found[1]!.message).toContain(
+      `window 0 of shard 0: seq 0 differs from the tiles saved earlier in ${join(shardTiles, sharded.electionId, 'shards', '0', 'windows', '0')}`,
+    );
   });
 });

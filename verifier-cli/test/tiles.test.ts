@@ -485,15 +485,81 @@ describe('diffWindowAgainstTiles', () => {
     await expect(
       diffWindowAgainstTiles({ size: 1000, readTile: tampered, root: saved.root }, substitute(before, 3)),
     ).rejects.toThrow(/is not the tile/);
-    // A saved bundle whose entry is not the saved leaf.
-    const badBundle: TileReader = (level, index, width) =>
-      level === 'entries'
-        ? encodeEntryBundle(parseEntryBundle(tiles.read(level, index, width)!, width).reverse())
-        : tiles.read(level, index, width);
-    await expect(diffWindowAgainstTiles({ size: 1000, readTile: badBundle }, substitute(before, 3))).rejects.toThrow(
-      /does not hash/,
-    );
     await expect(diffWindowAgainstTiles(saved, before.subarray(HASH))).rejects.toThrow(RangeError);
+  });
+
+  it('with entry bundles inconsistent with the hash tiles, still names the seqs from the hash tiles', async () => {
+    const before = leavesOf(1000, 'inconsistent bundles');
+    const tiles = TreeTiles.fromLeaves(before);
+    const root = merkleTreeHeadPacked(before);
+    const now = swap(substitute(before, 3), 10, 900);
+    // As a server whose hash tiles were stored at sealing but whose bundles are read from the changed ledger.
+    const nowTiles = TreeTiles.fromLeaves(now);
+    const liveBundles: TileReader = (level, index, width) =>
+      level === 'entries' ? nowTiles.read(level, index, width) : tiles.read(level, index, width);
+    const diff = await diffWindowAgainstTiles({ size: 1000, readTile: liveBundles, root }, now);
+    expect(diff.changes.map((c) => [c.index, c.bundle, c.savedEntry])).toEqual([
+      [3, 'inconsistent', undefined],
+      [10, 'inconsistent', undefined],
+      [900, 'inconsistent', undefined],
+    ]);
+    for (const c of diff.changes)
+      expect(Buffer.from(c.savedLeafHash)).toEqual(sha(Buffer.concat([Buffer.of(0), leafAt(before, c.index)])));
+    expect(Buffer.from(diff.changes[1]!.currentEntry)).toEqual(leafAt(before, 900));
+    expect(diff.inconsistentBundles.map((b) => [formatTilePath(b.bundle), b.leaves, b.malformed])).toEqual([
+      ['tile/entries/000', [3, 10], undefined],
+      ['tile/entries/003.p/232', [900], undefined],
+    ]);
+
+    // A bundle that cannot be parsed (one entry short), and one whose entries are reordered: the same seqs.
+    const badBundles: TileReader = (level, index, width) => {
+      if (level !== 'entries') return tiles.read(level, index, width);
+      const entries = parseEntryBundle(tiles.read(level, index, width)!, width);
+      return encodeEntryBundle(index === 0 ? entries.slice(1) : entries.reverse());
+    };
+    const bad = await diffWindowAgainstTiles({ size: 1000, readTile: badBundles, root }, now);
+    expect(bad.changes.map((c) => [c.index, c.bundle])).toEqual([
+      [3, 'inconsistent'],
+      [10, 'inconsistent'],
+      [900, 'inconsistent'],
+    ]);
+    expect(bad.inconsistentBundles.map((b) => [b.bundle.index, b.leaves, b.malformed])).toEqual([
+      [0, [3, 10], 'entry bundle holds 255 entries, not 256'],
+      [3, [900], undefined],
+    ]);
+
+    // An entry that does hash to its leaf hash is still used, beside one of the same bundle that does not.
+    const oneWrong: TileReader = (level, index, width) => {
+      if (level !== 'entries' || index !== 0) return tiles.read(level, index, width);
+      const entries = parseEntryBundle(tiles.read(level, index, width)!, width);
+      entries[10] = leafAt(before, 11);
+      return encodeEntryBundle(entries);
+    };
+    const mixed = await diffWindowAgainstTiles({ size: 1000, readTile: oneWrong, root }, now);
+    expect(mixed.changes.map((c) => [c.index, c.bundle, c.savedEntry && Buffer.from(c.savedEntry)])).toEqual([
+      [3, 'consistent', leafAt(before, 3)],
+      [10, 'inconsistent', undefined],
+      [900, 'consistent', leafAt(before, 900)],
+    ]);
+    expect(mixed.inconsistentBundles.map((b) => [b.bundle.index, b.leaves])).toEqual([[0, [10]]]);
+  });
+
+  it('with hash tiles that do not give the root, locates nothing, whatever the bundles hold', async () => {
+    const before = leavesOf(1000, 'not the root');
+    const now = substitute(before, 3);
+    const root = merkleTreeHeadPacked(before);
+    // The hash tiles of the changed window (as a server that computed them from the changed ledger): they give
+    // another root, so neither they nor the bundles beside them say anything about the window anchored.
+    const nowTiles = TreeTiles.fromLeaves(now);
+    const originalBundles = TreeTiles.fromLeaves(before);
+    const readTile: TileReader = (level, index, width) =>
+      level === 'entries' ? originalBundles.read(level, index, width) : nowTiles.read(level, index, width);
+    await expect(diffWindowAgainstTiles({ size: 1000, readTile, root }, now)).rejects.toThrow(
+      /the saved tiles give the root [0-9a-f]{64}, not the window's/,
+    );
+    // Another tree's tiles with its bundles, consistent with each other: refused the same way.
+    const other = TreeTiles.fromLeaves(leavesOf(1000, 'another tree'));
+    await expect(diffWindowAgainstTiles({ size: 1000, readTile: other.read, root }, now)).rejects.toThrow(TileError);
   });
 
   it('without saved entry bundles, still names the seq and the saved leaf hash', async () => {
@@ -502,7 +568,8 @@ describe('diffWindowAgainstTiles', () => {
     const noBundles: TileReader = (level, index, width) =>
       level === 'entries' ? undefined : tiles.read(level, index, width);
     const diff = await diffWindowAgainstTiles({ size: 700, readTile: noBundles }, substitute(before, 600));
-    expect(diff.changes.map((c) => [c.index, c.savedEntry])).toEqual([[600, undefined]]);
+    expect(diff.changes.map((c) => [c.index, c.savedEntry, c.bundle])).toEqual([[600, undefined, 'missing']]);
+    expect(diff.inconsistentBundles).toEqual([]);
     expect(Buffer.from(diff.changes[0]!.savedLeafHash)).toEqual(
       sha(Buffer.concat([Buffer.of(0), leafAt(before, 600)])),
     );

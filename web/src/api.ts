@@ -100,7 +100,13 @@ export class ApiError extends Error {
 async function request<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
   let res: Response;
   try {
-    res = await fetch(API + path, { ...init, headers: { accept: 'application/json', ...(init?.headers ?? {}) } });
+    // `no-cache`: the API's reads carry a short max-age for shared caches (docs/operations.md); the page wants
+    // the current state every time it asks, which a revalidation gives (a 304 while nothing changed).
+    res = await fetch(API + path, {
+      cache: 'no-cache',
+      ...init,
+      headers: { accept: 'application/json', ...(init?.headers ?? {}) },
+    });
   } catch (err) {
     throw new ApiError(0, 'network', (err as Error).message, null);
   }

@@ -139,6 +139,42 @@ export class ChainReader {
     };
   }
 
+  /**
+   * The anchored window that holds `seq`, found from the chain alone: windows are contiguous from seq 0 and never
+   * empty (the contract refuses a gap or an empty window), so it is the last with firstSeq ≤ seq, found by binary
+   * search over windowCount (about log2(windows) + 2 calls; `hint`, a window index to try first, may save them).
+   * Null when no anchored window holds it yet.
+   */
+  async windowOfSeq(
+    electionId: string,
+    seq: number,
+    hint: number | null = null,
+  ): Promise<{ index: number; window: ChainWindow } | null> {
+    const holds = (w: ChainWindow) => seq >= w.firstSeq && seq < w.firstSeq + w.count;
+    const count = await this.windowCount(electionId);
+    if (count === 0) return null;
+    if (hint !== null && Number.isSafeInteger(hint) && hint >= 0 && hint < count) {
+      const w = await this.getWindow(electionId, hint);
+      if (holds(w)) return { index: hint, window: w };
+    }
+    const last = await this.getWindow(electionId, count - 1);
+    if (seq >= last.firstSeq) return holds(last) ? { index: count - 1, window: last } : null;
+    // Invariant: window lo starts at or before seq, window hi after it.
+    let lo = 0;
+    let hi = count - 1;
+    let found = await this.getWindow(electionId, 0);
+    if (found.firstSeq > seq) return null;
+    while (hi - lo > 1) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const w = await this.getWindow(electionId, mid);
+      if (w.firstSeq <= seq) {
+        lo = mid;
+        found = w;
+      } else hi = mid;
+    }
+    return holds(found) ? { index: lo, window: found } : null;
+  }
+
   async intervalCount(electionId: string): Promise<number> {
     return Number(await this.contract.getFunction('intervalCount').staticCall(electionKey(electionId)));
   }

@@ -247,6 +247,34 @@ const en = {
   'check.tx': 'Transaction',
   'check.block': 'Block',
   'check.window': 'Window',
+  'check.tilesLabel': 'Tiles URL (C2SP tlog-tiles)',
+  'check.tilesHelp':
+    'Where the page reads the windows’ tiles to compute the proof itself: this server’s /api/v1/elections/ when empty, or a CDN or mirror serving the same paths.',
+  'check.step.viaTiles': 'Proof computed by this page from the window’s tiles at {base}, not taken from the server',
+  'check.step.viaTilesShard':
+    'Window proof computed by this page from the tiles at {base}; the window’s place in its interval is the server’s proof (there are no interval tiles)',
+  'check.step.viaBundleNoChain':
+    'The chain could not be read to find the window ({message}): the server’s proof is used',
+  'check.step.viaBundleNoSettings':
+    'No chain JSON-RPC URL or contract address to find the window with: the server’s proof is used',
+  'check.step.notAnchoredYet':
+    'No window anchored on chain holds seq {seq} yet: the server’s proof is used until one does',
+  'check.step.tilesUnread': 'The tiles could not be read ({message}): the server’s proof is used',
+  'check.step.noBundle':
+    'The server gave no proof bundle ({message}): your receipt file is checked against the tiles and the chain',
+  'check.step.tileLeaf': 'The tiles hold your ballot at leaf {leaf} of window {index}',
+  'check.step.tilesProof': 'Inclusion proof computed from {tiles} tiles (leaf index {leaf}, tree of {count})',
+  'check.step.tilesRoot': 'Proof computed from the tiles leads to the root anchored on chain',
+  'check.step.bundleWindowRoot': 'The server’s proof leads to the same window root',
+  'check.fail.tiles': 'the tiles read at {base} are malformed ({message}).',
+  'check.fail.tilesUnread': 'the tiles could not be read ({message}) and the server gave no proof bundle.',
+  'check.fail.tileLeaf': 'the tiles hold another ballot at seq {seq} of window {index}.',
+  'check.fail.tilesRoot':
+    'the proof computed from the tiles does not lead to the root anchored on chain for window {index}. The tiles or the ledger were altered.',
+  'check.fail.bundleWindowRoot':
+    'the server’s proof of window {index} of shard {shard} leads to another root than the anchored one.',
+  'check.fail.noBundle':
+    'the server gave no proof bundle ({message}), and the chain alone does not show seq {seq} anchored yet.',
 
   'results.title': 'Results',
   'results.pick': 'Which election?',
@@ -652,6 +680,36 @@ const fr: Record<Key, string> = {
   'check.tx': 'Transaction',
   'check.block': 'Bloc',
   'check.window': 'Fenêtre',
+  'check.tilesLabel': 'URL des tuiles (C2SP tlog-tiles)',
+  'check.tilesHelp':
+    'Où la page lit les tuiles des fenêtres pour calculer elle-même la preuve : /api/v1/elections/ de ce serveur si le champ est vide, ou un CDN ou un miroir qui sert les mêmes chemins.',
+  'check.step.viaTiles':
+    'Preuve calculée par cette page à partir des tuiles de la fenêtre lues à {base}, et non reçue du serveur',
+  'check.step.viaTilesShard':
+    'Preuve de la fenêtre calculée par cette page à partir des tuiles lues à {base} ; la place de la fenêtre dans son intervalle vient de la preuve du serveur (il n’existe pas de tuiles d’intervalle)',
+  'check.step.viaBundleNoChain':
+    'La chaîne n’a pas pu être lue pour trouver la fenêtre ({message}) : la preuve du serveur est utilisée',
+  'check.step.viaBundleNoSettings':
+    'Aucune URL JSON-RPC ni adresse de contrat pour trouver la fenêtre : la preuve du serveur est utilisée',
+  'check.step.notAnchoredYet':
+    'Aucune fenêtre ancrée sur la chaîne ne contient encore la position {seq} : la preuve du serveur est utilisée en attendant',
+  'check.step.tilesUnread': 'Les tuiles n’ont pas pu être lues ({message}) : la preuve du serveur est utilisée',
+  'check.step.noBundle':
+    'Le serveur n’a fourni aucune preuve ({message}) : votre fichier de reçu est vérifié avec les tuiles et la chaîne',
+  'check.step.tileLeaf': 'Les tuiles contiennent votre bulletin à la feuille {leaf} de la fenêtre {index}',
+  'check.step.tilesProof':
+    'Preuve d’inclusion calculée à partir de {tiles} tuiles (indice de feuille {leaf}, arbre de {count})',
+  'check.step.tilesRoot': 'La preuve calculée à partir des tuiles mène à la racine ancrée sur la chaîne',
+  'check.step.bundleWindowRoot': 'La preuve du serveur mène à la même racine de fenêtre',
+  'check.fail.tiles': 'les tuiles lues à {base} sont mal formées ({message}).',
+  'check.fail.tilesUnread': 'les tuiles n’ont pas pu être lues ({message}) et le serveur n’a fourni aucune preuve.',
+  'check.fail.tileLeaf': 'les tuiles contiennent un autre bulletin à la position {seq} de la fenêtre {index}.',
+  'check.fail.tilesRoot':
+    'la preuve calculée à partir des tuiles ne mène pas à la racine ancrée sur la chaîne pour la fenêtre {index}. Les tuiles ou le registre ont été modifiés.',
+  'check.fail.bundleWindowRoot':
+    'la preuve du serveur pour la fenêtre {index} de la partition {shard} mène à une autre racine que celle ancrée.',
+  'check.fail.noBundle':
+    'le serveur n’a fourni aucune preuve ({message}), et la chaîne seule ne montre pas encore la position {seq} ancrée.',
 
   'results.title': 'Résultats',
   'results.pick': 'Quel scrutin ?',

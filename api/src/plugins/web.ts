@@ -118,7 +118,7 @@ export function addSecurityHeaders(app: FastifyInstance, opts: { chain: () => Ch
     if (cached === null || cached.url !== url) cached = { url, csp: pageCsp(url) };
     return cached.csp;
   };
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     const res = reply.raw;
     const path = req.url.split('?', 1)[0]!;
     res.setHeader('x-content-type-options', 'nosniff');
@@ -129,5 +129,6 @@ export function addSecurityHeaders(app: FastifyInstance, opts: { chain: () => Ch
       path.startsWith('/api/') ? API_CSP : path === '/docs' || path.startsWith('/docs/') ? DOCS_CSP : pagePolicy(),
     );
     if (req.protocol === 'https') res.setHeader('strict-transport-security', HSTS);
+    done();
   });
 }

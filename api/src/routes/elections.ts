@@ -1,4 +1,5 @@
-// GET /api/v1/elections/{electionId}: the manifest and its hash, the roll root, status and chain anchoring.
+// GET /api/v1/elections/{electionId}: the manifest and its hash, the roll root, status and chain anchoring
+// (from the process's snapshot, services/read-snapshots.ts).
 // GET /api/v1/elections/{electionId}/roll: the frozen credential roll as NDJSON, in rollRoot order.
 // GET /api/v1/elections/{electionId}/roll/{credential}: whether one key is on the frozen roll.
 import { Readable } from 'node:stream';
@@ -24,6 +25,14 @@ import {
   manifestSchema,
 } from '../schemas/common.js';
 import { encryptionViewSchema } from '../schemas/encrypted.js';
+import {
+  JSON_TYPE,
+  chainUnchanged,
+  noStoreOnError,
+  representation,
+  sendRepresentation,
+  type Representation,
+} from '../services/read-snapshots.js';
 
 export type PublicStatus = 'scheduled' | 'open' | 'closed';
 
@@ -128,23 +137,45 @@ export const electionViewSchema = {
 } as const;
 
 export default async function electionRoutes(app: FastifyInstance): Promise<void> {
-  const { sql, chain } = app.tp;
+  const { sql, chain, reads } = app.tp;
   app.get(
     '/api/v1/elections/:electionId',
     {
       schema: {
         tags: ['elections'],
         summary: 'An election: manifest, roll root, status, chain registration',
+        description:
+          'Strong ETag, If-None-Match → 304; Cache-Control short while the election may change, a day once it is closed with ' +
+          'its result and close transaction recorded (docs/protocol.md, "Cached reads").',
         params: electionParams,
         response: { 200: electionViewSchema, ...commonErrorResponses },
       },
+      onError: noStoreOnError,
     },
-    async (req) => {
+    async (req, reply) => {
       const { electionId } = req.params as { electionId: string };
-      // A roll still loading reports the keys uploaded so far as its rollSize.
-      const e = await getPublicElection(sql, electionId);
-      if (!e) throw new ProtocolError('unknown-election', `no election ${electionId}`);
-      return electionView(e, chain());
+      const snap = await reads.get<Representation>(electionId, 'view', async () => {
+        // A roll still loading reports the keys uploaded so far as its rollSize.
+        const e = await getPublicElection(sql, electionId);
+        if (!e) return null;
+        const valid = chainUnchanged(chain);
+        const now = Date.now();
+        // Closed, its result taken and the close on chain (after the registration): nothing left to change.
+        const final = e.closed && e.resultHash !== null && e.closeTx !== null && e.registrationTx !== null;
+        // The status turns at opensAt and closesAt by the clock alone.
+        const turns = [e.opensAtMs, e.closesAtMs].filter((t) => t > now);
+        const rep = representation(reply.serialize(electionView(e, chain(), now)), JSON_TYPE, final);
+        return {
+          value: rep,
+          content: rep.body,
+          final,
+          staleAtMs: turns.length > 0 ? Math.min(...turns) : undefined,
+          valid,
+          bytes: rep.body.length + 256,
+        };
+      });
+      if (!snap) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      return sendRepresentation(req, reply, snap.value);
     },
   );
 

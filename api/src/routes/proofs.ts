@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import {
+  AnchoredWindowCache,
   getElection,
   intervalRecords,
   intervalsFrom,
@@ -12,6 +13,15 @@ import {
   shardCommittedCountsOnClusters,
 } from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
+import {
+  JSON_TYPE,
+  chainUnchanged,
+  ledgerSettled,
+  noStoreOnError,
+  representation,
+  sendRepresentation,
+  type Representation,
+} from '../services/read-snapshots.js';
 import { proofBundle } from '../services/proofs.js';
 import {
   UINT_QUERY_PATTERN,
@@ -155,6 +165,8 @@ const intervalsSchema = {
 export default async function proofRoutes(app: FastifyInstance, opts: { windowsPageLimit?: number }): Promise<void> {
   const { sql, clusters, ledgerKey, chain } = app.tp;
   const pageLimit = opts.windowsPageLimit ?? WINDOWS_PAGE_LIMIT;
+  // This app's ledger's anchored windows: a receipt of an anchored window then costs two queries, not three.
+  const anchoredWindows = new AnchoredWindowCache();
 
   app.get(
     '/api/v1/receipts/:ballotHash',
@@ -175,7 +187,7 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
       const { ballotHash } = req.params as { ballotHash: string };
       const receipt = await receiptOnClusters(clusters, ledgerKey, ballotHash);
       if (!receipt) throw new ProtocolError('not-found', `no ballot with hash ${ballotHash}`);
-      return proofBundle(clusters, chain(), receipt);
+      return proofBundle(clusters, chain(), receipt, anchoredWindows);
     },
   );
 
@@ -208,6 +220,7 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
         },
         response: { 200: windowsSchema, ...commonErrorResponses },
       },
+      onError: noStoreOnError,
     },
     async (req, reply) => {
       const { electionId } = req.params as { electionId: string };
@@ -215,46 +228,61 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
       // window_index is a PostgreSQL integer: a larger `from` is past every window, not an error.
       const from = Math.min(Number(query.from ?? 0), 2 ** 31 - 1);
       const limit = Math.min(Number(query.limit ?? pageLimit), pageLimit);
-      const election = await getElection(sql, electionId);
-      if (!election) throw new ProtocolError('unknown-election', `no election ${electionId}`);
       const shard = Number(query.shard ?? 0);
-      if (shard >= election.shards)
-        throw new ProtocolError(
-          'invalid-body',
-          `election ${electionId} has ${election.shards} shard(s): no shard ${shard}`,
-        );
-      const sharded = election.shards > 1;
-      const c = chain();
-      // One more than the page: whether another page follows, without a count.
-      const rows = await listWindows(clusters.sqlFor(shard, election.shards), electionId, {
-        fromIndex: from,
-        limit: limit + 1,
-        shard,
+      // A snapshot per page (services/read-snapshots.ts); errors (unknown election, no such shard) are not kept.
+      const { reads, tally } = app.tp;
+      const snap = await reads.get<Representation>(electionId, `windows ${shard} ${from} ${limit}`, async () => {
+        const election = await getElection(sql, electionId);
+        if (!election) return null;
+        if (shard >= election.shards)
+          throw new ProtocolError(
+            'invalid-body',
+            `election ${electionId} has ${election.shards} shard(s): no shard ${shard}`,
+          );
+        const sharded = election.shards > 1;
+        const valid = chainUnchanged(chain);
+        const c = chain();
+        // One more than the page: whether another page follows, without a count.
+        const rows = await listWindows(clusters.sqlFor(shard, election.shards), electionId, {
+          fromIndex: from,
+          limit: limit + 1,
+          shard,
+        });
+        const more = rows.length > limit;
+        const windows = rows.slice(0, limit).map((w) => ({
+          ...(sharded ? { shard: w.shard } : {}),
+          index: w.index,
+          firstSeq: w.firstSeq,
+          count: w.count,
+          root: w.root,
+          sealedAt: w.sealedAt,
+          anchor: w.anchor
+            ? {
+                chainId: c.chainId,
+                contract: c.contract,
+                txHash: w.anchor.txHash,
+                blockNumber: w.anchor.blockNumber,
+                anchoredAt: w.anchor.anchoredAt,
+              }
+            : null,
+        }));
+        // No window can be added or anchored any more once the election is closed, its result taken and
+        // every ballot anchored (the tracker's counts are read only then).
+        const counts = election.closed && election.resultHash !== null ? await tally.current(electionId) : null;
+        const final = counts !== null && ledgerSettled(election, counts.totalBallots, counts.anchoredBallots);
+        let rep: Representation;
+        if (!more) rep = representation(reply.serialize({ electionId, windows }), JSON_TYPE, final);
+        else {
+          // Windows are contiguous from 0, but the next page starts after the last one listed either way.
+          const next = windows[windows.length - 1]!.index + 1;
+          const path = `/api/v1/elections/${encodeURIComponent(electionId)}/windows`;
+          const link = `<${path}?${sharded ? `shard=${shard}&` : ''}from=${next}&limit=${limit}>; rel="next"`;
+          rep = representation(reply.serialize({ electionId, windows, next }), JSON_TYPE, final, [['link', link]]);
+        }
+        return { value: rep, content: rep.body, final, valid, bytes: rep.body.length + 256 };
       });
-      const more = rows.length > limit;
-      const windows = rows.slice(0, limit).map((w) => ({
-        ...(sharded ? { shard: w.shard } : {}),
-        index: w.index,
-        firstSeq: w.firstSeq,
-        count: w.count,
-        root: w.root,
-        sealedAt: w.sealedAt,
-        anchor: w.anchor
-          ? {
-              chainId: c.chainId,
-              contract: c.contract,
-              txHash: w.anchor.txHash,
-              blockNumber: w.anchor.blockNumber,
-              anchoredAt: w.anchor.anchoredAt,
-            }
-          : null,
-      }));
-      if (!more) return { electionId, windows };
-      // Windows are contiguous from 0, but the next page starts after the last one listed either way.
-      const next = windows[windows.length - 1]!.index + 1;
-      const path = `/api/v1/elections/${encodeURIComponent(electionId)}/windows`;
-      reply.header('link', `<${path}?${sharded ? `shard=${shard}&` : ''}from=${next}&limit=${limit}>; rel="next"`);
-      return { electionId, windows, next };
+      if (!snap) throw new ProtocolError('unknown-election', `no election ${electionId}`);
+      return sendRepresentation(req, reply, snap.value);
     },
   );
 

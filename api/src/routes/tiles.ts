@@ -12,6 +12,7 @@ import {
   type SealedWindow,
 } from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
+import { ifNoneMatch } from '../services/read-snapshots.js';
 import { ID_PATTERN, UINT_QUERY_PATTERN, commonErrorResponses } from '../schemas/common.js';
 
 export const TILE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -130,11 +131,4 @@ export default async function tileRoutes(app: FastifyInstance): Promise<void> {
     { schema: schema(true) },
     (req, reply) => serveTile(req, reply, Number((req.params as { shard: string }).shard)),
   );
-}
-
-/** RFC 9110 13.1.2: a list of entity tags, or `*`; weak tags compare weakly (their opaque part). */
-export function ifNoneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }

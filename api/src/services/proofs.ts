@@ -7,7 +7,7 @@ import {
   electionShardCount,
   intervalInclusionFor,
   type LedgerClusters,
-  type TileProofCounters,
+  type AnchoredWindowCache,
 } from '../../../ledger/src/index.js';
 import type { Receipt } from '../../../ledger/src/protocol/protocol.js';
 import type { ChainInfo } from '../dependencies.js';
@@ -35,7 +35,7 @@ export async function proofBundle(
   clusters: LedgerClusters,
   chain: ChainInfo,
   receipt: Receipt,
-  counters?: TileProofCounters,
+  windows?: AnchoredWindowCache,
 ): Promise<ProofBundle> {
   const sharded = receipt.shard !== undefined;
   // The shard's cluster: the receipt names the shard, the election's record its shard count.
@@ -43,7 +43,7 @@ export async function proofBundle(
   const sql = clusters.sqlFor(receipt.shard ?? 0, shards);
   const proof = await auditPathFor(sql, receipt.electionId, receipt.seq, {
     shard: receipt.shard ?? 0,
-    ...(counters ? { counters } : {}),
+    ...(windows ? { windows } : {}),
   });
   if (!proof) return { receipt, status: 'pending' };
   const w = proof.window;

@@ -38,6 +38,11 @@ export type ParsedTilePath = ({ kind: 'hash' } & HashTileId) | ({ kind: 'entries
 export interface HashTile extends HashTileId {
   /** width × 32 bytes: the tile's hashes back to back. */
   data: Buffer;
+  /**
+   * The complete subtrees inside the tile (tileNodes): not part of the tile's bytes, kept by the ledger so that
+   * a proof picks its siblings instead of hashing up to 255 nodes per tile.
+   */
+  nodes: Buffer;
 }
 
 export interface EntryBundle extends EntryBundleId {
@@ -405,26 +410,71 @@ export function parseEntryBundle(data: Uint8Array, width: number): Buffer[] {
   return leaves;
 }
 
-// ---------- building ----------
+// ---------- the subtrees inside a tile ----------
 
-/** Hashes a full tile up to its subtree root (255 node hashes), leaving the tile as it is. */
-function fullTileHash(tile: Buffer): Buffer {
-  return hashOfSpans(
-    [{ level: 0, index: 0, width: TILE_WIDTH, offset: 0, count: TILE_WIDTH }],
-    () => tile,
-    noCounters(),
-  );
+/**
+ * Every complete aligned subtree inside a tile of `data.length / 32` hashes: for j = 1..8, the floor(width / 2^j)
+ * roots of its runs of 2^j hashes, level j after level j - 1. A full tile has 255 (the last is the tile's own
+ * subtree root, the hash one level up); a partial tile of width w has sum floor(w / 2^j).
+ */
+export function tileNodes(data: Buffer): Buffer {
+  const width = data.length / TILE_HASH_SIZE;
+  const out = Buffer.allocUnsafe(tileNodeCount(width) * TILE_HASH_SIZE);
+  let below = data;
+  let at = 0;
+  for (let n = Math.floor(width / 2); n >= 1; n = Math.floor(n / 2)) {
+    const level = out.subarray(at, at + n * TILE_HASH_SIZE);
+    for (let i = 0; i < n; i++) {
+      const l = 2 * i * TILE_HASH_SIZE;
+      nodeHash(below.subarray(l, l + 32), below.subarray(l + 32, l + 64)).copy(level, i * TILE_HASH_SIZE);
+    }
+    below = level;
+    at += n * TILE_HASH_SIZE;
+  }
+  return out;
 }
+
+/** How many nodes tileNodes gives for a tile of `width` hashes. */
+export function tileNodeCount(width: number): number {
+  let count = 0;
+  for (let n = Math.floor(width / 2); n >= 1; n = Math.floor(n / 2)) count += n;
+  return count;
+}
+
+/** The root of the `count` (= 2^j, j ≥ 1) hashes at `offset` of a tile of `width`, read from its tileNodes. */
+export function tileNodeAt(nodes: Buffer, width: number, offset: number, count: number): Buffer {
+  let at = 0;
+  let n = Math.floor(width / 2);
+  for (let size = 2; size < count; size *= 2) {
+    at += n;
+    n = Math.floor(n / 2);
+  }
+  const index = at + offset / count;
+  return nodes.subarray(index * TILE_HASH_SIZE, (index + 1) * TILE_HASH_SIZE);
+}
+
+/** A SubtreeMemo over the stored nodes of some tiles of one tree (by `level/index`). */
+export function memoFromTileNodes(nodesOf: (tile: HashTileId) => Buffer | undefined): SubtreeMemo {
+  return {
+    get: (tile, offset, count) => {
+      const nodes = nodesOf(tile);
+      return nodes ? tileNodeAt(nodes, tile.width, offset, count) : undefined;
+    },
+    set: () => {},
+  };
+}
+
+// ---------- building ----------
 
 /**
  * Every tile of a tree, built in one pass over its leaves in order (fed from the ledger's chunked reads).
- * Holds the full tiles it has made (8 KiB each, plus 8.5 KiB per entry bundle) and one open tile per level;
- * each full tile is hashed once, on completion, into the level above, so building costs about one leaf hash
- * and one node hash per leaf, as MerkleRootBuilder does.
+ * Holds the full tiles it has made (8 KiB each and as much again for their tileNodes, plus 8.5 KiB per entry
+ * bundle) and one open tile per level; each full tile is hashed once, on completion, into its nodes and the
+ * level above, so building costs about one leaf hash and one node hash per leaf, as MerkleRootBuilder does.
  */
 export class TileBuilder {
-  /** Completed full tiles, per level, by index. */
-  private readonly full: Buffer[][] = [];
+  /** Completed full tiles, per level, by index, with their tileNodes. */
+  private readonly full: { data: Buffer; nodes: Buffer }[][] = [];
   /** Per level, the tile being filled and how many hashes it holds. */
   private readonly open: { data: Buffer; fill: number }[] = [];
   private readonly fullBundles: Buffer[] = [];
@@ -477,13 +527,13 @@ export class TileBuilder {
     const tiles: HashTile[] = [];
     for (let level = 0; level < this.open.length; level++) {
       const full = this.full[level]!;
-      full.forEach((data, index) => {
-        tiles.push({ level, index, width: TILE_WIDTH, data });
+      full.forEach(({ data, nodes }, index) => {
+        tiles.push({ level, index, width: TILE_WIDTH, data, nodes });
       });
       const open = this.open[level]!;
       if (open.fill > 0) {
         const data = Buffer.from(open.data.subarray(0, open.fill * TILE_HASH_SIZE));
-        tiles.push({ level, index: full.length, width: open.fill, data });
+        tiles.push({ level, index: full.length, width: open.fill, data, nodes: tileNodes(data) });
       }
     }
     let entryBundles: EntryBundle[] | null = null;
@@ -495,10 +545,18 @@ export class TileBuilder {
       }
     }
     const byKey = new Map(tiles.map((t) => [tileKey(t), t.data]));
+    const byKeyNodes = new Map(tiles.map((t) => [tileKey(t), t.nodes]));
     const root =
       this.n === 0
         ? Buffer.from(EMPTY_ROOT)
-        : Buffer.from(hashOfSpans(nodeSpans(0, this.n, this.n), (t) => byKey.get(tileKey(t))!, noCounters()));
+        : Buffer.from(
+            hashOfSpans(
+              nodeSpans(0, this.n, this.n),
+              (t) => byKey.get(tileKey(t))!,
+              noCounters(),
+              memoFromTileNodes((t) => byKeyNodes.get(tileKey(t))),
+            ),
+          );
     return { treeSize: this.n, root, tiles, entryBundles };
   }
 
@@ -533,9 +591,10 @@ export class TileBuilder {
       const open = this.open[l]!;
       open.data.set(h, open.fill * TILE_HASH_SIZE);
       if (++open.fill < TILE_WIDTH) return;
-      this.full[l]!.push(open.data);
+      const nodes = tileNodes(open.data);
+      this.full[l]!.push({ data: open.data, nodes });
       this.open[l] = { data: Buffer.allocUnsafe(FULL_TILE_BYTES), fill: 0 };
-      h = fullTileHash(open.data);
+      h = nodes.subarray(nodes.length - TILE_HASH_SIZE);
     }
   }
 }

@@ -8,18 +8,17 @@ import {
   TILE_WIDTH,
   TileBuilder,
   inclusionProofFromTiles,
+  memoFromTileNodes,
   tileReadsFor,
   tileWidthAt,
   type HashTile,
   type HashTileId,
-  type SubtreeMemo,
   type TileProofCounters,
   type TreeTiles,
 } from '../protocol/tiles.js';
-import { nodeHash } from '../protocol/merkle.js';
 import { forEachLeafChunk, rowToWindow, type SealedWindow } from './rows.js';
 
-/** Rows per INSERT: 6 parameters each, far below PostgreSQL's 65,535. */
+/** Rows per INSERT: 8 parameters each, far below PostgreSQL's 65,535. */
 const TILE_INSERT_ROWS = 1000;
 
 /** Which window a tile belongs to. */
@@ -40,6 +39,7 @@ export async function insertWindowTiles(tx: Sql | TransactionSql, w: WindowKey, 
       tile_index: t.index,
       width: t.width,
       data: t.data,
+      nodes: t.nodes,
     }));
     // ON CONFLICT: a concurrent sealer of the same window index waits for ours; if ours commits it loses its
     // head check anyway (and rolls back), if ours rolls back its own rows go in.
@@ -47,32 +47,44 @@ export async function insertWindowTiles(tx: Sql | TransactionSql, w: WindowKey, 
   }
 }
 
+/** A stored tile: its bytes, and the complete subtrees inside it (tileNodes). */
+export interface StoredTile {
+  data: Buffer;
+  nodes: Buffer;
+}
+
 /**
- * Hash tiles of one window, by `level/index`; a tile whose stored width is not the one the window's size
- * gives is refused (the ledger was changed around the application).
+ * Hash tiles of one window, by `level/index` (with their nodes unless `withNodes` is false); a tile whose
+ * stored width is not the one the window's size gives is refused (the ledger was changed around the application).
  */
 export async function readWindowTiles(
   sql: Sql,
   w: SealedWindow,
   ids: readonly HashTileId[],
-): Promise<Map<string, Buffer>> {
-  const levels = ids.map((t) => t.level);
-  const indexes = ids.map((t) => t.index);
-  const rows = await sql`
-    SELECT level, tile_index, width, data FROM window_tiles
-    WHERE election_id = ${w.electionId} AND shard = ${w.shard} AND window_index = ${w.index}
-      AND (level, tile_index) IN (SELECT * FROM unnest(${levels}::smallint[], ${indexes}::bigint[]))`;
-  const found = new Map<string, Buffer>();
+  withNodes = true,
+): Promise<Map<string, StoredTile>> {
+  // One primary-key lookup per tile (UNION ALL): the planner then uses the whole key whatever the table's
+  // statistics (with `= ANY` or a join on unnest, a never-analysed table had every tile of the window scanned).
+  const nodes = withNodes ? sql`nodes` : sql`NULL::bytea AS nodes`;
+  const lookups = [...new Map(ids.map((t) => [`${t.level}/${t.index}`, t])).values()].map(
+    (t) => sql`SELECT level, tile_index, width, data, ${nodes} FROM window_tiles
+               WHERE election_id = ${w.electionId} AND shard = ${w.shard} AND window_index = ${w.index}
+                 AND level = ${t.level} AND tile_index = ${t.index}`,
+  );
+  if (lookups.length === 0) return new Map();
+  const rows = await lookups.reduce((all, one) => sql`${all} UNION ALL ${one}`);
+  const found = new Map<string, StoredTile>();
   for (const r of rows) {
     const level = Number(r.level);
     const index = Number(r.tile_index);
+    const key = `${level}/${index}`;
     const width = Number(r.width);
     if (width !== tileWidthAt(level, index, w.count)) {
       throw new Error(
-        `${windowName(w)}: stored tile ${level}/${index} has width ${width}, not ${tileWidthAt(level, index, w.count)}`,
+        `${windowName(w)}: stored tile ${key} has width ${width}, not ${tileWidthAt(level, index, w.count)}`,
       );
     }
-    found.set(`${level}/${index}`, r.data as Buffer);
+    found.set(key, { data: r.data as Buffer, nodes: (r.nodes as Buffer | null) ?? Buffer.alloc(0) });
   }
   return found;
 }
@@ -84,10 +96,10 @@ export async function readWindowTiles(
 export async function readWindowTile(sql: Sql, w: SealedWindow, tile: HashTileId): Promise<Buffer | null> {
   if (tileWidthAt(tile.level, tile.index, w.count) !== tile.width) return null;
   const key = `${tile.level}/${tile.index}`;
-  const found = (await readWindowTiles(sql, w, [tile])).get(key);
-  if (found) return found;
+  const found = (await readWindowTiles(sql, w, [tile], false)).get(key);
+  if (found) return found.data;
   await ensureWindowTiles(sql, w);
-  return (await readWindowTiles(sql, w, [tile])).get(key) ?? null;
+  return (await readWindowTiles(sql, w, [tile], false)).get(key)?.data ?? null;
 }
 
 /**
@@ -183,13 +195,12 @@ function ensureWindowTiles(sql: Sql, w: SealedWindow): Promise<void> {
 
 /**
  * The tiles every proof of a window reads — those above level 0 and each level's rightmost (partial) tile —
- * and the subtree hashes computed inside them, kept per process: a proof then reads one tile from the ledger
- * (its leaf's, 8 KiB) and hashes inside that tile only. Keyed by the window's root, which names exactly one
- * tree, so an entry is never stale and replicas need not agree on anything. Bounded in bytes (LRU of windows).
+ * with their nodes, kept per process: a proof then reads one tile from the ledger (its leaf's) and hashes
+ * nothing but the few folds of the tree's right edge. Keyed by the window's root, which names exactly one tree,
+ * so an entry is never stale and replicas need not agree on anything. Bounded in bytes (LRU of windows).
  */
 export class SharedTileCache {
-  /** Per window root: per tile `level/index`, its hashes and the complete subtrees above them. */
-  private readonly windows = new Map<string, { tiles: Map<string, Buffer[][]>; bytes: number }>();
+  private readonly windows = new Map<string, { tiles: Map<string, StoredTile>; bytes: number }>();
   private bytes = 0;
 
   constructor(readonly maxBytes = 32 * 1024 * 1024) {}
@@ -199,15 +210,11 @@ export class SharedTileCache {
     return tile.level > 0 || tile.width < TILE_WIDTH;
   }
 
-  tile(root: string, tile: HashTileId): Buffer | undefined {
-    return this.windows.get(root)?.tiles.get(`${tile.level}/${tile.index}`)?.[0]?.[0];
+  tile(root: string, tile: HashTileId): StoredTile | undefined {
+    return this.windows.get(root)?.tiles.get(`${tile.level}/${tile.index}`);
   }
 
-  /**
-   * Keep a shared tile with every complete subtree inside it (at most 255 node hashes, once): [0] = [the tile's
-   * bytes], [j] = the roots of its aligned runs of 2^j hashes.
-   */
-  keepTile(root: string, tile: HashTileId, data: Buffer): void {
+  keep(root: string, tile: HashTileId, stored: StoredTile): void {
     let e = this.windows.get(root);
     if (e) {
       this.windows.delete(root);
@@ -218,16 +225,9 @@ export class SharedTileCache {
     }
     const key = `${tile.level}/${tile.index}`;
     if (e.tiles.has(key)) return;
-    const levels: Buffer[][] = [[Buffer.from(data)]];
-    let below = Array.from({ length: data.length / 32 }, (_, i) => data.subarray(i * 32, i * 32 + 32));
-    while (below.length > 1) {
-      const above: Buffer[] = [];
-      for (let i = 0; i + 1 < below.length; i += 2) above.push(nodeHash(below[i]!, below[i + 1]!));
-      levels.push(above);
-      below = above;
-    }
-    e.tiles.set(key, levels);
-    const bytes = data.length * 2;
+    // Copies: a row's buffers may be views of a larger one.
+    e.tiles.set(key, { data: Buffer.from(stored.data), nodes: Buffer.from(stored.nodes) });
+    const bytes = stored.data.length + stored.nodes.length;
     e.bytes += bytes;
     this.bytes += bytes;
     for (const [r, old] of this.windows) {
@@ -235,18 +235,6 @@ export class SharedTileCache {
       this.windows.delete(r);
       this.bytes -= old.bytes;
     }
-  }
-
-  /** The subtree hashes of the window's kept tiles, for inclusionProofFromTiles. */
-  memo(root: string): SubtreeMemo {
-    return {
-      get: (tile, offset, count) => {
-        const levels = this.windows.get(root)?.tiles.get(`${tile.level}/${tile.index}`);
-        if (!levels) return undefined;
-        return levels[Math.log2(count)]?.[offset / count];
-      },
-      set: () => {},
-    };
   }
 
   get cachedBytes(): number {
@@ -259,8 +247,8 @@ export const sharedTileCache = new SharedTileCache();
 
 /**
  * PATH(leafIndex, D[w.count]) of RFC 6962 from the window's stored tiles: one query for the O(log n) tiles the
- * proof reads that are not in the shared cache (usually just the leaf's level-0 tile), then at most ~255
- * hashes per tile not memoized. A window sealed before tiles existed gets its tiles stored first, once. Hex,
+ * proof reads that are not in the shared cache (usually just the leaf's level-0 tile), each subtree picked from
+ * the tiles' stored nodes. A window sealed before tiles existed gets its tiles stored first, once. Hex,
  * leaf-most sibling first.
  */
 export async function windowInclusionPath(
@@ -271,7 +259,7 @@ export async function windowInclusionPath(
   cache: SharedTileCache = sharedTileCache,
 ): Promise<string[]> {
   const ids = tileReadsFor(leafIndex, w.count);
-  const tiles = new Map<string, Buffer>();
+  const tiles = new Map<string, StoredTile>();
   const wanted: HashTileId[] = [];
   for (const t of ids) {
     const hit = cache.tile(w.root, t);
@@ -285,22 +273,22 @@ export async function windowInclusionPath(
       read = await readWindowTiles(sql, w, wanted);
     }
     for (const t of wanted) {
-      const data = read.get(`${t.level}/${t.index}`);
-      if (!data) continue;
-      tiles.set(`${t.level}/${t.index}`, data);
-      if (SharedTileCache.isShared(t)) cache.keepTile(w.root, t, data);
+      const stored = read.get(`${t.level}/${t.index}`);
+      if (!stored) continue;
+      tiles.set(`${t.level}/${t.index}`, stored);
+      if (SharedTileCache.isShared(t)) cache.keep(w.root, t, stored);
     }
   }
   const path = await inclusionProofFromTiles(
     leafIndex,
     w.count,
     async (level, index) => {
-      const data = tiles.get(`${level}/${index}`);
-      if (!data) throw new Error(`${windowName(w)}: tile ${level}/${index} is missing from the ledger`);
-      return data;
+      const stored = tiles.get(`${level}/${index}`);
+      if (!stored) throw new Error(`${windowName(w)}: tile ${level}/${index} is missing from the ledger`);
+      return stored.data;
     },
     counters,
-    cache.memo(w.root),
+    memoFromTileNodes((t) => tiles.get(`${t.level}/${t.index}`)?.nodes),
   );
   return path.map((h) => h.toString('hex'));
 }

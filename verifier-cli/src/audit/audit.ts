@@ -20,7 +20,7 @@
 import { ChainReader, type ChainElection, type ChainWindow } from '../chain.js';
 import { checkChainClaims, checkManifestHash } from '../checks.js';
 import type { Engine } from '../ed25519.js';
-import { finding, InputError, type Finding, type FindingCode } from '../errors.js';
+import { finding, type Finding, type FindingCode } from '../errors.js';
 import { toHex } from '../hex.js';
 import {
   ballotRules,
@@ -45,7 +45,7 @@ import { isVersion2 } from '../v2/manifest.js';
 
 export interface AuditProgress {
   /** `total` in `unit`s (for ballots an estimate: the bar grows if more come), undefined when unknown. */
-  start(total: number | undefined, unit: 'bytes' | 'ballots'): void;
+  start(total: number | undefined, unit: 'bytes' | 'ballots' | 'tiles'): void;
   update(value: number): void;
   stop(): void;
 }
@@ -59,8 +59,8 @@ export interface AuditOptions {
   /** Worker threads for the per-row checks; 0 checks on the main thread. */
   threads: number;
   /**
-   * A directory of tiles saved earlier, `<electionId>/windows/<w>/tile/…` (an election of one shard): a window
-   * whose root differs then names the seqs that differ from them.
+   * Tiles saved earlier: a directory or an http(s) base, `<electionId>/windows/<w>/tile/…` (several shards:
+   * `<electionId>/shards/<s>/windows/<w>/tile/…`); a window whose root differs then names the seqs that differ.
    */
   tiles?: string;
   progress?: AuditProgress;
@@ -194,8 +194,6 @@ export async function runAudit(opts: AuditOptions): Promise<AuditReport> {
       if (!checkable) return stop();
     }
     const shards = shardCount(manifest);
-    if (shards > 1 && opts.tiles !== undefined)
-      throw new InputError('--tiles applies to an election of one shard; this one has several');
     pool ??= new RowCheckPool(rowContext(manifest), opts.threads);
 
     // Steps 2 to 4 overlap: the ledger's first blocks go to the workers at once, while the main thread

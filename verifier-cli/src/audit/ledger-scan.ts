@@ -17,6 +17,7 @@ import { range, SeqTracker } from './seq.js';
 import type { Recount } from './tally.js';
 import type { AggregateSum } from '../v2/aggregate.js';
 import { savedTilesOfElection, WindowChecker } from './windows.js';
+import { openTileSource } from '../sources/tiles.js';
 import { counted } from '../plural.js';
 
 /** Bytes of whole lines per block handed to a worker (about 300 rows). */
@@ -106,10 +107,13 @@ export async function scanLedger(
   const consume = async (rows: PackedRows | undefined): Promise<void> => {
     if (inputs === undefined) {
       inputs = await prepared;
-      // Tiles saved earlier (--tiles) are laid out per window of an election of one shard.
-      const savedTiles =
-        opts.tiles === undefined || sharded ? undefined : savedTilesOfElection(opts.tiles, opts.electionId);
-      checkers = seqs.map((_, s) => new WindowChecker(inputs!.windows[s] ?? [], sharded ? s : undefined, savedTiles));
+      // Tiles saved earlier (--tiles): per window, and per shard in an election of several.
+      const tiles = opts.tiles === undefined ? undefined : openTileSource(opts.tiles);
+      checkers = seqs.map((_, s) => {
+        const shard = sharded ? s : undefined;
+        const saved = tiles === undefined ? undefined : savedTilesOfElection(tiles, opts.electionId, shard);
+        return new WindowChecker(inputs!.windows[s] ?? [], shard, saved);
+      });
       firstPlaceByRollKey = new Float64Array(inputs.roll.keys.size).fill(-1);
       verifiedRollKeys = new Uint8Array(inputs.roll.keys.size);
     }

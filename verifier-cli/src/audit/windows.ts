@@ -3,25 +3,27 @@
 // window as bytes; a window is recomputed as soon as all its seqs have arrived, so only incomplete windows
 // stay in memory. Rows past the last window are unanchored. In an election of several shards each shard has a
 // checker of its own, over the windows the anchor intervals name (intervals.ts), whose findings name the shard.
-// With tiles saved earlier (`audit --tiles`), a complete window whose root differs is kept, and locateChanges()
-// names each seq whose ballot hash is not the one the saved tiles hold (tiles.ts, diffWindowAgainstTiles).
+// With tiles saved earlier (`audit --tiles`, a directory or an http(s) base), a complete window whose root differs
+// is kept, and locateChanges() names each seq whose leaf hash is not the one the saved hash tiles hold (tiles.ts,
+// diffWindowAgainstTiles), with the ballot hash then when the saved entry bundle agrees with them.
 import type { ChainWindow } from '../chain.js';
 import { finding, type Finding } from '../errors.js';
 import { fromCheckedHex, short, toHex } from '../hex.js';
 import { merkleTreeHeadPacked } from '../merkle.js';
-import { join } from 'node:path';
-import { diffWindowAgainstTiles, savedTilesDirectory, TileError, type TileReader } from '../tiles.js';
+import type { TileSource } from '../sources/tiles.js';
+import { diffWindowAgainstTiles, formatTilePath, TileError, type TileReader } from '../tiles.js';
 import { range } from './seq.js';
 import { counted } from '../plural.js';
 
-/** The windows' tiles saved under `dir` (`audit --tiles`), as WindowChecker takes them. */
+/** The windows' tiles in `source` (`audit --tiles`: a directory or an http(s) base), as WindowChecker takes them. */
 export function savedTilesOfElection(
-  dir: string,
+  source: TileSource,
   electionId: string,
+  shard?: number,
 ): { readTile(window: number): TileReader; where(window: number): string } {
   return {
-    readTile: (window) => savedTilesDirectory(dir, electionId, window),
-    where: (window) => join(dir, electionId, 'windows', String(window)),
+    readTile: (window) => source.reader(electionId, window, shard),
+    where: (window) => source.where(electionId, window, shard),
   };
 }
 
@@ -208,9 +210,11 @@ export class WindowChecker {
   }
 
   /**
-   * With tiles saved earlier: for each complete window whose root differs, one finding per seq whose ballot hash
-   * is not the one the saved tiles hold, once those tiles give the chain's root. Saved tiles that do not, or that
-   * are incomplete or disagree with each other, locate nothing: the window's own finding then says why.
+   * With tiles saved earlier: for each complete window whose root differs, one finding per seq whose leaf hash
+   * is not the one the saved hash tiles hold, once those tiles give the chain's root. Saved hash tiles that do
+   * not, or that are incomplete or disagree with each other, locate nothing: the window's own finding then says
+   * why. Entry bundles only add the ballot hash held then; one that disagrees with the hash tiles (a server's
+   * bundles read from a changed ledger) is named in the window's finding, and its seqs keep the leaf hash.
    */
   async locateChanges(): Promise<Finding[]> {
     const out: Finding[] = [];
@@ -219,12 +223,25 @@ export class WindowChecker {
       try {
         const readTile = this.savedTiles!.readTile(w.index);
         const diff = await diffWindowAgainstTiles({ size: w.count, readTile, root: fromCheckedHex(w.root) }, leaves);
+        for (const b of diff.inconsistentBundles) {
+          const seqs = b.leaves.map((i) => `seq ${w.firstSeq + i}`).join(', ');
+          const why =
+            b.malformed === undefined
+              ? `its entries at ${seqs} do not hash to their leaf hashes`
+              : `${b.malformed}: no ballot hash for ${seqs}`;
+          found.message +=
+            `; the entry bundle ${formatTilePath(b.bundle)} in ${where} is inconsistent with the hash tiles ` +
+            `(${why}), so the changes are named from the hash tiles alone, which give the root on chain`;
+        }
         for (const change of diff.changes) {
           const seq = w.firstSeq + change.index;
+          const leafHash = `a ballot whose leaf hash was ${toHex(change.savedLeafHash)}`;
           const then =
-            change.savedEntry === undefined
-              ? `a ballot whose leaf hash was ${toHex(change.savedLeafHash)} (its entry bundle is not saved)`
-              : `ballot hash ${toHex(change.savedEntry)}`;
+            change.savedEntry !== undefined
+              ? `ballot hash ${toHex(change.savedEntry)}`
+              : change.bundle === 'inconsistent'
+                ? `${leafHash} (its entry bundle is inconsistent with the hash tiles)`
+                : `${leafHash} (its entry bundle is not saved)`;
           out.push(
             finding(
               'window-root-mismatch',

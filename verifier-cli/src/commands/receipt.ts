@@ -61,6 +61,9 @@ export interface ReceiptReport {
   recordIndex?: number;
   leafIndex?: number;
   chain?: { rpcUrl: string; chainId: number; contract: string; contractFrom: 'argument' | 'server' };
+  /** `receipt --tiles`: the proof was computed from the tiles at `tiles` (no proof bundle asked for). */
+  proofFrom?: 'tiles';
+  tiles?: string;
   /** The checks that held, in order, as sentences. */
   passed: string[];
   findings: Finding[];
@@ -228,27 +231,7 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
     const status = bundle.status;
     out.status = typeof status === 'string' ? status : undefined;
     if (status !== 'anchored') {
-      const deadline = Date.parse(receipt.receivedAt) + (manifest.windowSeconds + ANCHOR_GRACE_SECONDS) * 1000;
-      if (now() > deadline) {
-        out.findings.push(
-          finding(
-            'anchor-overdue',
-            `${seqText(receipt)} is ${String(status)}, not anchored, although the receipt promised an anchor by ` +
-              `${new Date(deadline).toISOString()}`,
-            { shard: receipt.shard, seq: receipt.seq },
-          ),
-        );
-      } else {
-        out.findings.push(
-          finding(
-            'not-anchored',
-            `${seqText(receipt)} is ${String(status)}: not anchored yet; the receipt promises it by ` +
-              `${new Date(deadline).toISOString()}`,
-            { shard: receipt.shard, seq: receipt.seq },
-            'warning',
-          ),
-        );
-      }
+      out.findings.push(notAnchored(receipt, manifest, now(), `is ${String(status)}`));
       return settle(out);
     }
     if (shards > 1) await checkIntervalInclusion(out, bundle, receipt, manifest, chain, electionId);
@@ -259,7 +242,30 @@ export async function runReceipt(opts: ReceiptOptions): Promise<ReceiptReport> {
   }
 }
 
-function settle(out: ReceiptReport): ReceiptReport {
+/**
+ * A ballot not anchored (`state`: "is pending", …): a warning while the receipt's promise (receivedAt +
+ * windowSeconds + 30 s) holds, `anchor-overdue` once it has passed.
+ */
+export function notAnchored(receipt: Receipt, manifest: Manifest, nowMs: number, state: string): Finding {
+  const deadline = Date.parse(receipt.receivedAt) + (manifest.windowSeconds + ANCHOR_GRACE_SECONDS) * 1000;
+  const where = { shard: receipt.shard, seq: receipt.seq };
+  if (nowMs > deadline)
+    return finding(
+      'anchor-overdue',
+      `${seqText(receipt)} ${state}, not anchored, although the receipt promised an anchor by ` +
+        `${new Date(deadline).toISOString()}`,
+      where,
+    );
+  return finding(
+    'not-anchored',
+    `${seqText(receipt)} ${state}: not anchored yet; the receipt promises it by ${new Date(deadline).toISOString()}`,
+    where,
+    'warning',
+  );
+}
+
+/** The verdict from the findings: any error is invalid; else not-anchored if said so; else anchored. */
+export function settle(out: ReceiptReport): ReceiptReport {
   if (out.findings.some((f) => f.severity === 'error')) out.verdict = 'invalid';
   else if (out.findings.some((f) => f.code === 'not-anchored')) out.verdict = 'not-anchored';
   else out.verdict = 'anchored';

@@ -5,11 +5,11 @@ import { InputError } from '../errors.js';
 import { isPlainObject } from '../protocol.js';
 import { downloadRoll } from './api-roll.js';
 import { readRollFile } from './files.js';
-import { apiBase, errorMessage, getJson, getJsonOrNull } from './http.js';
+import { apiBase, errorMessage, getAllPages, getJson, getJsonOrNull } from './http.js';
 import { claimsOf, type ElectionData, type ElectionSource } from './source.js';
 
 /** Intervals per page of GET …/intervals (its maximum). */
-const INTERVALS_PAGE = 100;
+export const INTERVALS_PAGE = 100;
 
 export class ApiSource implements ElectionSource {
   readonly description: string;
@@ -84,28 +84,11 @@ export class ApiSource implements ElectionSource {
 
   /** GET …/intervals?from=&limit=100, page after page. */
   async intervals(): Promise<unknown[]> {
-    return this.pages('intervals', (from) => `${this.base}/intervals?from=${from}&limit=${INTERVALS_PAGE}`);
+    return getAllPages('intervals', (from) => `${this.base}/intervals?from=${from}&limit=${INTERVALS_PAGE}`);
   }
 
   /** GET …/windows?shard=s&from=, page after page. */
   async shardWindows(shard: number): Promise<unknown[]> {
-    return this.pages('windows', (from) => `${this.base}/windows?shard=${shard}&from=${from}`);
-  }
-
-  /** Every page of a list the API pages with `next` (the `from` of the next page). */
-  private async pages(key: string, url: (from: number) => string): Promise<unknown[]> {
-    const out: unknown[] = [];
-    for (let from = 0; ; ) {
-      const body = await getJson(url(from));
-      if (!isPlainObject(body) || !Array.isArray(body[key]))
-        throw new InputError(`GET ${url(from)} did not return {"${key}":[…]}`);
-      out.push(...body[key]);
-      const next = body.next;
-      if (next === undefined) return out;
-      // A `next` that does not move forward would loop for ever.
-      if (typeof next !== 'number' || !Number.isSafeInteger(next) || next <= from)
-        throw new InputError(`GET ${url(from)} gives next = ${JSON.stringify(next)}, not a page after ${from}`);
-      from = next;
-    }
+    return getAllPages('windows', (from) => `${this.base}/windows?shard=${shard}&from=${from}`);
   }
 }

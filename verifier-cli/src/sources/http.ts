@@ -1,6 +1,7 @@
 // GET requests to the server's public API, shared by the API source and the `receipt` command: a
 // timeout, JSON answers, and the server's error body turned into a message.
 import { InputError } from '../errors.js';
+import { isPlainObject } from '../protocol.js';
 import { parseJson } from './source.js';
 
 /** How long a request may stay silent before it fails. */
@@ -38,6 +39,26 @@ async function request(url: string, accept = 'application/json'): Promise<Respon
     return await fetch(url, { headers: { accept }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (err) {
     throw new InputError(`GET ${url} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Every item of a list the API pages with `next` (the `from` of the next page), from page `start` on:
+ * `{"<key>":[…],"next"?}` at `url(from)`.
+ */
+export async function getAllPages(key: string, url: (from: number) => string, start = 0): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (let from = start; ; ) {
+    const body = await getJson(url(from));
+    if (!isPlainObject(body) || !Array.isArray(body[key]))
+      throw new InputError(`GET ${url(from)} did not return {"${key}":[…]}`);
+    out.push(...body[key]);
+    const next = body.next;
+    if (next === undefined) return out;
+    // A `next` that does not move forward would loop for ever.
+    if (typeof next !== 'number' || !Number.isSafeInteger(next) || next <= from)
+      throw new InputError(`GET ${url(from)} gives next = ${JSON.stringify(next)}, not a page after ${from}`);
+    from = next;
   }
 }
 

@@ -1,7 +1,10 @@
 // A tiny stand-in for the Tallyproof API on 127.0.0.1, serving what a test puts in it (honest or not):
 // GET /api/v1/elections/{id}, /roll, /results, /ledger, and /api/v1/receipts/{ballotHash}; for an election of
-// several shards also /intervals?from=&limit= and /windows?shard=&from=, a page at a time.
+// several shards also /intervals?from=&limit= and /windows?shard=&from=, a page at a time; tiles
+// (…/windows/{w}/tile/…, …/shards/{s}/windows/{w}/tile/…) from a directory.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 export interface FakeElection {
@@ -30,6 +33,13 @@ export interface FakeServer {
   elections: Map<string, FakeElection>;
   bundles: Map<string, unknown>;
   requests: string[];
+  /**
+   * Tiles: GET /api/v1/elections/<path>/tile/… is served from the file <tilesDir>/<path>/tile/… (404 when there is
+   * none, or no tilesDir), as application/octet-stream.
+   */
+  tilesDir: string | undefined;
+  /** The next this-many tile requests are answered 503 (a server or CDN that fails now and then). */
+  tileFailures: number;
   close(): Promise<void>;
 }
 
@@ -37,6 +47,15 @@ export async function startFakeServer(): Promise<FakeServer> {
   const elections = new Map<string, FakeElection>();
   const bundles = new Map<string, unknown>();
   const requests: string[] = [];
+  const fake: FakeServer = {
+    url: '',
+    elections,
+    bundles,
+    requests,
+    tilesDir: undefined,
+    tileFailures: 0,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
@@ -45,6 +64,18 @@ export async function startFakeServer(): Promise<FakeServer> {
       res.end(JSON.stringify(body));
     };
     const notFound = (): void => json(404, { error: { code: 'not-found', message: `nothing at ${url.pathname}` } });
+    const tile = /^\/api\/v1\/elections\/([a-z0-9/.-]+\/tile\/[a-z0-9/.]+)$/.exec(url.pathname);
+    if (tile) {
+      if (fake.tileFailures > 0) {
+        fake.tileFailures--;
+        return json(503, { error: { code: 'unavailable', message: 'try again' } });
+      }
+      const file = fake.tilesDir === undefined ? undefined : join(fake.tilesDir, tile[1]!);
+      if (file === undefined || !file.startsWith(fake.tilesDir!) || !existsSync(file) || !statSync(file).isFile())
+        return notFound();
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      return res.end(readFileSync(file));
+    }
     let m = /^\/api\/v1\/receipts\/([0-9a-f]{64})$/.exec(url.pathname);
     if (m) {
       const bundle = bundles.get(m[1]!);
@@ -100,11 +131,6 @@ export async function startFakeServer(): Promise<FakeServer> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    elections,
-    bundles,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  fake.url = `http://127.0.0.1:${port}`;
+  return fake;
 }

@@ -1,12 +1,14 @@
 // "Check my receipt", the page's side: the form (a hash or a receipt file), the result with each step,
 // re-checked every 2 s while the ballot is pending or sealed. The checking itself (signature, shard, root
-// recomputed, compared with the chain's window or, in a sharded election, interval root) is src/check.ts.
+// recomputed from the window's tiles or the server's proof, compared with the chain's window or, in a sharded
+// election, interval root) is src/check.ts. With the receipt file in hand, the check goes on when the server
+// gives no proof bundle: the tiles and the chain are enough for an anchored ballot of an election of one shard.
 import { ApiError, getElection, getProofBundle, type ElectionInfo } from '../api.js';
-import { checkReceipt, type CheckResult } from '../check.js';
+import { UNREAD_REASONS, checkReceipt, type CheckResult } from '../check.js';
 import { $, append, h, hexCode, moreDetails, replace } from '../dom.js';
 import { formatDate, t, type Key } from '../i18n.js';
-import { isHex, isReceipt, type Manifest, type Receipt } from '../protocol.js';
-import { fillChainSettings, typedContract, typedRpcUrl } from './chain-settings.js';
+import { isHex, isReceipt, type Manifest, type ProofBundle, type Receipt } from '../protocol.js';
+import { fillChainSettings, tilesBase, typedContract, typedRpcUrl } from './chain-settings.js';
 import { apiMessage, show, state, statusBadge } from './state.js';
 
 const checkForm = $<HTMLFormElement>('#check-form');
@@ -93,11 +95,19 @@ async function runCheck(
   let result: CheckResult | null = null;
   let message: string | null = null;
   try {
-    const bundle = await getProofBundle(hash);
-    const e = await electionFor(bundle.receipt?.electionId ?? '');
+    let bundle: ProofBundle | null = null;
+    let bundleError: string | null = null;
+    try {
+      bundle = await getProofBundle(hash);
+    } catch (err) {
+      if (!file) throw err;
+      bundleError = err instanceof ApiError && err.status === 404 ? t('error.not-found') : apiMessage(err);
+    }
+    const e = await electionFor((bundle?.receipt ?? file)?.electionId ?? '');
     result = await checkReceipt({
       ballotHash: hash,
       bundle,
+      bundleError,
       // The receipt check reads electionId and ledgerKey, the same in a version 2 manifest.
       manifest: e.manifest as Manifest,
       chainId: e.chainId,
@@ -105,6 +115,7 @@ async function runCheck(
       contract: typedContract() || e.contract,
       receiptFile: file,
       credential,
+      tilesBase: tilesBase(),
     });
   } catch (err) {
     message = err instanceof ApiError && err.status === 404 ? t('error.not-found') : apiMessage(err);
@@ -116,11 +127,11 @@ async function runCheck(
   const state0 = result?.outcome.state;
   const waitMs = 2000;
   const windowSeconds = result
-    ? ((electionCache.get(result.bundle.receipt.electionId) ?? state.election)?.manifest.windowSeconds ?? 60)
+    ? ((electionCache.get(result.receipt.electionId) ?? state.election)?.manifest.windowSeconds ?? 60)
     : 60;
   const keepPolling =
     (state0 === 'pending' || state0 === 'sealed') && Date.now() - startedAt < (windowSeconds + 120) * 1000;
-  const signature = message ?? `${state0}|${result?.bundle.status}|${result?.steps.length}`;
+  const signature = message ?? `${state0}|${result?.bundle?.status}|${result?.via}|${result?.steps.length}`;
   if (first || checkResultBox.dataset.signature !== signature) {
     state.checkView = () =>
       result
@@ -137,7 +148,12 @@ function stepText(s: CheckResult['steps'][number]): string {
   return t(s.key, s.params ?? {});
 }
 
-function statusLine(b: CheckResult['bundle']): HTMLElement {
+function statusLine(r: CheckResult): HTMLElement {
+  const b = r.bundle;
+  if (!b) {
+    const noBundle = r.steps.find((s) => s.key === 'check.step.noBundle');
+    return h('p', {}, noBundle ? stepText(noBundle) : '');
+  }
   const said =
     b.status === 'pending'
       ? t('check.status.pending')
@@ -161,8 +177,7 @@ function onChain(o: Verified): { root: string; anchoredAt: number; label: Key } 
 function banner(o: CheckResult['outcome'], polling: boolean): HTMLElement {
   if (o.state === 'failed') {
     // When the chain could not be read, nothing was compared: "report this" would say too much.
-    const chainUnread =
-      o.reason === 'check.fail.noRpc' || o.reason === 'check.fail.noContract' || o.reason === 'check.fail.chain';
+    const chainUnread = UNREAD_REASONS.includes(o.reason);
     return h(
       'div',
       { class: 'notice bad', role: 'alert', 'data-testid': 'check-outcome' },
@@ -194,15 +209,15 @@ function details(r: CheckResult): HTMLElement {
     'dl',
     { class: 'kv' },
     h('dt', {}, t('receipt.hash')),
-    h('dd', {}, hexCode(b.receipt.ballotHash)),
+    h('dd', {}, hexCode(r.receipt.ballotHash)),
     h('dt', {}, t('receipt.seq')),
-    h('dd', {}, String(b.receipt.seq)),
+    h('dd', {}, String(r.receipt.seq)),
     h('dt', {}, t('receipt.receivedAt')),
-    h('dd', {}, formatDate(b.receipt.receivedAt)),
+    h('dd', {}, formatDate(r.receipt.receivedAt)),
   );
-  if (b.receipt.shard !== undefined) append(dl, h('dt', {}, t('check.shard')), h('dd', {}, String(b.receipt.shard)));
-  if (b.window) append(dl, h('dt', {}, t('check.window')), h('dd', {}, String(b.window.index)));
-  if (b.interval) append(dl, h('dt', {}, t('check.interval')), h('dd', {}, String(b.interval.index)));
+  if (r.receipt.shard !== undefined) append(dl, h('dt', {}, t('check.shard')), h('dd', {}, String(r.receipt.shard)));
+  if (r.windowIndex !== null) append(dl, h('dt', {}, t('check.window')), h('dd', {}, String(r.windowIndex)));
+  if (b?.interval) append(dl, h('dt', {}, t('check.interval')), h('dd', {}, String(b.interval.index)));
   if (o.state === 'verified') {
     const chain = onChain(o);
     const anchoredAt = new Date(chain.anchoredAt * 1000).toISOString();
@@ -214,7 +229,7 @@ function details(r: CheckResult): HTMLElement {
       h('dd', {}, formatDate(anchoredAt)),
     );
   }
-  if (b.anchor) {
+  if (b?.anchor) {
     append(
       dl,
       h('dt', {}, t('check.tx')),
@@ -258,7 +273,7 @@ function checkView(
   return h(
     'div',
     {},
-    statusLine(r.bundle),
+    statusLine(r),
     banner(o, polling),
     more,
     polling || o.state === 'failed'
@@ -268,7 +283,7 @@ function checkView(
           { class: 'actions' },
           h('button', { type: 'button', onclick: () => void runCheck(hash, file, credential, true) }, t('check.again')),
         ),
-    cliCommand(r.bundle.receipt.ballotHash),
+    cliCommand(r.receipt.ballotHash),
   );
 }
 

@@ -3,11 +3,11 @@
 // one's proof checked against the chain once its window is anchored (src/check.ts, the checks of "Check my
 // receipt"), the result kept with it.
 import { ApiError, getElection, getProofBundle, type ElectionInfo } from '../api.js';
-import { checkReceipt } from '../check.js';
+import { UNREAD_REASONS, checkReceipt } from '../check.js';
 import { $, h, hexCode, moreDetails, replace } from '../dom.js';
 import { formatDate, t, type Key } from '../i18n.js';
 import type { Manifest } from '../protocol.js';
-import { typedContract, typedRpcUrl } from './chain-settings.js';
+import { tilesBase, typedContract, typedRpcUrl } from './chain-settings.js';
 import { startCheck } from './check-ui.js';
 import { listReceipts, saveReceipt, type StoredReceipt } from './offline-store.js';
 import { dismiss, flushOutbox, onDelivery, onOutboxChange, outbox, type OutboxEntry } from './outbox.js';
@@ -182,16 +182,14 @@ export async function checkProofs(): Promise<void> {
             rpcUrl: typedRpcUrl() || e.chainRpcUrl || null,
             contract: typedContract() || e.contract,
             receiptFile: r.receipt,
+            tilesBase: tilesBase(),
           });
           const o = result.outcome;
           const checkedAt = new Date().toISOString();
           if (o.state !== 'failed') proof = { state: o.state, checkedAt };
           else {
             // The chain not read is no verdict: tried again later.
-            const unread =
-              o.reason === 'check.fail.noRpc' ||
-              o.reason === 'check.fail.noContract' ||
-              o.reason === 'check.fail.chain';
+            const unread = UNREAD_REASONS.includes(o.reason);
             proof = { state: unread ? 'unread' : 'failed', reason: o.reason, params: o.params, checkedAt };
           }
         }
