@@ -43,7 +43,7 @@ import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { sha256 } from '../ledger/src/protocol/hash.js';
 import { jcs } from '../ledger/src/protocol/jcs.js';
 import { normalizeManifest, type Submission } from '../ledger/src/protocol/protocol.js';
-import { cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
+import { backendMeter, cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
 import { drive, ingestTransactionTotals, stopChild, waitForUrl } from './lib/http-load.js';
 import { presign } from './lib/presign.js';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
@@ -90,30 +90,6 @@ function threadCpuSeconds(pid: number, tid: number): number {
   } catch {
     return 0;
   }
-}
-
-/**
- * CPU of the PostgreSQL backends serving one database, from pg_stat_activity's pids: those present at
- * start() are counted from then, those that appear later from their start; `vanished` counts backends that
- * ended meanwhile (their last CPU is lost, so the figure is then a lower bound).
- */
-async function backendMeter(sql: postgres.Sql, database: string) {
-  const pids = async () =>
-    (await sql`SELECT pid FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid()`).map((r) =>
-      Number(r.pid),
-    );
-  const before = new Map((await pids()).map((pid) => [pid, processCpuSeconds(pid)]));
-  return {
-    async stop(): Promise<{ seconds: number; backends: number; vanished: number }> {
-      const now = await pids();
-      const seconds = now.reduce((s, pid) => s + processCpuSeconds(pid) - (before.get(pid) ?? 0), 0);
-      return {
-        seconds: round(seconds, 2),
-        backends: now.length,
-        vanished: [...before.keys()].filter((p) => !now.includes(p)).length,
-      };
-    },
-  };
 }
 
 async function walLsn(sql: postgres.Sql): Promise<string> {

@@ -39,7 +39,7 @@ import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { verifyInclusion } from '../ledger/src/protocol/merkle.js';
 import { hashTilePath, treeTileIds } from '../ledger/src/protocol/tiles.js';
 import { ballotFor, selectionsFor, testManifest, voters } from '../test/support/fixtures.js';
-import { cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
+import { backendMeter, cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
 import { stopChild, waitForUrl } from './lib/http-load.js';
 import type { ReadPathApiMemory } from './lib/read-path-api.js';
 
@@ -166,30 +166,6 @@ async function seal(db: { app: postgres.Sql; admin: postgres.Sql }, id: string):
     tiles: Number(tiles!.n),
     tileBytes: Number(tiles!.bytes),
     root: w.root,
-  };
-}
-
-/**
- * CPU of the PostgreSQL backends serving one database (pg_stat_activity's pids, read in /proc: PostgreSQL on
- * this machine), as bench/ballot-cost.ts counts it: other databases' work on a shared server left out.
- * `vanished` counts backends that ended meanwhile (their CPU is then missing: a lower bound).
- */
-async function backendMeter(sql: postgres.Sql, database: string) {
-  const pids = async () =>
-    (await sql`SELECT pid FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid()`).map((r) =>
-      Number(r.pid),
-    );
-  const before = new Map((await pids()).map((pid) => [pid, processCpuSeconds(pid)]));
-  return {
-    async stop(): Promise<{ seconds: number; backends: number; vanished: number }> {
-      const now = await pids();
-      const seconds = now.reduce((s, pid) => s + processCpuSeconds(pid) - (before.get(pid) ?? 0), 0);
-      return {
-        seconds: round(seconds, 2),
-        backends: now.length,
-        vanished: [...before.keys()].filter((p) => !now.includes(p)).length,
-      };
-    },
   };
 }
 

@@ -1,6 +1,7 @@
 // CPU accounting for the benches: where the machine's cores went during a measurement (Linux /proc;
 // zeros elsewhere). USER_HZ is 100 on every Linux this runs on.
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Sql } from 'postgres';
 
 const USER_HZ = 100;
 
@@ -47,5 +48,30 @@ export function cpuMeter(sources: Record<string, () => number>): { stop(): Recor
   const before = Object.fromEntries(Object.entries(sources).map(([k, f]) => [k, f()]));
   return {
     stop: () => Object.fromEntries(Object.entries(sources).map(([k, f]) => [k, Number((f() - before[k]!).toFixed(2))])),
+  };
+}
+
+/**
+ * CPU of the PostgreSQL backends serving one database, from pg_stat_activity's pids (read in /proc: PostgreSQL
+ * on this machine), other databases' work on a shared server left out: those present at the start are counted
+ * from then; `vanished` counts backends that ended meanwhile (their last CPU is lost: the figure is then a
+ * lower bound).
+ */
+export async function backendMeter(sql: Sql, database: string) {
+  const pids = async () =>
+    (await sql`SELECT pid FROM pg_stat_activity WHERE datname = ${database} AND pid <> pg_backend_pid()`).map((r) =>
+      Number(r.pid),
+    );
+  const before = new Map((await pids()).map((pid) => [pid, processCpuSeconds(pid)]));
+  return {
+    async stop(): Promise<{ seconds: number; backends: number; vanished: number }> {
+      const now = await pids();
+      const seconds = now.reduce((s, pid) => s + processCpuSeconds(pid) - (before.get(pid) ?? 0), 0);
+      return {
+        seconds: Math.round(seconds * 100) / 100,
+        backends: now.length,
+        vanished: [...before.keys()].filter((p) => !now.includes(p)).length,
+      };
+    },
   };
 }

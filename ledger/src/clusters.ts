@@ -6,10 +6,8 @@
 // cluster, is the home alone: each function here is then the plain one.
 import type { KeyObject } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { receiptFor } from './ingest/receipts.js';
 import { shardCommittedCounts } from './export.js';
 import { electionsToReconcile, lastUnanchoredWindow, sealedWindows, type ElectionToReconcile } from './anchoring.js';
-import type { Receipt } from './protocol/protocol.js';
 import { ProtocolError } from './protocol/errors.js';
 import { shardCount } from './protocol/shards.js';
 import type { Manifest } from './protocol/protocol.js';
@@ -18,6 +16,7 @@ import { createElection, insertKeys, type CreatedElection } from './elections/cr
 import { finalizeRoll } from './elections/roll.js';
 import { electionShardCount, rollPages } from './elections/read.js';
 import { listWindows } from './windows/proofs.js';
+import { receiptWithLeafTile, type ReceiptLookup } from './windows/tiles.js';
 import type { SealedWindow } from './windows/rows.js';
 
 /** createElection on the home, then on every other cluster holding a shard of it (same manifest and keys). */
@@ -126,15 +125,20 @@ export async function shardCommittedCountsOnClusters(
   return (await shardHeadsOnClusters(clusters, electionId, knownShards)).map((h) => h.nextSeq);
 }
 
-/** The original receipt of a stored ballot, looked for on every cluster (a ballot hash does not name its shard). */
-export async function receiptOnClusters(
+/** A receipt found on one cluster, with its window and level-0 tile (receiptWithLeafTile), and that cluster. */
+export interface FoundReceipt extends ReceiptLookup {
+  sql: Sql;
+}
+
+/** receiptWithLeafTile on each cluster in turn (a ballot hash is on at most one: it names its election). */
+export async function receiptLookupOnClusters(
   clusters: LedgerClusters,
   ledgerKey: { privateKey: KeyObject },
   ballotHashHex: string,
-): Promise<Receipt | null> {
+): Promise<FoundReceipt | null> {
   for (const sql of clusters.all) {
-    const r = await receiptFor(sql, ledgerKey, ballotHashHex);
-    if (r) return r;
+    const r = await receiptWithLeafTile(sql, ledgerKey, ballotHashHex);
+    if (r) return { ...r, sql };
   }
   return null;
 }

@@ -9,7 +9,7 @@ import {
   auditPathFor,
   listWindows,
   sealWindow,
-  AnchoredWindowCache,
+  receiptWithLeafTile,
   SharedTileCache,
   inclusionProofFromTiles,
   readWindowTiles,
@@ -210,7 +210,7 @@ describe('inclusion proofs', () => {
     const cache = new SharedTileCache();
     for (const seq of [12_345, 54_321, 0, 69_999, 65_535, 65_536]) {
       const counters = { tileReads: 0, hashes: 0 };
-      const path = await windowInclusionPath(ledger.db.app, w, seq, counters, cache);
+      const path = await windowInclusionPath(ledger.db.app, w, seq, { counters, cache });
       const proof = path.map((h) => Buffer.from(h, 'hex'));
       expect(verifyInclusion(leaves[seq]!, seq, w.count, proof, Buffer.from(w.root, 'hex'))).toBe(true);
       // The same path hashed from the tiles' bytes alone, as a reader of the served tiles does it.
@@ -231,24 +231,35 @@ describe('inclusion proofs', () => {
     expect(cache.tile(w.root, { level: 0, index: 48, width: 256 })).toBeUndefined();
     // Bounded: a cache too small for one window's shared tiles keeps none of them.
     const tiny = new SharedTileCache(1000);
-    await windowInclusionPath(ledger.db.app, w, 7, undefined, tiny);
+    await windowInclusionPath(ledger.db.app, w, 7, { cache: tiny });
     expect(tiny.cachedBytes).toBeLessThanOrEqual(1000);
   });
 
-  it('an anchored window is found again without a query; one waiting for its anchor is always read', async () => {
-    const vs = await ledger.newElection('anchored-cache', 9);
-    for (const n of [3, 2, 4]) {
-      await ledger.castAll('anchored-cache', vs.splice(0, n));
-      await sealWindow(ledger.db.app, 'anchored-cache');
+  it('reads a receipt, its window and its level-0 tile in one query', async () => {
+    const vs = await ledger.newElection('lookup', 600);
+    await ledger.castAll('lookup', vs.slice(0, 520));
+    await sealWindow(ledger.db.app, 'lookup');
+    await ledger.castAll('lookup', vs.slice(520));
+    const leaves = await ballotHashes('lookup');
+    for (const seq of [0, 255, 256, 519, 520, 599]) {
+      const hex = leaves[seq]!.toString('hex');
+      const found = (await receiptWithLeafTile(ledger.db.app, ledgerKey, hex))!;
+      expect(found.receipt).toMatchObject({ electionId: 'lookup', seq, ballotHash: hex });
+      if (seq >= 520) {
+        expect([found.window, found.leafTile]).toEqual([null, null]); // not sealed yet
+        continue;
+      }
+      expect(found.window).toMatchObject({ index: 0, firstSeq: 0, count: 520 });
+      const expected = (
+        await readWindowTiles(ledger.db.app, found.window!, [{ level: 0, index: seq >> 8, width: 256 }])
+      )
+        .values()
+        .next().value!;
+      expect(found.leafTile!.data.equals(expected.data) && found.leafTile!.nodes.equals(expected.nodes)).toBe(true);
+      const path = await windowInclusionPath(ledger.db.app, found.window!, seq, { leafTile: found.leafTile });
+      expect(path).toEqual((await auditPathFor(ledger.db.app, 'lookup', seq))!.auditPath);
     }
-    await ledger.db.app`UPDATE windows SET anchor_tx = ${`0x${'ab'.repeat(32)}`}, anchor_block = 7, anchored_at = now()
-                        WHERE election_id = 'anchored-cache' AND window_index < 2`;
-    const windows = new AnchoredWindowCache();
-    for (let seq = 0; seq < 9; seq++) await auditPathFor(ledger.db.app, 'anchored-cache', seq, { windows });
-    expect([0, 2, 3, 4].map((seq) => windows.find('anchored-cache', 0, seq)?.index)).toEqual([0, 0, 1, 1]);
-    expect(windows.find('anchored-cache', 0, 5)).toBeNull(); // window 2 is not anchored: not kept
-    expect(windows.find('anchored-cache', 1, 0)).toBeNull();
-    expect(windows.find('anchored-cache', 0, 4)?.anchor?.blockNumber).toBe(7);
+    expect(await receiptWithLeafTile(ledger.db.app, ledgerKey, 'ab'.repeat(32))).toBeNull();
   });
 
   it('a window sealed before tiles existed gets them on its first proof, or from the worker', async () => {

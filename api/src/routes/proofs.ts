@@ -3,13 +3,12 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import {
-  AnchoredWindowCache,
   getElection,
   intervalRecords,
   intervalsFrom,
   ledgerPages,
   listWindows,
-  receiptOnClusters,
+  receiptLookupOnClusters,
   shardCommittedCountsOnClusters,
 } from '../../../ledger/src/index.js';
 import { ProtocolError } from '../errors.js';
@@ -165,8 +164,6 @@ const intervalsSchema = {
 export default async function proofRoutes(app: FastifyInstance, opts: { windowsPageLimit?: number }): Promise<void> {
   const { sql, clusters, ledgerKey, chain } = app.tp;
   const pageLimit = opts.windowsPageLimit ?? WINDOWS_PAGE_LIMIT;
-  // This app's ledger's anchored windows: a receipt of an anchored window then costs two queries, not three.
-  const anchoredWindows = new AnchoredWindowCache();
 
   app.get(
     '/api/v1/receipts/:ballotHash',
@@ -185,9 +182,9 @@ export default async function proofRoutes(app: FastifyInstance, opts: { windowsP
     },
     async (req) => {
       const { ballotHash } = req.params as { ballotHash: string };
-      const receipt = await receiptOnClusters(clusters, ledgerKey, ballotHash);
-      if (!receipt) throw new ProtocolError('not-found', `no ballot with hash ${ballotHash}`);
-      return proofBundle(clusters, chain(), receipt, anchoredWindows);
+      const found = await receiptLookupOnClusters(clusters, ledgerKey, ballotHash);
+      if (!found) throw new ProtocolError('not-found', `no ballot with hash ${ballotHash}`);
+      return proofBundle(clusters, chain(), found);
     },
   );
 

@@ -1,13 +1,12 @@
 // The proof bundle of docs/protocol.md (GET /api/v1/receipts/{ballotHash}): the receipt, then the window, the
 // RFC 6962 inclusion proof and the anchor once they exist. Window reads and audit paths are the ledger's
-// (ledger/src/windows/proofs.ts): each proof reads the O(log n) tiles it needs from the ledger, in one query,
-// so no replica ever rebuilds a window's tree and nothing is cached per process.
+// (ledger/src/windows/tiles.ts): the ballot, its window and its level-0 tile are read in one query, the tiles
+// above level 0 kept per process with their subtree hashes, so no replica ever rebuilds a window's tree.
 import {
-  auditPathFor,
-  electionShardCount,
   intervalInclusionFor,
+  windowInclusionPath,
+  type FoundReceipt,
   type LedgerClusters,
-  type AnchoredWindowCache,
 } from '../../../ledger/src/index.js';
 import type { Receipt } from '../../../ledger/src/protocol/protocol.js';
 import type { ChainInfo } from '../dependencies.js';
@@ -31,22 +30,21 @@ export interface ProofBundle {
   anchor?: { chainId: number | null; contract: string | null; txHash: string; blockNumber: number };
 }
 
+/**
+ * The bundle of a ballot found by receiptLookupOnClusters: its receipt, window and level-0 tile come from that
+ * one query, the tiles above level 0 from the process's SharedTileCache, the interval (a sharded election)
+ * from the home cluster.
+ */
 export async function proofBundle(
   clusters: LedgerClusters,
   chain: ChainInfo,
-  receipt: Receipt,
-  windows?: AnchoredWindowCache,
+  found: FoundReceipt,
 ): Promise<ProofBundle> {
+  const { receipt, window: w, leafTile, sql } = found;
   const sharded = receipt.shard !== undefined;
-  // The shard's cluster: the receipt names the shard, the election's record its shard count.
-  const shards = sharded ? await electionShardCount(clusters.home, receipt.electionId) : 1;
-  const sql = clusters.sqlFor(receipt.shard ?? 0, shards);
-  const proof = await auditPathFor(sql, receipt.electionId, receipt.seq, {
-    shard: receipt.shard ?? 0,
-    ...(windows ? { windows } : {}),
-  });
-  if (!proof) return { receipt, status: 'pending' };
-  const w = proof.window;
+  if (!w) return { receipt, status: 'pending' };
+  const leafIndex = receipt.seq - w.firstSeq;
+  const proof = { leafIndex, auditPath: await windowInclusionPath(sql, w, leafIndex, { leafTile }) };
   const window = { index: w.index, firstSeq: w.firstSeq, count: w.count, root: w.root };
   const bundle: ProofBundle = {
     receipt,

@@ -40,7 +40,15 @@ export async function receiptFor(
   const [r] = await sql`SELECT b.election_id, b.shard, b.seq, b.received_at, e.shards FROM ballots b
                         JOIN elections e ON e.election_id = b.election_id
                         WHERE b.ballot_hash = decode(${ballotHashHex}, 'hex')`;
-  if (!r) return null;
+  return r ? receiptFromRow(ledgerKey, r, ballotHashHex) : null;
+}
+
+/** A receipt re-signed from a ballot row's election_id, shard, seq, received_at and its election's shards. */
+export function receiptFromRow(
+  ledgerKey: { privateKey: KeyObject },
+  r: Record<string, unknown>,
+  ballotHashHex: string,
+): Receipt {
   return signReceipt(
     ledgerKey.privateKey,
     receiptBody(r.election_id as string, {

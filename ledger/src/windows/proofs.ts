@@ -28,55 +28,6 @@ export async function windowForSeq(sql: Sql, electionId: string, seq: number, sh
   return seq < w.firstSeq + w.count ? w : null;
 }
 
-/**
- * Anchored windows, per election and shard, kept by a reader of one ledger (an API app): an anchored window never changes again (its
- * anchor columns are write-once), so once the polls close every receipt's window is found without a query.
- * Windows still waiting for their anchor are always read from the ledger (their status will change).
- */
-export class AnchoredWindowCache {
-  private readonly byShard = new Map<string, SealedWindow[]>();
-  private size = 0;
-
-  constructor(readonly maxWindows = 100_000) {}
-
-  find(electionId: string, shard: number, seq: number): SealedWindow | null {
-    const list = this.byShard.get(`${electionId}/${shard}`);
-    if (!list) return null;
-    let lo = 0;
-    let hi = list.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const w = list[mid]!;
-      if (seq < w.firstSeq) hi = mid - 1;
-      else if (seq >= w.firstSeq + w.count) lo = mid + 1;
-      else return w;
-    }
-    return null;
-  }
-
-  keep(w: SealedWindow): void {
-    if (!w.anchor) return;
-    const key = `${w.electionId}/${w.shard}`;
-    let list = this.byShard.get(key);
-    if (!list) {
-      if (this.size >= this.maxWindows) this.clear();
-      list = [];
-      this.byShard.set(key, list);
-    }
-    let at = list.length;
-    while (at > 0 && list[at - 1]!.firstSeq > w.firstSeq) at--;
-    if (list[at - 1]?.firstSeq === w.firstSeq) return;
-    if (this.size >= this.maxWindows) return;
-    list.splice(at, 0, w);
-    this.size++;
-  }
-
-  clear(): void {
-    this.byShard.clear();
-    this.size = 0;
-  }
-}
-
 export interface InclusionProof {
   window: SealedWindow;
   /** seq - window.firstSeq */
@@ -93,15 +44,14 @@ export async function auditPathFor(
   sql: Sql,
   electionId: string,
   seq: number,
-  opts: { shard?: number; counters?: TileProofCounters; windows?: AnchoredWindowCache } = {},
+  opts: { shard?: number; counters?: TileProofCounters } = {},
 ): Promise<InclusionProof | null> {
-  const shard = opts.shard ?? 0;
-  let window = opts.windows?.find(electionId, shard, seq) ?? null;
-  if (!window) {
-    window = await windowForSeq(sql, electionId, seq, shard);
-    if (!window) return null;
-    opts.windows?.keep(window);
-  }
+  const window = await windowForSeq(sql, electionId, seq, opts.shard ?? 0);
+  if (!window) return null;
   const leafIndex = seq - window.firstSeq;
-  return { window, leafIndex, auditPath: await windowInclusionPath(sql, window, leafIndex, opts.counters) };
+  return {
+    window,
+    leafIndex,
+    auditPath: await windowInclusionPath(sql, window, leafIndex, opts.counters ? { counters: opts.counters } : {}),
+  };
 }
