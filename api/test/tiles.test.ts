@@ -82,6 +82,7 @@ describe('tiles of sealed windows', () => {
         expect(a.status).toBe(200);
         expect(a.headers.get('content-type')).toBe('application/octet-stream');
         expect(a.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+        expect(a.headers.get('access-control-allow-origin')).toBe('*');
         expect(a.body.equals(t.data)).toBe(true);
         expect(b.body.equals(a.body)).toBe(true);
         expect(b.headers.get('etag')).toBe(a.headers.get('etag'));

@@ -106,7 +106,9 @@ export default async function tileRoutes(app: FastifyInstance): Promise<void> {
           : await readWindowTile(sql, w, tile);
       if (!body) throw notFound(`${where} (${w.count} ballots) has no tile/${params['*']}`);
     }
-    reply.header('cache-control', TILE_CACHE_CONTROL).header('etag', etag);
+    // Public, immutable and checked by every reader against the chain: any page may read them (a voter page or
+    // an observer's served from elsewhere).
+    reply.header('cache-control', TILE_CACHE_CONTROL).header('etag', etag).header('access-control-allow-origin', '*');
     if (body === null) return reply.code(304).send();
     return reply.type('application/octet-stream').send(body);
   }
