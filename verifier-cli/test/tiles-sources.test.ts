@@ -84,6 +84,18 @@ describe('an http base', () => {
     expect(server.requests.length - before).toBe(3);
   });
 
+  it('waits for the Retry-After of a 429 (a rate limit) before asking again', async () => {
+    const source = new HttpTileSource(server.base, quick);
+    server.failures.push('429');
+    const before = server.requests.length;
+    const started = Date.now();
+    const tile = await source.reader(E, 1, 2)(0, 0, 5);
+    expect(tile?.byteLength).toBe(5 * 32);
+    expect(server.requests.length - before).toBe(2);
+    // Retry-After: 1 — not the quick backoff of the other retries.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(990);
+  });
+
   it('gives up after its attempts, naming the URL and the last failure', async () => {
     const source = new HttpTileSource(server.base, quick);
     server.failures.push('503', '503', '503');

@@ -156,12 +156,14 @@ export class HttpTileSource implements TileSource {
   }
 
   /**
-   * GET `url` as bytes: undefined on 404; retried on a network error, a timeout, 429 and 5xx; any other answer,
-   * or the last failure, is an InputError.
+   * GET `url` as bytes: undefined on 404; retried on a network error, a timeout, 429 (after its Retry-After, at most
+   * 2 min) and 5xx; any other answer, or the last failure, is an InputError.
    */
   async getBytes(url: string): Promise<Uint8Array | undefined> {
     for (let attempt = 1; ; attempt++) {
       let failure: string;
+      /** A 429's Retry-After (the server's rate limit, e.g. while saving a large window's tiles), ms. */
+      let retryAfterMs = 0;
       try {
         this.requests++;
         const res = await fetch(url, {
@@ -172,13 +174,16 @@ export class HttpTileSource implements TileSource {
         const text = await res.text().catch(() => '');
         if (res.status === 404) return undefined;
         failure = `answered ${res.status}: ${errorMessage(text)}`;
+        if (res.status === 429) retryAfterMs = Math.min(120, Number(res.headers.get('retry-after')) || 0) * 1000;
         if (res.status < 500 && res.status !== 429) throw new InputError(`GET ${url} ${failure}`);
       } catch (err) {
         if (err instanceof InputError) throw err;
         failure = `failed: ${(err as Error).message}`;
       }
       if (attempt >= this.attempts) throw new InputError(`GET ${url} ${failure} (after ${attempt} attempts)`);
-      await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs * 2 ** (attempt - 1)));
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(retryAfterMs, this.retryDelayMs * 2 ** (attempt - 1))),
+      );
     }
   }
 }
