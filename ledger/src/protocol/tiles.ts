@@ -285,23 +285,15 @@ type TileLookup = (tile: HashTileId) => Buffer;
 const noCounters = (): TileProofCounters => ({ tileReads: 0, hashes: 0 });
 
 /**
- * Remembers subtree hashes computed inside tiles that many proofs share (a level's rightmost tile, the tiles
- * above level 0): a reader of one tree passes the same memo to every proof, and decides what to keep.
+ * The stored tileNodes of a tile of the tree, when the reader has them (the ledger keeps them beside each tile):
+ * a subtree inside that tile is then looked up instead of hashed.
  */
-export interface SubtreeMemo {
-  get(tile: HashTileId, offset: number, count: number): Buffer | undefined;
-  set(tile: HashTileId, offset: number, count: number, hash: Buffer): void;
-}
+export type TileNodesLookup = (tile: HashTileId) => Buffer | undefined;
 
-/** The root of a perfect subtree from its span of tile hashes: count - 1 node hashes (none when memoized). */
-function spanHash(span: TileSpan, lookup: TileLookup, counters: TileProofCounters, memo?: SubtreeMemo): Buffer {
-  if (memo && span.count > 1) {
-    const known = memo.get(span, span.offset, span.count);
-    if (known) return known;
-    const hash = Buffer.from(spanHash(span, lookup, counters));
-    memo.set(span, span.offset, span.count, hash);
-    return hash;
-  }
+/** The root of a perfect subtree from its span of tile hashes: count - 1 node hashes, none when its tile's nodes are known. */
+function spanHash(span: TileSpan, lookup: TileLookup, counters: TileProofCounters, nodesOf?: TileNodesLookup): Buffer {
+  const nodes = span.count > 1 ? nodesOf?.(span) : undefined;
+  if (nodes) return tileNodeAt(nodes, span.width, span.offset, span.count);
   const data = lookup(span);
   const from = span.offset * TILE_HASH_SIZE;
   const scratch = Buffer.from(data.subarray(from, from + span.count * TILE_HASH_SIZE));
@@ -320,11 +312,11 @@ function hashOfSpans(
   spans: readonly TileSpan[],
   lookup: TileLookup,
   counters: TileProofCounters,
-  memo?: SubtreeMemo,
+  nodesOf?: TileNodesLookup,
 ): Buffer {
-  let hash = spanHash(spans[spans.length - 1]!, lookup, counters, memo);
+  let hash = spanHash(spans[spans.length - 1]!, lookup, counters, nodesOf);
   for (let i = spans.length - 2; i >= 0; i--) {
-    hash = nodeHash(spanHash(spans[i]!, lookup, counters, memo), hash);
+    hash = nodeHash(spanHash(spans[i]!, lookup, counters, nodesOf), hash);
     counters.hashes++;
   }
   return hash;
@@ -360,12 +352,12 @@ export async function inclusionProofFromTiles(
   treeSize: number,
   readTile: TileReader,
   counters: TileProofCounters = noCounters(),
-  memo?: SubtreeMemo,
+  nodesOf?: TileNodesLookup,
 ): Promise<Buffer[]> {
   checkLeafIndex(index, treeSize);
   const plan = pathNodeRanges(index, treeSize).map(([a, b]) => nodeSpans(a, b, treeSize));
   const lookup = await readTiles(tilesOfSpans(plan.flat()), readTile, counters);
-  return plan.map((spans) => Buffer.from(hashOfSpans(spans, lookup, counters, memo)));
+  return plan.map((spans) => Buffer.from(hashOfSpans(spans, lookup, counters, nodesOf)));
 }
 
 /** The leaf hash H(0x00 || leaf) of leaf `index`, from its level-0 tile (one read, no hashing). */
@@ -453,17 +445,6 @@ export function tileNodeAt(nodes: Buffer, width: number, offset: number, count: 
   return nodes.subarray(index * TILE_HASH_SIZE, (index + 1) * TILE_HASH_SIZE);
 }
 
-/** A SubtreeMemo over the stored nodes of some tiles of one tree (by `level/index`). */
-export function memoFromTileNodes(nodesOf: (tile: HashTileId) => Buffer | undefined): SubtreeMemo {
-  return {
-    get: (tile, offset, count) => {
-      const nodes = nodesOf(tile);
-      return nodes ? tileNodeAt(nodes, tile.width, offset, count) : undefined;
-    },
-    set: () => {},
-  };
-}
-
 // ---------- building ----------
 
 /**
@@ -544,17 +525,16 @@ export class TileBuilder {
         entryBundles.push({ index: this.fullBundles.length, width: this.bundle.fill, data });
       }
     }
-    const byKey = new Map(tiles.map((t) => [tileKey(t), t.data]));
-    const byKeyNodes = new Map(tiles.map((t) => [tileKey(t), t.nodes]));
+    const byKey = new Map(tiles.map((t) => [tileKey(t), t]));
     const root =
       this.n === 0
         ? Buffer.from(EMPTY_ROOT)
         : Buffer.from(
             hashOfSpans(
               nodeSpans(0, this.n, this.n),
-              (t) => byKey.get(tileKey(t))!,
+              (t) => byKey.get(tileKey(t))!.data,
               noCounters(),
-              memoFromTileNodes((t) => byKeyNodes.get(tileKey(t))),
+              (t) => byKey.get(tileKey(t))?.nodes,
             ),
           );
     return { treeSize: this.n, root, tiles, entryBundles };

@@ -11,7 +11,6 @@ import {
   TILE_WIDTH,
   TileBuilder,
   inclusionProofFromTiles,
-  memoFromTileNodes,
   tileReadsFor,
   tileWidthAt,
   type HashTile,
@@ -298,7 +297,7 @@ export async function windowInclusionPath(
       return stored.data;
     },
     counters,
-    memoFromTileNodes((t) => tiles.get(`${t.level}/${t.index}`)?.nodes),
+    (t) => tiles.get(`${t.level}/${t.index}`)?.nodes,
   );
   return path.map((h) => h.toString('hex'));
 }
