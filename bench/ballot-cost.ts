@@ -33,10 +33,9 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { migrateQueueSchema } from '../jobs/src/index.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
-import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { commitBatch, createElection } from '../ledger/src/index.js';
 import type { BallotToCommit } from '../ledger/src/ingest/commit.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
@@ -48,6 +47,7 @@ import { drive, ingestTransactionTotals, stopChild, waitForUrl } from './lib/htt
 import { presign } from './lib/presign.js';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
 import { type GasFile, gasOf } from './scale-model.js';
+import { type BenchDatabase, createBenchDatabase } from './lib/bench-database.js';
 
 const { values } = parseArgs({
   options: {
@@ -203,11 +203,8 @@ function toCommit(body: Buffer, closesAtMs: number): BallotToCommit {
 // ---------------------------------------------------------------------------------------------------
 
 const tmp = mkdtempSync(join(tmpdir(), 'tallyproof-bench-cost-'));
-let stopEmbedded = async () => {};
-let serverUrl = process.env.DATABASE_URL;
 const children: ChildProcess[] = [];
-const dbName = `tp_bench_cost_${randomBytes(4).toString('hex')}`;
-let root: postgres.Sql | null = null;
+let bench: BenchDatabase | null = null;
 
 try {
   const gas = JSON.parse(readFileSync(GAS_FILE, 'utf8')) as GasFile;
@@ -215,17 +212,8 @@ try {
   const httpBodies = bodies.slice(0, bodies.length - SERIAL_BALLOTS);
   const serialBodies = bodies.slice(bodies.length - SERIAL_BALLOTS);
 
-  if (!serverUrl) {
-    log('starting embedded PostgreSQL…');
-    const pg = await startEmbeddedPostgres({ dir: join(tmp, 'pg') });
-    serverUrl = pg.url;
-    stopEmbedded = pg.stop;
-  }
-  root = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await root.unsafe(`CREATE DATABASE ${dbName}`);
-  const u = new URL(serverUrl);
-  u.pathname = `/${dbName}`;
-  const dbUrl = u.toString();
+  bench = await createBenchDatabase({ prefix: 'tp_bench_cost', tmp, log });
+  const { root, name: dbName, url: dbUrl } = bench;
   const ledgerKey = ledgerKeyFromSeed(randomBytes(32));
   const db = await openLedgerDatabase({ url: dbUrl, dataDir: tmp, max: 4 });
   await migrateQueueSchema(dbUrl); // the API's queue when REDIS_URL is unset
@@ -517,15 +505,12 @@ try {
   writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   for (const c of children) await stopChild(c).catch(() => {});
-  if (root) {
-    await root`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ${dbName}`.catch(
+  if (bench) {
+    const { root, name } = bench;
+    await root`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ${name}`.catch(
       () => {},
     );
-    await root
-      .unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-      .catch((err: Error) => log(`could not drop ${dbName}: ${err.message}`));
-    await root.end();
+    await bench.close();
   }
-  await stopEmbedded();
   rmSync(tmp, { recursive: true, force: true });
 }

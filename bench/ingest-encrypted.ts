@@ -29,17 +29,14 @@
 //    process, no production mode) driven the same way with 3-choice ballots, over --connections.
 // Every 201 is checked against the ballots table. Writes bench/results/ingest-encrypted.json.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
 import { migrateQueueSchema } from '../jobs/src/index.js';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
-import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { createElection, postTrusteeMessage } from '../ledger/src/index.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { ProofPool } from '../ledger/src/proof-pool.js';
@@ -59,6 +56,7 @@ import {
 import { drive, stopChild, waitForUrl } from './lib/http-load.js';
 import { presign } from './lib/presign.js';
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
+import { type BenchDatabase, createBenchDatabase } from './lib/bench-database.js';
 
 const { values } = parseArgs({
   options: {
@@ -244,11 +242,8 @@ async function startApi(args: string[], env: Record<string, string>, pattern: Re
 // ---------------------------------------------------------------------------------------------------
 
 const tmp = mkdtempSync(join(tmpdir(), 'tallyproof-bench-enc-'));
-let stopEmbedded = async () => {};
-let serverUrl = process.env.DATABASE_URL;
 const children: ChildProcess[] = [];
-const dbName = `tp_bench_enc_${randomBytes(4).toString('hex')}`;
-let root: postgres.Sql | null = null;
+let bench: BenchDatabase | null = null;
 
 try {
   // Fixed: the manifests' hashes, hence the election keys and the cached ballots, stay the same.
@@ -269,17 +264,8 @@ try {
   const template = JSON.parse(enc3.bodies[0]!.toString()) as EncryptedSubmission;
   const skip3 = await resignedBallots(SKIP3, template, N_SKIP);
 
-  if (!serverUrl) {
-    log('starting embedded PostgreSQL…');
-    const pg = await startEmbeddedPostgres({ dir: join(tmp, 'pg') });
-    serverUrl = pg.url;
-    stopEmbedded = pg.stop;
-  }
-  root = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await root.unsafe(`CREATE DATABASE ${dbName}`);
-  const u = new URL(serverUrl);
-  u.pathname = `/${dbName}`;
-  const dbUrl = u.toString();
+  bench = await createBenchDatabase({ prefix: 'tp_bench_enc', tmp, log });
+  const dbUrl = bench.url;
   const db = await openLedgerDatabase({ url: dbUrl, dataDir: tmp, max: 4 });
   await migrateQueueSchema(dbUrl); // the API's queue when REDIS_URL is unset
 
@@ -530,10 +516,6 @@ try {
   writeFileSync(values.out!, `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   for (const c of children) await stopChild(c).catch(() => {});
-  if (root) {
-    await root.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
-    await root.end();
-  }
-  await stopEmbedded();
+  await bench?.close();
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -22,8 +22,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
-import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
+import type postgres from 'postgres';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
 import { migrateQueueSchema } from '../jobs/src/index.js';
 import { LedgerClusters, createElectionOnClusters } from '../ledger/src/index.js';
@@ -33,6 +32,7 @@ import { cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from '
 import { measureVerifyCeiling } from './lib/verify-ceiling.js';
 import { presign } from './lib/presign.js';
 import { BARE_SERVER, drive, ingestTransactionTotals, paced, stopChild, waitForUrl } from './lib/http-load.js';
+import { type BenchDatabase, createBenchDatabase } from './lib/bench-database.js';
 
 const { values } = parseArgs({
   options: {
@@ -83,46 +83,33 @@ const round = (x: number, d = 1) => Number(x.toFixed(d));
 // ---------------------------------------------------------------------------------------------------
 
 const tmp = mkdtempSync(join(tmpdir(), 'tallyproof-bench-http-'));
-let stopEmbedded = async () => {};
-let serverUrl = process.env.DATABASE_URL;
 const children: ChildProcess[] = [];
-const dbName = `tp_bench_http_${randomBytes(4).toString('hex')}`;
-let root: postgres.Sql | null = null;
-let secondCleanup = async () => {};
+let bench: BenchDatabase | null = null;
+let second: BenchDatabase | null = null;
+let secondDb: Awaited<ReturnType<typeof openLedgerDatabase>> | null = null;
 
 try {
   const { credentials, bodies } = await presign(N, ELECTION);
 
-  if (!serverUrl) {
-    log('starting embedded PostgreSQL…');
-    const pg = await startEmbeddedPostgres({ dir: join(tmp, 'pg') });
-    serverUrl = pg.url;
-    stopEmbedded = pg.stop;
-  }
-  root = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await root.unsafe(`CREATE DATABASE ${dbName}`);
-  const u = new URL(serverUrl);
-  u.pathname = `/${dbName}`;
-  const dbUrl = u.toString();
+  bench = await createBenchDatabase({ prefix: 'tp_bench_http', tmp, log });
+  const dbUrl = bench.url;
   const ledgerKey = ledgerKeyFromSeed(randomBytes(32));
   const db = await openLedgerDatabase({ url: dbUrl, dataDir: tmp, max: 4 });
   await migrateQueueSchema(dbUrl); // the API's queue when REDIS_URL is unset
-  let second: { db: Awaited<ReturnType<typeof openLedgerDatabase>>; root: postgres.Sql } | null = null;
+  // The second cluster's database has the same name, on the server --shard-cluster names.
   if (values['shard-cluster']) {
-    const secondRoot = postgres(values['shard-cluster'], { max: 1, onnotice: () => {} });
-    await secondRoot.unsafe(`CREATE DATABASE ${dbName}`);
-    const u2 = new URL(values['shard-cluster']);
-    u2.pathname = `/${dbName}`;
     const dir2 = join(tmp, 'cluster-1');
     mkdirSync(dir2);
-    second = { db: await openLedgerDatabase({ url: u2.toString(), dataDir: dir2, max: 4 }), root: secondRoot };
-    secondCleanup = async () => {
-      await second!.db.close().catch(() => {});
-      await secondRoot.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
-      await secondRoot.end();
-    };
+    second = await createBenchDatabase({
+      prefix: 'tp_bench_http',
+      tmp: dir2,
+      log,
+      serverUrl: values['shard-cluster'],
+      name: bench.name,
+    });
+    secondDb = await openLedgerDatabase({ url: second.url, dataDir: dir2, max: 4 });
   }
-  const clusters = new LedgerClusters(db.app, second ? [second.db.app] : []);
+  const clusters = new LedgerClusters(db.app, secondDb ? [secondDb.app] : []);
   log(`creating the election with a roll of ${credentials.length} credentials…`);
   const now = Date.now();
   const manifest = normalizeManifest(
@@ -186,7 +173,7 @@ try {
       env: {
         ...process.env,
         DATABASE_URL: db.appUrl, // the application role, as in production
-        ...(second ? { TALLYPROOF_SHARD_DATABASE_URLS: second.db.appUrl } : {}),
+        ...(secondDb ? { TALLYPROOF_SHARD_DATABASE_URLS: secondDb.appUrl } : {}),
         TALLYPROOF_DATA_DIR: tmp,
         LEDGER_KEY_SEED: ledgerKey.seed.toString('hex'),
         PORT: '0',
@@ -243,7 +230,7 @@ try {
   await stopChild(api);
   // Durable: every 201 is a row (and nothing else was stored).
   let n = 0;
-  for (const d of [db, ...(second ? [second.db] : [])]) {
+  for (const d of [db, ...(secondDb ? [secondDb] : [])]) {
     const [r] = await d.admin`SELECT count(*)::int AS n FROM ballots WHERE election_id = ${ELECTION}`;
     n += r!.n as number;
   }
@@ -279,7 +266,7 @@ try {
       perSecond: round(batchCount / main.seconds),
     },
     shards: SHARDS ?? 1,
-    clusters: second ? 2 : 1,
+    clusters: secondDb ? 2 : 1,
     checkpointsDuring: { fixedRate: cp1 - cp0, main: cp2 - cp1 },
     // Where the cores went during the saturation run: the API process (main thread + verify/sign
     // workers), autocannon (this process) and PostgreSQL, in CPU seconds.
@@ -327,11 +314,8 @@ try {
   writeFileSync(values.out!, JSON.stringify(result, null, 2) + '\n');
 } finally {
   for (const c of children) await stopChild(c).catch(() => {});
-  await secondCleanup().catch(() => {});
-  if (root) {
-    await root.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
-    await root.end();
-  }
-  await stopEmbedded();
+  await secondDb?.close().catch(() => {});
+  await second?.close();
+  await bench?.close();
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -31,14 +31,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { openLedgerDatabase } from '../ledger/src/db/connect.js';
-import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { createElection, sealWindow, validateRoll } from '../ledger/src/index.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { verifyInclusion } from '../ledger/src/protocol/merkle.js';
 import { hashTilePath, treeTileIds } from '../ledger/src/protocol/tiles.js';
 import { ballotFor, selectionsFor, testManifest, voters } from '../test/support/fixtures.js';
+import { type BenchDatabase, createBenchDatabase } from './lib/bench-database.js';
 import { backendMeter, cpuMeter, ownCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './lib/cpu.js';
 import { stopChild, waitForUrl } from './lib/http-load.js';
 import type { ReadPathApiMemory } from './lib/read-path-api.js';
@@ -406,11 +406,8 @@ class Subscribers {
 // ---------------------------------------------------------------------------------------------------
 
 const tmp = mkdtempSync(join(tmpdir(), 'tallyproof-bench-read-'));
-let stopEmbedded = async () => {};
-let serverUrl = process.env.DATABASE_URL;
 const children: ChildProcess[] = [];
-const dbName = `tp_bench_read_${randomBytes(4).toString('hex')}`;
-let root: postgres.Sql | null = null;
+let bench: BenchDatabase | null = null;
 let db: Awaited<ReturnType<typeof openLedgerDatabase>> | null = null;
 let subscribers: Subscribers | null = null;
 
@@ -423,17 +420,9 @@ try {
         `process and in the API's; raise it (ulimit -n ${SUBSCRIBERS + 1024}) or pass a smaller --subscribers`,
     );
 
-  if (!serverUrl) {
-    log('starting embedded PostgreSQL…');
-    const pg = await startEmbeddedPostgres({ dir: join(tmp, 'pg') });
-    serverUrl = pg.url;
-    stopEmbedded = pg.stop;
-  }
-  root = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await root.unsafe(`CREATE DATABASE ${dbName}`);
-  const u = new URL(serverUrl);
-  u.pathname = `/${dbName}`;
-  db = await openLedgerDatabase({ url: u.toString(), dataDir: tmp, max: 4 });
+  bench = await createBenchDatabase({ prefix: 'tp_bench_read', tmp, log });
+  const dbName = bench.name;
+  db = await openLedgerDatabase({ url: bench.url, dataDir: tmp, max: 4 });
   const ledgerDb = db;
   const ledgerKey = ledgerKeyFromSeed(randomBytes(32));
 
@@ -773,15 +762,7 @@ try {
   subscribers?.close();
   for (const c of children) await stopChild(c).catch(() => {});
   await db?.close().catch(() => {});
-  if (root) {
-    if (values.keep) log(`kept the database ${dbName} (--keep)`);
-    else
-      await root
-        .unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
-        .catch((err: Error) => log(`could not drop ${dbName}: ${err.message}`));
-    await root.end();
-  }
-  await stopEmbedded();
+  await bench?.close({ keep: values.keep });
   if (values.keep && !process.env.DATABASE_URL) log(`kept the embedded server's data in ${join(tmp, 'pg')} (--keep)`);
   else rmSync(tmp, { recursive: true, force: true });
 }

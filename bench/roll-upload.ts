@@ -13,13 +13,12 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
-import { startEmbeddedPostgres } from '../ledger/src/db/embedded.js';
 import { migrateForLocalRun } from '../scripts/database.js';
 import { MerkleRootBuilder } from '../ledger/src/protocol/merkle.js';
 import { normalizeManifest } from '../ledger/src/protocol/protocol.js';
 import { ledgerKeyFromSeed } from '../ledger/src/ledger-key.js';
 import { validKeys } from '../api/test/helpers/keys.js';
+import { type BenchDatabase, createBenchDatabase } from './lib/bench-database.js';
 
 const { values } = parseArgs({
   options: { keys: { type: 'string', default: '1000000' }, part: { type: 'string', default: '250000' } },
@@ -38,25 +37,14 @@ function memory(pid: number): { rssMiB: number; peakMiB: number } {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'tallyproof-bench-roll-'));
-let serverUrl = process.env.DATABASE_URL;
-let stopEmbedded = async () => {};
-const dbName = `tp_bench_roll_${randomBytes(4).toString('hex')}`;
-let root: postgres.Sql | null = null;
+let bench: BenchDatabase | null = null;
 let api: ReturnType<typeof spawn> | null = null;
 try {
   log(`generating ${N} valid keys…`);
   const keys = validKeys(N, `bench-roll-${N}`);
-  if (!serverUrl) {
-    const pg = await startEmbeddedPostgres({ dir: join(tmp, 'pg') });
-    serverUrl = pg.url;
-    stopEmbedded = pg.stop;
-  }
-  root = postgres(serverUrl, { max: 1, onnotice: () => {} });
-  await root.unsafe(`CREATE DATABASE ${dbName}`);
-  const u = new URL(serverUrl);
-  u.pathname = `/${dbName}`;
+  bench = await createBenchDatabase({ prefix: 'tp_bench_roll', tmp, log });
   // The operator's step, then the API as the application role, as in production.
-  const { appUrl } = await migrateForLocalRun(u.toString(), tmp);
+  const { appUrl } = await migrateForLocalRun(bench.url, tmp);
   const seed = randomBytes(32);
   api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api/src/server.ts')], {
     cwd: ROOT,
@@ -182,10 +170,6 @@ try {
     api.kill('SIGTERM');
     await exited;
   }
-  if (root) {
-    await root.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
-    await root.end();
-  }
-  await stopEmbedded();
+  await bench?.close();
   rmSync(tmp, { recursive: true, force: true });
 }
