@@ -176,18 +176,7 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
   if (bundle.status !== 'anchored' || !bundle.anchor) {
     // 3 (sealed). Only the server's root exists yet: consistent so far, not yet verifiable on chain.
     const root = rootFor(w.firstSeq, w.count);
-    if (root instanceof Error)
-      return fail(
-        result,
-        'check.fail.proof',
-        { message: root.message },
-        { ok: false, key: 'check.step.proof', params: { leaf: receipt.seq - w.firstSeq, count: w.count } },
-      );
-    result.steps.push({
-      ok: true,
-      key: 'check.step.proof',
-      params: { leaf: receipt.seq - w.firstSeq, count: w.count },
-    });
+    if (typeof root !== 'string') return root;
     if (root !== w.root)
       return fail(result, 'check.fail.serverRoot', { index: w.index }, { ok: false, key: 'check.step.serverRoot' });
     result.steps.push({ ok: true, key: 'check.step.serverRoot' });
@@ -230,7 +219,7 @@ export async function checkReceipt(input: CheckInput): Promise<CheckResult> {
     result.steps.push(windowStep);
 
     // 4. Recompute the root from the ballot hash, the signed seq and the chain's window size.
-    if (!bundleProofLeadsTo(result, receipt, rootFor, w.index, chainWindow)) return result;
+    if (!bundleProofLeadsTo(result, rootFor, w.index, chainWindow)) return result;
 
     // 5. The anchoring transaction the server names is a mined call to that contract.
     if (!(await checkAnchorTx(reader, bundle, result))) return result;
@@ -256,42 +245,28 @@ function bundleRootFor(result: CheckResult, receipt: Receipt, bundle: ProofBundl
   }
   const pathBytes = path.map((p) => hexToBytes(p));
   const leaf = hexToBytes(receipt.ballotHash);
-  /** Root from the signed seq and a window's firstSeq/count; the proof step is recorded by the caller. */
   return (firstSeq, count) => {
     const leafIndex = receipt.seq - firstSeq;
+    const params = { leaf: leafIndex, count };
     try {
       if (bundle.inclusion!.leafIndex !== leafIndex)
         throw new InclusionProofError(
           `leafIndex ${bundle.inclusion!.leafIndex} is not seq ${receipt.seq} − firstSeq ${firstSeq}`,
         );
-      return bytesToHex(rootFromInclusionProof(leaf, leafIndex, count, pathBytes));
+      const root = bytesToHex(rootFromInclusionProof(leaf, leafIndex, count, pathBytes));
+      result.steps.push({ ok: true, key: 'check.step.proof', params });
+      return root;
     } catch (err) {
-      if (err instanceof InclusionProofError) return err;
-      throw err;
+      if (!(err instanceof InclusionProofError)) throw err;
+      return fail(result, 'check.fail.proof', { message: err.message }, { ok: false, key: 'check.step.proof', params });
     }
   };
 }
 
 /** The bundle's proof to the chain's window root: the proof and chainRoot steps; false when it failed. */
-function bundleProofLeadsTo(
-  result: CheckResult,
-  receipt: Receipt,
-  rootFor: RootFor,
-  index: number,
-  chainWindow: ChainWindow,
-): boolean {
-  const proofParams = { leaf: receipt.seq - chainWindow.firstSeq, count: chainWindow.count };
+function bundleProofLeadsTo(result: CheckResult, rootFor: RootFor, index: number, chainWindow: ChainWindow): boolean {
   const root = rootFor(chainWindow.firstSeq, chainWindow.count);
-  if (root instanceof Error) {
-    fail(
-      result,
-      'check.fail.proof',
-      { message: root.message },
-      { ok: false, key: 'check.step.proof', params: proofParams },
-    );
-    return false;
-  }
-  result.steps.push({ ok: true, key: 'check.step.proof', params: proofParams });
+  if (typeof root !== 'string') return false;
   if (root !== chainWindow.root) {
     fail(result, 'check.fail.chainRoot', { index }, { ok: false, key: 'check.step.chainRoot' });
     return false;
@@ -409,7 +384,7 @@ async function checkWithTiles(input: CheckInput, result: CheckResult, receipt: R
         return fail(result, 'check.fail.chainWindow', { index: w.index }, { ...windowStep, ok: false });
       const rootFor = bundleRootFor(result, receipt, bundle);
       if (typeof rootFor !== 'function') return rootFor;
-      if (!bundleProofLeadsTo(result, receipt, rootFor, index, chainWindow)) return result;
+      if (!bundleProofLeadsTo(result, rootFor, index, chainWindow)) return result;
     }
     if (bundle?.anchor && !(await checkAnchorTx(reader, bundle, result))) return result;
     result.outcome = { state: 'verified', chainWindow, chainId: reader.chainId, contract: reader.contractAddress };
@@ -420,7 +395,11 @@ async function checkWithTiles(input: CheckInput, result: CheckResult, receipt: R
 }
 
 /** Window root from the signed seq and the window's firstSeq/count: its hex, or why the proof is wrong. */
-type RootFor = (firstSeq: number, count: number) => string | Error;
+/**
+ * The window root the bundle's audit path gives for the signed seq in a window of `firstSeq`/`count`, its proof
+ * step recorded; the failed check when the path does not fit that window.
+ */
+type RootFor = (firstSeq: number, count: number) => string | CheckResult;
 
 const isUint = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
@@ -554,7 +533,6 @@ async function checkAnchoredInterval(
     // 4. The window root from the ballot hash, the signed seq and the window's place: its audit path computed from
     // the shard window's tiles when the page reads them (the window's place is the bundle's, bound by the record
     // below), else the bundle's path.
-    const proofParams = { leaf: receipt.seq - w.firstSeq, count: w.count };
     const inWindow = receipt.seq >= w.firstSeq && receipt.seq < w.firstSeq + w.count;
     const tiles = input.tilesBase && inWindow ? await tileProofFor(input, result, receipt, { ...w, shard }) : null;
     if (tiles instanceof TileError)
@@ -566,14 +544,7 @@ async function checkAnchoredInterval(
       windowRoot = bytesToHex(rootFromInclusionProof(leaf, tiles.leafIndex, tiles.treeSize, tiles.auditPath));
     } else {
       const root = rootFor(w.firstSeq, w.count);
-      if (root instanceof Error)
-        return fail(
-          result,
-          'check.fail.proof',
-          { message: root.message },
-          { ok: false, key: 'check.step.proof', params: proofParams },
-        );
-      result.steps.push({ ok: true, key: 'check.step.proof', params: proofParams });
+      if (typeof root !== 'string') return root;
       windowRoot = root;
     }
 
@@ -592,14 +563,7 @@ async function checkAnchoredInterval(
     // 5b. With the path from tiles, the server's own window proof must lead to the same (anchored) window root.
     if (tiles && 'auditPath' in tiles) {
       const served = rootFor(w.firstSeq, w.count);
-      if (served instanceof Error)
-        return fail(
-          result,
-          'check.fail.proof',
-          { message: served.message },
-          { ok: false, key: 'check.step.proof', params: proofParams },
-        );
-      result.steps.push({ ok: true, key: 'check.step.proof', params: proofParams });
+      if (typeof served !== 'string') return served;
       const step: Step = { ok: served === windowRoot, key: 'check.step.bundleWindowRoot' };
       if (!step.ok) return fail(result, 'check.fail.bundleWindowRoot', { index: w.index, shard }, step);
       result.steps.push(step);
